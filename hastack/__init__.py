@@ -1,0 +1,1 @@
+"""hastack: a highly-available web cluster, provisioned with pyinfra."""

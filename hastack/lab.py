@@ -1,0 +1,434 @@
+"""The lab: real test hosts on this machine, reached over SSH like servers.
+
+Each host is a systemd container in Docker, built from Debian packages (no
+image is pulled), on two Docker networks that stand for the site's back and
+front networks. ``hastack lab up`` also writes the lab's site file, which
+``hastack check`` accepts and ``inventory.py`` reads through HASTACK_SITE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hastack.defaults import ROOT
+
+LAB_DIR = ROOT / ".lab"
+RECIPE_DIR = ROOT / "lab"
+SITE_FILE = LAB_DIR / "site.yaml"
+KEY_FILE = LAB_DIR / "id_ed25519"
+KNOWN_HOSTS = LAB_DIR / "known_hosts"
+PREFIX = "hastack-lab"
+LABEL = "hastack.lab"
+MIRROR = os.environ.get("HASTACK_LAB_MIRROR", "http://deb.debian.org/debian")
+SUITE = "bookworm"
+
+# Docker's own pool for each network is its upper half (--ip-range), so the
+# fixed host addresses and the VIP below never collide with it.
+NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
+VIP = "10.231.2.10"
+
+# Flags measured on this machine for a systemd container (--privileged fails
+# here). /sys/fs/cgroup is never bind-mounted: systemd inside would remount the
+# machine's own cgroup tree read-only.
+SYSTEMD_FLAGS = [
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined",
+    "--security-opt", "apparmor=unconfined",
+    "--security-opt", "systempaths=unconfined",
+    "--cgroupns", "private",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    "--stop-signal", "SIGRTMIN+3",
+]
+# Web hosts mount GlusterFS through FUSE and run their own Docker engine.
+WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    role: str
+    addresses: dict[str, str]
+
+    @property
+    def container(self) -> str:
+        return f"{PREFIX}-{self.name}"
+
+    @property
+    def ssh_address(self) -> str:
+        return self.addresses.get("back") or self.addresses["front"]
+
+
+HOSTS = [
+    LabHost("proxy1", "proxy", {"back": "10.231.1.11", "front": "10.231.2.11"}),
+    LabHost("proxy2", "proxy", {"back": "10.231.1.12", "front": "10.231.2.12"}),
+    LabHost("web1", "web", {"back": "10.231.1.21"}),
+    LabHost("web2", "web", {"back": "10.231.1.22"}),
+    LabHost("client", "client", {"front": "10.231.2.50"}),
+]
+
+
+class LabError(Exception):
+    pass
+
+
+def say(message: str) -> None:
+    print(f"[lab] {message}", flush=True)
+
+
+def run(cmd: list[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, text=True, capture_output=True, **kwargs)
+    if check and result.returncode != 0:
+        raise LabError(f"{' '.join(cmd[:4])} ... failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(["docker", *args], check=check)
+
+
+# --- Docker engine -----------------------------------------------------------
+
+
+def ensure_docker() -> None:
+    """Use the running Docker engine, or start dockerd if none answers."""
+    if shutil.which("docker") is None:
+        raise LabError("the docker client is not installed: apt-get install docker.io")
+    if docker("info", check=False).returncode == 0:
+        return
+    dockerd = shutil.which("dockerd")
+    if dockerd is None:
+        raise LabError("no Docker engine answers and dockerd is not installed: apt-get install docker.io")
+    LAB_DIR.mkdir(exist_ok=True)
+    say("starting dockerd (log: .lab/dockerd.log)")
+    with open(LAB_DIR / "dockerd.log", "ab") as log:
+        subprocess.Popen([dockerd], stdout=log, stderr=log, start_new_session=True)
+    for _ in range(60):
+        if docker("info", check=False).returncode == 0:
+            return
+        time.sleep(1)
+    raise LabError("dockerd did not answer within 60 s: see .lab/dockerd.log")
+
+
+# --- base image ----------------------------------------------------------------
+
+
+def recipe_hash() -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{SUITE} {MIRROR}".encode())
+    for path in sorted(RECIPE_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(RECIPE_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def image_name() -> str:
+    return f"{PREFIX}-base:{recipe_hash()}"
+
+
+def packages() -> list[str]:
+    lines = (RECIPE_DIR / "packages.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ensure_image() -> str:
+    image = image_name()
+    if docker("image", "inspect", image, check=False).returncode == 0:
+        return image
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is not installed: apt-get install debootstrap")
+    say(f"building the base image {image} from Debian packages (about a minute)")
+    LAB_DIR.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
+        rootfs = Path(build) / "rootfs"
+        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(packages())}",
+               SUITE, str(rootfs), MIRROR]
+        _stream(cmd, "debootstrap")
+        _configure_rootfs(rootfs)
+        say("importing the root filesystem into Docker")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        result = subprocess.run(
+            ["docker", "import", "--change", 'CMD ["/sbin/init"]', "-", image],
+            stdin=tar.stdout, capture_output=True, text=True,
+        )
+        tar.wait()
+        if result.returncode != 0 or tar.returncode != 0:
+            raise LabError(f"docker import failed: {result.stderr.strip()}")
+    say(f"base image {image} ready")
+    return image
+
+
+def _stream(cmd: list[str], label: str) -> None:
+    """Run a long command, showing a line of progress every few seconds."""
+    started = time.monotonic()
+    last = 0.0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        tail: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail = (tail + [line.rstrip()])[-20:]
+            now = time.monotonic()
+            if now - last >= 5:
+                say(f"{label} {now - started:4.0f}s: {line.strip()[:100]}")
+                last = now
+    if proc.returncode != 0:
+        raise LabError(f"{label} failed:\n" + "\n".join(tail))
+
+
+def _configure_rootfs(rootfs: Path) -> None:
+    shutil.copytree(RECIPE_DIR / "image", rootfs, dirs_exist_ok=True, symlinks=True)
+    (rootfs / "etc/apt/sources.list").write_text(
+        f"deb {MIRROR} {SUITE} main\n"
+        f"deb {MIRROR} {SUITE}-updates main\n"
+        f"deb {MIRROR.replace('/debian', '/debian-security')} {SUITE}-security main\n"
+    )
+    for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    (rootfs / "etc/machine-id").write_text("")
+    systemd = rootfs / "etc/systemd/system"
+    wants = systemd / "sysinit.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    _symlink(wants / "lab-unbind.service", "/etc/systemd/system/lab-unbind.service")
+    # Docker owns the lab's addresses: networkd (which netplan would enable at
+    # boot) must not flush them or the default route. The netplan file is still
+    # rendered and validated by the deploy.
+    for unit in ("systemd-networkd.service", "systemd-networkd.socket",
+                 "systemd-networkd-wait-online.service", "getty@tty1.service"):
+        _symlink(systemd / unit, "/dev/null")
+    for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+        cache.unlink()
+
+
+def _symlink(link: Path, target: str) -> None:
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+
+
+# --- networks, containers, SSH --------------------------------------------------
+
+
+def _check_subnets_free() -> None:
+    routes = run(["ip", "-j", "route"], check=False)
+    if routes.returncode != 0:
+        return
+    ours = {f"{PREFIX}-{name}" for name in NETWORKS}
+    bridges = {_bridge_of(name) for name in ours}
+    for route in json.loads(routes.stdout or "[]"):
+        dst = route.get("dst", "")
+        if dst in ("default", "") or route.get("dev") in bridges:
+            continue
+        try:
+            net = ipaddress.ip_network(dst, strict=False)
+        except ValueError:
+            continue
+        for name, subnet in NETWORKS.items():
+            if net.version == 4 and net.overlaps(ipaddress.ip_network(subnet)):
+                raise LabError(
+                    f"the lab's {name} network {subnet} overlaps {dst} on {route.get('dev')}: "
+                    "this machine already uses it"
+                )
+
+
+def _bridge_of(network: str) -> str | None:
+    result = docker("network", "inspect", "-f", "{{.Id}}", network, check=False)
+    return f"br-{result.stdout.strip()[:12]}" if result.returncode == 0 else None
+
+
+def ensure_networks() -> None:
+    _check_subnets_free()
+    for name, subnet in NETWORKS.items():
+        network = f"{PREFIX}-{name}"
+        if docker("network", "inspect", network, check=False).returncode == 0:
+            continue
+        net = ipaddress.ip_network(subnet)
+        upper = list(net.subnets(prefixlen_diff=1))[1]
+        docker("network", "create", "--label", f"{LABEL}=1", "--subnet", subnet,
+               "--ip-range", str(upper), network)
+        say(f"network {network} {subnet}")
+
+
+def container_state(host: LabHost) -> str:
+    result = docker("inspect", "-f", "{{.State.Status}}", host.container, check=False)
+    return result.stdout.strip() if result.returncode == 0 else "missing"
+
+
+def ensure_key() -> str:
+    LAB_DIR.mkdir(exist_ok=True)
+    if not KEY_FILE.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hastack-lab", "-f", str(KEY_FILE)])
+        say("generated the lab's SSH key in .lab/ (git-ignored)")
+    KEY_FILE.chmod(0o600)
+    return Path(f"{KEY_FILE}.pub").read_text().strip()
+
+
+def _forget_host_key(address: str) -> None:
+    if KNOWN_HOSTS.exists():
+        lines = KNOWN_HOSTS.read_text().splitlines(keepends=True)
+        KNOWN_HOSTS.write_text("".join(line for line in lines if not line.startswith(f"{address} ")))
+
+
+def create_container(host: LabHost, image: str) -> None:
+    networks = list(host.addresses.items())
+    first_net, first_ip = networks[0]
+    cmd = ["run", "-d", "--name", host.container, "--hostname", host.name,
+           "--label", f"{LABEL}=1", "--network", f"{PREFIX}-{first_net}", "--ip", first_ip,
+           *SYSTEMD_FLAGS]
+    if host.role == "web":
+        volume = f"{host.container}-docker"
+        docker("volume", "create", "--label", f"{LABEL}=1", volume)
+        cmd += [*WEB_FLAGS, "-v", f"{volume}:/var/lib/docker"]
+    docker(*cmd, image)
+    for net_name, ip in networks[1:]:
+        docker("network", "connect", "--ip", ip, f"{PREFIX}-{net_name}", host.container)
+    for address in host.addresses.values():
+        _forget_host_key(address)
+    say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
+
+
+def install_key(host: LabHost, public_key: str) -> None:
+    script = (
+        "install -d -m 700 /root/.ssh && "
+        f"grep -qxF '{public_key}' /root/.ssh/authorized_keys 2>/dev/null || "
+        f"echo '{public_key}' >> /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys"
+    )
+    docker("exec", host.container, "sh", "-c", script)
+
+
+def ssh_answers(address: str, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((address, 22), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            return conn.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
+    started = time.monotonic()
+    waiting = list(hosts)
+    while waiting:
+        waiting = [host for host in waiting if not ssh_answers(host.ssh_address)]
+        if not waiting:
+            break
+        elapsed = time.monotonic() - started
+        if elapsed > limit:
+            names = ", ".join(host.name for host in waiting)
+            raise LabError(f"SSH did not answer on {names} within {limit:.0f} s "
+                           "(docker logs hastack-lab-<host> shows why)")
+        say(f"waiting for SSH on {', '.join(h.name for h in waiting)} ({elapsed:.0f}s)")
+        time.sleep(2)
+
+
+def site_text() -> str:
+    lines = [
+        "# Written by `hastack lab up`: the lab's own site file. Regenerated on",
+        "# every `lab up`; edit lab/ and hastack/lab.py instead.",
+        "cluster: lab",
+        f"networks: {{back: {NETWORKS['back']}, front: {NETWORKS['front']}}}",
+        f"vip: {VIP}",
+        f"ssh: {{user: root, key: {KEY_FILE}, port: 22, known_hosts: {KNOWN_HOSTS}}}",
+        "data:",
+        "  netplan_apply: false      # Docker owns the lab's addresses",
+        "  chrony_set_clock: false   # the lab's hosts share this machine's clock",
+        "hosts:",
+    ]
+    for host in HOSTS:
+        fields = [f"role: {host.role}"] + [f"{n}: {a}" for n, a in host.addresses.items()]
+        if host.role == "web":
+            # The containers have no disks of their own; the RAID layer is
+            # verified in a VM instead.
+            fields.append("disks: [/dev/vdb, /dev/vdc]")
+        lines.append(f"  {host.name}: {{{', '.join(fields)}}}")
+    return "\n".join(lines) + "\n"
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def up() -> None:
+    ensure_docker()
+    public_key = ensure_key()
+    image = ensure_image()
+    ensure_networks()
+    for host in HOSTS:
+        state = container_state(host)
+        if state == "missing":
+            create_container(host, image)
+        elif state != "running":
+            say(f"starting {host.name} (was {state})")
+            docker("start", host.container)
+    wait_for_ssh(HOSTS)
+    for host in HOSTS:
+        install_key(host, public_key)
+    text = site_text()
+    if not SITE_FILE.exists() or SITE_FILE.read_text() != text:
+        SITE_FILE.write_text(text)
+    say(f"lab is up: {len(HOSTS)} hosts; site file {SITE_FILE.relative_to(ROOT)}")
+
+
+def down() -> None:
+    if docker("info", check=False).returncode != 0:
+        say("no Docker engine answers: nothing to remove")
+        return
+    for kind in ("container", "network", "volume"):
+        listed = docker(kind, "ls", "-q", *(["-a"] if kind == "container" else []),
+                        "--filter", f"label={LABEL}=1")
+        ids = listed.stdout.split()
+        if ids:
+            docker(kind, "rm", *(["-f"] if kind != "network" else []), *ids)
+            say(f"removed {len(ids)} {kind}(s)")
+    for path in (SITE_FILE, KNOWN_HOSTS):
+        path.unlink(missing_ok=True)
+    say("lab is down (the base image stays cached)")
+
+
+def status() -> int:
+    if docker("info", check=False).returncode != 0:
+        print("no Docker engine answers: the lab is down")
+        return 1
+    print(f"{'host':<8} {'role':<7} {'container':<10} {'back':<13} {'front':<13} ssh")
+    all_up = True
+    for host in HOSTS:
+        state = container_state(host)
+        ssh = state == "running" and ssh_answers(host.ssh_address)
+        all_up = all_up and ssh
+        print(f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
+              f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}")
+    return 0 if all_up else 1
+
+
+def ssh(name: str, command: list[str]) -> int:
+    hosts = {host.name: host for host in HOSTS}
+    if name not in hosts:
+        raise LabError(f"no lab host {name!r}: one of {', '.join(hosts)}")
+    args = ["ssh", "-i", str(KEY_FILE), "-o", f"UserKnownHostsFile={KNOWN_HOSTS}",
+            "-o", "StrictHostKeyChecking=accept-new", f"root@{hosts[name].ssh_address}", *command]
+    return subprocess.call(args)
+
+
+def main(args) -> int:
+    try:
+        if args.lab_command == "up":
+            up()
+        elif args.lab_command == "down":
+            down()
+        elif args.lab_command == "status":
+            return status()
+        elif args.lab_command == "ssh":
+            return ssh(args.host, args.remote_command)
+    except LabError as error:
+        print(f"[lab] error: {error}", file=sys.stderr)
+        return 1
+    return 0

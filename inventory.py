@@ -1,0 +1,16 @@
+"""pyinfra inventory: the hosts of the site file, grouped by role.
+
+The site file is $HASTACK_SITE (default site.yaml). It is validated before
+pyinfra connects to anything; a bad site file stops the run with every problem
+listed.
+"""
+
+import os
+
+from hastack.site import load_site_or_exit
+
+_site = load_site_or_exit(os.environ.get("HASTACK_SITE", "site.yaml"))
+
+proxy = [(host.name, _site.host_data(host)) for host in _site.hosts_in("proxy")]
+web = [(host.name, _site.host_data(host)) for host in _site.hosts_in("web")]
+client = [(host.name, _site.host_data(host)) for host in _site.hosts_in("client")]
