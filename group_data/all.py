@@ -13,5 +13,3 @@ chrony_servers = ["2.debian.pool.ntp.org"]
 # Let chrony step and slew the system clock. The lab sets this false: its hosts
 # share the machine's kernel clock, which is not theirs to change.
 chrony_set_clock = True
-# Time zone of every host.
-base_timezone = "Etc/UTC"

@@ -1,0 +1,1 @@
+"""hastack deploys: one module per component; all.py and the role files run them."""

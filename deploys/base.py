@@ -1,0 +1,102 @@
+"""Base layer, every host: hostname, /etc/hosts, time sync, netplan, sshd."""
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.api.exceptions import DeployError
+from pyinfra.operations import apt, files, server, systemd
+
+from hastack.defaults import ROOT, component_defaults
+from hastack.facts.network import Ipv4Interfaces
+from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
+from hastack.operations.files import render_template, validated_file
+
+DEFAULTS = {**component_defaults("netplan_"), **component_defaults("chrony_")}
+TEMPLATES = ROOT / "templates" / "base"
+PACKAGES = ["chrony", "netplan.io", "openssh-server"]
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/10-hastack.conf"
+# netplan reads only <root>/etc/netplan: validate the candidate in a scratch
+# root, so that nothing under /run changes until the file is installed.
+NETPLAN_VALIDATE = (
+    "d=$(mktemp -d) && mkdir -p $d/etc/netplan && cp {path} $d/etc/netplan/hastack.yaml && "
+    "netplan generate --root-dir $d; rc=$?; rm -rf $d; exit $rc"
+)
+
+
+def _template(name: str, **data) -> str:
+    return render_template(str(TEMPLATES / name), **data)
+
+
+def configure_identity() -> None:
+    server.hostname(name="Set the hostname", hostname=host.name)
+    files.template(
+        name="Write /etc/hosts with every cluster host",
+        src=str(TEMPLATES / "hosts.j2"),
+        dest="/etc/hosts",
+        mode="644",
+        cluster=host.data.site_cluster,
+        entries=hosts_entries(host.data.site_hosts, host.data.site_cluster, host.data.site_vip),
+    )
+
+
+def configure_time() -> None:
+    # Written before chrony is installed, so its first start already follows them.
+    files.directory(name="Create /etc/chrony", path="/etc/chrony")
+    conf = files.template(
+        name="Configure chrony",
+        src=str(TEMPLATES / "chrony.conf.j2"),
+        dest="/etc/chrony/chrony.conf",
+        servers=host.data.chrony_servers,
+    )
+    options = files.template(
+        name="Set chronyd options",
+        src=str(TEMPLATES / "chrony.default.j2"),
+        dest="/etc/default/chrony",
+        set_clock=host.data.chrony_set_clock,
+    )
+    return conf, options
+
+
+def install_base() -> None:
+    apt.packages(name="Install base packages", packages=PACKAGES, update=True, cache_time=3600)
+
+
+def configure_netplan() -> None:
+    try:
+        interfaces = netplan_interfaces(
+            host.data.site_addresses, host.data.site_networks, host.data.site_nics,
+            host.data.site_dhcp, host.get_fact(Ipv4Interfaces),
+        )
+    except InterfaceError as error:
+        raise DeployError(f"host {host.name}: {error}") from None
+    netplan = validated_file(
+        name=f"Write {host.data.netplan_file} (validated by netplan generate)",
+        dest=host.data.netplan_file,
+        content=_template("netplan.yaml.j2", interfaces=interfaces),
+        validate=NETPLAN_VALIDATE,
+        mode="600",
+    )
+    if host.data.netplan_apply:
+        server.shell(name="Apply netplan", commands=["netplan apply"], _if=netplan.did_change)
+
+
+def configure_sshd() -> None:
+    dropin = validated_file(
+        name="Allow root over SSH by key only (validated by sshd -t)",
+        dest=SSHD_DROPIN,
+        content=_template("sshd.conf.j2"),
+        validate="sshd -t -f {path}",
+    )
+    systemd.service(name="Reload sshd", service="ssh", running=True, reloaded=True,
+                    _if=dropin.did_change)
+
+
+@deploy("Base: hostname, hosts, time, netplan, sshd", data_defaults=DEFAULTS)
+def deploy_base() -> None:
+    configure_identity()
+    chrony_conf, chrony_options = configure_time()
+    install_base()
+    systemd.service(name="Run chrony", service="chrony", running=True, enabled=True)
+    systemd.service(name="Restart chrony on a new configuration", service="chrony",
+                    restarted=True, _if=[chrony_conf.did_change, chrony_options.did_change])
+    configure_netplan()
+    configure_sshd()

@@ -1,0 +1,8 @@
+"""Deploy the web hosts again, alone: pyinfra inventory.py deploys/web.py"""
+
+from pyinfra import host
+
+from deploys.base import deploy_base
+
+if "web" in host.groups:
+    deploy_base()

@@ -1,0 +1,1 @@
+"""pyinfra facts that pyinfra does not ship."""

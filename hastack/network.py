@@ -1,0 +1,69 @@
+"""Which interface carries which network: the data behind the netplan file."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hastack.site import MAC_RE
+
+
+class InterfaceError(ValueError):
+    pass
+
+
+def _match(nic: str) -> tuple[str, str]:
+    return ("macaddress", nic.lower()) if MAC_RE.match(nic.lower()) else ("name", nic)
+
+
+def netplan_interfaces(
+    addresses: dict[str, str],
+    networks: dict[str, str],
+    nics: dict[str, str],
+    dhcp: list[str],
+    found: dict[str, dict],
+) -> list[dict]:
+    """
+    One netplan entry per network the host is on, plus one per DHCP interface.
+
+    A network's interface is the one the site names (``nics``), else the one
+    that carries an address in that network now, matched by MAC: interface
+    names change (the lab's do on every restart), a subnet does not.
+    """
+    interfaces = []
+    for net_name, address in addresses.items():
+        network = ipaddress.ip_network(networks[net_name])
+        nic = nics.get(net_name) or _nic_in(network, found)
+        if nic is None:
+            raise InterfaceError(
+                f"no interface has an address in networks.{net_name} ({network}) and "
+                f"nics.{net_name} is not set: set hosts.<host>.nics.{net_name} in the site "
+                "file to the interface name or MAC"
+            )
+        key, value = _match(nic)
+        interfaces.append({"id": net_name, "match_key": key, "match": value, "dhcp": False,
+                           "address": f"{address}/{network.prefixlen}"})
+    for index, nic in enumerate(dhcp):
+        key, value = _match(nic)
+        interfaces.append({"id": f"dhcp{index}", "match_key": key, "match": value, "dhcp": True})
+    return interfaces
+
+
+def _nic_in(network: ipaddress.IPv4Network, found: dict[str, dict]) -> str | None:
+    for name, info in sorted(found.items()):
+        for cidr in info["addresses"]:
+            if ipaddress.ip_interface(cidr).ip in network:
+                return info["mac"] or name
+    return None
+
+
+def hosts_entries(hosts: list[dict], cluster: str, vip: str) -> list[dict]:
+    """/etc/hosts lines: each host by its back address (front if it has none)."""
+    entries = []
+    for other in hosts:
+        addresses = other["addresses"]
+        primary = addresses.get("back") or addresses["front"]
+        entries.append({"address": primary, "names": [other["name"]]})
+        if "back" in addresses and "front" in addresses:
+            entries.append({"address": addresses["front"], "names": [f"{other['name']}-front"]})
+    entries.append({"address": vip, "names": [f"{cluster}-vip"]})
+    return entries

@@ -1,0 +1,1 @@
+"""pyinfra operations that pyinfra does not ship."""

@@ -1,0 +1,73 @@
+"""File operations with validation before a file goes live."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from io import StringIO
+
+from pyinfra import host, state
+from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
+from pyinfra.api.util import get_template
+from pyinfra.facts.files import File, Sha256File
+
+
+def render_template(src: str, **data) -> str:
+    """Render a local Jinja template with the same context ``files.template`` gives."""
+    data.setdefault("host", host)
+    data.setdefault("state", state)
+    data.setdefault("inventory", state.inventory)
+    return get_template(src).render(data)
+
+
+@operation()
+def validated_file(
+    dest: str,
+    content: str,
+    validate: str | None = None,
+    mode: str = "644",
+    user: str = "root",
+    group: str = "root",
+):
+    """
+    Install a file only if a validation command accepts it first.
+
+    + dest: remote path of the file
+    + content: the whole content the file must have
+    + validate: shell command run on the candidate before it replaces ``dest``;
+      ``{path}`` stands for the candidate's path; a non-zero exit refuses the
+      file and leaves ``dest`` as it was
+    + mode: octal permissions of the installed file
+    + user: owner of the installed file
+    + group: group of the installed file
+
+    The candidate is uploaded next to ``dest`` and moved over it in one rename,
+    so readers never see a half-written file.
+    """
+    wanted_sum = hashlib.sha256(content.encode()).hexdigest()
+    current = host.get_fact(File, path=dest)
+    same_content = current and host.get_fact(Sha256File, path=dest) == wanted_sum
+    # pyinfra's File fact gives the mode as the octal digits read as decimal: 644.
+    same_meta = current and (current["mode"], current["user"], current["group"]) == (
+        int(mode), user, group
+    )
+    if same_content and same_meta:
+        host.noop(f"{dest} is up to date")
+        return
+    if same_content:
+        yield StringCommand("chmod", mode, QuoteString(dest))
+        yield StringCommand("chown", f"{user}:{group}", QuoteString(dest))
+        return
+
+    candidate = posixpath.join(posixpath.dirname(dest), f".{posixpath.basename(dest)}.hastack-new")
+    yield FileUploadCommand(StringIO(content), candidate,
+                            remote_temp_filename=host.get_temp_filename(candidate))
+    yield StringCommand("chmod", mode, QuoteString(candidate))
+    yield StringCommand("chown", f"{user}:{group}", QuoteString(candidate))
+    if validate:
+        check = validate.format(path=candidate)
+        yield (
+            f"if ! ( {check} ); then rm -f {candidate}; "
+            f"echo 'hastack: the new {dest} was refused by: {validate}' >&2; exit 1; fi"
+        )
+    yield StringCommand("mv", "-f", QuoteString(candidate), QuoteString(dest))
