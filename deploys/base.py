@@ -63,8 +63,11 @@ def install_base() -> None:
 def configure_netplan() -> None:
     try:
         interfaces = netplan_interfaces(
-            host.data.site_addresses, host.data.site_networks, host.data.site_nics,
-            host.data.site_dhcp, host.get_fact(Ipv4Interfaces),
+            host.data.site_addresses,
+            host.data.site_networks,
+            host.data.site_nics,
+            host.data.site_dhcp,
+            host.get_fact(Ipv4Interfaces),
         )
     except InterfaceError as error:
         raise DeployError(f"host {host.name}: {error}") from None
@@ -86,8 +89,7 @@ def configure_sshd() -> None:
         content=_template("sshd.conf.j2"),
         validate="sshd -t -f {path}",
     )
-    systemd.service(name="Reload sshd", service="ssh", running=True, reloaded=True,
-                    _if=dropin.did_change)
+    systemd.service(name="Reload sshd", service="ssh", running=True, reloaded=True, _if=dropin.did_change)
 
 
 @deploy("Base: hostname, hosts, time, netplan, sshd", data_defaults=DEFAULTS)
@@ -96,7 +98,11 @@ def deploy_base() -> None:
     chrony_conf, chrony_options = configure_time()
     install_base()
     systemd.service(name="Run chrony", service="chrony", running=True, enabled=True)
-    systemd.service(name="Restart chrony on a new configuration", service="chrony",
-                    restarted=True, _if=[chrony_conf.did_change, chrony_options.did_change])
+    systemd.service(
+        name="Restart chrony on a new configuration",
+        service="chrony",
+        restarted=True,
+        _if=[chrony_conf.did_change, chrony_options.did_change],
+    )
     configure_netplan()
     configure_sshd()

@@ -42,13 +42,24 @@ VIP = "10.231.2.10"
 # here). /sys/fs/cgroup is never bind-mounted: systemd inside would remount the
 # machine's own cgroup tree read-only.
 SYSTEMD_FLAGS = [
-    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-    "--security-opt", "seccomp=unconfined",
-    "--security-opt", "apparmor=unconfined",
-    "--security-opt", "systempaths=unconfined",
-    "--cgroupns", "private",
-    "--tmpfs", "/run", "--tmpfs", "/run/lock",
-    "--stop-signal", "SIGRTMIN+3",
+    "--cap-add",
+    "ALL",
+    "--cap-drop",
+    "SYS_RESOURCE",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--security-opt",
+    "systempaths=unconfined",
+    "--cgroupns",
+    "private",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--stop-signal",
+    "SIGRTMIN+3",
 ]
 # Web hosts mount GlusterFS through FUSE and run their own Docker engine.
 WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
@@ -152,15 +163,23 @@ def ensure_image() -> str:
     LAB_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
-        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(packages())}",
-               SUITE, str(rootfs), MIRROR]
+        cmd = [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(packages())}",
+            SUITE,
+            str(rootfs),
+            MIRROR,
+        ]
         _stream(cmd, "debootstrap")
         _configure_rootfs(rootfs)
         say("importing the root filesystem into Docker")
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         result = subprocess.run(
             ["docker", "import", "--change", 'CMD ["/sbin/init"]', "-", image],
-            stdin=tar.stdout, capture_output=True, text=True,
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
         )
         tar.wait()
         if result.returncode != 0 or tar.returncode != 0:
@@ -203,8 +222,12 @@ def _configure_rootfs(rootfs: Path) -> None:
     # Docker owns the lab's addresses: networkd (which netplan would enable at
     # boot) must not flush them or the default route. The netplan file is still
     # rendered and validated by the deploy.
-    for unit in ("systemd-networkd.service", "systemd-networkd.socket",
-                 "systemd-networkd-wait-online.service", "getty@tty1.service"):
+    for unit in (
+        "systemd-networkd.service",
+        "systemd-networkd.socket",
+        "systemd-networkd-wait-online.service",
+        "getty@tty1.service",
+    ):
         _symlink(systemd / unit, "/dev/null")
     for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
         cache.unlink()
@@ -254,8 +277,17 @@ def ensure_networks() -> None:
             continue
         net = ipaddress.ip_network(subnet)
         upper = list(net.subnets(prefixlen_diff=1))[1]
-        docker("network", "create", "--label", f"{LABEL}=1", "--subnet", subnet,
-               "--ip-range", str(upper), network)
+        docker(
+            "network",
+            "create",
+            "--label",
+            f"{LABEL}=1",
+            "--subnet",
+            subnet,
+            "--ip-range",
+            str(upper),
+            network,
+        )
         say(f"network {network} {subnet}")
 
 
@@ -267,7 +299,20 @@ def container_state(host: LabHost) -> str:
 def ensure_key() -> str:
     LAB_DIR.mkdir(exist_ok=True)
     if not KEY_FILE.exists():
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hastack-lab", "-f", str(KEY_FILE)])
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "hastack-lab",
+                "-f",
+                str(KEY_FILE),
+            ]
+        )
         say("generated the lab's SSH key in .lab/ (git-ignored)")
     KEY_FILE.chmod(0o600)
     return Path(f"{KEY_FILE}.pub").read_text().strip()
@@ -282,9 +327,21 @@ def _forget_host_key(address: str) -> None:
 def create_container(host: LabHost, image: str) -> None:
     networks = list(host.addresses.items())
     first_net, first_ip = networks[0]
-    cmd = ["run", "-d", "--name", host.container, "--hostname", host.name,
-           "--label", f"{LABEL}=1", "--network", f"{PREFIX}-{first_net}", "--ip", first_ip,
-           *SYSTEMD_FLAGS]
+    cmd = [
+        "run",
+        "-d",
+        "--name",
+        host.container,
+        "--hostname",
+        host.name,
+        "--label",
+        f"{LABEL}=1",
+        "--network",
+        f"{PREFIX}-{first_net}",
+        "--ip",
+        first_ip,
+        *SYSTEMD_FLAGS,
+    ]
     if host.role == "web":
         volume = f"{host.container}-docker"
         docker("volume", "create", "--label", f"{LABEL}=1", volume)
@@ -325,8 +382,10 @@ def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
         elapsed = time.monotonic() - started
         if elapsed > limit:
             names = ", ".join(host.name for host in waiting)
-            raise LabError(f"SSH did not answer on {names} within {limit:.0f} s "
-                           "(docker logs hastack-lab-<host> shows why)")
+            raise LabError(
+                f"SSH did not answer on {names} within {limit:.0f} s "
+                "(docker logs hastack-lab-<host> shows why)"
+            )
         say(f"waiting for SSH on {', '.join(h.name for h in waiting)} ({elapsed:.0f}s)")
         time.sleep(2)
 
@@ -383,8 +442,14 @@ def down() -> None:
         say("no Docker engine answers: nothing to remove")
         return
     for kind in ("container", "network", "volume"):
-        listed = docker(kind, "ls", "-q", *(["-a"] if kind == "container" else []),
-                        "--filter", f"label={LABEL}=1")
+        listed = docker(
+            kind,
+            "ls",
+            "-q",
+            *(["-a"] if kind == "container" else []),
+            "--filter",
+            f"label={LABEL}=1",
+        )
         ids = listed.stdout.split()
         if ids:
             docker(kind, "rm", *(["-f"] if kind != "network" else []), *ids)
@@ -404,8 +469,10 @@ def status() -> int:
         state = container_state(host)
         ssh = state == "running" and ssh_answers(host.ssh_address)
         all_up = all_up and ssh
-        print(f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
-              f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}")
+        print(
+            f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
+            f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}"
+        )
     return 0 if all_up else 1
 
 
@@ -413,8 +480,17 @@ def ssh(name: str, command: list[str]) -> int:
     hosts = {host.name: host for host in HOSTS}
     if name not in hosts:
         raise LabError(f"no lab host {name!r}: one of {', '.join(hosts)}")
-    args = ["ssh", "-i", str(KEY_FILE), "-o", f"UserKnownHostsFile={KNOWN_HOSTS}",
-            "-o", "StrictHostKeyChecking=accept-new", f"root@{hosts[name].ssh_address}", *command]
+    args = [
+        "ssh",
+        "-i",
+        str(KEY_FILE),
+        "-o",
+        f"UserKnownHostsFile={KNOWN_HOSTS}",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        f"root@{hosts[name].ssh_address}",
+        *command,
+    ]
     return subprocess.call(args)
 
 

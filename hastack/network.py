@@ -40,8 +40,15 @@ def netplan_interfaces(
                 "file to the interface name or MAC"
             )
         key, value = _match(nic)
-        interfaces.append({"id": net_name, "match_key": key, "match": value, "dhcp": False,
-                           "address": f"{address}/{network.prefixlen}"})
+        interfaces.append(
+            {
+                "id": net_name,
+                "match_key": key,
+                "match": value,
+                "dhcp": False,
+                "address": f"{address}/{network.prefixlen}",
+            }
+        )
     for index, nic in enumerate(dhcp):
         key, value = _match(nic)
         interfaces.append({"id": f"dhcp{index}", "match_key": key, "match": value, "dhcp": True})

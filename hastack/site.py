@@ -280,8 +280,11 @@ def parse_site(text: str, source: str = "<site>") -> Site:
 
     cluster = str(top.get("cluster", ""))
     if "cluster" in top and not CLUSTER_RE.match(cluster):
-        check.add("cluster", f"{cluster!r} is not a valid cluster name",
-                  "use 1-32 characters of a-z, 0-9 and '-', not starting or ending with '-'")
+        check.add(
+            "cluster",
+            f"{cluster!r} is not a valid cluster name",
+            "use 1-32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        )
 
     networks = _check_networks(check, top.get("networks"))
     vip = check.address(top["vip"], "vip") if "vip" in top else None
@@ -306,7 +309,11 @@ def _check_networks(check: _Checker, value: Any) -> dict[str, ipaddress.IPv4Netw
     networks = {}
     for name in NETWORKS:
         if name not in mapping:
-            check.add(f"networks.{name}", "required key is missing", f"add 'networks.{name}: 192.0.2.0/24'")
+            check.add(
+                f"networks.{name}",
+                "required key is missing",
+                f"add 'networks.{name}: 192.0.2.0/24'",
+            )
             continue
         net = check.network(mapping[name], f"networks.{name}")
         if net is not None:
@@ -353,9 +360,12 @@ def _check_hosts(check: _Checker, value: Any, networks: dict) -> dict[str, Host]
 def _check_host(check: _Checker, name: str, spec: Any, networks: dict) -> Host | None:
     path = f"hosts.{name}"
     if not HOSTNAME_RE.match(name):
-        check.add(path, f"{name!r} is not a valid host name",
-                  "use lower-case letters, digits and '-', at most 63, not starting or ending with '-'",
-                  name)
+        check.add(
+            path,
+            f"{name!r} is not a valid host name",
+            "use lower-case letters, digits and '-', at most 63, not starting or ending with '-'",
+            name,
+        )
     spec = check.mapping(spec, path, name)
     if spec is None:
         return None
@@ -374,32 +384,52 @@ def _check_host(check: _Checker, name: str, spec: Any, networks: dict) -> Host |
     for net_name in NETWORKS:
         if net_name not in spec:
             if role and net_name in ROLE_NETWORKS[role]:
-                check.add(f"{path}.{net_name}", f"a {role} host needs an address on the {net_name} network",
-                          f"add '{net_name}: <address in networks.{net_name}>'", name)
+                check.add(
+                    f"{path}.{net_name}",
+                    f"a {role} host needs an address on the {net_name} network",
+                    f"add '{net_name}: <address in networks.{net_name}>'",
+                    name,
+                )
             continue
         addr = check.address(spec[net_name], f"{path}.{net_name}", name)
         if addr is None:
             continue
         net = networks.get(net_name)
         if net is not None and addr not in net:
-            check.add(f"{path}.{net_name}", f"{addr} is outside networks.{net_name} ({net})",
-                      f"give an address inside {net}", name)
+            check.add(
+                f"{path}.{net_name}",
+                f"{addr} is outside networks.{net_name} ({net})",
+                f"give an address inside {net}",
+                name,
+            )
         elif net is not None and addr in (net.network_address, net.broadcast_address):
-            check.add(f"{path}.{net_name}", f"{addr} is the network or broadcast address of {net}",
-                      "give a host address", name)
+            check.add(
+                f"{path}.{net_name}",
+                f"{addr} is the network or broadcast address of {net}",
+                "give a host address",
+                name,
+            )
         addresses[net_name] = addr
 
     disks = _check_disks(check, spec, role, path, name)
     nics = _check_nics(check, spec.get("nics", {}), path, name)
     dhcp = spec.get("dhcp", [])
     if not isinstance(dhcp, list) or not all(_is_nic(item) for item in dhcp):
-        check.add(f"{path}.dhcp", f"expected a list of interface names or MAC addresses, got {dhcp!r}",
-                  "write it as [enp0s3]", name)
+        check.add(
+            f"{path}.dhcp",
+            f"expected a list of interface names or MAC addresses, got {dhcp!r}",
+            "write it as [enp0s3]",
+            name,
+        )
         dhcp = []
     ssh_host = spec.get("ssh_host")
     if ssh_host is not None and not isinstance(ssh_host, str):
-        check.add(f"{path}.ssh_host", f"expected a host name or address, got {ssh_host!r}",
-                  "quote the value", name)
+        check.add(
+            f"{path}.ssh_host",
+            f"expected a host name or address, got {ssh_host!r}",
+            "quote the value",
+            name,
+        )
         ssh_host = None
     data = check.data(spec.get("data", {}), f"{path}.data", name)
     if role is None:
@@ -411,24 +441,44 @@ def _check_disks(check: _Checker, spec: dict, role: str | None, path: str, name:
     disks = spec.get("disks")
     if disks is None:
         if role == "web":
-            check.add(f"{path}.disks", "a web host needs two disks for its RAID-1",
-                      "add 'disks: [/dev/sdb, /dev/sdc]'", name)
+            check.add(
+                f"{path}.disks",
+                "a web host needs two disks for its RAID-1",
+                "add 'disks: [/dev/sdb, /dev/sdc]'",
+                name,
+            )
         return ()
     if role != "web":
-        check.add(f"{path}.disks", f"only web hosts take disks, this is a {role} host",
-                  "remove 'disks'", name)
+        check.add(
+            f"{path}.disks",
+            f"only web hosts take disks, this is a {role} host",
+            "remove 'disks'",
+            name,
+        )
         return ()
     if not isinstance(disks, list) or not all(isinstance(d, str) for d in disks):
-        check.add(f"{path}.disks", f"expected a list of two device paths, got {disks!r}",
-                  "write it as [/dev/sdb, /dev/sdc]", name)
+        check.add(
+            f"{path}.disks",
+            f"expected a list of two device paths, got {disks!r}",
+            "write it as [/dev/sdb, /dev/sdc]",
+            name,
+        )
         return ()
     if len(disks) != 2 or len(set(disks)) != 2:
-        check.add(f"{path}.disks", f"expected exactly two distinct disks, got {disks}",
-                  "list two different whole disks, e.g. [/dev/sdb, /dev/sdc]", name)
+        check.add(
+            f"{path}.disks",
+            f"expected exactly two distinct disks, got {disks}",
+            "list two different whole disks, e.g. [/dev/sdb, /dev/sdc]",
+            name,
+        )
     for disk in disks:
         if not disk.startswith("/dev/"):
-            check.add(f"{path}.disks", f"{disk!r} is not a device path",
-                      "give a path under /dev, e.g. /dev/sdb or /dev/disk/by-id/...", name)
+            check.add(
+                f"{path}.disks",
+                f"{disk!r} is not a device path",
+                "give a path under /dev, e.g. /dev/sdb or /dev/disk/by-id/...",
+                name,
+            )
     return tuple(disks)
 
 
@@ -446,8 +496,12 @@ def _check_nics(check: _Checker, value: Any, path: str, name: str) -> dict[str, 
         if net_name not in NETWORKS:
             continue
         if not _is_nic(nic):
-            check.add(f"{path}.nics.{net_name}", f"{nic!r} is neither an interface name nor a MAC",
-                      "give a name like enp0s8 or a MAC like 52:54:00:12:34:56", name)
+            check.add(
+                f"{path}.nics.{net_name}",
+                f"{nic!r} is neither an interface name nor a MAC",
+                "give a name like enp0s8 or a MAC like 52:54:00:12:34:56",
+                name,
+            )
             continue
         nics[net_name] = nic.lower() if MAC_RE.match(nic.lower()) else nic
     return nics
@@ -457,28 +511,44 @@ def _check_cluster_shape(check: _Checker, hosts: dict[str, Host], networks: dict
     for role, needed in (("proxy", 2), ("web", 2)):
         count = sum(1 for host in hosts.values() if host.role == role)
         if count < needed:
-            check.add("hosts", f"{count} {role} host(s), at least {needed} are needed for HA",
-                      f"describe at least {needed} hosts with 'role: {role}'")
+            check.add(
+                "hosts",
+                f"{count} {role} host(s), at least {needed} are needed for HA",
+                f"describe at least {needed} hosts with 'role: {role}'",
+            )
 
     owners: dict[ipaddress.IPv4Address, str] = {}
     for host in hosts.values():
         for net_name, addr in host.addresses.items():
             if addr in owners:
-                check.add(f"hosts.{host.name}.{net_name}", f"{addr} is also used by {owners[addr]}",
-                          "give every host its own address", host.name)
+                check.add(
+                    f"hosts.{host.name}.{net_name}",
+                    f"{addr} is also used by {owners[addr]}",
+                    "give every host its own address",
+                    host.name,
+                )
             owners.setdefault(addr, f"hosts.{host.name}.{net_name}")
 
     front = networks.get("front")
     if vip is not None and front is not None:
         if vip not in front:
-            check.add("vip", f"{vip} is outside networks.front ({front})",
-                      f"choose a free address inside {front}")
+            check.add(
+                "vip",
+                f"{vip} is outside networks.front ({front})",
+                f"choose a free address inside {front}",
+            )
         elif vip in (front.network_address, front.broadcast_address):
-            check.add("vip", f"{vip} is the network or broadcast address of {front}",
-                      "choose a host address")
+            check.add(
+                "vip",
+                f"{vip} is the network or broadcast address of {front}",
+                "choose a host address",
+            )
     if vip is not None and vip in owners:
-        check.add("vip", f"{vip} is the address of {owners[vip]}",
-                  "choose an address that no host has: the VIP floats between the proxies")
+        check.add(
+            "vip",
+            f"{vip} is the address of {owners[vip]}",
+            "choose an address that no host has: the VIP floats between the proxies",
+        )
 
 
 def load_site(path: str | Path) -> Site:
@@ -487,8 +557,11 @@ def load_site(path: str | Path) -> Site:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        problem = Problem("(file)", f"cannot read the site file: {error.strerror}",
-                          "give the path of a site file, or set HASTACK_SITE")
+        problem = Problem(
+            "(file)",
+            f"cannot read the site file: {error.strerror}",
+            "give the path of a site file, or set HASTACK_SITE",
+        )
         raise SiteError(source, [problem]) from None
     return parse_site(text, source)
 

@@ -49,7 +49,9 @@ def validated_file(
     same_content = current and host.get_fact(Sha256File, path=dest) == wanted_sum
     # pyinfra's File fact gives the mode as the octal digits read as decimal: 644.
     same_meta = current and (current["mode"], current["user"], current["group"]) == (
-        int(mode), user, group
+        int(mode),
+        user,
+        group,
     )
     if same_content and same_meta:
         host.noop(f"{dest} is up to date")
@@ -60,8 +62,9 @@ def validated_file(
         return
 
     candidate = posixpath.join(posixpath.dirname(dest), f".{posixpath.basename(dest)}.hastack-new")
-    yield FileUploadCommand(StringIO(content), candidate,
-                            remote_temp_filename=host.get_temp_filename(candidate))
+    yield FileUploadCommand(
+        StringIO(content), candidate, remote_temp_filename=host.get_temp_filename(candidate)
+    )
     yield StringCommand("chmod", mode, QuoteString(candidate))
     yield StringCommand("chown", f"{user}:{group}", QuoteString(candidate))
     if validate:

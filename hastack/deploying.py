@@ -1,0 +1,58 @@
+"""Run a deploy with the pyinfra CLI and read what it changed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hastack.defaults import ROOT
+
+# pyinfra's results table: "<operation>  <hosts>  <success>  <error>  <no change>",
+# where "success" counts the hosts the operation changed.
+RESULT_ROW = re.compile(
+    r"^\s{4}(?P<op>.+?)\s{2,}(?P<hosts>\d+)\s+(?P<changed>\d+|-)\s+"
+    r"(?P<error>\d+|-)\s+(?P<unchanged>\d+|-)\s*$"
+)
+
+
+@dataclass
+class DeployRun:
+    returncode: int
+    output: str
+
+    @property
+    def results(self) -> list[dict]:
+        block = self.output.split("--> Results:", 1)[-1]
+        return [match.groupdict() for line in block.splitlines() if (match := RESULT_ROW.match(line))]
+
+    @property
+    def changed_operations(self) -> list[str]:
+        return [
+            f"{row['op']} ({row['changed']} hosts)"
+            for row in self.results
+            if row["changed"] != "-" and row["op"] != "Grand total"
+        ]
+
+
+def run_deploy(
+    site: str | Path, entry: str = "deploys/all.py", *extra: str, log: Path | None = None
+) -> DeployRun:
+    """Run ``pyinfra -y inventory.py ENTRY`` against a site file, from the repository root."""
+    pyinfra = Path(sys.executable).with_name("pyinfra")
+    env = {**os.environ, "HASTACK_SITE": str(site)}
+    result = subprocess.run(
+        [str(pyinfra), "-y", "inventory.py", entry, *extra],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.stdout)
+    return DeployRun(result.returncode, result.stdout)

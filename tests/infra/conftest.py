@@ -1,0 +1,78 @@
+"""testinfra against the hosts of a site.
+
+Without HASTACK_SITE the tests run against the lab: the session brings the
+lab up and deploys the whole cluster into it first. With HASTACK_SITE set they
+check the hosts of that site as they are (nothing is deployed).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from hastack import lab
+from hastack.deploying import run_deploy
+from hastack.site import load_site, parse_site
+
+SITE_PATH = os.environ.get("HASTACK_SITE")
+LAB_MODE = SITE_PATH is None
+# In the lab the site is known before the lab is up, which collection needs.
+SITE = parse_site(lab.site_text(), str(lab.SITE_FILE)) if LAB_MODE else load_site(SITE_PATH)
+
+
+def pytest_generate_tests(metafunc):
+    """Tests that take ``host`` run once per host; ``@pytest.mark.roles(...)`` narrows it."""
+    if "host" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("roles")
+    roles = marker.args if marker else ("proxy", "web", "client")
+    names = [host.name for host in SITE.hosts.values() if host.role in roles]
+    metafunc.parametrize("host", names, indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "roles(*roles): run the test on the hosts of these roles")
+
+
+@pytest.fixture(scope="session")
+def site():
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def deployed(site):
+    """The cluster, deployed: in the lab, bring it up and run deploys/all.py once."""
+    if not LAB_MODE:
+        return None
+    try:
+        lab.up()
+    except lab.LabError as error:
+        pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
+    run = run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "deploy.log")
+    if run.returncode != 0:
+        tail = "\n".join(run.output.splitlines()[-40:])
+        pytest.fail(f"deploys/all.py failed against the lab (full log .lab/deploy.log):\n{tail}")
+    return run
+
+
+_connections: dict[str, testinfra.host.Host] = {}
+
+
+@pytest.fixture
+def host(request, site, deployed):
+    """A testinfra host of the site, reached over SSH like pyinfra reaches it."""
+    name = request.param
+    if name not in _connections:
+        spec = site.hosts[name]
+        key = site.ssh.key and str(Path(site.ssh.key).expanduser())
+        url = f"paramiko://{site.ssh.user}@{spec.connect_address}:{site.ssh.port}"
+        _connections[name] = testinfra.get_host(url, ssh_identity_file=key, timeout=30)
+    return _connections[name]
+
+
+@pytest.fixture(scope="session")
+def lab_mode():
+    return LAB_MODE

@@ -1,0 +1,98 @@
+"""The base layer on every host."""
+
+import ipaddress
+import json
+
+import pytest
+import yaml
+
+
+def test_hostname_is_the_site_name(host, site):
+    name = _name(host, site)
+    assert host.check_output("hostname") == name
+
+
+def test_hostname_file(host, site):
+    assert host.file("/etc/hostname").content_string.strip() == _name(host, site)
+
+
+@pytest.mark.parametrize("other", ["proxy1", "proxy2", "web1", "web2", "client"])
+def test_hosts_file_resolves_every_cluster_host(host, site, other):
+    if other not in site.hosts:
+        pytest.fail(f"the site has no host {other}")
+    spec = site.hosts[other]
+    wanted = str(spec.addresses.get("back") or spec.addresses["front"])
+    assert host.check_output(f"getent hosts {other}").split()[0] == wanted
+
+
+def test_hosts_file_names_the_vip(host, site):
+    assert host.check_output(f"getent hosts {site.cluster}-vip").split()[0] == str(site.vip)
+
+
+def test_chrony_running(host):
+    assert host.service("chrony").is_running
+
+
+def test_chrony_enabled(host):
+    assert host.service("chrony").is_enabled
+
+
+def test_chronyd_answers(host):
+    assert host.run("chronyc -n tracking").rc == 0
+
+
+def test_netplan_file_is_private(host):
+    assert host.file("/etc/netplan/60-hastack.yaml").mode == 0o600
+
+
+def test_netplan_file_is_valid(host):
+    cmd = host.run(
+        "d=$(mktemp -d) && mkdir -p $d/etc/netplan && cp /etc/netplan/60-hastack.yaml "
+        "$d/etc/netplan/ && netplan generate --root-dir $d; rc=$?; rm -rf $d; exit $rc"
+    )
+    assert cmd.rc == 0, cmd.stderr
+
+
+def test_netplan_has_the_site_addresses(host, site):
+    spec = site.hosts[_name(host, site)]
+    ethernets = yaml.safe_load(host.file("/etc/netplan/60-hastack.yaml").content_string)["network"][
+        "ethernets"
+    ]
+    for net_name, address in spec.addresses.items():
+        prefix = ipaddress.ip_network(site.networks[net_name]).prefixlen
+        assert ethernets[net_name]["addresses"] == [f"{address}/{prefix}"]
+
+
+def test_netplan_matches_the_interface_that_carries_the_address(host, site):
+    spec = site.hosts[_name(host, site)]
+    ethernets = yaml.safe_load(host.file("/etc/netplan/60-hastack.yaml").content_string)["network"][
+        "ethernets"
+    ]
+    for net_name, address in spec.addresses.items():
+        mac = ethernets[net_name]["match"]["macaddress"]
+        links = json.loads(host.check_output("ip -j addr show"))
+        carrier = [
+            link["address"]
+            for link in links
+            if any(info.get("local") == str(address) for info in link["addr_info"])
+        ]
+        assert carrier == [mac]
+
+
+def test_sshd_refuses_passwords(host):
+    config = host.check_output("sshd -T")
+    assert "passwordauthentication no" in config.splitlines()
+
+
+def test_sshd_root_by_key_only(host):
+    config = host.check_output("sshd -T")
+    assert "permitrootlogin without-password" in config.splitlines()
+
+
+def test_sshd_running(host):
+    assert host.service("ssh").is_running
+
+
+def _name(host, site) -> str:
+    address = host.backend.host.name
+    return next(h.name for h in site.hosts.values() if h.connect_address == address)

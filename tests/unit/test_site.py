@@ -1,0 +1,116 @@
+"""The site file: the example validates, each class of bad input is refused by name."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hastack.cli import main
+from hastack.defaults import ROOT
+from hastack.site import SiteError, load_site, parse_site
+
+SITES = Path(__file__).parent / "fixtures" / "sites"
+BAD_SITES = sorted(SITES.glob("*.yaml"))
+
+
+def expectations(path: Path) -> dict[str, str]:
+    header = re.findall(r"^# expect(-path|-host|): ?(.*)$", path.read_text(), re.M)
+    return {key or "-message": value for key, value in header}
+
+
+def test_example_site_validates():
+    site = load_site(ROOT / "site.yaml")
+    assert (site.cluster, len(site.hosts_in("proxy")), len(site.hosts_in("web"))) == ("shop", 2, 2)
+
+
+def test_example_site_vip():
+    assert str(load_site(ROOT / "site.yaml").vip) == "172.20.32.1"
+
+
+def test_good_fixture_validates(fixtures):
+    assert sorted(load_site(fixtures / "good_site.yaml").hosts) == [
+        "client",
+        "proxy1",
+        "proxy2",
+        "web1",
+        "web2",
+    ]
+
+
+@pytest.mark.parametrize("path", BAD_SITES, ids=[p.stem for p in BAD_SITES])
+def test_bad_site_is_refused_naming_key_and_host(path):
+    want = expectations(path)
+    with pytest.raises(SiteError) as caught:
+        load_site(path)
+    found = [
+        (p.path, p.host or "")
+        for p in caught.value.problems
+        if want["-message"] in str(p)
+    ]
+    assert (want["-path"], want["-host"]) in found, caught.value.report()
+
+
+@pytest.mark.parametrize("path", BAD_SITES, ids=[p.stem for p in BAD_SITES])
+def test_every_problem_says_how_to_fix_it(path):
+    with pytest.raises(SiteError) as caught:
+        load_site(path)
+    assert all(". Fix: " in str(problem) for problem in caught.value.problems)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(SiteError) as caught:
+        load_site(SITES / "many_problems.yaml")
+    assert {p.path for p in caught.value.problems} >= {"vip", "hosts", "hosts.web2.back"}
+
+
+def test_problem_names_the_host():
+    with pytest.raises(SiteError) as caught:
+        load_site(SITES / "one_disk.yaml")
+    assert "hosts.web1.disks [host web1]:" in caught.value.report()
+
+
+def test_missing_file_is_a_problem_not_a_traceback(tmp_path):
+    with pytest.raises(SiteError) as caught:
+        load_site(tmp_path / "nope.yaml")
+    assert "cannot read the site file" in caught.value.report()
+
+
+def test_empty_file_lists_the_required_keys():
+    with pytest.raises(SiteError) as caught:
+        parse_site("")
+    assert [p.path for p in caught.value.problems][:4] == ["cluster", "networks", "vip", "hosts"]
+
+
+def test_site_data_reaches_every_host(fixtures):
+    text = (fixtures / "good_site.yaml").read_text() + "data: {netplan_apply: false}\n"
+    site = parse_site(text)
+    assert site.host_data(site.hosts["web1"])["netplan_apply"] is False
+
+
+def test_host_data_overrides_site_data(fixtures):
+    text = (fixtures / "good_site.yaml").read_text().replace(
+        "client: {role: client, front: 127.0.2.50}",
+        "client: {role: client, front: 127.0.2.50, data: {netplan_apply: true}}",
+    )
+    site = parse_site(text + "data: {netplan_apply: false}\n")
+    assert site.host_data(site.hosts["client"])["netplan_apply"] is True
+
+
+def test_ssh_goes_to_the_back_address_by_default(fixtures):
+    site = load_site(fixtures / "good_site.yaml")
+    assert site.host_data(site.hosts["proxy1"])["ssh_hostname"] == "127.0.1.11"
+
+
+def test_ssh_goes_to_the_front_address_without_back(fixtures):
+    site = load_site(fixtures / "good_site.yaml")
+    assert site.host_data(site.hosts["client"])["ssh_hostname"] == "127.0.2.50"
+
+
+def test_check_command_accepts_the_example(capsys):
+    assert main(["check", str(ROOT / "site.yaml")]) == 0
+    assert "cluster 'shop', 5 hosts" in capsys.readouterr().out
+
+
+def test_check_command_exits_2_on_bad_input(capsys):
+    assert main(["check", str(SITES / "one_web.yaml")]) == 2
+    assert "1 web host(s), at least 2 are needed" in capsys.readouterr().err
