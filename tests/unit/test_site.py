@@ -42,11 +42,7 @@ def test_bad_site_is_refused_naming_key_and_host(path):
     want = expectations(path)
     with pytest.raises(SiteError) as caught:
         load_site(path)
-    found = [
-        (p.path, p.host or "")
-        for p in caught.value.problems
-        if want["-message"] in str(p)
-    ]
+    found = [(p.path, p.host or "") for p in caught.value.problems if want["-message"] in str(p)]
     assert (want["-path"], want["-host"]) in found, caught.value.report()
 
 
@@ -88,9 +84,13 @@ def test_site_data_reaches_every_host(fixtures):
 
 
 def test_host_data_overrides_site_data(fixtures):
-    text = (fixtures / "good_site.yaml").read_text().replace(
-        "client: {role: client, front: 127.0.2.50}",
-        "client: {role: client, front: 127.0.2.50, data: {netplan_apply: true}}",
+    text = (
+        (fixtures / "good_site.yaml")
+        .read_text()
+        .replace(
+            "client: {role: client, front: 127.0.2.50}",
+            "client: {role: client, front: 127.0.2.50, data: {netplan_apply: true}}",
+        )
     )
     site = parse_site(text + "data: {netplan_apply: false}\n")
     assert site.host_data(site.hosts["client"])["netplan_apply"] is True

@@ -1,0 +1,120 @@
+"""What the base deploy renders: netplan interfaces, /etc/hosts, chrony, sshd."""
+
+import pytest
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from hastack.defaults import ROOT
+from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
+
+NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
+FOUND = {
+    "eth0": {"mac": "02:42:0a:e7:01:0b", "addresses": ["10.231.1.11/24"]},
+    "eth1": {"mac": "02:42:0a:e7:02:0b", "addresses": ["10.231.2.11/24"]},
+}
+ADDRESSES = {"back": "10.231.1.11", "front": "10.231.2.11"}
+
+
+def render(name: str, **data) -> str:
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    return env.get_template(name).render(data)
+
+
+def test_interfaces_found_by_subnet_match_by_mac():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, [], FOUND)
+    assert [(i["id"], i["match_key"], i["match"]) for i in interfaces] == [
+        ("back", "macaddress", "02:42:0a:e7:01:0b"),
+        ("front", "macaddress", "02:42:0a:e7:02:0b"),
+    ]
+
+
+def test_interface_named_in_the_site_wins():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {"back": "enp0s8"}, [], FOUND)
+    assert (interfaces[0]["match_key"], interfaces[0]["match"]) == ("name", "enp0s8")
+
+
+def test_address_carries_the_network_prefix():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, [], FOUND)
+    assert [i["address"] for i in interfaces] == ["10.231.1.11/24", "10.231.2.11/24"]
+
+
+def test_dhcp_interfaces_follow():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, ["enp0s3"], FOUND)
+    assert interfaces[-1] == {"id": "dhcp0", "match_key": "name", "match": "enp0s3", "dhcp": True}
+
+
+def test_no_interface_in_the_subnet_names_the_fix():
+    with pytest.raises(InterfaceError, match=r"set hosts.<host>.nics.front"):
+        netplan_interfaces(ADDRESSES, NETWORKS, {}, [], {"eth0": FOUND["eth0"]})
+
+
+def test_netplan_template_is_the_yaml_netplan_expects():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, ["enp0s3"], FOUND)
+    document = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))
+    assert document["network"]["ethernets"] == {
+        "back": {
+            "match": {"macaddress": "02:42:0a:e7:01:0b"},
+            "dhcp4": False,
+            "addresses": ["10.231.1.11/24"],
+        },
+        "front": {
+            "match": {"macaddress": "02:42:0a:e7:02:0b"},
+            "dhcp4": False,
+            "addresses": ["10.231.2.11/24"],
+        },
+        "dhcp0": {"match": {"name": "enp0s3"}, "dhcp4": True},
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["base/netplan.yaml.j2", "base/hosts.j2", "base/chrony.conf.j2", "base/sshd.conf.j2"]
+)
+def test_templates_start_with_the_managed_by_line(name):
+    text = (ROOT / "templates" / name).read_text()
+    assert text.startswith("# Managed by hastack")
+
+
+HOSTS = [
+    {"name": "proxy1", "role": "proxy", "addresses": {"back": "10.0.1.11", "front": "10.0.2.11"}},
+    {"name": "web1", "role": "web", "addresses": {"back": "10.0.1.21"}},
+    {"name": "client", "role": "client", "addresses": {"front": "10.0.2.50"}},
+]
+
+
+def test_hosts_entries_prefer_the_back_address():
+    entries = hosts_entries(HOSTS, "shop", "10.0.2.10")
+    assert [(e["address"], e["names"]) for e in entries] == [
+        ("10.0.1.11", ["proxy1"]),
+        ("10.0.2.11", ["proxy1-front"]),
+        ("10.0.1.21", ["web1"]),
+        ("10.0.2.50", ["client"]),
+        ("10.0.2.10", ["shop-vip"]),
+    ]
+
+
+def test_hosts_template_lines():
+    text = render("base/hosts.j2", cluster="shop", entries=hosts_entries(HOSTS, "shop", "10.0.2.10"))
+    assert "10.0.1.21\tweb1\n" in text
+
+
+def test_chrony_servers_become_pools():
+    text = render("base/chrony.conf.j2", servers=["a.example", "b.example"])
+    assert [line for line in text.splitlines() if line.startswith("pool")] == [
+        "pool a.example iburst",
+        "pool b.example iburst",
+    ]
+
+
+@pytest.mark.parametrize("set_clock, options", [(True, '"-F 1"'), (False, '"-F 1 -x"')])
+def test_chrony_never_sets_the_clock_when_told(set_clock, options):
+    text = render("base/chrony.default.j2", set_clock=set_clock)
+    assert text.splitlines()[-1] == f"DAEMON_OPTS={options}"
+
+
+def test_sshd_dropin_allows_root_by_key_only():
+    lines = render("base/sshd.conf.j2").splitlines()
+    assert {"PermitRootLogin prohibit-password", "PasswordAuthentication no"} <= set(lines)
