@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -96,3 +97,33 @@ def test_sshd_running(host):
 def _name(host, site) -> str:
     address = host.backend.host.name
     return next(h.name for h in site.hosts.values() if h.connect_address == address)
+
+
+def test_ssh_refuses_password_login(host, site):
+    """A real login attempt with passwords only: the server must offer nothing but keys."""
+    address = site.hosts[_name(host, site)].connect_address
+    attempt = subprocess.run(
+        [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=10",
+            "-p",
+            str(site.ssh.port),
+            f"root@{address}",
+            "true",
+        ],
+        text=True,
+        capture_output=True,
+        timeout=30,
+    )
+    assert "Permission denied (publickey)" in attempt.stderr
