@@ -3,6 +3,8 @@
 from pyinfra import host
 
 from deploys.base import deploy_base
+from deploys.gluster import deploy_gluster
 
 if "web" in host.groups:
     deploy_base()
+    deploy_gluster()

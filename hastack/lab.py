@@ -63,6 +63,9 @@ SYSTEMD_FLAGS = [
 ]
 # Web hosts mount GlusterFS through FUSE and run their own Docker engine.
 WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
+# Volumes of the web hosts: the inner Docker's storage, and a filesystem of its
+# own for the GlusterFS brick (where a server has its RAID-1 at /raid1).
+WEB_VOLUMES = {"docker": "/var/lib/docker", "gluster": "/srv/gluster"}
 
 
 @dataclass(frozen=True)
@@ -343,9 +346,11 @@ def create_container(host: LabHost, image: str) -> None:
         *SYSTEMD_FLAGS,
     ]
     if host.role == "web":
-        volume = f"{host.container}-docker"
-        docker("volume", "create", "--label", f"{LABEL}=1", volume)
-        cmd += [*WEB_FLAGS, "-v", f"{volume}:/var/lib/docker"]
+        cmd += WEB_FLAGS
+        for suffix, path in WEB_VOLUMES.items():
+            volume = f"{host.container}-{suffix}"
+            docker("volume", "create", "--label", f"{LABEL}=1", volume)
+            cmd += ["-v", f"{volume}:{path}"]
     docker(*cmd, image)
     for net_name, ip in networks[1:]:
         docker("network", "connect", "--ip", ip, f"{PREFIX}-{net_name}", host.container)
@@ -401,6 +406,7 @@ def site_text() -> str:
         "data:",
         "  netplan_apply: false      # Docker owns the lab's addresses",
         "  chrony_set_clock: false   # the lab's hosts share this machine's clock",
+        "  gluster_brick_root: /srv/gluster   # a volume of its own: no RAID in a container",
         "hosts:",
     ]
     for host in HOSTS:

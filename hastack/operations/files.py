@@ -9,7 +9,7 @@ from io import StringIO
 from pyinfra import host, state
 from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
 from pyinfra.api.util import get_template
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.files import File, FileContents, Sha256File
 
 
 def render_template(src: str, **data) -> str:
@@ -74,3 +74,35 @@ def validated_file(
             f"echo 'hastack: the new {dest} was refused by: {validate}' >&2; exit 1; fi"
         )
     yield StringCommand("mv", "-f", QuoteString(candidate), QuoteString(dest))
+
+
+@operation()
+def fstab_entry(mount_point: str, device: str, fs_type: str, options: list[str], dump: int = 0,
+                passno: int = 0):
+    """
+    Exactly one /etc/fstab line for a mount point.
+
+    + mount_point: where the filesystem is mounted
+    + device: what is mounted (device, ``UUID=...``, ``server:/volume``)
+    + fs_type: filesystem type
+    + options: mount options
+    + dump: the fifth field
+    + passno: the sixth field (fsck order)
+
+    Other lines for the same mount point are removed; nothing else is touched.
+    """
+    wanted = f"{device} {mount_point} {fs_type} {','.join(options)} {dump} {passno}"
+    lines = host.get_fact(FileContents, path="/etc/fstab") or []
+    ours = [line for line in lines if _fstab_target(line) == mount_point]
+    if [" ".join(line.split()) for line in ours] == [wanted]:
+        host.noop(f"/etc/fstab mounts {mount_point} as wanted")
+        return
+    if ours:
+        pattern = mount_point.replace("/", r"\/")
+        yield f"sed -i '/^[^#[:space:]][^[:space:]]*[[:space:]][[:space:]]*{pattern}[[:space:]]/d' /etc/fstab"
+    yield StringCommand("echo", QuoteString(wanted), ">>", "/etc/fstab")
+
+
+def _fstab_target(line: str) -> str | None:
+    fields = line.split()
+    return fields[1] if len(fields) >= 2 and not fields[0].startswith("#") else None
