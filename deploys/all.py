@@ -1,6 +1,6 @@
 """The one entry point: every component, dispatched by the host's group.
 
-    pyinfra inventory.py deploys/all.py
+pyinfra inventory.py deploys/all.py
 """
 
 from pyinfra import host

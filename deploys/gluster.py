@@ -31,8 +31,12 @@ def volume_options() -> dict:
 
 
 def install_gluster() -> None:
-    apt.packages(name="Install GlusterFS", packages=["glusterfs-server", "glusterfs-client"],
-                 update=True, cache_time=3600)
+    apt.packages(
+        name="Install GlusterFS",
+        packages=["glusterfs-server", "glusterfs-client"],
+        update=True,
+        cache_time=3600,
+    )
     systemd.service(name="Run glusterd", service="glusterd", running=True, enabled=True)
 
 
@@ -63,8 +67,12 @@ def configure_mount() -> None:
         mount_point=mount_point,
         device=f"{host.name}:/{host.data.site_cluster}",
         fs_type="glusterfs",
-        options=["defaults", "_netdev", "x-systemd.requires=glusterd.service",
-                 f"backup-volfile-servers={':'.join(backups)}"],
+        options=[
+            "defaults",
+            "_netdev",
+            "x-systemd.requires=glusterd.service",
+            f"backup-volfile-servers={':'.join(backups)}",
+        ],
     )
     if mount_point not in host.get_fact(Mounts):
         server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])

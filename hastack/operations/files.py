@@ -77,8 +77,9 @@ def validated_file(
 
 
 @operation()
-def fstab_entry(mount_point: str, device: str, fs_type: str, options: list[str], dump: int = 0,
-                passno: int = 0):
+def fstab_entry(
+    mount_point: str, device: str, fs_type: str, options: list[str], dump: int = 0, passno: int = 0
+):
     """
     Exactly one /etc/fstab line for a mount point.
 

@@ -62,7 +62,8 @@ def volume(volume_name: str, bricks: list[str], replica: int, arbiter: int = 0, 
         )
     for option, value in sorted(options.items()):
         if str(current["options"].get(option)) != str(value):
-            commands.append(f"gluster --mode=script volume set {volume_name} {option} {shlex.quote(str(value))}")
+            value = shlex.quote(str(value))
+            commands.append(f"gluster --mode=script volume set {volume_name} {option} {value}")
     if current["status"] != "Started":
         commands.append(f"gluster --mode=script volume start {volume_name}")
     if not commands:

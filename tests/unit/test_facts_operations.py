@@ -5,26 +5,41 @@ import json
 from pathlib import Path
 
 import pytest
-from pyinfra.api import Config, FileUploadCommand, Inventory, State
+from pyinfra.api import Config, FileUploadCommand, Inventory, OperationError, State
 from pyinfra.context import ctx_host, ctx_state
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
+from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.network import Ipv4Interfaces
-from hastack.operations.files import validated_file
+from hastack.operations import gluster
+from hastack.operations.files import fstab_entry, validated_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FACT_CLASSES = {"File": File, "Sha256File": Sha256File, "TmpDir": TmpDir}
+FACT_CLASSES = {
+    cls.__name__: cls for cls in (File, FileContents, Sha256File, TmpDir, GlusterPeers, GlusterVolumes)
+}
+FACTS = {"ipv4_interfaces": Ipv4Interfaces, "gluster_peers": GlusterPeers, "gluster_volumes": GlusterVolumes}
+OPERATIONS = {
+    "validated_file": validated_file,
+    "fstab_entry": fstab_entry,
+    "gluster_peer": gluster.peer,
+    "gluster_volume": gluster.volume,
+}
 
 
 def cases(folder: str) -> list[Path]:
     return sorted((FIXTURES / folder).glob("*.json"))
 
 
-@pytest.mark.parametrize("path", cases("facts/ipv4_interfaces"), ids=lambda p: p.stem)
-def test_ipv4_interfaces_fact(path):
+FACT_CASES = [(name, path) for name in FACTS for path in cases(f"facts/{name}")]
+OPERATION_CASES = [(name, path) for name in OPERATIONS for path in cases(f"operations/{name}")]
+
+
+@pytest.mark.parametrize("fact, path", FACT_CASES, ids=[f"{n}/{p.stem}" for n, p in FACT_CASES])
+def test_fact(fact, path):
     case = json.loads(path.read_text())
-    assert Ipv4Interfaces().process(case["output"]) == case["fact"]
+    assert FACTS[fact]().process(case["output"]) == case["fact"]
 
 
 def run_operation(operation, case: dict) -> tuple[list[str], list[str]]:
@@ -46,8 +61,14 @@ def run_operation(operation, case: dict) -> tuple[list[str], list[str]]:
     return rendered, noops
 
 
-@pytest.mark.parametrize("path", cases("operations/validated_file"), ids=lambda p: p.stem)
-def test_validated_file(path):
+@pytest.mark.parametrize(
+    "operation, path", OPERATION_CASES, ids=[f"{n}/{p.stem}" for n, p in OPERATION_CASES]
+)
+def test_operation(operation, path):
     case = json.loads(path.read_text())
-    commands, noops = run_operation(validated_file, case)
+    if "error" in case:
+        with pytest.raises(OperationError, match=case["error"]):
+            run_operation(OPERATIONS[operation], case)
+        return
+    commands, noops = run_operation(OPERATIONS[operation], case)
     assert (commands, noops) == (case["commands"], [case["noop"]] if "noop" in case else [])
