@@ -61,16 +61,26 @@ def deployed(site):
 _connections: dict[str, testinfra.host.Host] = {}
 
 
+@pytest.fixture(scope="session")
+def connect(site, deployed):
+    """A function from host name to a testinfra host, reached over SSH like pyinfra reaches it."""
+
+    def connect_to(name: str, fresh: bool = False) -> testinfra.host.Host:
+        """``fresh``: a new connection, for a host that was restarted."""
+        if fresh or name not in _connections:
+            spec = site.hosts[name]
+            key = site.ssh.key and str(Path(site.ssh.key).expanduser())
+            url = f"paramiko://{site.ssh.user}@{spec.connect_address}:{site.ssh.port}"
+            _connections[name] = testinfra.get_host(url, ssh_identity_file=key, timeout=30)
+        return _connections[name]
+
+    return connect_to
+
+
 @pytest.fixture
-def host(request, site, deployed):
-    """A testinfra host of the site, reached over SSH like pyinfra reaches it."""
-    name = request.param
-    if name not in _connections:
-        spec = site.hosts[name]
-        key = site.ssh.key and str(Path(site.ssh.key).expanduser())
-        url = f"paramiko://{site.ssh.user}@{spec.connect_address}:{site.ssh.port}"
-        _connections[name] = testinfra.get_host(url, ssh_identity_file=key, timeout=30)
-    return _connections[name]
+def host(request, connect):
+    """The testinfra host of this test's parameter."""
+    return connect(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -71,20 +71,10 @@ def test_fstab_mounts_cluster_after_network_with_backups(host):
     )
 
 
-def _webs(site):
-    return [h.name for h in site.hosts_in("web")]
-
-
 @pytest.fixture
-def web(site, deployed):
+def web(site, connect):
     """testinfra hosts of the web tier by name."""
-    import testinfra
-
-    key = site.ssh.key
-    return {
-        h.name: testinfra.get_host(f"paramiko://root@{h.connect_address}", ssh_identity_file=key)
-        for h in site.hosts_in("web")
-    }
+    return {h.name: connect(h.name) for h in site.hosts_in("web")}
 
 
 @pytest.mark.parametrize("writer, reader", [("web1", "web2"), ("web2", "web1")])
@@ -98,7 +88,7 @@ def test_file_written_on_one_web_host_is_read_on_the_other(web, writer, reader):
         web[writer].run(f"rm -f {name}")
 
 
-def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, site, lab_mode):
+def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, site, lab_mode, connect):
     if not lab_mode:
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")
     survivor, victim = web["web1"], "web2"
@@ -114,6 +104,7 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
         survivor.check_output(f"for i in $(seq 20); do head -c 65536 /dev/urandom > {folder}/file-$i; done")
     finally:
         lab.up()
+    web[victim] = connect(victim, fresh=True)
     brick = f"{site.data.get('gluster_brick_root', '/raid1')}/brick{folder[len('/cluster') :]}"
     _wait_for_heal(survivor, site.cluster)
     sums = {
