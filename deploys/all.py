@@ -3,11 +3,7 @@
 pyinfra inventory.py deploys/all.py
 """
 
-from pyinfra import host
+from deploys.roles import ROLE_COMPONENTS, deploy_role
 
-from deploys.base import deploy_base
-from deploys.gluster import deploy_gluster
-
-deploy_base()
-if "web" in host.groups:
-    deploy_gluster()
+for role in ROLE_COMPONENTS:
+    deploy_role(role)

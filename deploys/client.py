@@ -1,8 +1,5 @@
 """Deploy the client hosts again, alone: pyinfra inventory.py deploys/client.py"""
 
-from pyinfra import host
+from deploys.roles import deploy_role
 
-from deploys.base import deploy_base
-
-if "client" in host.groups:
-    deploy_base()
+deploy_role("client")

@@ -1,8 +1,5 @@
 """Deploy the proxy hosts again, alone: pyinfra inventory.py deploys/proxy.py"""
 
-from pyinfra import host
+from deploys.roles import deploy_role
 
-from deploys.base import deploy_base
-
-if "proxy" in host.groups:
-    deploy_base()
+deploy_role("proxy")

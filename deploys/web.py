@@ -1,10 +1,5 @@
 """Deploy the web hosts again, alone: pyinfra inventory.py deploys/web.py"""
 
-from pyinfra import host
+from deploys.roles import deploy_role
 
-from deploys.base import deploy_base
-from deploys.gluster import deploy_gluster
-
-if "web" in host.groups:
-    deploy_base()
-    deploy_gluster()
+deploy_role("web")

@@ -30,3 +30,35 @@ gluster_ping_timeout = 5
 gluster_quorum_type = "none"
 # How a split-brain file is resolved without a person: the newest copy wins.
 gluster_favorite_child_policy = "mtime"
+
+# --- disks: web hosts ---------------------------------------------------------------
+# Build the RAID-1 from the host's two `disks`. The lab sets this false: its
+# containers have no md driver; the RAID layer is verified in a VM instead.
+raid_enabled = True
+# Wipe disks that carry a partition table, a filesystem or another array's
+# superblock. Without it such a disk is refused. Set it for one host only.
+raid_force = False
+# The array's device; mdadm.conf and the initramfs make it keep this name.
+raid_device = "/dev/md0"
+# Where the array's ext4 filesystem is mounted (by UUID, from /etc/fstab).
+raid_mount_point = "/raid1"
+
+# --- web: web hosts -------------------------------------------------------------
+# The NGINX image the web hosts run (the seed ran the official one). It is
+# pulled only when it is not already on the host.
+web_image = "nginx:1.27"
+# A `docker save` archive on the machine running pyinfra, loaded into a web
+# host's Docker when web_image is not there (for hosts without a registry; the
+# lab uses it). Empty: pull from the registry instead.
+web_image_archive = ""
+# Where the compose project and the NGINX configuration live on the web hosts.
+web_compose_dir = "/opt/hastack/web"
+# The folder on the GlusterFS volume that NGINX serves (read-only).
+web_content_dir = "/cluster/www"
+# Port NGINX listens on, on every address of the web host.
+web_port = 80
+# Seconds NGINX keeps an idle client connection open.
+web_keepalive_timeout = 65
+# Docker daemon: size and number of json-file log files per container.
+docker_log_max_size = "10m"
+docker_log_max_files = 3

@@ -191,11 +191,11 @@ def ensure_image() -> str:
     return image
 
 
-def _stream(cmd: list[str], label: str) -> None:
+def _stream(cmd: list[str], label: str, env: dict | None = None) -> None:
     """Run a long command, showing a line of progress every few seconds."""
     started = time.monotonic()
     last = 0.0
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         tail: list[str] = []
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -221,7 +221,8 @@ def _configure_rootfs(rootfs: Path) -> None:
     systemd = rootfs / "etc/systemd/system"
     wants = systemd / "sysinit.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
-    _symlink(wants / "lab-unbind.service", "/etc/systemd/system/lab-unbind.service")
+    for unit in ("lab-unbind.service", "lab-cgroup-rw.service"):
+        _symlink(wants / unit, f"/etc/systemd/system/{unit}")
     # Docker owns the lab's addresses: networkd (which netplan would enable at
     # boot) must not flush them or the default route. The netplan file is still
     # rendered and validated by the deploy.
@@ -240,6 +241,59 @@ def _symlink(link: Path, target: str) -> None:
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(target)
+
+
+# --- the NGINX image for the web hosts' own Docker ------------------------------
+
+WEB_IMAGE_PACKAGES = ["nginx-light", "ca-certificates"]
+WEB_IMAGE_ARCHIVE = LAB_DIR / "web-image.tar"
+
+
+def web_image_name() -> str:
+    digest = hashlib.sha256(f"{SUITE} {MIRROR} {' '.join(WEB_IMAGE_PACKAGES)}".encode()).hexdigest()[:12]
+    return f"{PREFIX}-nginx:{digest}"
+
+
+def ensure_web_image() -> str:
+    """An NGINX image built from Debian packages, saved where the web deploy can load it.
+
+    No registry can be reached from here; the lab's site file names this image
+    (web_image) and its archive (web_image_archive), which the deploy uploads
+    and loads into a web host's Docker when the image is not there.
+    """
+    image = web_image_name()
+    marker = LAB_DIR / "web-image.name"
+    if WEB_IMAGE_ARCHIVE.exists() and marker.exists() and marker.read_text() == image:
+        return image
+    if docker("image", "inspect", image, check=False).returncode != 0:
+        say(f"building the NGINX image {image} from Debian packages")
+        with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
+            rootfs = Path(build) / "rootfs"
+            cmd = [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(WEB_IMAGE_PACKAGES)}",
+                SUITE,
+                str(rootfs),
+                MIRROR,
+            ]
+            _stream(cmd, "debootstrap (nginx)")
+            for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+                cache.unlink()
+            tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+            result = subprocess.run(
+                ["docker", "import", "--change", 'CMD ["nginx", "-g", "daemon off;"]', "-", image],
+                stdin=tar.stdout,
+                capture_output=True,
+                text=True,
+            )
+            tar.wait()
+            if result.returncode != 0:
+                raise LabError(f"docker import failed: {result.stderr.strip()}")
+    say(f"saving {image} to {WEB_IMAGE_ARCHIVE.relative_to(ROOT)}")
+    docker("save", "-o", str(WEB_IMAGE_ARCHIVE), image)
+    marker.write_text(image)
+    return image
 
 
 # --- networks, containers, SSH --------------------------------------------------
@@ -368,9 +422,9 @@ def install_key(host: LabHost, public_key: str) -> None:
     docker("exec", host.container, "sh", "-c", script)
 
 
-def ssh_answers(address: str, timeout: float = 2.0) -> bool:
+def ssh_answers(address: str, timeout: float = 2.0, port: int = 22) -> bool:
     try:
-        with socket.create_connection((address, 22), timeout=timeout) as conn:
+        with socket.create_connection((address, port), timeout=timeout) as conn:
             conn.settimeout(timeout)
             return conn.recv(64).startswith(b"SSH-")
     except OSError:
@@ -406,7 +460,10 @@ def site_text() -> str:
         "data:",
         "  netplan_apply: false      # Docker owns the lab's addresses",
         "  chrony_set_clock: false   # the lab's hosts share this machine's clock",
-        "  gluster_brick_root: /srv/gluster   # a volume of its own: no RAID in a container",
+        "  raid_enabled: false       # no md driver in a container: the RAID is verified in a VM",
+        "  gluster_brick_root: /srv/gluster   # a volume of its own instead of the RAID",
+        f"  web_image: {web_image_name()}   # built from Debian packages: no registry here",
+        f"  web_image_archive: {WEB_IMAGE_ARCHIVE}",
         "hosts:",
     ]
     for host in HOSTS:
@@ -426,6 +483,7 @@ def up() -> None:
     ensure_docker()
     public_key = ensure_key()
     image = ensure_image()
+    ensure_web_image()
     ensure_networks()
     for host in HOSTS:
         state = container_state(host)

@@ -11,20 +11,32 @@ from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
+from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.network import Ipv4Interfaces
-from hastack.operations import gluster
+from hastack.operations import gluster, mdadm
 from hastack.operations.files import fstab_entry, validated_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FACT_CLASSES = {
-    cls.__name__: cls for cls in (File, FileContents, Sha256File, TmpDir, GlusterPeers, GlusterVolumes)
+    cls.__name__: cls
+    for cls in (File, FileContents, Sha256File, TmpDir, GlusterPeers, GlusterVolumes, BlockSignature, MdArray)
 }
-FACTS = {"ipv4_interfaces": Ipv4Interfaces, "gluster_peers": GlusterPeers, "gluster_volumes": GlusterVolumes}
+# Facts given per device in the fixtures: {"BlockSignature": {"/dev/vdb": {...}}}.
+PER_DEVICE = {BlockSignature}
+FACTS = {
+    "ipv4_interfaces": Ipv4Interfaces,
+    "gluster_peers": GlusterPeers,
+    "gluster_volumes": GlusterVolumes,
+    "block_signature": BlockSignature,
+    "md_array": MdArray,
+}
 OPERATIONS = {
     "validated_file": validated_file,
     "fstab_entry": fstab_entry,
     "gluster_peer": gluster.peer,
     "gluster_volume": gluster.volume,
+    "mdadm_array": mdadm.array,
+    "mdadm_filesystem": mdadm.filesystem,
 }
 
 
@@ -49,7 +61,7 @@ def run_operation(operation, case: dict) -> tuple[list[str], list[str]]:
     facts = {FACT_CLASSES[name]: value for name, value in case["facts"].items()}
     if case.get("content_sha256"):
         facts[Sha256File] = hashlib.sha256(case["args"]["content"].encode()).hexdigest()
-    host.get_fact = lambda cls, **kwargs: facts[cls]
+    host.get_fact = lambda cls, **kwargs: facts[cls][kwargs["device"]] if cls in PER_DEVICE else facts[cls]
     noops: list[str] = []
     host.noop = noops.append
     with ctx_state.use(state), ctx_host.use(host):

@@ -1,0 +1,128 @@
+"""Web, web hosts: Docker engine and NGINX (compose) serving the site from /cluster."""
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, server, systemd
+
+from hastack.defaults import ROOT, component_defaults
+from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
+from hastack.operations.files import render_template, validated_file
+
+DEFAULTS = {**component_defaults("web_"), **component_defaults("docker_")}
+TEMPLATES = ROOT / "templates" / "web"
+CONTAINER = "hastack-web"
+IMAGE_UPLOAD = "/var/tmp/hastack-web-image.tar"
+
+
+def _template(name: str, **data) -> str:
+    return render_template(str(TEMPLATES / name), **data)
+
+
+def install_docker() -> None:
+    files.directory(name="Create /etc/docker", path="/etc/docker")
+    # Before the package: Docker's first start already rotates logs and keeps
+    # containers running across daemon restarts.
+    daemon = validated_file(
+        name="Configure the Docker daemon (validated as JSON)",
+        dest="/etc/docker/daemon.json",
+        content=_template(
+            "daemon.json.j2",
+            log_max_size=host.data.docker_log_max_size,
+            log_max_files=host.data.docker_log_max_files,
+        ),
+        validate="python3 -m json.tool {path} >/dev/null",
+    )
+    packages = apt.packages(
+        name="Install Docker and compose",
+        packages=["docker.io", "docker-compose", "curl"],
+        update=True,
+        cache_time=3600,
+    )
+    systemd.service(name="Run Docker", service="docker", running=True, enabled=True)
+    systemd.service(
+        name="Reload Docker's configuration",
+        service="docker",
+        reloaded=True,
+        _if=lambda: daemon.did_change() and not packages.did_change(),
+    )
+
+
+def provide_image() -> None:
+    image = host.data.web_image
+    if host.get_fact(DockerImageId, image=image) is not None:
+        return
+    if host.data.web_image_archive:
+        files.put(name=f"Upload the {image} archive", src=host.data.web_image_archive, dest=IMAGE_UPLOAD)
+        server.shell(
+            name=f"Load {image} into Docker",
+            commands=[f"docker load -i {IMAGE_UPLOAD}", f"rm -f {IMAGE_UPLOAD}"],
+        )
+    else:
+        server.shell(name=f"Pull {image}", commands=[f"docker pull {image}"])
+
+
+def place_sample_content() -> None:
+    content_dir = host.data.web_content_dir
+    first_web = next(other["name"] for other in host.data.site_hosts if other["role"] == "web")
+    # The content is shared on /cluster: one host places it, and only into an empty folder.
+    if host.name != first_web:
+        return
+    files.directory(name=f"Create {content_dir}", path=content_dir)
+    if host.get_fact(EntryCount, path=content_dir) == 0:
+        files.template(
+            name="Place the sample shop page (the folder is empty)",
+            src=str(TEMPLATES / "index.html.j2"),
+            dest=f"{content_dir}/index.html",
+            cluster=host.data.site_cluster,
+        )
+
+
+def configure_nginx() -> None:
+    compose_dir = host.data.web_compose_dir
+    conf_dir = f"{compose_dir}/conf"
+    files.directory(name=f"Create {conf_dir}", path=conf_dir)
+    conf = validated_file(
+        name="Configure NGINX (validated by nginx -t in the image)",
+        dest=f"{conf_dir}/nginx.conf",
+        content=_template(
+            "nginx.conf.j2", port=host.data.web_port, keepalive_timeout=host.data.web_keepalive_timeout
+        ),
+        validate=(
+            f"docker run --rm --network none -v {conf_dir}:{conf_dir}:ro {host.data.web_image} "
+            "nginx -t -q -c {path}"
+        ),
+    )
+    compose = files.template(
+        name="Write the compose project",
+        src=str(TEMPLATES / "docker-compose.yml.j2"),
+        dest=f"{compose_dir}/docker-compose.yml",
+        image=host.data.web_image,
+        compose_dir=compose_dir,
+        content_dir=host.data.web_content_dir,
+        container=CONTAINER,
+    )
+    health = f"http://127.0.0.1:{host.data.web_port}/healthz"
+    running = host.get_fact(DockerContainerRunning, container=CONTAINER)
+    server.shell(
+        name="Start NGINX, one web host at a time, and wait until it is healthy",
+        commands=[
+            f"docker-compose -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans",
+            f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && exit 0; sleep 1; done; "
+            f"echo 'NGINX not healthy after 60 s' >&2; exit 1",
+        ],
+        _serial=True,
+        _if=lambda: compose.did_change() or not running,
+    )
+    server.shell(
+        name="Reload NGINX with the new configuration",
+        commands=[f"docker exec {CONTAINER} nginx -s reload -c /etc/nginx/hastack/nginx.conf"],
+        _if=conf.did_change,
+    )
+
+
+@deploy("Web: Docker and NGINX", data_defaults=DEFAULTS)
+def deploy_nginx() -> None:
+    install_docker()
+    provide_image()
+    place_sample_content()
+    configure_nginx()

@@ -1,0 +1,33 @@
+"""What each role gets, in order. all.py and the per-role entry points run these."""
+
+from pyinfra import host
+
+from deploys.base import deploy_base
+from deploys.gluster import deploy_gluster
+from deploys.nginx import deploy_nginx
+from deploys.raid import deploy_raid
+
+
+def deploy_web_components() -> None:
+    if host.data.raid_enabled:
+        deploy_raid()
+    deploy_gluster()
+    deploy_nginx()
+
+
+# The components each role gets on top of the base layer.
+ROLE_COMPONENTS = {"proxy": [], "web": [deploy_web_components], "client": []}
+
+
+def deploy_role(role: str) -> None:
+    """Deploy this host if it belongs to ``role``; other hosts are left alone.
+
+    The base layer is called from this one place, so that pyinfra sees one
+    operation per step for every host, whatever its role, and runs it on all
+    of them at once.
+    """
+    if role not in host.groups:
+        return
+    deploy_base()
+    for component in ROLE_COMPONENTS[role]:
+        component()

@@ -1,0 +1,67 @@
+"""Facts about block devices and md arrays, from blkid and mdadm's --export output."""
+
+from __future__ import annotations
+
+from pyinfra.api import FactBase
+
+
+def _export(output) -> dict[str, str]:
+    values = {}
+    for line in output:
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip()] = value.strip()
+    return values
+
+
+class BlockSignature(FactBase):
+    """
+    What is written on a block device (probed, not from the cache): a partition
+    table, a filesystem or an md superblock. ``{}`` for a blank device, ``None``
+    when the device does not exist (no output: pyinfra gives the fact's default).
+
+    .. code:: python
+
+        {"TYPE": "linux_raid_member", "UUID": "8d2c...", "LABEL": "web1:0"}
+    """
+
+    def requires_command(self, device: str) -> str:
+        return "blkid"
+
+    def command(self, device: str) -> str:
+        # A first line, so that a blank device (blkid prints nothing) still has output.
+        return f"if test -b {device}; then echo DEVICE={device}; blkid -p -o export {device} || true; fi"
+
+    def process(self, output):
+        values = _export(output)
+        values.pop("DEVICE", None)
+        values.pop("DEVNAME", None)
+        return values
+
+
+class MdArray(FactBase):
+    """
+    An md array's detail (``mdadm --detail --export``), with its member devices;
+    ``None`` when there is no such array.
+
+    .. code:: python
+
+        {"MD_LEVEL": "raid1", "MD_DEVICES": "2", "MD_UUID": "...", "members": {"/dev/vdb": "0"}}
+    """
+
+    def requires_command(self, device: str) -> str:
+        return "mdadm"
+
+    def command(self, device: str) -> str:
+        return f"mdadm --detail --export {device} 2>/dev/null || true"
+
+    def process(self, output):
+        values = _export(output)
+        if "MD_LEVEL" not in values and "MD_UUID" not in values:
+            return None
+        members = {
+            values[key]: values.get(key[: -len("_DEV")] + "_ROLE", "")
+            for key in values
+            if key.startswith("MD_DEVICE_") and key.endswith("_DEV")
+        }
+        return {**{k: v for k, v in values.items() if not k.startswith("MD_DEVICE_")}, "members": members}

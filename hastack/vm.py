@@ -1,0 +1,313 @@
+"""The RAID VM: a small Debian VM under qemu (TCG, no KVM here) with spare disks.
+
+The lab's containers cannot create md devices (this kernel has no md driver),
+so the RAID layer is deployed into a real kernel: a VM built from Debian
+packages only, reached over SSH through a host forward on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from hastack import lab
+
+VM_DIR = lab.LAB_DIR / "vm"
+PACKAGES = [
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "udev",
+    "openssh-server",
+    "python3",
+    "iproute2",
+    "kmod",
+    "initramfs-tools",
+    "ca-certificates",
+    "netbase",
+    "procps",
+]
+KERNEL_PACKAGE = "linux-image-cloud-amd64"
+QEMU_FLAGS = [
+    "-machine",
+    "q35",
+    "-accel",
+    "tcg,thread=multi,tb-size=256",
+    "-cpu",
+    "max",
+    "-m",
+    "768",
+    "-smp",
+    "2",
+    "-display",
+    "none",
+    "-no-reboot",
+]
+
+
+def say(message: str) -> None:
+    print(f"[vm] {message}", flush=True)
+
+
+def recipe_hash(public_key: str) -> str:
+    digest = hashlib.sha256(" ".join([*PACKAGES, KERNEL_PACKAGE, lab.MIRROR, public_key]).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def build_image() -> Path:
+    """The cached base image folder (base.qcow2, vmlinuz, initrd.img), built if missing."""
+    public_key = lab.ensure_key()
+    folder = VM_DIR / f"base-{recipe_hash(public_key)}"
+    if (folder / "base.qcow2").exists():
+        return folder
+    for tool in ("debootstrap", "qemu-system-x86_64", "qemu-img", "mkfs.ext4"):
+        if shutil.which(tool) is None:
+            raise lab.LabError(
+                f"{tool} is not installed (apt-get install debootstrap qemu-system-x86 qemu-utils)"
+            )
+    say("building the VM image from Debian packages (about two minutes)")
+    VM_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
+        rootfs = Path(build) / "rootfs"
+        lab._stream(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(PACKAGES)}",
+                lab.SUITE,
+                str(rootfs),
+                lab.MIRROR,
+            ],
+            "vm debootstrap",
+        )
+        _install_kernel(rootfs)
+        _configure(rootfs, public_key)
+        staging = Path(build) / "out"
+        staging.mkdir()
+        shutil.copy(sorted((rootfs / "boot").glob("vmlinuz-*"))[-1], staging / "vmlinuz")
+        shutil.copy(sorted((rootfs / "boot").glob("initrd.img-*"))[-1], staging / "initrd.img")
+        raw = Path(build) / "root.raw"
+        lab.run(["truncate", "-s", "3G", str(raw)])
+        lab.run(["mkfs.ext4", "-q", "-L", "root", "-d", str(rootfs), str(raw)])
+        lab.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(staging / "base.qcow2")])
+        staging.rename(folder)
+    say(f"VM image ready in {folder.relative_to(lab.ROOT)}")
+    return folder
+
+
+def _install_kernel(rootfs: Path) -> None:
+    (rootfs / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
+    (rootfs / "usr/sbin/policy-rc.d").chmod(0o755)
+    shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
+    (rootfs / "etc/apt/sources.list").write_text(f"deb {lab.MIRROR} {lab.SUITE} main\n")
+    subprocess.run(["mount", "-t", "proc", "proc", str(rootfs / "proc")], check=True)
+    try:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        lab._stream(["chroot", str(rootfs), "apt-get", "update"], "vm apt-get update", env=env)
+        lab._stream(
+            ["chroot", str(rootfs), "apt-get", "install", "-y", "--no-install-recommends", KERNEL_PACKAGE],
+            "vm kernel",
+            env=env,
+        )
+    finally:
+        subprocess.run(["umount", str(rootfs / "proc")], check=False)
+    (rootfs / "usr/sbin/policy-rc.d").unlink()
+
+
+def _configure(rootfs: Path, public_key: str) -> None:
+    (rootfs / "etc/fstab").write_text("LABEL=root / ext4 defaults 0 1\n")
+    (rootfs / "etc/hostname").write_text("raidvm\n")
+    (rootfs / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 raidvm\n")
+    (rootfs / "etc/resolv.conf").write_text("nameserver 10.0.2.3\n")
+    network = rootfs / "etc/systemd/network/10-eth0.network"
+    network.write_text("[Match]\nName=eth0\n\n[Network]\nDHCP=yes\n")
+    wants = rootfs / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    lab._symlink(wants / "systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service")
+    ssh = rootfs / "root/.ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    (ssh / "authorized_keys").write_text(public_key + "\n")
+    (ssh / "authorized_keys").chmod(0o600)
+    (rootfs / "etc/machine-id").write_text("")
+    subprocess.run(["chroot", str(rootfs), "passwd", "-l", "root"], check=False, capture_output=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RaidVM:
+    """One VM run: an overlay on the base image plus named spare disks."""
+
+    def __init__(self, disks: dict[str, str], workdir: Path):
+        self.base = build_image()
+        self.disks = disks
+        self.workdir = workdir
+        self.port = free_port()
+        self.initrd = self.base / "initrd.img"
+        self.known_hosts = workdir / "known_hosts"
+        self.process: subprocess.Popen | None = None
+        lab.run(
+            [
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-b",
+                str(self.base / "base.qcow2"),
+                "-F",
+                "qcow2",
+                str(workdir / "root.qcow2"),
+            ]
+        )
+        for name, size in disks.items():
+            lab.run(["qemu-img", "create", "-q", "-f", "qcow2", str(workdir / f"{name}.qcow2"), size])
+
+    def disk_path(self, name: str) -> str:
+        return f"/dev/disk/by-id/virtio-{name}"
+
+    def start(self) -> None:
+        cmd = [
+            "qemu-system-x86_64",
+            *QEMU_FLAGS,
+            "-kernel",
+            str(self.base / "vmlinuz"),
+            "-initrd",
+            str(self.initrd),
+            "-append",
+            "root=LABEL=root console=ttyS0 net.ifnames=0 quiet",
+            "-serial",
+            f"file:{self.workdir / 'console.log'}",
+            "-drive",
+            f"if=none,id=root,file={self.workdir / 'root.qcow2'},format=qcow2",
+            "-device",
+            "virtio-blk-pci,drive=root,serial=root",
+            "-netdev",
+            f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.port}-:22",
+            "-device",
+            "virtio-net-pci,netdev=net0",
+        ]
+        for name in self.disks:
+            cmd += [
+                "-drive",
+                f"if=none,id={name},file={self.workdir / (name + '.qcow2')},format=qcow2",
+                "-device",
+                f"virtio-blk-pci,drive={name},serial={name}",
+            ]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.wait_for_ssh()
+
+    def wait_for_ssh(self, limit: float = 240) -> None:
+        started = time.monotonic()
+        while not self.ssh_ready():
+            if self.process and self.process.poll() is not None:
+                raise lab.LabError(f"qemu exited: {self.process.stderr.read().decode()[-500:]}")
+            if time.monotonic() - started > limit:
+                raise lab.LabError(
+                    f"the VM did not answer SSH in {limit:.0f} s: see {self.workdir}/console.log"
+                )
+            time.sleep(3)
+        say(f"VM answers SSH on 127.0.0.1:{self.port} after {time.monotonic() - started:.0f} s")
+
+    def ssh_ready(self) -> bool:
+        if not lab.ssh_answers("127.0.0.1", port=self.port):
+            return False
+        return self.ssh("true", check=False).returncode == 0
+
+    def ssh(self, command: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [
+                "ssh",
+                "-i",
+                str(lab.KEY_FILE),
+                "-p",
+                str(self.port),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ConnectTimeout=10",
+                "root@127.0.0.1",
+                command,
+            ],
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise lab.LabError(f"VM command failed: {command}: {result.stderr.strip()}")
+        return result
+
+    def stop(self) -> None:
+        """Power off cleanly; kill qemu (which this object started) if it does not exit."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.ssh("systemctl poweroff", check=False, timeout=30)
+        try:
+            self.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def reboot_with_own_initramfs(self) -> None:
+        """Reboot into the initramfs the guest built: qemu would reuse the one given at launch."""
+        target = self.workdir / "guest-initrd.img"
+        subprocess.run(
+            [
+                "scp",
+                "-i",
+                str(lab.KEY_FILE),
+                "-P",
+                str(self.port),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "root@127.0.0.1:/initrd.img",
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        self.stop()
+        self.initrd = target
+        self.start()
+
+    def site_text(self, disks: list[str]) -> str:
+        """A site whose web1 is this VM; pyinfra is run with --limit web1, so no other host is touched."""
+        return "\n".join(
+            [
+                "# Written by the RAID VM test: web1 is the VM; the other hosts are never contacted.",
+                "cluster: raidvm",
+                "networks: {back: 127.0.1.0/24, front: 127.0.2.0/24}",
+                "vip: 127.0.2.10",
+                f"ssh: {{user: root, key: {lab.KEY_FILE}, port: {self.port}, "
+                f"known_hosts: {self.known_hosts}}}",
+                "hosts:",
+                "  proxy1: {role: proxy, back: 127.0.1.11, front: 127.0.2.11}",
+                "  proxy2: {role: proxy, back: 127.0.1.12, front: 127.0.2.12}",
+                f"  web1: {{role: web, back: 127.0.1.21, ssh_host: 127.0.0.1, disks: [{', '.join(disks)}]}}",
+                "  web2: {role: web, back: 127.0.1.22, disks: [/dev/vdb, /dev/vdc]}",
+                "",
+            ]
+        )
