@@ -4,7 +4,10 @@ from pyinfra import host
 
 from deploys.base import deploy_base
 from deploys.gluster import deploy_gluster
+from deploys.haproxy import deploy_haproxy
+from deploys.loadtest import deploy_loadtest
 from deploys.nginx import deploy_nginx
+from deploys.pacemaker import deploy_pacemaker
 from deploys.raid import deploy_raid
 
 
@@ -16,7 +19,11 @@ def deploy_web_components() -> None:
 
 
 # The components each role gets on top of the base layer.
-ROLE_COMPONENTS = {"proxy": [], "web": [deploy_web_components], "client": []}
+ROLE_COMPONENTS = {
+    "proxy": [deploy_haproxy, deploy_pacemaker],
+    "web": [deploy_web_components],
+    "client": [deploy_loadtest],
+}
 
 
 def deploy_role(role: str) -> None:

@@ -62,3 +62,42 @@ web_keepalive_timeout = 65
 # Docker daemon: size and number of json-file log files per container.
 docker_log_max_size = "10m"
 docker_log_max_files = 3
+
+# --- proxy: proxy hosts ---------------------------------------------------------
+# HAProxy's stats page: port on the proxy's back address, and its user. The
+# password is a generated secret (.secrets/<cluster>/haproxy_stats_password).
+haproxy_stats_port = 8404
+haproxy_stats_user = "admin"
+# Health checks of the web hosts (on web `/healthz`): interval, and how many
+# checks in a row take a host out of rotation (fall) or back in (rise).
+haproxy_check_interval = "1s"
+haproxy_check_fall = 2
+haproxy_check_rise = 2
+# Connection attempts per request before HAProxy gives up; with redispatch the
+# last attempts go to another web host.
+haproxy_retries = 3
+# Timeouts: connecting to a web host, and client / server inactivity.
+haproxy_timeout_connect = "2s"
+haproxy_timeout_client = "30s"
+haproxy_timeout_server = "30s"
+
+# --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
+# Totem token timeout (ms): how long a silent node is waited for before the
+# other takes over. The lab measured the VIP back 2.7 s after a kill with 1000.
+corosync_token_ms = 1000
+# Fencing. The seed disabled it, and so does this default: without fencing a
+# node that only *seems* dead (hung, cut off) may keep the VIP too, and two
+# nodes answer on one address. Describe fence devices and enable it on real
+# hardware.
+pacemaker_stonith_enabled = False
+# Fence devices, each {"name": ..., "agent": "fence_ipmilan", "options": {...}},
+# created with `pcs stonith create` when pacemaker_stonith_enabled is true.
+pacemaker_fence_devices = []
+# How strongly resources stay where they run: the VIP does not move back when
+# a failed node returns.
+pacemaker_resource_stickiness = 100
+# Failures of a resource on a node before it is moved away; 0 (the seed's
+# value) never moves it for failures: Pacemaker restarts it in place.
+pacemaker_migration_threshold = 0
+# Monitor interval of the VIP and HAProxy resources (the seed: every second).
+pacemaker_monitor_interval = "1s"

@@ -86,3 +86,17 @@ def host(request, connect):
 @pytest.fixture(scope="session")
 def lab_mode():
     return LAB_MODE
+
+
+@pytest.fixture
+def vip_holders(site, connect):
+    """A function: the proxies that hold the VIP now (fresh connections: hosts may have restarted)."""
+
+    def holders() -> list[str]:
+        return [
+            proxy.name
+            for proxy in site.hosts_in("proxy")
+            if f" {site.vip}/" in connect(proxy.name, fresh=True).check_output("ip -4 -o addr show")
+        ]
+
+    return holders

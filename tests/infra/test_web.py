@@ -1,25 +1,15 @@
 """Web tier on the web hosts: Docker, NGINX in compose, serving /cluster/www."""
 
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from hastack import lab
 from hastack.deploying import run_deploy
+from hastack.probe import http_get as get
 
 pytestmark = pytest.mark.roles("web")
-
-
-def get(url: str, timeout: float = 5) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return 0, ""
 
 
 def back_url(site, name: str, path: str = "/") -> str:
@@ -72,10 +62,7 @@ def test_healthz_answers_200(host, site):
 
 
 def test_access_log_records_the_request_id(host, site):
-    request = urllib.request.Request(
-        back_url(site, host_name(host, site)), headers={"X-Request-ID": "rid-test-42"}
-    )
-    urllib.request.urlopen(request, timeout=5).read()
+    get(back_url(site, host_name(host, site)), headers={"X-Request-ID": "rid-test-42"})
     assert "rid=rid-test-42" in host.check_output("docker logs --tail 20 hastack-web 2>&1")
 
 

@@ -13,13 +13,24 @@ from pyinfra.facts.server import TmpDir
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.network import Ipv4Interfaces
-from hastack.operations import gluster, mdadm
+from hastack.facts.pacemaker import CibConfiguration
+from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import fstab_entry, validated_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FACT_CLASSES = {
     cls.__name__: cls
-    for cls in (File, FileContents, Sha256File, TmpDir, GlusterPeers, GlusterVolumes, BlockSignature, MdArray)
+    for cls in (
+        File,
+        FileContents,
+        Sha256File,
+        TmpDir,
+        GlusterPeers,
+        GlusterVolumes,
+        BlockSignature,
+        MdArray,
+        CibConfiguration,
+    )
 }
 # Facts given per device in the fixtures: {"BlockSignature": {"/dev/vdb": {...}}}.
 PER_DEVICE = {BlockSignature}
@@ -37,6 +48,10 @@ OPERATIONS = {
     "gluster_volume": gluster.volume,
     "mdadm_array": mdadm.array,
     "mdadm_filesystem": mdadm.filesystem,
+    "pacemaker_resource": pacemaker.resource,
+    "pacemaker_property": pacemaker.cluster_property,
+    "pacemaker_colocation": pacemaker.colocation,
+    "pacemaker_order": pacemaker.order,
 }
 
 

@@ -118,3 +118,57 @@ def test_chrony_never_sets_the_clock_when_told(set_clock, options):
 def test_sshd_dropin_allows_root_by_key_only():
     lines = render("base/sshd.conf.j2").splitlines()
     assert {"PermitRootLogin prohibit-password", "PasswordAuthentication no"} <= set(lines)
+
+
+HAPROXY = dict(
+    vip="10.0.2.10",
+    servers=[
+        {"name": "web1", "address": "10.0.1.21", "port": 80},
+        {"name": "web2", "address": "10.0.1.22", "port": 80},
+    ],
+    retries=3,
+    timeout_connect="2s",
+    timeout_client="30s",
+    timeout_server="30s",
+    check_interval="1s",
+    check_fall=2,
+    check_rise=2,
+    stats_address="10.0.1.11",
+    stats_port=8404,
+    stats_user="admin",
+    stats_password="not-a-real-secret",
+)
+
+
+def test_haproxy_frontend_binds_the_vip():
+    assert "    bind 10.0.2.10:80\n" in render("proxy/haproxy.cfg.j2", **HAPROXY)
+
+
+def test_haproxy_checks_every_web_host():
+    lines = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
+    assert [line for line in lines if line.startswith("server ")] == [
+        "server web1 10.0.1.21:80 check",
+        "server web2 10.0.1.22:80 check",
+    ]
+
+
+def test_haproxy_stats_only_on_the_back_address():
+    assert "    bind 10.0.1.11:8404\n" in render("proxy/haproxy.cfg.j2", **HAPROXY)
+
+
+NODES = [
+    {"name": "proxy1", "front": "10.0.2.11", "back": "10.0.1.11"},
+    {"name": "proxy2", "front": "10.0.2.12", "back": "10.0.1.12"},
+]
+
+
+def test_corosync_two_links_per_node():
+    text = render("proxy/corosync.conf.j2", cluster="shop", token_ms=1000, nodes=NODES)
+    assert ("ring0_addr: 10.0.2.11" in text, "ring1_addr: 10.0.1.11" in text) == (True, True)
+
+
+@pytest.mark.parametrize("count, two_node", [(2, True), (3, False)])
+def test_corosync_two_node_quorum_only_for_two(count, two_node):
+    nodes = NODES + [{"name": "proxy3", "front": "10.0.2.13", "back": "10.0.1.13"}]
+    text = render("proxy/corosync.conf.j2", cluster="shop", token_ms=1000, nodes=nodes[:count])
+    assert ("two_node: 1" in text) == two_node

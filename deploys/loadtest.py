@@ -1,0 +1,11 @@
+"""Client host: the tools that load-test the cluster through the VIP."""
+
+from pyinfra.api import deploy
+from pyinfra.operations import apt
+
+
+@deploy("Client: load-test tools")
+def deploy_loadtest() -> None:
+    apt.packages(
+        name="Install ApacheBench and curl", packages=["apache2-utils", "curl"], update=True, cache_time=3600
+    )

@@ -1,0 +1,163 @@
+"""HA, proxy hosts: Corosync (knet, crypto, two links) and Pacemaker (VIP + HAProxy)."""
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.api.command import MaskString, StringCommand
+from pyinfra.api.exceptions import DeployError
+from pyinfra.operations import apt, files, server, systemd
+
+from hastack import secrets
+from hastack.defaults import ROOT, component_defaults
+from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
+from hastack.operations import pacemaker
+from hastack.operations.files import render_template, validated_file
+
+DEFAULTS = {**component_defaults("corosync_"), **component_defaults("pacemaker_")}
+TEMPLATES = ROOT / "templates" / "proxy"
+# The one-node cluster Debian's pacemaker package starts on install.
+DEBIAN_DEFAULT_CLUSTER = "debian"
+PACKAGES = ["corosync", "pacemaker", "pacemaker-cli-utils", "pcs", "resource-agents"]
+
+
+def proxies() -> list[dict]:
+    return [other for other in host.data.site_hosts if other["role"] == "proxy"]
+
+
+def check_existing_cluster() -> None:
+    """A configured cluster of another name is never destroyed: stop before touching anything."""
+    name = host.get_fact(CorosyncClusterName)
+    if name not in (None, DEBIAN_DEFAULT_CLUSTER, host.data.site_cluster):
+        raise DeployError(
+            f"host {host.name} is already in the Corosync cluster {name!r}: hastack never destroys a "
+            f"configured cluster. Set 'cluster: {name}' in the site file, or remove that cluster by "
+            "hand (pcs cluster destroy) first"
+        )
+
+
+def configure_corosync(replace_default: bool) -> None:
+    cluster = host.data.site_cluster
+    if replace_default:
+        server.shell(
+            name="Stop Debian's default one-node cluster",
+            commands=[
+                f"if grep -q 'cluster_name: {DEBIAN_DEFAULT_CLUSTER}$' /etc/corosync/corosync.conf; then "
+                "systemctl stop pacemaker corosync && rm -f /var/lib/pacemaker/cib/cib*; fi"
+            ],
+        )
+    authkey = files.put(
+        name="Install the corosync authkey (a generated secret)",
+        src=str(secrets.key_file(cluster, "corosync_authkey")),
+        dest="/etc/corosync/authkey",
+        mode="400",
+    )
+    nodes = [
+        {"name": other["name"], "front": other["addresses"]["front"], "back": other["addresses"]["back"]}
+        for other in proxies()
+    ]
+    conf = validated_file(
+        name="Configure corosync (validated by corosync -t)",
+        dest="/etc/corosync/corosync.conf",
+        content=render_template(
+            str(TEMPLATES / "corosync.conf.j2"),
+            cluster=cluster,
+            token_ms=host.data.corosync_token_ms,
+            nodes=nodes,
+        ),
+        validate="corosync -t -c {path}",
+    )
+    for service in ("corosync", "pacemaker", "pcsd"):
+        systemd.service(name=f"Run {service}", service=service, running=True, enabled=True)
+    server.shell(
+        name="Reload corosync's configuration on the cluster",
+        commands=["corosync-cfgtool -R"],
+        _if=lambda: conf.did_change() and not replace_default,
+    )
+    server.shell(
+        name="Restart corosync with the new authkey",
+        commands=["systemctl restart corosync pacemaker"],
+        _if=lambda: authkey.did_change() and not replace_default,
+    )
+
+
+def authenticate_pcsd() -> None:
+    names = [other["name"] for other in proxies()]
+    if set(names) <= set(host.get_fact(PcsdKnownHosts)):
+        return
+    password = secrets.password(host.data.site_cluster, "hacluster_password")
+    server.shell(
+        name="Set the hacluster password (a generated secret)",
+        commands=[StringCommand("echo", MaskString(f"hacluster:{password}"), "|", "chpasswd")],
+    )
+    server.shell(
+        name="Authenticate pcsd to the other proxies",
+        commands=[
+            StringCommand("pcs", "host", "auth", *names, "-u", "hacluster", "-p", MaskString(password))
+        ],
+    )
+
+
+def configure_resources(new_cluster: bool) -> None:
+    """Cluster-wide: the first proxy writes the CIB, which Pacemaker copies to the other."""
+    interval = host.data.pacemaker_monitor_interval
+    prefix = host.data.site_networks["front"].split("/")[1]
+    if new_cluster:
+        online = " ".join(sorted(other["name"] for other in proxies()))
+        server.shell(
+            name="Wait until every proxy is online in the new cluster",
+            commands=[
+                "for i in $(seq 120); do "
+                f"crm_mon -1 2>/dev/null | grep -q 'Online: \\[ {online} \\]' && exit 0; sleep 1; done; "
+                "echo 'the proxies did not come online' >&2; crm_mon -1 >&2; exit 1"
+            ],
+        )
+    pacemaker.cluster_property(
+        name="STONITH as the site says",
+        property_name="stonith-enabled",
+        value=str(host.data.pacemaker_stonith_enabled).lower(),
+    )
+    if host.data.pacemaker_stonith_enabled:
+        for device in host.data.pacemaker_fence_devices:
+            pacemaker.resource(
+                name=f"Fence device {device['name']}",
+                resource_id=device["name"],
+                agent=device["agent"],
+                params=device.get("options", {}),
+                monitor_interval="60s",
+                stonith=True,
+            )
+    pacemaker.resource_default(
+        name="Resource stickiness",
+        option="resource-stickiness",
+        value=host.data.pacemaker_resource_stickiness,
+    )
+    meta = {"migration-threshold": host.data.pacemaker_migration_threshold}
+    pacemaker.resource(
+        name="VIP resource",
+        resource_id="vip",
+        agent="ocf:heartbeat:IPaddr2",
+        params={"ip": host.data.site_vip, "cidr_netmask": prefix},
+        meta=meta,
+        monitor_interval=interval,
+    )
+    pacemaker.resource(
+        name="HAProxy resource",
+        resource_id="haproxy",
+        agent="systemd:haproxy",
+        meta=meta,
+        monitor_interval=interval,
+    )
+    pacemaker.colocation(name="HAProxy runs with the VIP", resource_id="haproxy", with_id="vip")
+    pacemaker.order(name="The VIP starts before HAProxy", first="vip", then="haproxy")
+
+
+@deploy("HA: Corosync and Pacemaker", data_defaults=DEFAULTS)
+def deploy_pacemaker() -> None:
+    check_existing_cluster()
+    replace_default = host.get_fact(CorosyncClusterName) != host.data.site_cluster
+    apt.packages(
+        name="Install the cluster stack", packages=PACKAGES, update=True, cache_time=3600, no_recommends=True
+    )
+    configure_corosync(replace_default)
+    authenticate_pcsd()
+    if host.name == proxies()[0]["name"]:
+        configure_resources(replace_default)

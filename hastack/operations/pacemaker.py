@@ -1,0 +1,141 @@
+"""Pacemaker operations through pcs, each computed against the live CIB: only what differs changes."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra import host
+from pyinfra.api import OperationError, operation
+
+from hastack.facts.pacemaker import CibConfiguration
+
+EMPTY_CIB = {
+    "properties": {},
+    "rsc_defaults": {},
+    "resources": {},
+    "stonith": {},
+    "colocations": [],
+    "orders": [],
+    "nodes": [],
+}
+
+
+def _cib() -> dict:
+    # No CIB yet (the stack is installed earlier in the same run): everything
+    # is to be made. Should Pacemaker still not run then, pcs says so.
+    return host.get_fact(CibConfiguration) or EMPTY_CIB
+
+
+def _pairs(values: dict) -> str:
+    return " ".join(f"{key}={shlex.quote(str(value))}" for key, value in values.items())
+
+
+def _differs(current: dict, wanted: dict) -> dict:
+    return {key: value for key, value in wanted.items() if current.get(key) != str(value)}
+
+
+@operation()
+def cluster_property(property_name: str, value: str):
+    """
+    A cluster property (``pcs property set``).
+
+    + property_name: e.g. ``stonith-enabled``
+    + value: its value
+    """
+    if _cib()["properties"].get(property_name) == str(value):
+        host.noop(f"{property_name} is {value}")
+        return
+    yield f"pcs property set {property_name}={shlex.quote(str(value))}"
+
+
+@operation()
+def resource_default(option: str, value: str):
+    """
+    A resource default (``pcs resource defaults update``).
+
+    + option: e.g. ``resource-stickiness``
+    + value: its value
+    """
+    if _cib()["rsc_defaults"].get(option) == str(value):
+        host.noop(f"resource default {option} is {value}")
+        return
+    yield f"pcs resource defaults update {option}={shlex.quote(str(value))}"
+
+
+@operation()
+def resource(
+    resource_id: str,
+    agent: str,
+    params: dict | None = None,
+    meta: dict | None = None,
+    monitor_interval: str = "10s",
+    stonith: bool = False,
+):
+    """
+    A primitive resource (or a fence device with ``stonith``).
+
+    + resource_id: the resource's id
+    + agent: ``ocf:heartbeat:IPaddr2``, ``systemd:haproxy``, a fence agent with ``stonith``
+    + params: instance attributes
+    + meta: meta attributes
+    + monitor_interval: interval of the monitor operation
+    + stonith: create it with ``pcs stonith create``
+
+    A resource is never re-created: one with another agent is an error.
+    """
+    params, meta = params or {}, meta or {}
+    cib = _cib()
+    current = (cib["stonith"] if stonith else cib["resources"]).get(resource_id)
+    kind = "stonith" if stonith else "resource"
+    if current is None:
+        command = f"pcs {kind} create {resource_id} {agent} {_pairs(params)}"
+        if meta:
+            command += f" meta {_pairs(meta)}"
+        yield f"{command} op monitor interval={monitor_interval}"
+        return
+    wanted_agent = agent.removeprefix("stonith:")
+    if current["agent"].removeprefix("stonith:") != wanted_agent:
+        raise OperationError(
+            f"resource {resource_id} runs {current['agent']}, the site wants {agent}: hastack never "
+            "re-creates a resource; remove it by hand (pcs resource delete) to let the deploy make it"
+        )
+    changes = []
+    if _differs(current["params"], params):
+        changes.append(f"pcs {kind} update {resource_id} {_pairs(_differs(current['params'], params))}")
+    if _differs(current["meta"], meta):
+        changes.append(f"pcs resource meta {resource_id} {_pairs(_differs(current['meta'], meta))}")
+    if current["monitor"] != monitor_interval:
+        changes.append(f"pcs resource update {resource_id} op monitor interval={monitor_interval}")
+    if not changes:
+        host.noop(f"{kind} {resource_id} is as wanted")
+    yield from changes
+
+
+@operation()
+def colocation(resource_id: str, with_id: str, score: str = "INFINITY"):
+    """
+    Keep a resource on the node of another.
+
+    + resource_id: the resource that follows
+    + with_id: the resource it follows
+    + score: the constraint's score
+    """
+    wanted = {"rsc": resource_id, "with": with_id, "score": score}
+    if wanted in _cib()["colocations"]:
+        host.noop(f"{resource_id} is colocated with {with_id}")
+        return
+    yield f"pcs constraint colocation add {resource_id} with {with_id} {score}"
+
+
+@operation()
+def order(first: str, then: str):
+    """
+    Start one resource before another.
+
+    + first: started first
+    + then: started after it
+    """
+    if {"first": first, "then": then} in _cib()["orders"]:
+        host.noop(f"{first} starts before {then}")
+        return
+    yield f"pcs constraint order start {first} then start {then}"
