@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hastack.defaults import ROOT
+from hastack.probe import http_get
 
 LAB_DIR = ROOT / ".lab"
 RECIPE_DIR = ROOT / "lab"
@@ -537,6 +538,9 @@ def status() -> int:
             f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
             f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}"
         )
+    status_code, _ = http_get(f"http://{VIP}/", timeout=3)
+    answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
+    print(f"shop: http://{VIP}/ {answer}")
     return 0 if all_up else 1
 
 

@@ -43,7 +43,7 @@ def test_up_again_creates_and_starts_nothing():
 
 def test_status_shows_every_host_with_ssh():
     result = hastack("lab", "status")
-    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    rows = [line.split() for line in result.stdout.splitlines()[1 : 1 + len(lab.HOSTS)]]
     assert [(row[0], row[2], row[-1]) for row in rows] == [
         (host.name, "running", "yes") for host in lab.HOSTS
     ]
@@ -71,5 +71,5 @@ def test_down_leaves_no_container_network_or_volume():
 
 def test_status_after_down_shows_every_host_missing():
     result = hastack("lab", "status")
-    states = [line.split()[2] for line in result.stdout.splitlines()[1:]]
+    states = [line.split()[2] for line in result.stdout.splitlines()[1 : 1 + len(lab.HOSTS)]]
     assert (result.returncode, states) == (1, ["missing"] * len(lab.HOSTS))
