@@ -4,6 +4,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations.util import any_changed
 
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.network import Ipv4Interfaces
@@ -102,7 +103,7 @@ def deploy_base() -> None:
         name="Restart chrony on a new configuration",
         service="chrony",
         restarted=True,
-        _if=[chrony_conf.did_change, chrony_options.did_change],
+        _if=any_changed(chrony_conf, chrony_options),
     )
     configure_netplan()
     configure_sshd()

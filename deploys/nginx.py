@@ -85,7 +85,9 @@ def configure_nginx() -> None:
         name="Configure NGINX (validated by nginx -t in the image)",
         dest=f"{conf_dir}/nginx.conf",
         content=_template(
-            "nginx.conf.j2", port=host.data.web_port, keepalive_timeout=host.data.web_keepalive_timeout
+            "nginx.conf.j2",
+            port=host.data.web_port,
+            keepalive_timeout=host.data.web_keepalive_timeout,
         ),
         validate=(
             f"docker run --rm --network none -v {conf_dir}:{conf_dir}:ro {host.data.web_image} "

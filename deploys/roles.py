@@ -6,6 +6,7 @@ from deploys.base import deploy_base
 from deploys.gluster import deploy_gluster
 from deploys.haproxy import deploy_haproxy
 from deploys.loadtest import deploy_loadtest
+from deploys.monitoring import deploy_monitoring
 from deploys.nginx import deploy_nginx
 from deploys.pacemaker import deploy_pacemaker
 from deploys.raid import deploy_raid
@@ -38,3 +39,5 @@ def deploy_role(role: str) -> None:
     deploy_base()
     for component in ROLE_COMPONENTS[role]:
         component()
+    if host.data.monitoring_enabled:
+        deploy_monitoring()

@@ -101,3 +101,17 @@ pacemaker_resource_stickiness = 100
 pacemaker_migration_threshold = 0
 # Monitor interval of the VIP and HAProxy resources (the seed: every second).
 pacemaker_monitor_interval = "1s"
+
+# --- monitoring: every host ---------------------------------------------------------
+# SNMP and Ganglia (gmond, gmetad). Off for small sites; switching it on later
+# works.
+monitoring_enabled = True
+# SNMPv3 user (authPriv: SHA-256 and AES); its passwords are generated secrets
+# (.secrets/<cluster>/snmp_auth_password, snmp_priv_password). No community.
+snmp_user = "hastack"
+snmp_location = "hastack cluster"
+snmp_contact = "root@localhost"
+# Port of gmond's unicast metrics and of its XML (polled by gmetad).
+ganglia_port = 8649
+# Seconds between gmetad's polls of the collectors.
+ganglia_poll_seconds = 15

@@ -25,6 +25,32 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return lab.main(args)
 
 
+def default_site() -> str:
+    from hastack import lab
+
+    return str(lab.SITE_FILE) if lab.SITE_FILE.exists() else "site.yaml"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hastack import bench
+
+    try:
+        site = load_site(args.site or default_site())
+    except SiteError as error:
+        print(error.report(), file=sys.stderr)
+        return 2
+    concurrency = tuple(int(c) for c in args.concurrency.split(","))
+    runs = bench.run_bench(site, args.requests, concurrency)
+    print()
+    print(bench.table(runs))
+    chart = Path(args.chart)
+    bench.chart(runs, chart, f"hastack bench: {site.cluster}, ab -n {args.requests}")
+    print(f"\nchart: {chart}")
+    return 0 if all(run.failed == 0 and run.non_2xx == 0 for run in runs) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hastack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     ssh.add_argument("host")
     ssh.add_argument("remote_command", nargs=argparse.REMAINDER)
     lab.set_defaults(func=cmd_lab)
+
+    bench = commands.add_parser("bench", help="the seed's ab table: throughput and latency through the VIP")
+    bench.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    bench.add_argument("--requests", type=int, default=32000, help="requests per ab run (default 32000)")
+    bench.add_argument("--concurrency", default="30,60,120,240", help="ab -c values (default 30,60,120,240)")
+    bench.add_argument(
+        "--chart", default="bench.png", help="where to write the PNG chart (default bench.png)"
+    )
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

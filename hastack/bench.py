@@ -1,0 +1,203 @@
+"""The seed's load table, reproduced: ApacheBench from the client through the VIP.
+
+Runs ``ab -n N -c C`` for each concurrency, with both web hosts serving and
+with one (NGINX stopped on the last web host, then started again), and the
+same directly against one web host (from the standby proxy: in the lab only
+the proxies reach the back network) so that the proxy's cost shows as a ratio.
+Prints a markdown table and writes a PNG chart.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from hastack.site import Site
+
+CONCURRENCY = (30, 60, 120, 240)
+
+AB_FIELDS = {
+    "rps": r"Requests per second:\s+([\d.]+)",
+    "mean_ms": r"Time per request:\s+([\d.]+) \[ms\] \(mean\)",
+    "failed": r"Failed requests:\s+(\d+)",
+    "complete": r"Complete requests:\s+(\d+)",
+}
+
+
+@dataclass
+class Run:
+    scenario: str
+    concurrency: int
+    requests: int
+    rps: float
+    mean_ms: float
+    p50_ms: float
+    p99_ms: float
+    failed: int
+    non_2xx: int
+
+    def row(self) -> str:
+        cells = [
+            self.scenario,
+            self.concurrency,
+            self.requests,
+            f"{self.rps:.0f}",
+            f"{self.mean_ms:.1f}",
+            f"{self.p50_ms:.0f}",
+            f"{self.p99_ms:.0f}",
+            self.failed,
+            self.non_2xx,
+        ]
+        return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def parse_ab(output: str, scenario: str, concurrency: int) -> Run:
+    """The figures of one ``ab`` run, from its text output."""
+    values = {}
+    for key, pattern in AB_FIELDS.items():
+        match = re.search(pattern, output)
+        if match is None:
+            raise ValueError(f"ab printed no '{key}': {output[-500:]}")
+        values[key] = float(match.group(1))
+    percent = dict(re.findall(r"^\s+(\d+)%\s+(\d+)", output, re.M))
+    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", output)
+    return Run(
+        scenario=scenario,
+        concurrency=concurrency,
+        requests=int(values["complete"]),
+        rps=values["rps"],
+        mean_ms=values["mean_ms"],
+        p50_ms=float(percent["50"]),
+        p99_ms=float(percent["99"]),
+        failed=int(values["failed"]),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+class Remote:
+    """A command runner on one site host over SSH, as pyinfra reaches it."""
+
+    def __init__(self, site: Site, name: str):
+        self.client = paramiko.SSHClient()
+        self.client.set_missing_host_key_policy(paramiko.WarningPolicy())
+        key = str(Path(site.ssh.key).expanduser()) if site.ssh.key else None
+        self.client.connect(
+            site.hosts[name].connect_address,
+            port=site.ssh.port,
+            username=site.ssh.user,
+            key_filename=key,
+            timeout=30,
+        )
+
+    def run(self, command: str, timeout: float = 900) -> tuple[int, str]:
+        _, stdout, stderr = self.client.exec_command(command, timeout=timeout)
+        output = stdout.read().decode() + stderr.read().decode()
+        return stdout.channel.recv_exit_status(), output
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def vip_holder(site: Site, remotes: dict[str, Remote]) -> str:
+    for proxy in site.hosts_in("proxy"):
+        if f" {site.vip}/" in remotes[proxy.name].run("ip -4 -o addr show")[1]:
+            return proxy.name
+    raise RuntimeError("no proxy holds the VIP: deploy the cluster first")
+
+
+def ab(remote: Remote, url: str, scenario: str, concurrency: int, requests: int) -> Run:
+    code, output = remote.run(f"ab -q -n {requests} -c {concurrency} -s 30 {url}")
+    if code != 0:
+        raise RuntimeError(f"ab failed ({scenario}, c={concurrency}): {output[-800:]}")
+    return parse_ab(output, scenario, concurrency)
+
+
+def wait_until_healthy(remote: Remote, url: str, limit: float = 60) -> None:
+    """Wait until a web host's /healthz answers, then for HAProxy's rise checks (2 x 1 s)."""
+    deadline = time.monotonic() + limit
+    while remote.run(f"curl -fsS -o /dev/null {url}")[0] != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {limit:.0f} s")
+        time.sleep(1)
+    time.sleep(3)
+
+
+def run_bench(site: Site, requests: int, concurrency: tuple[int, ...] = CONCURRENCY, say=print) -> list[Run]:
+    names = [h.name for h in site.hosts.values()]
+    remotes = {name: Remote(site, name) for name in names}
+    try:
+        client = next(h.name for h in site.hosts_in("client"))
+        active = vip_holder(site, remotes)
+        standby = next(p.name for p in site.hosts_in("proxy") if p.name != active)
+        webs = site.hosts_in("web")
+        vip_url = f"http://{site.vip}/"
+        direct_url = f"http://{webs[0].addresses['back']}/"
+        runs: list[Run] = []
+        for c in concurrency:
+            say(f"[bench] through the VIP, both web hosts, c={c}")
+            runs.append(ab(remotes[client], vip_url, "VIP, 2 web hosts", c, requests))
+        last_web = webs[-1].name
+        say(f"[bench] stopping NGINX on {last_web}")
+        remotes[last_web].run("docker stop hastack-web")
+        try:
+            time.sleep(4)  # HAProxy's checks (1 s, fall 2) take it out
+            for c in concurrency:
+                say(f"[bench] through the VIP, one web host, c={c}")
+                runs.append(ab(remotes[client], vip_url, "VIP, 1 web host", c, requests))
+        finally:
+            remotes[last_web].run("docker start hastack-web")
+            wait_until_healthy(remotes[last_web], "http://127.0.0.1/healthz")
+        for c in concurrency:
+            say(f"[bench] directly to {webs[0].name} from {standby}, c={c}")
+            runs.append(ab(remotes[standby], direct_url, f"direct to {webs[0].name}", c, requests))
+            say(f"[bench] through the VIP from {standby}, c={c}")
+            runs.append(ab(remotes[standby], vip_url, f"VIP from {standby}", c, requests))
+        return runs
+    finally:
+        for remote in remotes.values():
+            remote.close()
+
+
+def table(runs: list[Run]) -> str:
+    lines = [
+        "| scenario | concurrency | requests | req/s | mean ms | p50 ms | p99 ms | failed | non-2xx |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *[run.row() for run in runs],
+    ]
+    direct = {run.concurrency: run for run in runs if run.scenario.startswith("direct")}
+    via = {run.concurrency: run for run in runs if run.scenario.startswith("VIP from")}
+    if direct and via:
+        lines += ["", "| concurrency | VIP req/s ÷ direct req/s (same source host) |", "|---|---|"]
+        lines += [f"| {c} | {via[c].rps / direct[c].rps:.2f} |" for c in sorted(direct) if c in via]
+    return "\n".join(lines)
+
+
+def chart(runs: list[Run], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for scenario in dict.fromkeys(run.scenario for run in runs):
+        points = [run for run in runs if run.scenario == scenario]
+        xs = [run.concurrency for run in points]
+        throughput.plot(xs, [run.rps for run in points], marker="o", label=scenario)
+        latency.plot(xs, [run.p99_ms for run in points], marker="o", label=scenario)
+    throughput.set(xlabel="concurrency", ylabel="requests per second", title="Throughput")
+    latency.set(xlabel="concurrency", ylabel="p99 latency (ms)", title="p99 latency")
+    for axis in (throughput, latency):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(
+            sorted({run.concurrency for run in runs}), labels=sorted({run.concurrency for run in runs})
+        )
+        axis.grid(alpha=0.3)
+    throughput.legend(fontsize=8)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,24 @@
+"""Reading ApacheBench's output, and the bench table."""
+
+from hastack.bench import Run, parse_ab, table
+
+
+def test_parse_the_seeds_first_run(fixtures):
+    run = parse_ab((fixtures / "ab_seed_c30.txt").read_text(), "VIP, 2 web hosts", 30)
+    assert (run.requests, run.rps, run.mean_ms, run.p50_ms, run.p99_ms, run.failed, run.non_2xx) == (
+        32000,
+        1207.41,
+        24.847,
+        24.0,
+        39.0,
+        0,
+        32000,
+    )
+
+
+def test_table_shows_the_proxy_cost_as_a_ratio():
+    runs = [
+        Run("direct to web1", 30, 1000, 2000.0, 15.0, 14, 30, 0, 0),
+        Run("VIP from proxy2", 30, 1000, 1500.0, 20.0, 19, 40, 0, 0),
+    ]
+    assert "| 30 | 0.75 |" in table(runs)
