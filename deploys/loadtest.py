@@ -1,4 +1,4 @@
-"""Client host: the tools that load-test the cluster through the VIP."""
+"""Client and proxy hosts: the tools that load-test the cluster (hastack bench)."""
 
 from pyinfra.api import deploy
 from pyinfra.operations import apt

@@ -21,7 +21,9 @@ def deploy_web_components() -> None:
 
 # The components each role gets on top of the base layer.
 ROLE_COMPONENTS = {
-    "proxy": [deploy_haproxy, deploy_pacemaker],
+    # ab on the proxies too: only they reach both the VIP and the web hosts,
+    # so the bench measures the proxy's cost from there on equal footing.
+    "proxy": [deploy_haproxy, deploy_pacemaker, deploy_loadtest],
     "web": [deploy_web_components],
     "client": [deploy_loadtest],
 }

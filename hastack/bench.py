@@ -83,7 +83,15 @@ class Remote:
 
     def __init__(self, site: Site, name: str):
         self.client = paramiko.SSHClient()
-        self.client.set_missing_host_key_policy(paramiko.WarningPolicy())
+        if site.ssh.known_hosts:
+            # the site's own known_hosts, new keys accepted once (as pyinfra: accept-new)
+            known = Path(site.ssh.known_hosts).expanduser()
+            if known.exists():
+                self.client.load_host_keys(str(known))
+            self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        else:
+            self.client.load_system_host_keys()
+            self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
         key = str(Path(site.ssh.key).expanduser()) if site.ssh.key else None
         self.client.connect(
             site.hosts[name].connect_address,
@@ -191,6 +199,7 @@ def chart(runs: list[Run], path: Path, title: str) -> None:
     throughput.set(xlabel="concurrency", ylabel="requests per second", title="Throughput")
     latency.set(xlabel="concurrency", ylabel="p99 latency (ms)", title="p99 latency")
     for axis in (throughput, latency):
+        axis.set_ylim(bottom=0)
         axis.set_xscale("log", base=2)
         axis.set_xticks(
             sorted({run.concurrency for run in runs}), labels=sorted({run.concurrency for run in runs})

@@ -31,6 +31,32 @@ def default_site() -> str:
     return str(lab.SITE_FILE) if lab.SITE_FILE.exists() else "site.yaml"
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from hastack import verify
+
+    try:
+        site = load_site(args.site or default_site())
+    except SiteError as error:
+        print(error.report(), file=sys.stderr)
+        return 2
+    return verify.run_verify(site)
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    from hastack import drill
+
+    try:
+        site = load_site(args.site or default_site())
+    except SiteError as error:
+        print(error.report(), file=sys.stderr)
+        return 2
+    names = [args.name] if args.name else list(drill.DRILLS)
+    results = drill.run_drills(site, names, args.seconds)
+    print()
+    print(drill.table(results))
+    return 0 if all(result.data_lost == "no" for result in results) else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -68,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     ssh.add_argument("host")
     ssh.add_argument("remote_command", nargs=argparse.REMAINDER)
     lab.set_defaults(func=cmd_lab)
+
+    verify = commands.add_parser("verify", help="check the hosts of a site with testinfra; a table per host")
+    verify.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    verify.set_defaults(func=cmd_verify)
+
+    drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP (lab)")
+    drill.add_argument("site", nargs="?", help="site file (default: the lab's)")
+    drill.add_argument(
+        "name", nargs="?", choices=["proxy", "haproxy", "web", "gluster"], help="one drill (default all)"
+    )
+    drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")
+    drill.set_defaults(func=cmd_drill)
 
     bench = commands.add_parser("bench", help="the seed's ab table: throughput and latency through the VIP")
     bench.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")

@@ -480,6 +480,14 @@ def site_text() -> str:
 # --- commands ---------------------------------------------------------------------
 
 
+def deploy_into_lab():
+    """Bring the lab up and run deploys/all.py into it; the DeployRun (log: .lab/deploy.log)."""
+    from hastack.deploying import run_deploy
+
+    up()
+    return run_deploy(SITE_FILE, log=LAB_DIR / "deploy.log")
+
+
 def up() -> None:
     ensure_docker()
     public_key = ensure_key()

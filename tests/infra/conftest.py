@@ -14,7 +14,6 @@ import pytest
 import testinfra
 
 from hastack import lab
-from hastack.deploying import run_deploy
 from hastack.site import load_site, parse_site
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
@@ -48,10 +47,9 @@ def deployed(site):
     if not LAB_MODE:
         return None
     try:
-        lab.up()
+        run = lab.deploy_into_lab()
     except lab.LabError as error:
         pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
-    run = run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "deploy.log")
     if run.returncode != 0:
         tail = "\n".join(run.output.splitlines()[-40:])
         pytest.fail(f"deploys/all.py failed against the lab (full log .lab/deploy.log):\n{tail}")

@@ -8,6 +8,7 @@ from hastack.deploying import run_deploy
 ENTRIES = ["deploys/all.py", "deploys/proxy.py", "deploys/web.py", "deploys/client.py"]
 
 
+@pytest.mark.lab
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_second_run_changes_nothing(deployed, lab_mode, entry):
     if not lab_mode:

@@ -14,6 +14,8 @@ from hastack import lab
 from hastack.deploying import run_deploy
 from hastack.probe import http_get
 
+pytestmark = pytest.mark.lab
+
 
 @pytest.fixture(autouse=True)
 def lab_only(lab_mode):

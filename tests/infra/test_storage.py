@@ -88,6 +88,7 @@ def test_file_written_on_one_web_host_is_read_on_the_other(web, writer, reader):
         web[writer].run(f"rm -f {name}")
 
 
+@pytest.mark.lab
 def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, site, lab_mode, connect):
     if not lab_mode:
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")

@@ -66,6 +66,7 @@ def test_access_log_records_the_request_id(host, site):
     assert "rid=rid-test-42" in host.check_output("docker logs --tail 20 hastack-web 2>&1")
 
 
+@pytest.mark.lab
 def test_crashed_nginx_comes_back_by_itself(host, site, lab_mode):
     """The NGINX master (started by the deploy) is killed: Docker's restart policy brings it back."""
     if not lab_mode:
@@ -82,6 +83,7 @@ def test_crashed_nginx_comes_back_by_itself(host, site, lab_mode):
     assert (get(back_url(site, host_name(host, site), "/healthz"))[0], after) == (200, restarts + 1)
 
 
+@pytest.mark.lab
 def test_config_change_under_load_drops_no_request(site, lab_mode, deployed):
     """A new NGINX configuration is deployed while requests stream to both web hosts."""
     if not lab_mode:

@@ -1,0 +1,87 @@
+"""``hastack verify``: the testinfra suite against the hosts of any site, as a table.
+
+Runs tests/infra with HASTACK_SITE set (so nothing is deployed) and without
+the tests marked ``lab`` (they break or redeploy hosts). Prints, per host and
+layer, how many checks hold and which do not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from hastack.defaults import ROOT
+from hastack.site import Site
+
+LAYERS = {
+    "test_base": "base",
+    "test_storage": "storage",
+    "test_web": "web",
+    "test_proxy": "proxy/HA",
+    "test_monitoring": "monitoring",
+}
+
+
+class Collector:
+    """A pytest plugin that counts results per (host, layer)."""
+
+    def __init__(self) -> None:
+        self.results: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(
+            lambda: {"passed": [], "failed": []}
+        )
+        self.hosts: dict[str, str] = {}
+
+    def pytest_itemcollected(self, item) -> None:
+        callspec = getattr(item, "callspec", None)
+        self.hosts[item.nodeid] = callspec.params.get("host", "cluster") if callspec else "cluster"
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when != "call" and not (report.when == "setup" and report.failed):
+            return
+        module = Path(report.fspath).stem
+        layer = LAYERS.get(module, module)
+        host = self.hosts.get(report.nodeid, "cluster")
+        outcome = "passed" if report.passed else "failed"
+        test = report.nodeid.split("::", 1)[1].split("[", 1)[0]
+        self.results[(host, layer)][outcome].append(test)
+
+
+def table(site: Site, collector: Collector) -> str:
+    role = {name: spec.role for name, spec in site.hosts.items()}
+    lines = [f"{'host':<9} {'role':<7} {'layer':<11} {'holds':>5} {'fails':>5}  failing checks", "-" * 78]
+    for (host, layer), outcome in sorted(
+        collector.results.items(), key=lambda item: (item[0][0] not in role, item[0])
+    ):
+        failing = ", ".join(sorted(set(outcome["failed"])))
+        lines.append(
+            f"{host:<9} {role.get(host, '-'):<7} {layer:<11} {len(outcome['passed']):>5} "
+            f"{len(outcome['failed']):>5}  {failing}"
+        )
+    return "\n".join(lines)
+
+
+def run_verify(site: Site) -> int:
+    os.environ["HASTACK_SITE"] = site.source
+    collector = Collector()
+    code = pytest.main(
+        [
+            str(ROOT / "tests" / "infra"),
+            "-m",
+            "not lab",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            "-o",
+            "addopts=",
+        ],
+        plugins=[collector],
+    )
+    print()
+    print(table(site, collector))
+    failed = sum(len(outcome["failed"]) for outcome in collector.results.values())
+    print(f"\n{'all checks hold' if code == 0 else f'{failed} check(s) fail'} on {site.source}")
+    return 0 if code == 0 else 1

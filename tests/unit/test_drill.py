@@ -1,0 +1,16 @@
+"""Seconds without service, from a stream of (time, status) samples."""
+
+from hastack.drill import outage
+
+
+def test_no_failure_no_outage():
+    assert outage([(0.0, 200), (0.05, 200)]) == 0.0
+
+
+def test_outage_runs_from_the_first_failure_to_the_next_success():
+    samples = [(0.0, 200), (1.0, 0), (1.5, 503), (3.2, 200), (4.0, 0), (4.5, 200)]
+    assert outage(samples) == 2.2
+
+
+def test_an_outage_still_running_at_the_end_counts():
+    assert outage([(0.0, 200), (1.0, 0), (2.5, 0)]) == 1.5
