@@ -57,9 +57,10 @@ def configure_snmp() -> None:
     # change it only with snmpd stopped. A stamp of the credentials tells
     # whether the user there is the one the secrets describe.
     wanted = hashlib.sha256(f"{user}:{auth}:{priv}".encode()).hexdigest()
+    user_made = None
     if (host.get_fact(FileContents, path=SNMP_STAMP) or [""])[0] != wanted:
         create = f'createUser {user} SHA-256 "{auth}" AES "{priv}"'
-        server.shell(
+        user_made = server.shell(
             name=f"Create the SNMPv3 user {user} (generated secrets)",
             commands=[
                 "systemctl stop snmpd",
@@ -72,7 +73,14 @@ def configure_snmp() -> None:
             ],
         )
     systemd.service(name="Run snmpd", service="snmpd", running=True, enabled=True)
-    systemd.service(name="Reload snmpd", service="snmpd", reloaded=True, _if=conf.did_change)
+    # A restart, not a reload: after a SIGHUP snmpd denied the SNMPv3 user
+    # access (seen in the lab). The user step above already restarted it.
+    systemd.service(
+        name="Restart snmpd with its new configuration",
+        service="snmpd",
+        restarted=True,
+        _if=lambda: conf.did_change() and not (user_made and user_made.did_change()),
+    )
 
 
 def configure_gmond() -> None:

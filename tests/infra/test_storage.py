@@ -120,6 +120,8 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
 
 
 def _wait_for_heal(host, volume, limit=120):
+    # start an index heal now rather than at the self-heal daemon's next crawl
+    host.run(f"gluster volume heal {volume}")
     deadline = time.monotonic() + limit
     pending = None
     while time.monotonic() < deadline:
@@ -133,3 +135,26 @@ def _wait_for_heal(host, volume, limit=120):
                 return
         time.sleep(2)
     pytest.fail(f"heal info still shows pending entries after {limit} s: {pending}")
+
+
+@pytest.mark.lab
+def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
+    """web2 goes silent (no reset, as with a cut cable): web1's writes stall about gluster_ping_timeout."""
+    survivor, victim = web["web1"], site.hosts["web2"]
+    address = victim.addresses["back"]
+    name = f"/cluster/.silent-{uuid.uuid4().hex[:8]}"
+    survivor.check_output(f"echo before > {name}")
+    cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
+    mend = f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP"
+    survivor.check_output(cut)
+    try:
+        started = time.monotonic()
+        write = survivor.run(f"timeout 60 sh -c 'echo during >> {name}'")
+        seconds = time.monotonic() - started
+    finally:
+        survivor.run(mend)
+    print(f"\nfirst write on web1 with web2 silent: {seconds:.1f} s (gluster_ping_timeout 5)")
+    _wait_for_heal(survivor, site.cluster)
+    survivor.run(f"rm -f {name}")
+    # the point of the setting: far below GlusterFS's default of 42 s
+    assert (write.rc, seconds < 30) == (0, True)
