@@ -2,12 +2,11 @@
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.facts.server import Mounts
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import apt, files, systemd
 
 from hastack.defaults import component_defaults
 from hastack.operations import gluster
-from hastack.operations.files import fstab_entry
+from hastack.operations.files import mount_at_boot
 
 DEFAULTS = component_defaults("gluster_")
 
@@ -61,9 +60,7 @@ def configure_mount() -> None:
     names = [other["name"] for other in web_hosts()]
     mount_point = host.data.gluster_mount_point
     backups = [name for name in names if name != host.name]
-    files.directory(name=f"Create {mount_point}", path=mount_point)
-    fstab_entry(
-        name=f"Mount {mount_point} at boot, from any web host",
+    mount_at_boot(
         mount_point=mount_point,
         device=f"{host.name}:/{host.data.site_cluster}",
         fs_type="glusterfs",
@@ -73,9 +70,8 @@ def configure_mount() -> None:
             "x-systemd.requires=glusterd.service",
             f"backup-volfile-servers={':'.join(backups)}",
         ],
+        how="at boot, from any web host",
     )
-    if mount_point not in host.get_fact(Mounts):
-        server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])
 
 
 @deploy("Storage: GlusterFS", data_defaults=DEFAULTS)

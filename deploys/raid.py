@@ -5,13 +5,12 @@ import uuid as uuidlib
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.server import Mounts
 from pyinfra.operations import apt, files, server
 
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.operations import mdadm
-from hastack.operations.files import fstab_entry
+from hastack.operations.files import mount_at_boot
 
 DEFAULTS = component_defaults("raid_")
 TEMPLATES = ROOT / "templates" / "raid"
@@ -85,17 +84,13 @@ def deploy_raid() -> None:
     )
     fs_uuid = filesystem_uuid()
     mdadm.filesystem(name=f"ext4 on {device}", device=device, fs_type="ext4", uuid=fs_uuid, label="raid1")
-    mount_point = host.data.raid_mount_point
-    files.directory(name=f"Create {mount_point}", path=mount_point)
-    fstab_entry(
-        name=f"Mount {mount_point} by UUID at boot",
-        mount_point=mount_point,
+    mount_at_boot(
+        mount_point=host.data.raid_mount_point,
         device=f"UUID={fs_uuid}",
         fs_type="ext4",
         # nofail: a host whose array is late (degraded, started by mdadm's
         # last-resort timer after 30 s) still boots.
         options=["defaults", "nofail", "x-systemd.device-timeout=90s"],
+        how="by UUID at boot",
         passno=2,
     )
-    if mount_point not in host.get_fact(Mounts):
-        server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hastack.site import SiteError, load_site
+from hastack.site import Site, SiteError, load_site
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -31,13 +31,20 @@ def default_site() -> str:
     return str(lab.SITE_FILE) if lab.SITE_FILE.exists() else "site.yaml"
 
 
+def site_or_none(args: argparse.Namespace) -> Site | None:
+    """The site the command names (default: the lab's), or None after printing its problems."""
+    try:
+        return load_site(args.site or default_site())
+    except SiteError as error:
+        print(error.report(), file=sys.stderr)
+        return None
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from hastack import verify
 
-    try:
-        site = load_site(args.site or default_site())
-    except SiteError as error:
-        print(error.report(), file=sys.stderr)
+    site = site_or_none(args)
+    if site is None:
         return 2
     return verify.run_verify(site)
 
@@ -45,10 +52,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_drill(args: argparse.Namespace) -> int:
     from hastack import drill
 
-    try:
-        site = load_site(args.site or default_site())
-    except SiteError as error:
-        print(error.report(), file=sys.stderr)
+    site = site_or_none(args)
+    if site is None:
         return 2
     names = [args.name] if args.name else list(drill.DRILLS)
     results = drill.run_drills(site, names, args.seconds)
@@ -62,10 +67,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from hastack import bench
 
-    try:
-        site = load_site(args.site or default_site())
-    except SiteError as error:
-        print(error.report(), file=sys.stderr)
+    site = site_or_none(args)
+    if site is None:
         return 2
     concurrency = tuple(int(c) for c in args.concurrency.split(","))
     runs = bench.run_bench(site, args.requests, concurrency)

@@ -159,28 +159,31 @@ def packages() -> list[str]:
 
 def ensure_image() -> str:
     image = image_name()
-    if docker("image", "inspect", image, check=False).returncode == 0:
-        return image
+    if docker("image", "inspect", image, check=False).returncode != 0:
+        say(f"building the base image {image} from Debian packages (about a minute)")
+        build_image(image, packages(), 'CMD ["/sbin/init"]', _configure_rootfs)
+        say(f"base image {image} ready")
+    return image
+
+
+def build_image(image: str, debs: list[str], command: str, configure) -> None:
+    """debootstrap a Debian root with ``debs``, let ``configure`` adjust it, import it into Docker."""
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is not installed: apt-get install debootstrap")
-    say(f"building the base image {image} from Debian packages (about a minute)")
     LAB_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
-        cmd = [
-            "debootstrap",
-            "--variant=minbase",
-            f"--include={','.join(packages())}",
-            SUITE,
-            str(rootfs),
-            MIRROR,
-        ]
-        _stream(cmd, "debootstrap")
-        _configure_rootfs(rootfs)
-        say("importing the root filesystem into Docker")
+        _stream(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(debs)}", SUITE, str(rootfs), MIRROR],
+            f"debootstrap ({image})",
+        )
+        configure(rootfs)
+        for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+            cache.unlink()
+        say(f"importing {image} into Docker")
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         result = subprocess.run(
-            ["docker", "import", "--change", 'CMD ["/sbin/init"]', "-", image],
+            ["docker", "import", "--change", command, "-", image],
             stdin=tar.stdout,
             capture_output=True,
             text=True,
@@ -188,8 +191,6 @@ def ensure_image() -> str:
         tar.wait()
         if result.returncode != 0 or tar.returncode != 0:
             raise LabError(f"docker import failed: {result.stderr.strip()}")
-    say(f"base image {image} ready")
-    return image
 
 
 def _stream(cmd: list[str], label: str, env: dict | None = None) -> None:
@@ -234,8 +235,6 @@ def _configure_rootfs(rootfs: Path) -> None:
         "getty@tty1.service",
     ):
         _symlink(systemd / unit, "/dev/null")
-    for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
-        cache.unlink()
 
 
 def _symlink(link: Path, target: str) -> None:
@@ -268,29 +267,7 @@ def ensure_web_image() -> str:
         return image
     if docker("image", "inspect", image, check=False).returncode != 0:
         say(f"building the NGINX image {image} from Debian packages")
-        with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
-            rootfs = Path(build) / "rootfs"
-            cmd = [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(WEB_IMAGE_PACKAGES)}",
-                SUITE,
-                str(rootfs),
-                MIRROR,
-            ]
-            _stream(cmd, "debootstrap (nginx)")
-            for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
-                cache.unlink()
-            tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-            result = subprocess.run(
-                ["docker", "import", "--change", 'CMD ["nginx", "-g", "daemon off;"]', "-", image],
-                stdin=tar.stdout,
-                capture_output=True,
-                text=True,
-            )
-            tar.wait()
-            if result.returncode != 0:
-                raise LabError(f"docker import failed: {result.stderr.strip()}")
+        build_image(image, WEB_IMAGE_PACKAGES, 'CMD ["nginx", "-g", "daemon off;"]', lambda rootfs: None)
     say(f"saving {image} to {WEB_IMAGE_ARCHIVE.relative_to(ROOT)}")
     docker("save", "-o", str(WEB_IMAGE_ARCHIVE), image)
     marker.write_text(image)

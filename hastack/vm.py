@@ -34,6 +34,11 @@ PACKAGES = [
     "procps",
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
+# The VM is a throwaway on loopback whose host keys come with each image build.
+SSH_OPTIONS = [
+    "-i", str(lab.KEY_FILE), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+]  # fmt: skip
 QEMU_FLAGS = [
     "-machine",
     "q35",
@@ -226,25 +231,7 @@ class RaidVM:
 
     def ssh(self, command: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [
-                "ssh",
-                "-i",
-                str(lab.KEY_FILE),
-                "-p",
-                str(self.port),
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-                "-o",
-                "ConnectTimeout=10",
-                "root@127.0.0.1",
-                command,
-            ],
+            ["ssh", "-p", str(self.port), *SSH_OPTIONS, "root@127.0.0.1", command],
             text=True,
             capture_output=True,
             timeout=timeout,
@@ -268,23 +255,7 @@ class RaidVM:
         """Reboot into the initramfs the guest built: qemu would reuse the one given at launch."""
         target = self.workdir / "guest-initrd.img"
         subprocess.run(
-            [
-                "scp",
-                "-i",
-                str(lab.KEY_FILE),
-                "-P",
-                str(self.port),
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-                "root@127.0.0.1:/initrd.img",
-                str(target),
-            ],
+            ["scp", "-P", str(self.port), *SSH_OPTIONS, "root@127.0.0.1:/initrd.img", str(target)],
             check=True,
             capture_output=True,
             timeout=120,

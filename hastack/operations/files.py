@@ -10,6 +10,9 @@ from pyinfra import host, state
 from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
 from pyinfra.api.util import get_template
 from pyinfra.facts.files import File, FileContents, Sha256File
+from pyinfra.facts.server import Mounts
+from pyinfra.operations import files as pyinfra_files
+from pyinfra.operations import server
 
 
 def render_template(src: str, **data) -> str:
@@ -107,3 +110,23 @@ def fstab_entry(
 def _fstab_target(line: str) -> str | None:
     fields = line.split()
     return fields[1] if len(fields) >= 2 and not fields[0].startswith("#") else None
+
+
+def mount_at_boot(
+    mount_point: str, device: str, fs_type: str, options: list[str], how: str, passno: int = 0
+) -> None:
+    """Create the mount point, keep its one /etc/fstab line, and mount it now if it is not mounted.
+
+    ``how`` ends the fstab step's name ("Mount /raid1 <how>").
+    """
+    pyinfra_files.directory(name=f"Create {mount_point}", path=mount_point)
+    fstab_entry(
+        name=f"Mount {mount_point} {how}",
+        mount_point=mount_point,
+        device=device,
+        fs_type=fs_type,
+        options=options,
+        passno=passno,
+    )
+    if mount_point not in host.get_fact(Mounts):
+        server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])
