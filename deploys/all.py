@@ -3,7 +3,7 @@
 pyinfra inventory.py deploys/all.py
 """
 
-from deploys.roles import ROLE_COMPONENTS, deploy_role
+from deploys.roles import ROLES, deploy_role
 
-for role in ROLE_COMPONENTS:
+for role in ROLES:
     deploy_role(role)

@@ -15,13 +15,30 @@ def web_hosts() -> list[dict]:
     return [other for other in host.data.site_hosts if other["role"] == "web"]
 
 
+def pool_hosts() -> list[dict]:
+    """The web hosts, then the arbiter when the site has one."""
+    arbiter = [other for other in host.data.site_hosts if other["name"] == host.data.gluster_arbiter]
+    return web_hosts() + arbiter
+
+
 def brick_path() -> str:
     return f"{host.data.gluster_brick_root.rstrip('/')}/brick"
 
 
+def arbiter_brick_path() -> str:
+    return f"{host.data.gluster_arbiter_brick_root.rstrip('/')}/brick"
+
+
+def bricks() -> list[str]:
+    data_bricks = [f"{other['name']}:{brick_path()}" for other in web_hosts()]
+    if host.data.gluster_arbiter:
+        data_bricks.append(f"{host.data.gluster_arbiter}:{arbiter_brick_path()}")
+    return data_bricks
+
+
 def volume_options() -> dict:
     return {
-        "auth.allow": ",".join(other["addresses"]["back"] for other in web_hosts()),
+        "auth.allow": ",".join(other["addresses"]["back"] for other in pool_hosts()),
         "network.ping-timeout": host.data.gluster_ping_timeout,
         "cluster.quorum-type": host.data.gluster_quorum_type,
         "cluster.favorite-child-policy": host.data.gluster_favorite_child_policy,
@@ -40,9 +57,12 @@ def install_gluster() -> None:
 
 
 def configure_volume() -> None:
-    names = [other["name"] for other in web_hosts()]
+    names = [other["name"] for other in pool_hosts()]
     volume_name = host.data.site_cluster
-    files.directory(name="Create the brick directory", path=brick_path(), mode="755")
+    arbiter = host.name == host.data.gluster_arbiter
+    files.directory(
+        name="Create the brick directory", path=arbiter_brick_path() if arbiter else brick_path(), mode="755"
+    )
     # The pool and the volume are cluster-wide: one web host manages them.
     if host.name == names[0]:
         for other in names[1:]:
@@ -50,8 +70,9 @@ def configure_volume() -> None:
         gluster.volume(
             name=f"Replica volume {volume_name}",
             volume_name=volume_name,
-            bricks=[f"{name}:{brick_path()}" for name in names],
+            bricks=bricks(),
             replica=len(names),
+            arbiter=1 if host.data.gluster_arbiter else 0,
             options=volume_options(),
         )
 
@@ -76,6 +97,8 @@ def configure_mount() -> None:
 
 @deploy("Storage: GlusterFS", data_defaults=DEFAULTS)
 def deploy_gluster() -> None:
+    """Web hosts: brick and mount. The arbiter (when the site has one): its brick only."""
     install_gluster()
     configure_volume()
-    configure_mount()
+    if "web" in host.groups:
+        configure_mount()

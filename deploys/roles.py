@@ -1,4 +1,10 @@
-"""What each role gets, in order. all.py and the per-role entry points run these."""
+"""What each role gets, in order. all.py and the per-role entry points run these.
+
+Every component is called from one line here, whatever the host's role, so
+that pyinfra sees one operation per step for all hosts and orders the steps
+the same way for every role (the GlusterFS arbiter, a proxy, installs
+glusterd before the first web host probes it).
+"""
 
 from pyinfra import host
 
@@ -11,35 +17,26 @@ from deploys.nginx import deploy_nginx
 from deploys.pacemaker import deploy_pacemaker
 from deploys.raid import deploy_raid
 
-
-def deploy_web_components() -> None:
-    if host.data.raid_enabled:
-        deploy_raid()
-    deploy_gluster()
-    deploy_nginx()
-
-
-# The components each role gets on top of the base layer.
-ROLE_COMPONENTS = {
-    # ab on the proxies too: only they reach both the VIP and the web hosts,
-    # so the bench measures the proxy's cost from there on equal footing.
-    "proxy": [deploy_haproxy, deploy_pacemaker, deploy_loadtest],
-    "web": [deploy_web_components],
-    "client": [deploy_loadtest],
-}
+ROLES = ("proxy", "web", "client")
 
 
 def deploy_role(role: str) -> None:
-    """Deploy this host if it belongs to ``role``; other hosts are left alone.
-
-    The base layer is called from this one place, so that pyinfra sees one
-    operation per step for every host, whatever its role, and runs it on all
-    of them at once.
-    """
+    """Deploy this host if it belongs to ``role``; other hosts are left alone."""
     if role not in host.groups:
         return
     deploy_base()
-    for component in ROLE_COMPONENTS[role]:
-        component()
+    if role == "web" and host.data.raid_enabled:
+        deploy_raid()
+    if role == "web" or host.name == host.data.gluster_arbiter:
+        deploy_gluster()
+    if role == "web":
+        deploy_nginx()
+    if role == "proxy":
+        deploy_haproxy()
+        deploy_pacemaker()
+    # ab on the proxies too: only they reach both the VIP and the web hosts,
+    # so the bench measures the proxy's cost from there on equal footing.
+    if role in ("proxy", "client"):
+        deploy_loadtest()
     if host.data.monitoring_enabled:
         deploy_monitoring()

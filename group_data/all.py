@@ -30,6 +30,14 @@ gluster_ping_timeout = 5
 gluster_quorum_type = "none"
 # How a split-brain file is resolved without a person: the newest copy wins.
 gluster_favorite_child_policy = "mtime"
+# A third host (a proxy: it is on the back network) that keeps an arbiter
+# brick: file names and metadata only. With it the volume keeps quorum with
+# either web host away and cannot split its brain; set gluster_quorum_type to
+# "auto" with it. Empty: two bricks only (replica 2).
+gluster_arbiter = ""
+# Filesystem that holds the arbiter's brick (`brick` below it); like the web
+# bricks it must not be the root filesystem (a small volume or a bind mount).
+gluster_arbiter_brick_root = "/srv/gluster-arbiter"
 
 # --- disks: web hosts ---------------------------------------------------------------
 # Build the RAID-1 from the host's two `disks`. The lab sets this false: its

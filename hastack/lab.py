@@ -64,9 +64,13 @@ SYSTEMD_FLAGS = [
 ]
 # Web hosts mount GlusterFS through FUSE and run their own Docker engine.
 WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
-# Volumes of the web hosts: the inner Docker's storage, and a filesystem of its
-# own for the GlusterFS brick (where a server has its RAID-1 at /raid1).
-WEB_VOLUMES = {"docker": "/var/lib/docker", "gluster": "/srv/gluster"}
+# Volumes per role: the web hosts' inner Docker storage, and a filesystem of
+# its own for each GlusterFS brick (where a server has its RAID-1 at /raid1;
+# proxy1 keeps the arbiter brick).
+ROLE_VOLUMES = {
+    "web": {"docker": "/var/lib/docker", "gluster": "/srv/gluster"},
+    "proxy": {"gluster": "/srv/gluster"},
+}
 
 
 @dataclass(frozen=True)
@@ -379,10 +383,10 @@ def create_container(host: LabHost, image: str) -> None:
     ]
     if host.role == "web":
         cmd += WEB_FLAGS
-        for suffix, path in WEB_VOLUMES.items():
-            volume = f"{host.container}-{suffix}"
-            docker("volume", "create", "--label", f"{LABEL}=1", volume)
-            cmd += ["-v", f"{volume}:{path}"]
+    for suffix, path in ROLE_VOLUMES.get(host.role, {}).items():
+        volume = f"{host.container}-{suffix}"
+        docker("volume", "create", "--label", f"{LABEL}=1", volume)
+        cmd += ["-v", f"{volume}:{path}"]
     docker(*cmd, image)
     for net_name, ip in networks[1:]:
         docker("network", "connect", "--ip", ip, f"{PREFIX}-{net_name}", host.container)
@@ -440,6 +444,9 @@ def site_text() -> str:
         "  chrony_set_clock: false   # the lab's hosts share this machine's clock",
         "  raid_enabled: false       # no md driver in a container: the RAID is verified in a VM",
         "  gluster_brick_root: /srv/gluster   # a volume of its own instead of the RAID",
+        "  gluster_arbiter: proxy1             # replica 2 + arbiter: quorum with a web host away",
+        "  gluster_arbiter_brick_root: /srv/gluster",
+        "  gluster_quorum_type: auto",
         f"  web_image: {web_image_name()}   # built from Debian packages: no registry here",
         f"  web_image_archive: {WEB_IMAGE_ARCHIVE}",
         "hosts:",

@@ -292,6 +292,7 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     site_data = check.data(top.get("data", {}), "data")
     hosts = _check_hosts(check, top.get("hosts"), networks)
     _check_cluster_shape(check, hosts, networks, vip)
+    _check_arbiter(check, site_data, hosts)
 
     if check.problems:
         raise SiteError(source, check.problems)
@@ -548,6 +549,42 @@ def _check_cluster_shape(check: _Checker, hosts: dict[str, Host], networks: dict
             "vip",
             f"{vip} is the address of {owners[vip]}",
             "choose an address that no host has: the VIP floats between the proxies",
+        )
+
+
+def _check_arbiter(check: _Checker, site_data: dict, hosts: dict[str, Host]) -> None:
+    """gluster_arbiter names a host of the site, not a web host, on the back network."""
+    for host in hosts.values():
+        if "gluster_arbiter" in host.data:
+            check.add(
+                f"hosts.{host.name}.data.gluster_arbiter",
+                "the arbiter is one for the whole volume",
+                "set it under the site's 'data:' instead",
+                host.name,
+            )
+    arbiter = site_data.get("gluster_arbiter", "")
+    if not arbiter:
+        return
+    spec = hosts.get(arbiter)
+    if spec is None:
+        check.add(
+            "data.gluster_arbiter",
+            f"{arbiter!r} is not a host of the site",
+            f"name a proxy host ({', '.join(h.name for h in hosts.values() if h.role == 'proxy')})",
+        )
+    elif spec.role == "web":
+        check.add(
+            "data.gluster_arbiter",
+            f"{arbiter} is a web host, which already holds a data brick",
+            "name a proxy host",
+            arbiter,
+        )
+    elif "back" not in spec.addresses:
+        check.add(
+            "data.gluster_arbiter",
+            f"{arbiter} is not on the back network, where the bricks talk",
+            "name a proxy host, or give this host a back address",
+            arbiter,
         )
 
 

@@ -54,6 +54,11 @@ def volume(volume_name: str, bricks: list[str], replica: int, arbiter: int = 0, 
         layout = f"replica {replica}" + (f" arbiter {arbiter}" if arbiter else "")
         commands.append(f"gluster --mode=script volume create {volume_name} {layout} {' '.join(bricks)}")
         current = {"status": "Created", "options": {}}
+    elif arbiter and current["bricks"] == bricks[:-1] and current["arbiter"] == 0:
+        # a replica 2 volume gets its arbiter: added, never re-created
+        commands.append(
+            f"gluster --mode=script volume add-brick {volume_name} replica {replica} arbiter 1 {bricks[-1]}"
+        )
     elif current["bricks"] != bricks:
         raise OperationError(
             f"volume {volume_name} exists with bricks {current['bricks']}, the site wants {bricks}: "

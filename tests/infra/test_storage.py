@@ -29,10 +29,20 @@ def test_volume_started(host, site):
     assert volume_info(host, site).findtext(".//volume/statusStr") == "Started"
 
 
-def test_volume_has_one_brick_per_web_host(host, site):
+def pool(site) -> list[str]:
+    """The hosts with a brick: the web hosts, then the arbiter when the site has one."""
+    arbiter = site.data.get("gluster_arbiter", "")
+    return [h.name for h in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+
+
+def test_volume_has_one_brick_per_web_host_and_the_arbiter(host, site):
     bricks = [b.findtext("name") for b in volume_info(host, site).iter("brick")]
-    webs = [h.name for h in site.hosts_in("web")]
-    assert [brick.split(":")[0] for brick in bricks] == webs
+    assert [brick.split(":")[0] for brick in bricks] == pool(site)
+
+
+def test_arbiter_brick_is_an_arbiter(host, site):
+    arbiters = [b.findtext("isArbiter") for b in volume_info(host, site).iter("brick")]
+    assert arbiters == ["0", "0", "1"] if site.data.get("gluster_arbiter") else ["0", "0"]
 
 
 def test_brick_is_below_the_brick_root_not_on_it(host, site):
@@ -40,22 +50,29 @@ def test_brick_is_below_the_brick_root_not_on_it(host, site):
     assert brick.endswith("/brick")
 
 
-def test_volume_replicates_across_web_hosts(host, site):
-    assert volume_info(host, site).findtext(".//volume/replicaCount") == str(len(site.hosts_in("web")))
+def test_volume_replicates_across_the_pool(host, site):
+    assert volume_info(host, site).findtext(".//volume/replicaCount") == str(len(pool(site)))
 
 
 @pytest.mark.parametrize(
     "option, value",
-    [("network.ping-timeout", "5"), ("cluster.quorum-type", "none"), ("cluster.self-heal-daemon", "on")],
+    [("network.ping-timeout", "5"), ("cluster.self-heal-daemon", "on")],
 )
 def test_volume_option(host, site, option, value):
     options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
     assert options.get(option) == value
 
 
-def test_auth_allow_is_the_web_hosts(host, site):
+def test_quorum_is_the_sites_choice(host, site):
     options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
-    assert options["auth.allow"].split(",") == [str(h.addresses["back"]) for h in site.hosts_in("web")]
+    assert options["cluster.quorum-type"] == site.data.get("gluster_quorum_type", "none")
+
+
+def test_auth_allow_is_the_pool(host, site):
+    options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
+    assert options["auth.allow"].split(",") == [
+        str(site.hosts[name].addresses["back"]) for name in pool(site)
+    ]
 
 
 def test_cluster_is_mounted_from_gluster(host):
