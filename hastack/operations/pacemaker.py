@@ -34,6 +34,14 @@ def _differs(current: dict, wanted: dict) -> dict:
     return {key: value for key, value in wanted.items() if current.get(key) != str(value)}
 
 
+def _nvpair(section: str, name: str, value, command: str, label: str):
+    """Set one name=value of a CIB section with ``command`` unless it already holds."""
+    if _cib()[section].get(name) == str(value):
+        host.noop(f"{label}{name} is {value}")
+        return
+    yield f"{command} {name}={shlex.quote(str(value))}"
+
+
 @operation()
 def cluster_property(property_name: str, value: str):
     """
@@ -42,10 +50,7 @@ def cluster_property(property_name: str, value: str):
     + property_name: e.g. ``stonith-enabled``
     + value: its value
     """
-    if _cib()["properties"].get(property_name) == str(value):
-        host.noop(f"{property_name} is {value}")
-        return
-    yield f"pcs property set {property_name}={shlex.quote(str(value))}"
+    yield from _nvpair("properties", property_name, value, "pcs property set", "")
 
 
 @operation()
@@ -56,10 +61,7 @@ def resource_default(option: str, value: str):
     + option: e.g. ``resource-stickiness``
     + value: its value
     """
-    if _cib()["rsc_defaults"].get(option) == str(value):
-        host.noop(f"resource default {option} is {value}")
-        return
-    yield f"pcs resource defaults update {option}={shlex.quote(str(value))}"
+    yield from _nvpair("rsc_defaults", option, value, "pcs resource defaults update", "resource default ")
 
 
 @operation()

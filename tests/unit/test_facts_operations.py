@@ -50,6 +50,7 @@ OPERATIONS = {
     "mdadm_filesystem": mdadm.filesystem,
     "pacemaker_resource": pacemaker.resource,
     "pacemaker_property": pacemaker.cluster_property,
+    "pacemaker_resource_default": pacemaker.resource_default,
     "pacemaker_colocation": pacemaker.colocation,
     "pacemaker_order": pacemaker.order,
 }
