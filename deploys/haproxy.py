@@ -34,6 +34,7 @@ def haproxy_config() -> str:
         stats_port=host.data.haproxy_stats_port,
         stats_user=host.data.haproxy_stats_user,
         stats_password=secrets.password(host.data.site_cluster, "haproxy_stats_password"),
+        monitoring_port=host.data.monitoring_enabled and host.data.monitoring_web_port,
     )
 
 

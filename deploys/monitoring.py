@@ -1,16 +1,20 @@
-"""Monitoring, every host: SNMPv3 agent, Ganglia gmond (unicast), gmetad on the web hosts."""
+"""Monitoring, every host: SNMPv3 agent and Ganglia gmond (unicast); on the web hosts gmetad
+and Ganglia's web front end; on the proxies Cacti. Both front ends run in Apache on loopback."""
 
 import hashlib
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.command import MaskString, StringCommand
+from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations.util import any_changed
 
 from hastack import secrets
 from hastack.defaults import ROOT, component_defaults
-from hastack.operations.files import render_template, validated_file
+from hastack.facts.monitoring import CactiDevices
+from hastack.operations.files import patched_tree, render_template, validated_file
 
 DEFAULTS = {
     **component_defaults("monitoring_"),
@@ -21,6 +25,12 @@ TEMPLATES = ROOT / "templates" / "monitoring"
 SNMP_STAMP = "/var/lib/hastack/snmp-user.sha256"
 # snmpd's own state file: it turns createUser lines into localized keys there.
 SNMP_STATE = "/var/lib/snmp/snmpd.conf"
+GANGLIA_WEB = "/usr/share/ganglia-webfrontend"
+GANGLIA_PATCH = "ganglia-web-php8.patch"
+# gmetad's interactive port, which the Ganglia pages query on the same host.
+GMETAD_INTERACTIVE_PORT = 8652
+CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
+CACTI_ADMIN = "admin"
 
 
 def own_address() -> str:
@@ -114,9 +124,141 @@ def configure_gmetad() -> None:
     systemd.service(name="Restart gmetad", service="gmetad", restarted=True, _if=gmetad.did_change)
 
 
-@deploy("Monitoring: SNMP and Ganglia", data_defaults=DEFAULTS)
+def site_devices() -> list[dict]:
+    """Every host of the cluster, at the address its SNMP agent listens on."""
+    return [
+        {"name": other["name"], "address": other["addresses"].get("back") or other["addresses"]["front"]}
+        for other in host.data.site_hosts
+    ]
+
+
+def install_web_server():
+    """Apache with PHP, on loopback only; the operations whose change needs a reload."""
+    files.directory(name="Create /etc/apache2", path="/etc/apache2")
+    ports = validated_file(
+        name="Make Apache listen on loopback only (written before it is installed)",
+        dest="/etc/apache2/ports.conf",
+        content=render_template(
+            str(TEMPLATES / "apache-ports.conf.j2"),
+            server_name=host.name,
+            port=host.data.monitoring_web_port,
+        ),
+    )
+    apt.packages(
+        name="Install Apache with PHP",
+        packages=["apache2", "libapache2-mod-php"],
+        update=True,
+        cache_time=3600,
+    )
+    default_site = files.link(
+        name="Disable Apache's default site",
+        path="/etc/apache2/sites-enabled/000-default.conf",
+        present=False,
+    )
+    systemd.service(name="Run Apache", service="apache2", running=True, enabled=True)
+    return [ports, default_site]
+
+
+def reload_web_server(changes: list) -> None:
+    server.shell(
+        name="Reload Apache (configuration tested first)",
+        commands=["apache2ctl configtest", "systemctl reload-or-restart apache2"],
+        _if=any_changed(*changes),
+    )
+
+
+def configure_ganglia_web() -> list:
+    """Ganglia's pages (Debian's ganglia-webfrontend, made to run on PHP 8)."""
+    apt.packages(
+        name="Install Ganglia's web front end",
+        packages=["ganglia-webfrontend", "php-gd", "patch"],
+        update=True,
+        cache_time=3600,
+    )
+    files.template(
+        name="Configure Ganglia's web front end (gmetad here, PHP 8 shims)",
+        src=str(TEMPLATES / "ganglia-conf.php.j2"),
+        dest="/etc/ganglia-webfrontend/conf.php",
+        gmetad_port=GMETAD_INTERACTIVE_PORT,
+    )
+    remote_patch = f"/usr/local/share/hastack/{GANGLIA_PATCH}"
+    files.put(
+        name="Upload the PHP 8 fixes for Ganglia's web front end",
+        src=str(TEMPLATES / GANGLIA_PATCH),
+        dest=remote_patch,
+    )
+    patched_tree(
+        name="Apply the PHP 8 fixes to Ganglia's web front end", directory=GANGLIA_WEB, patch=remote_patch
+    )
+    served = files.link(
+        name="Serve Ganglia's pages at /ganglia/",
+        path="/etc/apache2/conf-enabled/ganglia-webfrontend.conf",
+        target="../conf-available/ganglia-webfrontend.conf",
+    )
+    return [served]
+
+
+def configure_cacti() -> list:
+    """Cacti with its own MariaDB on this proxy, polling every host over SNMPv3."""
+    cluster = host.data.site_cluster
+    if "cacti" not in host.get_fact(DebPackages):
+        server.shell(
+            name="Preseed Cacti: Apache, its database made by dbconfig-common",
+            commands=[
+                "printf '%s\\n' 'cacti cacti/webserver select apache2' "
+                "'cacti cacti/dbconfig-install boolean true' | debconf-set-selections"
+            ],
+        )
+    apt.packages(
+        name="Install MariaDB and Cacti", packages=["mariadb-server", "cacti"], update=True, cache_time=3600
+    )
+    systemd.service(name="Run MariaDB", service="mariadb", running=True, enabled=True)
+    served = files.link(
+        name="Serve Cacti at /cacti/",
+        path="/etc/apache2/conf-enabled/cacti.conf",
+        target="../conf-available/cacti.conf",
+    )
+    devices = site_devices()
+    setup = validated_file(
+        name="Write Cacti's setup: admin password, one SNMPv3 device per host",
+        dest=CACTI_SETUP,
+        content=render_template(
+            str(TEMPLATES / "cacti-setup.sh.j2"),
+            admin_user=CACTI_ADMIN,
+            admin_password=secrets.password(cluster, "cacti_admin_password"),
+            snmp_user=host.data.snmp_user,
+            snmp_auth=secrets.password(cluster, "snmp_auth_password"),
+            snmp_priv=secrets.password(cluster, "snmp_priv_password"),
+            devices=devices,
+        ),
+        validate="sh -n {path}",
+        mode="700",
+    )
+    wanted = {device["name"]: device["address"] for device in devices}
+
+    def devices_differ() -> bool:
+        known = host.get_fact(CactiDevices)
+        return any(known.get(name) != address for name, address in wanted.items())
+
+    server.shell(
+        name="Apply Cacti's setup",
+        commands=[CACTI_SETUP],
+        _if=lambda: setup.did_change() or devices_differ(),
+    )
+    return [served]
+
+
+@deploy("Monitoring: SNMP, Ganglia and Cacti", data_defaults=DEFAULTS)
 def deploy_monitoring() -> None:
     configure_snmp()
     configure_gmond()
     if "web" in host.groups:
         configure_gmetad()
+    if "client" in host.groups:
+        return
+    changes = install_web_server()
+    if "web" in host.groups:
+        changes += configure_ganglia_web()
+    if "proxy" in host.groups:
+        changes += configure_cacti()
+    reload_web_server(changes)

@@ -88,6 +88,7 @@ def configure_nginx() -> None:
             "nginx.conf.j2",
             port=host.data.web_port,
             keepalive_timeout=host.data.web_keepalive_timeout,
+            monitoring_port=host.data.monitoring_enabled and host.data.monitoring_web_port,
         ),
         validate=(
             f"docker run --rm --network none -v {conf_dir}:{conf_dir}:ro {host.data.web_image} "

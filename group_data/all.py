@@ -114,6 +114,9 @@ pacemaker_monitor_interval = "1s"
 # SNMP and Ganglia (gmond, gmetad). Off for small sites; switching it on later
 # works.
 monitoring_enabled = True
+# Loopback port of the monitoring web server (Apache with PHP) on the web hosts
+# (Ganglia's pages, behind NGINX) and the proxies (Cacti, behind HAProxy).
+monitoring_web_port = 8080
 # SNMPv3 user (authPriv: SHA-256 and AES); its passwords are generated secrets
 # (.secrets/<cluster>/snmp_auth_password, snmp_priv_password). No community.
 snmp_user = "hastack"

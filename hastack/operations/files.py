@@ -7,7 +7,7 @@ import posixpath
 from io import StringIO
 
 from pyinfra import host, state
-from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
+from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
 from pyinfra.api.util import get_template
 from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import Mounts
@@ -130,3 +130,29 @@ def mount_at_boot(
     )
     if mount_point not in host.get_fact(Mounts):
         server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])
+
+
+@operation()
+def patched_tree(directory: str, patch: str):
+    """
+    Apply a unified diff (``-p1``) to a tree of files, such as a package's, once.
+
+    + directory: the tree the diff's paths are relative to
+    + patch: remote path of the diff (upload it first)
+
+    Applied again after a package upgrade put the old files back; a tree that
+    the diff neither applies to nor is applied in fails the operation, with
+    nothing changed: the package changed under the patch.
+    """
+    from hastack.facts.monitoring import PatchState
+
+    where = host.get_fact(PatchState, directory=directory, patch=patch)
+    if where == "applied":
+        host.noop(f"{patch} is applied in {directory}")
+        return
+    if where == "conflict":
+        raise OperationError(
+            f"{patch} neither applies to {directory} nor is applied there: "
+            "the package changed; update the patch"
+        )
+    yield StringCommand("patch", "-d", QuoteString(directory), "-p1", "-N", "-s", "-r", "-", "<", patch)

@@ -1,0 +1,52 @@
+"""Facts for the monitoring layer: patches applied to a package's files, Cacti's devices."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra.api import FactBase
+
+
+class PatchState(FactBase):
+    """Where a tree stands with a unified diff (``patch -p1``).
+
+    ``"applied"``: reversing it would succeed; ``"applicable"``: applying it
+    would; ``"absent"``: the tree or the patch file is not there (yet);
+    ``"conflict"``: neither, so the tree is not the one the patch was made for.
+    """
+
+    def command(self, directory: str, patch: str) -> str:
+        tree, diff = shlex.quote(directory), shlex.quote(patch)
+        dry = f"patch -d {tree} -p1 --dry-run -s -f"
+        return (
+            f"if ! [ -d {tree} ] || ! [ -f {diff} ] || ! command -v patch >/dev/null; then echo absent; "
+            f"elif {dry} -R < {diff} >/dev/null 2>&1; then echo applied; "
+            f"elif {dry} < {diff} >/dev/null 2>&1; then echo applicable; "
+            "else echo conflict; fi"
+        )
+
+    def process(self, output):
+        return output[0].strip() if output else "absent"
+
+
+class CactiDevices(FactBase):
+    """Cacti's devices: description -> address; empty where Cacti is not installed."""
+
+    default = dict
+
+    def requires_command(self) -> str:
+        return "mysql"
+
+    def command(self) -> str:
+        return (
+            "test -d /var/lib/mysql/cacti && "
+            "mysql -N -B cacti -e 'SELECT description, hostname FROM host' 2>/dev/null || true"
+        )
+
+    def process(self, output):
+        devices = {}
+        for line in output:
+            parts = line.split("\t")
+            if len(parts) == 2:
+                devices[parts[0]] = parts[1]
+        return devices
