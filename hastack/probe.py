@@ -23,3 +23,30 @@ def http_get(
         return error.code, ""
     except OSError:
         return 0, ""
+
+
+def cacti_login(base_url: str, user: str, password: str, timeout: float = 10) -> bool:
+    """Whether Cacti at ``base_url`` (ending in /cacti/) lets this user in.
+
+    Logs in like a browser: the login form's CSRF token, a session cookie,
+    then the console page, which names the user only when logged in.
+    """
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base_url, timeout=timeout) as response:
+        form = response.read().decode(errors="replace")
+    token = re.search(r"name='__csrf_magic' value=\"([^\"]+)\"", form) or re.search(
+        r"name=.__csrf_magic. value=.([^\"']+)", form
+    )
+    fields = {"action": "login", "login_username": user, "login_password": password}
+    if token:
+        fields["__csrf_magic"] = token.group(1)
+    data = urllib.parse.urlencode(fields).encode()
+    with opener.open(base_url + "index.php", data=data, timeout=timeout) as response:
+        response.read()
+    with opener.open(base_url + "index.php", timeout=timeout) as response:
+        page = response.read().decode(errors="replace")
+    return f"Logged in as <span id='user' class='user usermenuup'>{user}" in page

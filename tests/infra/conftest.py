@@ -14,6 +14,7 @@ import pytest
 import testinfra
 
 from hastack import lab
+from hastack.deploying import run_deploy
 from hastack.site import load_site, parse_site
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
@@ -41,19 +42,64 @@ def site():
     return SITE
 
 
+# What the monitoring layer puts on a host, and where it shows in the other tiers' files.
+MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]
+MONITORING_TRACES = {"/opt/hastack/web/conf/nginx.conf": "ganglia", "/etc/haproxy/haproxy.cfg": "cacti"}
+# In a fresh lab, the hosts after a deploy with monitoring_enabled false: host ->
+# monitoring packages and traces found (None: the lab had monitoring already).
+MONITORING_OFF: dict[str, list[str]] | None = None
+
+
+def monitoring_found(site, name: str) -> list[str]:
+    remote = testinfra.get_host(
+        f"paramiko://{site.ssh.user}@{site.hosts[name].connect_address}:{site.ssh.port}",
+        ssh_identity_file=str(Path(site.ssh.key).expanduser()),
+        timeout=30,
+    )
+    found = [package for package in MONITORING_PACKAGES if remote.package(package).is_installed]
+    for path, word in MONITORING_TRACES.items():
+        if remote.file(path).exists and word in remote.file(path).content_string:
+            found.append(f"{word} in {path}")
+    return found
+
+
+def _deploy(site_file: Path, log: str):
+    run = run_deploy(site_file, log=lab.LAB_DIR / log)
+    if run.returncode != 0:
+        tail = "\n".join(run.output.splitlines()[-40:])
+        pytest.fail(f"deploys/all.py with {site_file.name} failed against the lab (log .lab/{log}):\n{tail}")
+    return run
+
+
 @pytest.fixture(scope="session")
 def deployed(site):
-    """The cluster, deployed: in the lab, bring it up and run deploys/all.py once."""
+    """The cluster, deployed: in the lab, bring it up and run deploys/all.py.
+
+    A fresh lab is deployed twice: first with monitoring_enabled false (what
+    that leaves is kept in MONITORING_OFF), then with the lab's site, which
+    switches monitoring on later.
+    """
+    global MONITORING_OFF
     if not LAB_MODE:
         return None
     try:
-        run = lab.deploy_into_lab()
+        lab.up()
     except lab.LabError as error:
         pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
-    if run.returncode != 0:
-        tail = "\n".join(run.output.splitlines()[-40:])
-        pytest.fail(f"deploys/all.py failed against the lab (full log .lab/deploy.log):\n{tail}")
-    return run
+    if not any(monitoring_found(site, name) for name in site.hosts):
+        off = lab.LAB_DIR / "site-monitoring-off.yaml"
+        off.write_text(
+            lab.SITE_FILE.read_text().replace("data:\n", "data:\n  monitoring_enabled: false\n", 1)
+        )
+        _deploy(off, "deploy-monitoring-off.log")
+        MONITORING_OFF = {name: monitoring_found(site, name) for name in site.hosts}
+    return _deploy(lab.SITE_FILE, "deploy.log")
+
+
+@pytest.fixture(scope="session")
+def monitoring_off(deployed):
+    """What the deploy with monitoring_enabled false left (see ``deployed``)."""
+    return MONITORING_OFF
 
 
 _connections: dict[str, testinfra.host.Host] = {}
