@@ -50,12 +50,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
-    from hastack import drill
+    from hastack import drill, lab
 
     site = site_or_none(args)
     if site is None:
         return 2
     names = [args.name] if args.name else list(drill.DRILLS)
+    if site.source != str(lab.SITE_FILE) and not args.yes:
+        print(
+            f"error: {site.source} is not the lab: the drills reset its hosts (a forced reboot, no clean "
+            "shutdown) and fail a RAID disk in software. Run them in a quiet hour with --yes.",
+            file=sys.stderr,
+        )
+        return 2
     results = drill.run_drills(site, names, args.seconds)
     print()
     print(drill.table(results))
@@ -102,12 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
     verify.set_defaults(func=cmd_verify)
 
-    drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP (lab)")
+    drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP")
     drill.add_argument("site", nargs="?", help="site file (default: the lab's)")
     drill.add_argument(
-        "name", nargs="?", choices=["proxy", "haproxy", "web", "gluster"], help="one drill (default all)"
+        "name",
+        nargs="?",
+        choices=["proxy", "haproxy", "web", "gluster", "raid"],
+        help="one drill (default all)",
     )
     drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")
+    drill.add_argument("--yes", action="store_true", help="run against real servers: it resets hosts")
     drill.set_defaults(func=cmd_drill)
 
     bench = commands.add_parser("bench", help="the seed's ab table: throughput and latency through the VIP")

@@ -4,21 +4,29 @@ Each drill reports the seconds without service (the longest run of failed
 requests), the requests that failed out of those sent, and whether data was
 lost; after each one the cluster must be whole again (checked) before the next.
 
-In the lab a host "dies" by ``docker kill``. Only the lab is supported for
-now: on real servers the safe equivalent (power off through a fence device)
-is not built yet, and the command refuses any other site.
+A host "dies" by ``docker kill`` in the lab and returns by ``hastack lab
+up``. On real servers it is rebooted at once, with no clean shutdown
+(``systemctl reboot --force --force``: what a reset button does, minus the
+disks' caches), and returns by itself; the drills then wait for it. A RAID
+disk "fails" by ``mdadm --fail`` (software: the disk itself is fine) and is
+re-added, on the first web host with RAID, or in the lab in the RAID VM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import subprocess
+import re
+import shlex
+import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hastack import lab
 from hastack.bench import Remote
+from hastack.defaults import DEFAULTS
 from hastack.site import Site
 
 # Runs on the client: GET the URL every 50 ms for the given seconds, one JSON
@@ -36,6 +44,34 @@ while time.time() < end:
     print(json.dumps([started, status]), flush=True)
     time.sleep(max(0, 0.05 - (time.time() - started)))
 """
+
+# Runs on a RAID host: write a 64 KiB file of random bytes every 50 ms for the
+# given seconds, each synced to disk; one JSON line per write (time, 200 or 0,
+# sha256 of what was written), then "done".
+RAID_WRITER = """
+import hashlib, json, os, sys, time
+folder, seconds = sys.argv[1], float(sys.argv[2])
+os.makedirs(folder, exist_ok=True)
+end, number = time.time() + seconds, 0
+while time.time() < end:
+    started, number = time.time(), number + 1
+    data = os.urandom(65536)
+    try:
+        with open(os.path.join(folder, "f%05d" % number), "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        status = 200
+    except OSError:
+        status = 0
+    print(json.dumps([started, status, hashlib.sha256(data).hexdigest()]), flush=True)
+    time.sleep(max(0, 0.05 - (time.time() - started)))
+print("done", flush=True)
+"""
+
+
+def python_command(script: str, *args: str) -> str:
+    return f"python3 -c {shlex.quote(script)} {' '.join(shlex.quote(arg) for arg in args)}"
 
 
 @dataclass
@@ -71,6 +107,7 @@ class Drills:
         self.site = site
         self.seconds = seconds
         self.remotes: dict[str, Remote] = {}
+        self.in_lab = site.source == str(lab.SITE_FILE)
 
     def remote(self, name: str, fresh: bool = False) -> Remote:
         if fresh or name not in self.remotes:
@@ -95,34 +132,43 @@ class Drills:
     def stream(self, action) -> list[tuple[float, int]]:
         """Stream from the client for ``seconds``, running ``action`` 5 s in."""
         client = next(h.name for h in self.site.hosts_in("client"))
-        script = STREAM.replace("'", "'\"'\"'")
-        command = f"python3 -c '{script}' http://{self.site.vip}/ {self.seconds}"
-        runner = subprocess.Popen(
-            [
-                "ssh",
-                "-i",
-                str(lab.KEY_FILE),
-                "-o",
-                f"UserKnownHostsFile={lab.KNOWN_HOSTS}",
-                "-o",
-                "StrictHostKeyChecking=accept-new",
-                "-o",
-                "BatchMode=yes",
-                f"root@{self.site.hosts[client].connect_address}",
-                command,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        command = python_command(STREAM, f"http://{self.site.vip}/", str(self.seconds))
+        _, stdout, _ = self.remote(client, fresh=True).client.exec_command(command, timeout=self.seconds + 60)
         time.sleep(5)
         action()
-        output, _ = runner.communicate(timeout=self.seconds + 60)
+        output = stdout.read().decode()
         return [tuple(json.loads(line)) for line in output.splitlines() if line.startswith("[")]
+
+    # --- a host dies and returns: the lab's way, or the real servers' -------------------
+
+    def kill_host(self, name: str) -> None:
+        if self.in_lab:
+            lab.docker("kill", f"{lab.PREFIX}-{name}")
+            return
+        # the connection dies with the host, as it should
+        with contextlib.suppress(Exception):
+            self.remote(name, fresh=True).run("systemctl reboot --force --force", timeout=10)
+        self.remotes.pop(name, None)
+
+    def bring_back(self, limit: float = 900) -> None:
+        """Every host answering SSH again: started in the lab; waited for on real servers."""
+        if self.in_lab:
+            lab.up()
+            return
+        deadline = time.monotonic() + limit
+        for spec in self.site.hosts.values():
+            while True:
+                try:
+                    self.remote(spec.name, fresh=True).run("true", timeout=10)
+                    break
+                except Exception:  # noqa: BLE001 - still booting
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{spec.name} did not answer SSH within {limit:.0f} s") from None
+                    time.sleep(5)
 
     def healthy(self, limit: float = 180) -> None:
         """Full health: every host up, both proxies online, both web hosts serving, no heal pending."""
-        lab.up()
+        self.bring_back()
         deadline = time.monotonic() + limit
         proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
         webs = [w.name for w in self.site.hosts_in("web")]
@@ -149,9 +195,11 @@ class Drills:
 
     def proxy_dies(self) -> Result:
         active = self.vip_holder()
-        samples = self.stream(lambda: lab.docker("kill", f"{lab.PREFIX}-{active}"))
+        samples = self.stream(lambda: self.kill_host(active))
         self.healthy()
-        return self.result("active proxy dies", samples, note=f"{active} killed; VIP on {self.vip_holder()}")
+        return self.result(
+            "active proxy dies", samples, note=f"{active} {self.death}; VIP on {self.vip_holder()}"
+        )
 
     def haproxy_dies(self) -> Result:
         active = self.vip_holder()
@@ -163,13 +211,15 @@ class Drills:
         victim = self.site.hosts_in("web")[-1].name
 
         def kill_and_return() -> None:
-            lab.docker("kill", f"{lab.PREFIX}-{victim}")
-            time.sleep(10)
-            lab.up()
+            self.kill_host(victim)
+            if self.in_lab:
+                time.sleep(10)
+                lab.up()
 
         samples = self.stream(kill_and_return)
         self.healthy()
-        return self.result("web host dies and returns", samples, note=f"{victim} away 10 s")
+        away = "away 10 s" if self.in_lab else "rebooted"
+        return self.result("web host dies and returns", samples, note=f"{victim} {self.death}, {away}")
 
     def gluster_peer_away(self) -> Result:
         webs = [w.name for w in self.site.hosts_in("web")]
@@ -178,11 +228,12 @@ class Drills:
         self.remote(survivor).run(f"mkdir -p {folder}")
 
         def write_while_away() -> None:
-            lab.docker("kill", f"{lab.PREFIX}-{victim}")
+            self.kill_host(victim)
             self.remote(survivor).run(
                 f"for i in $(seq 50); do head -c 32768 /dev/urandom > {folder}/f$i; done", timeout=120
             )
-            lab.up()
+            if self.in_lab:
+                lab.up()
 
         samples = self.stream(write_while_away)
         self.healthy()
@@ -199,6 +250,103 @@ class Drills:
             note="50 files written on the survivor; bricks compared by sha256",
         )
 
+    @property
+    def death(self) -> str:
+        return "killed" if self.in_lab else "reset (forced reboot)"
+
+    def raid_disk_fails(self) -> Result:
+        """A member of the RAID-1 fails while files are written to it, then is re-added."""
+        with self.raid_host() as (run, where, device, mount):
+            detail = run(f"mdadm --detail {device}")[1]
+            members = re.findall(r"active sync\s+(/dev/\S+)", detail)
+            if len(members) != 2:
+                raise RuntimeError(f"{device} on {where} is not a healthy two-disk RAID-1:\n{detail}")
+            victim = members[-1]
+            folder = f"{mount}/.drill-{uuid.uuid4().hex[:8]}"
+            log = "/tmp/hastack-raid-drill.log"
+            writer = python_command(RAID_WRITER, folder, str(self.seconds))
+            run(f"nohup {writer} > {log} 2>&1 < /dev/null &")
+            time.sleep(5)
+            run(f"mdadm {device} --fail {victim}")
+            time.sleep(5)
+            degraded = "[U_]" in run("cat /proc/mdstat")[1] or "[_U]" in run("cat /proc/mdstat")[1]
+            run(f"mdadm {device} --remove {victim}")
+            time.sleep(2)
+            readded = run(f"mdadm {device} --re-add {victim}")[0] == 0
+            deadline = time.monotonic() + self.seconds + 120
+            while "done" not in run(f"tail -n 1 {log}")[1] and time.monotonic() < deadline:
+                time.sleep(2)
+            run(f"mdadm --wait {device}")
+            whole = "[UU]" in run("cat /proc/mdstat")[1]
+            writes = [json.loads(line) for line in run(f"cat {log}")[1].splitlines() if line.startswith("[")]
+            run("sync; echo 3 > /proc/sys/vm/drop_caches")
+            read = dict(
+                (line.split()[1], line.split()[0])
+                for line in run(f"cd {folder} && sha256sum f*")[1].splitlines()
+            )
+            written = {
+                f"f{number:05d}": digest for number, (_, status, digest) in enumerate(writes, 1) if status
+            }
+            mismatch = self.raid_check(run, device)
+            run(f"rm -rf {folder}")
+        lost = "no" if read == written and written and mismatch in ("0", "not run") else "YES"
+        samples = [(started, status) for started, status, _ in writes]
+        note = (
+            f"{victim} failed ({'degraded' if degraded else 'NOT degraded'}), "
+            f"re-added ({'resynced' if readded and whole else 'NOT whole'}) on {where}; "
+            f"{len(written)} files by sha256; md check mismatches: {mismatch}"
+        )
+        if not (degraded and readded and whole):
+            lost = "YES" if lost == "YES" else "no (array not whole)"
+        return self.result("RAID disk fails and is re-added", samples, data_lost=lost, note=note)
+
+    def raid_check(self, run, device: str) -> str:
+        """md's own comparison of both disks: in the lab's small VM only (it reads the disks whole)."""
+        if not self.in_lab:
+            return "not run"
+        name = device.rsplit("/", 1)[-1]
+        run(f"echo check > /sys/block/{name}/md/sync_action")
+        time.sleep(1)
+        run(f"mdadm --wait {device}")
+        return run(f"cat /sys/block/{name}/md/mismatch_cnt")[1].strip()
+
+    @contextmanager
+    def raid_host(self):
+        """(run, where, device, mount point) of a host with RAID: the lab's RAID VM, or a web host."""
+        if not self.in_lab:
+            with_raid = [
+                (web, data)
+                for web in self.site.hosts_in("web")
+                if (data := {**DEFAULTS, **self.site.host_data(web)})["raid_enabled"]
+            ]
+            if not with_raid:
+                raise RuntimeError("no web host has raid_enabled: there is no RAID to drill")
+            web, data = with_raid[0]
+            yield self.remote(web.name).run, web.name, data["raid_device"], data["raid_mount_point"]
+            return
+        from hastack import vm
+        from hastack.deploying import run_deploy
+
+        workdir = vm.VM_DIR / "drill"
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        machine = vm.RaidVM({"raid-a": "1G", "raid-b": "1G"}, workdir)
+        machine.start()
+        try:
+            site = workdir / "site.yaml"
+            site.write_text(machine.site_text([machine.disk_path("raid-a"), machine.disk_path("raid-b")]))
+            deployed = run_deploy(site, "deploys/raid.py", "--limit", "web1", log=workdir / "deploy.log")
+            if deployed.returncode != 0:
+                raise RuntimeError(f"the RAID layer did not deploy into the VM: see {workdir / 'deploy.log'}")
+
+            def run(command: str) -> tuple[int, str]:
+                result = machine.ssh(command, check=False)
+                return result.returncode, result.stdout + result.stderr
+
+            yield run, "the lab's RAID VM", "/dev/md0", "/raid1"
+        finally:
+            machine.stop()
+
     def brick_root(self) -> str:
         return self.site.data.get("gluster_brick_root", "/raid1")
 
@@ -212,6 +360,7 @@ DRILLS = {
     "haproxy": Drills.haproxy_dies,
     "web": Drills.web_dies,
     "gluster": Drills.gluster_peer_away,
+    "raid": Drills.raid_disk_fails,
 }
 
 
@@ -225,10 +374,6 @@ def table(results: list[Result]) -> str:
 
 
 def run_drills(site: Site, names: list[str], seconds: float, say=print) -> list[Result]:
-    if site.source != str(lab.SITE_FILE):
-        raise RuntimeError(
-            "drills run against the lab only for now (hastack lab up); real servers are not built"
-        )
     drills = Drills(site, seconds)
     try:
         drills.healthy()

@@ -43,6 +43,10 @@ VIP = "10.231.2.10"
 # here). /sys/fs/cgroup is never bind-mounted: systemd inside would remount the
 # machine's own cgroup tree read-only.
 SYSTEMD_FLAGS = [
+    # A host that reboots comes back, as a server does (`docker kill` and
+    # `docker stop` still leave it down: Docker counts those as stopped by hand).
+    "--restart",
+    "unless-stopped",
     "--cap-add",
     "ALL",
     "--cap-drop",

@@ -158,6 +158,7 @@ def test_cacti_polls_every_host_over_snmpv3(host, site):
     assert devices == {name: ["3", name, "3", ""] for name in site.hosts}
 
 
+@pytest.mark.lab
 def test_monitoring_off_installs_nothing_and_switches_on_later(site, lab_mode, monitoring_off):
     """The session's first deploy had monitoring off; the tests above ran after it was switched on."""
     if not lab_mode:

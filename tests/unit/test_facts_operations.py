@@ -12,10 +12,11 @@ from pyinfra.facts.server import TmpDir
 
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.mdadm import BlockSignature, MdArray
+from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.operations import gluster, mdadm, pacemaker
-from hastack.operations.files import fstab_entry, validated_file
+from hastack.operations.files import fstab_entry, patched_tree, validated_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FACT_CLASSES = {
@@ -30,6 +31,7 @@ FACT_CLASSES = {
         BlockSignature,
         MdArray,
         CibConfiguration,
+        PatchState,
     )
 }
 # Facts given per device in the fixtures: {"BlockSignature": {"/dev/vdb": {...}}}.
@@ -40,6 +42,7 @@ FACTS = {
     "gluster_volumes": GlusterVolumes,
     "block_signature": BlockSignature,
     "md_array": MdArray,
+    "cacti_devices": CactiDevices,
 }
 OPERATIONS = {
     "validated_file": validated_file,
@@ -53,6 +56,7 @@ OPERATIONS = {
     "pacemaker_resource_default": pacemaker.resource_default,
     "pacemaker_colocation": pacemaker.colocation,
     "pacemaker_order": pacemaker.order,
+    "patched_tree": patched_tree,
 }
 
 

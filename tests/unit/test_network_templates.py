@@ -1,4 +1,4 @@
-"""What the base deploy renders: netplan interfaces, /etc/hosts, chrony, sshd."""
+"""What the deploys render: netplan interfaces, /etc/hosts, chrony, sshd, HAProxy, NGINX, monitoring."""
 
 import pytest
 import yaml
@@ -137,6 +137,7 @@ HAPROXY = dict(
     stats_port=8404,
     stats_user="admin",
     stats_password="not-a-real-secret",
+    monitoring_port=8080,
 )
 
 
@@ -146,7 +147,7 @@ def test_haproxy_frontend_binds_the_vip():
 
 def test_haproxy_checks_every_web_host():
     lines = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
-    assert [line for line in lines if line.startswith("server ")] == [
+    assert [line for line in lines if line.startswith("server web")] == [
         "server web1 10.0.1.21:80 check",
         "server web2 10.0.1.22:80 check",
     ]
@@ -154,6 +155,51 @@ def test_haproxy_checks_every_web_host():
 
 def test_haproxy_stats_only_on_the_back_address():
     assert "    bind 10.0.1.11:8404\n" in render("proxy/haproxy.cfg.j2", **HAPROXY)
+
+
+def test_haproxy_sends_cacti_to_this_proxy_only_with_monitoring():
+    on = render("proxy/haproxy.cfg.j2", **HAPROXY)
+    off = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "monitoring_port": False})
+    assert (
+        "use_backend cacti if { path /cacti } || { path_beg /cacti/ }" in on,
+        "    server local 127.0.0.1:8080 check\n" in on,
+        "cacti" in off,
+    ) == (True, True, False)
+
+
+NGINX = dict(port=80, keepalive_timeout=65, monitoring_port=8080)
+
+
+def test_nginx_passes_ganglia_to_local_apache_only_with_monitoring():
+    on = render("web/nginx.conf.j2", **NGINX)
+    off = render("web/nginx.conf.j2", **{**NGINX, "monitoring_port": False})
+    assert (
+        "location /ganglia/ {\n            proxy_pass http://127.0.0.1:8080;" in on,
+        "ganglia" in off or "javascript" in off,
+    ) == (True, False)
+
+
+def test_apache_listens_on_loopback_only():
+    text = render("monitoring/apache-ports.conf.j2", server_name="web1", port=8080)
+    assert [line for line in text.splitlines() if line.startswith("Listen")] == ["Listen 127.0.0.1:8080"]
+
+
+def test_cacti_setup_adds_every_device_without_a_community():
+    text = render(
+        "monitoring/cacti-setup.sh.j2",
+        admin_user="admin",
+        admin_password="a",
+        snmp_user="hastack",
+        snmp_auth="b",
+        snmp_priv="c",
+        devices=[{"name": "web1", "address": "10.0.1.21"}, {"name": "client", "address": "10.0.2.50"}],
+    )
+    calls = [line for line in text.splitlines() if line.startswith("device ")]
+    assert (calls, "snmp_community=''" in text, "--version=3" in text) == (
+        ["device web1 10.0.1.21", "device client 10.0.2.50"],
+        True,
+        True,
+    )
 
 
 NODES = [

@@ -34,7 +34,7 @@ def raid_vm():
 def deploy(machine, disks: list[str], name: str):
     site = machine.workdir / f"{name}.yaml"
     site.write_text(machine.site_text(disks))
-    return run_deploy(site, "tests/vm/raid_only.py", "--limit", "web1", log=machine.workdir / f"{name}.log")
+    return run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=machine.workdir / f"{name}.log")
 
 
 @pytest.fixture(scope="module")
