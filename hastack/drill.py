@@ -218,7 +218,7 @@ class Drills:
 
         samples = self.stream(kill_and_return)
         self.healthy()
-        away = "away 10 s" if self.in_lab else "rebooted"
+        away = "away 10 s" if self.in_lab else "back after its boot"
         return self.result("web host dies and returns", samples, note=f"{victim} {self.death}, {away}")
 
     def gluster_peer_away(self) -> Result:
@@ -335,7 +335,7 @@ class Drills:
         try:
             site = workdir / "site.yaml"
             site.write_text(machine.site_text([machine.disk_path("raid-a"), machine.disk_path("raid-b")]))
-            deployed = run_deploy(site, "deploys/raid.py", "--limit", "web1", log=workdir / "deploy.log")
+            deployed = run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=workdir / "deploy.log")
             if deployed.returncode != 0:
                 raise RuntimeError(f"the RAID layer did not deploy into the VM: see {workdir / 'deploy.log'}")
 

@@ -534,9 +534,10 @@ def status() -> int:
             f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
             f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}"
         )
-    status_code, _ = http_get(f"http://{VIP}/", timeout=3)
-    answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
-    print(f"shop: http://{VIP}/ {answer}")
+    for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
+        status_code, _ = http_get(f"http://{VIP}{path}", timeout=10)
+        answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
+        print(f"{name + ':':<8} http://{VIP}{path} {answer}")
     return 0 if all_up else 1
 
 
