@@ -52,11 +52,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_drill(args: argparse.Namespace) -> int:
     from hastack import drill, lab
 
+    if args.site in drill.DRILLS and args.name is None:
+        # `hastack drill web`: a drill name, not a site file
+        args.site, args.name = None, args.site
     site = site_or_none(args)
     if site is None:
         return 2
     names = [args.name] if args.name else list(drill.DRILLS)
-    if site.source != str(lab.SITE_FILE) and not args.yes:
+    if not lab.is_lab_site(site.source) and not args.yes:
         print(
             f"error: {site.source} is not the lab: the drills reset its hosts (a forced reboot, no clean "
             "shutdown) and fail a RAID disk in software. Run them in a quiet hour with --yes.",

@@ -107,7 +107,7 @@ class Drills:
         self.site = site
         self.seconds = seconds
         self.remotes: dict[str, Remote] = {}
-        self.in_lab = site.source == str(lab.SITE_FILE)
+        self.in_lab = lab.is_lab_site(site.source)
 
     def remote(self, name: str, fresh: bool = False) -> Remote:
         if fresh or name not in self.remotes:
@@ -167,25 +167,49 @@ class Drills:
                     time.sleep(5)
 
     def healthy(self, limit: float = 180) -> None:
-        """Full health: every host up, both proxies online, both web hosts serving, no heal pending."""
+        """Full health: every host up, both proxies online, both web hosts serving, no heal pending,
+        the VIP on one proxy, and (with monitoring) Ganglia's and Cacti's pages answering through it."""
         self.bring_back()
         deadline = time.monotonic() + limit
         proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
         webs = [w.name for w in self.site.hosts_in("web")]
-        while time.monotonic() < deadline:
-            online = (
-                f"Online: [ {' '.join(proxies)} ]" in self.remote(proxies[0], fresh=True).run("crm_mon -1")[1]
-            )
-            serving = all(
-                self.remote(web, fresh=True).run("curl -fsS -o /dev/null http://127.0.0.1/healthz")[0] == 0
-                for web in webs
-            )
-            heal = self.remote(webs[0]).run(f"gluster volume heal {self.site.cluster} info summary")[1]
-            healed = "Total Number of entries: 0" in heal and "Connected" in heal
-            if online and serving and healed and len(self.vip_holders()) == 1:
+        client = self.site.hosts_in("client")[0].name
+        monitoring = self.site.data.get("monitoring_enabled", DEFAULTS["monitoring_enabled"])
+        pages = ["/ganglia/", "/cacti/"] if monitoring else []
+        while True:
+            crm = self.remote(proxies[0], fresh=True).run("crm_mon -1")[1]
+            heal = self.remote(webs[0], fresh=True).run(
+                f"gluster volume heal {self.site.cluster} info summary"
+            )[1]
+            missing = [
+                *([] if f"Online: [ {' '.join(proxies)} ]" in crm else ["both proxies online"]),
+                *[
+                    f"{web} serving"
+                    for web in webs
+                    if self.remote(web, fresh=True).run("curl -fsS -o /dev/null http://127.0.0.1/healthz")[0]
+                ],
+                *(
+                    []
+                    if "Total Number of entries: 0" in heal and "Connected" in heal
+                    else ["GlusterFS healed"]
+                ),
+                *([] if len(self.vip_holders()) == 1 else ["the VIP on one proxy"]),
+                *[
+                    f"{page} answering 200"
+                    for page in pages
+                    if self.remote(client, fresh=True).run(
+                        f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' http://{self.site.vip}{page}"
+                    )[1]
+                    != "200"
+                ],
+            ]
+            if not missing:
                 return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the cluster did not come back to full health: waiting for {', '.join(missing)}"
+                )
             time.sleep(3)
-        raise RuntimeError("the cluster did not come back to full health")
 
     def result(self, name: str, samples, data_lost="no", note="") -> Result:
         failed = sum(1 for _, status in samples if status != 200)

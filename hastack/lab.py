@@ -435,6 +435,11 @@ def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
         time.sleep(2)
 
 
+def is_lab_site(source: str) -> bool:
+    """Whether a site file is the lab's own (however the path is written)."""
+    return Path(source).resolve() == SITE_FILE.resolve()
+
+
 def site_text() -> str:
     lines = [
         "# Written by `hastack lab up`: the lab's own site file. Regenerated on",

@@ -141,6 +141,13 @@ def test_cacti_login_page_through_the_vip(host, site):
     assert (status, "<title>Login to Cacti</title>" in page) == ("200", True)
 
 
+@pytest.mark.roles("proxy")
+def test_cacti_answers_on_each_proxy(host):
+    """The proxy without the VIP has its Cacti ready too: it answers when the VIP moves there."""
+    page = host.check_output("curl -s -m 20 http://127.0.0.1:8080/cacti/")
+    assert "<title>Login to Cacti</title>" in page
+
+
 def test_cacti_lets_admin_in_with_the_generated_password_only(site, deployed):
     password = secrets.password(site.cluster, "cacti_admin_password")
     url = f"http://{site.vip}/cacti/"

@@ -14,3 +14,16 @@ def test_outage_runs_from_the_first_failure_to_the_next_success():
 
 def test_an_outage_still_running_at_the_end_counts():
     assert outage([(0.0, 200), (1.0, 0), (2.5, 0)]) == 1.5
+
+
+def test_the_lab_site_is_known_however_its_path_is_written(monkeypatch, tmp_path):
+    from hastack import lab
+
+    monkeypatch.chdir(lab.ROOT)
+    relative = str(lab.SITE_FILE.relative_to(lab.ROOT))
+    other = tmp_path / "site.yaml"
+    assert (lab.is_lab_site(relative), lab.is_lab_site(str(lab.SITE_FILE)), lab.is_lab_site(str(other))) == (
+        True,
+        True,
+        False,
+    )
