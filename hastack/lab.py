@@ -13,6 +13,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -123,6 +124,35 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 # --- Docker engine -----------------------------------------------------------
 
 
+# The dockerd that hastack started itself (none when Docker runs as a service).
+DOCKERD_PID = LAB_DIR / "dockerd.pid"
+
+
+def own_dockerd() -> int | None:
+    """The pid of a running dockerd that hastack started, or None."""
+    try:
+        pid = int(DOCKERD_PID.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except (OSError, ValueError):
+        return None
+    return pid if command.endswith(b"dockerd") else None
+
+
+def restart_own_dockerd() -> bool:
+    """Restart the dockerd hastack started (not one it did not); whether it did."""
+    pid = own_dockerd()
+    if pid is None:
+        return False
+    say("restarting the dockerd hastack started, to drop a stale network endpoint")
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(60):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(1)
+    ensure_docker()
+    return True
+
+
 def ensure_docker() -> None:
     """Use the running Docker engine, or start dockerd if none answers."""
     if shutil.which("docker") is None:
@@ -135,7 +165,8 @@ def ensure_docker() -> None:
     LAB_DIR.mkdir(exist_ok=True)
     say("starting dockerd (log: .lab/dockerd.log)")
     with open(LAB_DIR / "dockerd.log", "ab") as log:
-        subprocess.Popen([dockerd], stdout=log, stderr=log, start_new_session=True)
+        started = subprocess.Popen([dockerd], stdout=log, stderr=log, start_new_session=True)
+    DOCKERD_PID.write_text(f"{started.pid}\n")
     for _ in range(60):
         if docker("info", check=False).returncode == 0:
             return
@@ -503,23 +534,37 @@ def up() -> None:
     say(f"lab is up: {len(HOSTS)} hosts; site file {SITE_FILE.relative_to(ROOT)}")
 
 
+def lab_objects(kind: str) -> list[str]:
+    listed = docker(
+        kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter", f"label={LABEL}=1"
+    )
+    return listed.stdout.split()
+
+
 def down() -> None:
     if docker("info", check=False).returncode != 0:
         say("no Docker engine answers: nothing to remove")
         return
-    for kind in ("container", "network", "volume"):
-        listed = docker(
-            kind,
-            "ls",
-            "-q",
-            *(["-a"] if kind == "container" else []),
-            "--filter",
-            f"label={LABEL}=1",
-        )
-        ids = listed.stdout.split()
-        if ids:
-            docker(kind, "rm", *(["-f"] if kind != "network" else []), *ids)
-            say(f"removed {len(ids)} {kind}(s)")
+    ids = lab_objects("container")
+    if ids:
+        docker("container", "rm", "-f", *ids)
+        say(f"removed {len(ids)} container(s)")
+    ids = lab_objects("network")
+    if ids and docker("network", "rm", *ids, check=False).returncode != 0:
+        # Docker sometimes keeps an endpoint of a removed container (moby
+        # #17217): only a restart of the daemon drops it.
+        if not restart_own_dockerd():
+            raise LabError(
+                "Docker keeps a stale endpoint on a lab network (a Docker bug): restart the Docker "
+                "daemon (systemctl restart docker) and run `hastack lab down` again"
+            )
+        docker("network", "rm", *lab_objects("network"))
+    if ids:
+        say(f"removed {len(ids)} network(s)")
+    ids = lab_objects("volume")
+    if ids:
+        docker("volume", "rm", "-f", *ids)
+        say(f"removed {len(ids)} volume(s)")
     for path in (SITE_FILE, KNOWN_HOSTS):
         path.unlink(missing_ok=True)
     say("lab is down (the base image stays cached)")
