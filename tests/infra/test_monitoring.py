@@ -175,3 +175,16 @@ def test_monitoring_off_installs_nothing_and_switches_on_later(site, lab_mode, m
         "checked: run `.venv/bin/hastack lab down` and the tests again"
     )
     assert monitoring_off == {name: [] for name in site.hosts}
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_graphs_every_host_with_its_data_queries(host, site):
+    """Each device has graphs from the template, its interfaces' among them (an SNMP data query)."""
+    rows = host.check_output(
+        "mysql -N -B cacti -e 'SELECT h.description, COUNT(g.id), COALESCE(SUM(g.snmp_query_id > 0), 0) "
+        "FROM host h LEFT JOIN graph_local g ON g.host_id = h.id GROUP BY h.id'"
+    )
+    graphs = {line.split("\t")[0]: [int(n) for n in line.split("\t")[1:]] for line in rows.splitlines()}
+    assert {name: (total >= 5, queried >= 1) for name, (total, queried) in graphs.items()} == {
+        name: (True, True) for name in site.hosts
+    }
