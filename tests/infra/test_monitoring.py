@@ -179,7 +179,7 @@ def test_monitoring_off_installs_nothing_and_switches_on_later(site, lab_mode, m
 
 @pytest.mark.roles("proxy")
 def test_cacti_graphs_every_host_with_its_data_queries(host, site):
-    """Each device has graphs from the template, its interfaces' among them (an SNMP data query)."""
+    """Each device has the template's graphs and its Ethernet interfaces' traffic (an SNMP data query)."""
     rows = host.check_output(
         "mysql -N -B cacti -e 'SELECT h.description, COUNT(g.id), COALESCE(SUM(g.snmp_query_id > 0), 0) "
         "FROM host h LEFT JOIN graph_local g ON g.host_id = h.id GROUP BY h.id'"
