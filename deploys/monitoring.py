@@ -33,10 +33,13 @@ CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
 CACTI_ADMIN = "admin"
 
 
-def own_address() -> str:
-    """Where this host's agents listen: its back address, else its front (the client)."""
-    addresses = host.data.site_addresses
+def agent_address(addresses: dict[str, str]) -> str:
+    """Where a host's agents listen: its back address, else its front (the client)."""
     return addresses.get("back") or addresses["front"]
+
+
+def own_address() -> str:
+    return agent_address(host.data.site_addresses)
 
 
 def collectors() -> list[str]:
@@ -93,41 +96,51 @@ def configure_snmp() -> None:
     )
 
 
-def configure_gmond() -> None:
-    apt.packages(name="Install gmond", packages=["ganglia-monitor"], update=True, cache_time=3600)
+def templated_service(label: str, package: str, service: str, purpose: str, template: str, dest: str, **data):
+    """Install a package, configure its service from a template, run it, restart it on a change."""
+    apt.packages(name=f"Install {label}", packages=[package], update=True, cache_time=3600)
     conf = files.template(
-        name="Configure gmond: unicast to the collectors",
-        src=str(TEMPLATES / "gmond.conf.j2"),
-        dest="/etc/ganglia/gmond.conf",
+        name=f"Configure {label}: {purpose}", src=str(TEMPLATES / template), dest=dest, **data
+    )
+    systemd.service(name=f"Run {label}", service=service, running=True, enabled=True)
+    systemd.service(name=f"Restart {label}", service=service, restarted=True, _if=conf.did_change)
+
+
+def configure_gmond() -> None:
+    templated_service(
+        "gmond",
+        "ganglia-monitor",
+        "ganglia-monitor",
+        "unicast to the collectors",
+        "gmond.conf.j2",
+        "/etc/ganglia/gmond.conf",
         cluster=host.data.site_cluster,
         location=host.data.snmp_location,
         send_to=collectors(),
         port=host.data.ganglia_port,
         collector="proxy" in host.groups,
     )
-    systemd.service(name="Run gmond", service="ganglia-monitor", running=True, enabled=True)
-    systemd.service(name="Restart gmond", service="ganglia-monitor", restarted=True, _if=conf.did_change)
 
 
 def configure_gmetad() -> None:
-    apt.packages(name="Install gmetad", packages=["gmetad"], update=True, cache_time=3600)
-    gmetad = files.template(
-        name="Configure gmetad: poll the collectors",
-        src=str(TEMPLATES / "gmetad.conf.j2"),
-        dest="/etc/ganglia/gmetad.conf",
+    templated_service(
+        "gmetad",
+        "gmetad",
+        "gmetad",
+        "poll the collectors",
+        "gmetad.conf.j2",
+        "/etc/ganglia/gmetad.conf",
         cluster=host.data.site_cluster,
         collectors=[other["addresses"]["back"] for other in host.data.site_hosts if other["role"] == "proxy"],
         port=host.data.ganglia_port,
         poll_seconds=host.data.ganglia_poll_seconds,
     )
-    systemd.service(name="Run gmetad", service="gmetad", running=True, enabled=True)
-    systemd.service(name="Restart gmetad", service="gmetad", restarted=True, _if=gmetad.did_change)
 
 
 def site_devices() -> list[dict]:
     """Every host of the cluster, at the address its SNMP agent listens on."""
     return [
-        {"name": other["name"], "address": other["addresses"].get("back") or other["addresses"]["front"]}
+        {"name": other["name"], "address": agent_address(other["addresses"])}
         for other in host.data.site_hosts
     ]
 

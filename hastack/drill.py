@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 from hastack import lab
 from hastack.bench import Remote
-from hastack.defaults import DEFAULTS
 from hastack.site import Site
 
 # Runs on the client: GET the URL every 50 ms for the given seconds, one JSON
@@ -174,8 +173,7 @@ class Drills:
         proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
         webs = [w.name for w in self.site.hosts_in("web")]
         client = self.site.hosts_in("client")[0].name
-        monitoring = self.site.data.get("monitoring_enabled", DEFAULTS["monitoring_enabled"])
-        pages = ["/ganglia/", "/cacti/"] if monitoring else []
+        pages = ["/ganglia/", "/cacti/"] if self.site.setting("monitoring_enabled") else []
         while True:
             crm = self.remote(proxies[0], fresh=True).run("crm_mon -1")[1]
             heal = self.remote(webs[0], fresh=True).run(
@@ -248,7 +246,8 @@ class Drills:
     def gluster_peer_away(self) -> Result:
         webs = [w.name for w in self.site.hosts_in("web")]
         survivor, victim = webs[0], webs[-1]
-        folder = f"/cluster/.drill-{uuid.uuid4().hex[:8]}"
+        name = f".drill-{uuid.uuid4().hex[:8]}"
+        folder = f"{self.site.setting('gluster_mount_point')}/{name}"
         self.remote(survivor).run(f"mkdir -p {folder}")
 
         def write_while_away() -> None:
@@ -261,7 +260,7 @@ class Drills:
 
         samples = self.stream(write_while_away)
         self.healthy()
-        brick = f"{self.brick_root()}/brick{folder[len('/cluster') :]}"
+        brick = f"{self.site.setting('gluster_brick_root')}/brick/{name}"
         sums = {
             web: self.remote(web, fresh=True).run(f"cd {brick} && sha256sum f* | sort")[1] for web in webs
         }
@@ -293,7 +292,8 @@ class Drills:
             time.sleep(5)
             run(f"mdadm {device} --fail {victim}")
             time.sleep(5)
-            degraded = "[U_]" in run("cat /proc/mdstat")[1] or "[_U]" in run("cat /proc/mdstat")[1]
+            mdstat = run("cat /proc/mdstat")[1]
+            degraded = "[U_]" in mdstat or "[_U]" in mdstat
             run(f"mdadm {device} --remove {victim}")
             time.sleep(2)
             readded = run(f"mdadm {device} --re-add {victim}")[0] == 0
@@ -338,18 +338,13 @@ class Drills:
     def raid_host(self):
         """(run, where, device, mount point) of a host with RAID: the lab's RAID VM, or a web host."""
         if not self.in_lab:
-            with_raid = [
-                (web, data)
-                for web in self.site.hosts_in("web")
-                if (data := {**DEFAULTS, **self.site.host_data(web)})["raid_enabled"]
-            ]
-            if not with_raid:
+            web = next((w for w in self.site.hosts_in("web") if self.site.setting("raid_enabled", w)), None)
+            if web is None:
                 raise RuntimeError("no web host has raid_enabled: there is no RAID to drill")
-            web, data = with_raid[0]
-            yield self.remote(web.name).run, web.name, data["raid_device"], data["raid_mount_point"]
+            device, mount = self.site.setting("raid_device", web), self.site.setting("raid_mount_point", web)
+            yield self.remote(web.name).run, web.name, device, mount
             return
         from hastack import vm
-        from hastack.deploying import run_deploy
 
         workdir = vm.VM_DIR / "drill"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -357,9 +352,9 @@ class Drills:
         machine = vm.RaidVM({"raid-a": "1G", "raid-b": "1G"}, workdir)
         machine.start()
         try:
-            site = workdir / "site.yaml"
-            site.write_text(machine.site_text([machine.disk_path("raid-a"), machine.disk_path("raid-b")]))
-            deployed = run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=workdir / "deploy.log")
+            deployed = machine.deploy_raid(
+                [machine.disk_path("raid-a"), machine.disk_path("raid-b")], "deploy"
+            )
             if deployed.returncode != 0:
                 raise RuntimeError(f"the RAID layer did not deploy into the VM: see {workdir / 'deploy.log'}")
 
@@ -370,9 +365,6 @@ class Drills:
             yield run, "the lab's RAID VM", "/dev/md0", "/raid1"
         finally:
             machine.stop()
-
-    def brick_root(self) -> str:
-        return self.site.data.get("gluster_brick_root", "/raid1")
 
     def close(self) -> None:
         for remote in self.remotes.values():

@@ -103,6 +103,13 @@ class Site:
     def hosts_in(self, role: str) -> list[Host]:
         return [host for host in self.hosts.values() if host.role == role]
 
+    def setting(self, key: str, host: Host | None = None) -> Any:
+        """The value a data key has for a host (or the whole site): its own, the site's, the default."""
+        for data in ([host.data] if host else []) + [self.data]:
+            if key in data:
+                return data[key]
+        return DEFAULTS[key]
+
     def host_data(self, host: Host) -> dict[str, Any]:
         """Everything pyinfra needs for one host: connection, site facts, data overrides."""
         data: dict[str, Any] = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hastack.defaults import DEFAULTS, ROOT
+from hastack.defaults import ROOT
 from hastack.site import Site
 
 LAYERS = {
@@ -67,7 +67,7 @@ def run_verify(site: Site) -> int:
     os.environ["HASTACK_SITE"] = site.source
     collector = Collector()
     skipped = []
-    if not site.data.get("monitoring_enabled", DEFAULTS["monitoring_enabled"]):
+    if not site.setting("monitoring_enabled"):
         # Nothing of it is deployed: there is nothing to check.
         skipped = ["--ignore", str(ROOT / "tests" / "infra" / "test_monitoring.py")]
     code = pytest.main(

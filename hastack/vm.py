@@ -264,6 +264,14 @@ class RaidVM:
         self.initrd = target
         self.start()
 
+    def deploy_raid(self, disks: list[str], name: str):
+        """Run deploys/raid_only.py into the VM with these disks; the DeployRun (log: <name>.log here)."""
+        from hastack.deploying import run_deploy
+
+        site = self.workdir / f"{name}.yaml"
+        site.write_text(self.site_text(disks))
+        return run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=self.workdir / f"{name}.log")
+
     def site_text(self, disks: list[str]) -> str:
         """A site whose web1 is this VM; pyinfra is run with --limit web1, so no other host is touched."""
         return "\n".join(

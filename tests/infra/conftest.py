@@ -50,12 +50,15 @@ MONITORING_TRACES = {"/opt/hastack/web/conf/nginx.conf": "ganglia", "/etc/haprox
 MONITORING_OFF: dict[str, list[str]] | None = None
 
 
+def testinfra_host(site, name: str) -> testinfra.host.Host:
+    """A testinfra host for a site host, reached over SSH like pyinfra reaches it."""
+    key = site.ssh.key and str(Path(site.ssh.key).expanduser())
+    url = f"paramiko://{site.ssh.user}@{site.hosts[name].connect_address}:{site.ssh.port}"
+    return testinfra.get_host(url, ssh_identity_file=key, timeout=30)
+
+
 def monitoring_found(site, name: str) -> list[str]:
-    remote = testinfra.get_host(
-        f"paramiko://{site.ssh.user}@{site.hosts[name].connect_address}:{site.ssh.port}",
-        ssh_identity_file=str(Path(site.ssh.key).expanduser()),
-        timeout=30,
-    )
+    remote = testinfra_host(site, name)
     found = [package for package in MONITORING_PACKAGES if remote.package(package).is_installed]
     for path, word in MONITORING_TRACES.items():
         if remote.file(path).exists and word in remote.file(path).content_string:
@@ -112,10 +115,7 @@ def connect(site, deployed):
     def connect_to(name: str, fresh: bool = False) -> testinfra.host.Host:
         """``fresh``: a new connection, for a host that was restarted."""
         if fresh or name not in _connections:
-            spec = site.hosts[name]
-            key = site.ssh.key and str(Path(site.ssh.key).expanduser())
-            url = f"paramiko://{site.ssh.user}@{spec.connect_address}:{site.ssh.port}"
-            _connections[name] = testinfra.get_host(url, ssh_identity_file=key, timeout=30)
+            _connections[name] = testinfra_host(site, name)
         return _connections[name]
 
     return connect_to

@@ -27,3 +27,12 @@ def test_the_lab_site_is_known_however_its_path_is_written(monkeypatch, tmp_path
         True,
         False,
     )
+
+
+def test_the_command_offers_every_drill():
+    from hastack import cli, drill
+
+    parser = cli.build_parser()
+    drill_parser = parser._subparsers._group_actions[0].choices["drill"]
+    name = next(action for action in drill_parser._actions if action.dest == "name")
+    assert list(name.choices) == list(drill.DRILLS)

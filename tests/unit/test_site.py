@@ -114,3 +114,27 @@ def test_check_command_accepts_the_example(capsys):
 def test_check_command_exits_2_on_bad_input(capsys):
     assert main(["check", str(SITES / "one_web.yaml")]) == 2
     assert "1 web host(s), at least 2 are needed" in capsys.readouterr().err
+
+
+def test_setting_is_the_hosts_then_the_sites_then_the_default(fixtures):
+    from hastack.defaults import DEFAULTS
+
+    text = (
+        (fixtures / "good_site.yaml")
+        .read_text()
+        .replace(
+            "client: {role: client, front: 127.0.2.50}",
+            "client: {role: client, front: 127.0.2.50, data: {web_port: 8081}}",
+        )
+    )
+    site = parse_site(text + "data: {web_port: 8080}\n")
+    client, web1 = site.hosts["client"], site.hosts["web1"]
+    assert (
+        site.setting("web_port", client),
+        site.setting("web_port", web1),
+        site.setting("raid_device"),
+    ) == (
+        8081,
+        8080,
+        DEFAULTS["raid_device"],
+    )

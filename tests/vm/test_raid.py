@@ -12,7 +12,6 @@ import shutil
 import pytest
 
 from hastack import lab, vm
-from hastack.deploying import run_deploy
 
 DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M"}
 
@@ -31,12 +30,6 @@ def raid_vm():
     machine.stop()
 
 
-def deploy(machine, disks: list[str], name: str):
-    site = machine.workdir / f"{name}.yaml"
-    site.write_text(machine.site_text(disks))
-    return run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=machine.workdir / f"{name}.log")
-
-
 @pytest.fixture(scope="module")
 def raid_disks(raid_vm):
     return [raid_vm.disk_path("raid-a"), raid_vm.disk_path("raid-b")]
@@ -45,7 +38,7 @@ def raid_disks(raid_vm):
 @pytest.fixture(scope="module")
 def refused(raid_vm, raid_disks):
     raid_vm.ssh(f"mkfs.ext4 -q {raid_vm.disk_path('dirty')}")
-    return deploy(raid_vm, [raid_vm.disk_path("dirty"), raid_disks[1]], "refused")
+    return raid_vm.deploy_raid([raid_vm.disk_path("dirty"), raid_disks[1]], "refused")
 
 
 def test_disk_with_a_filesystem_is_refused_naming_it(refused, raid_vm):
@@ -68,7 +61,7 @@ def test_refused_deploy_left_the_other_disk_blank(refused, raid_vm, raid_disks):
 
 @pytest.fixture(scope="module")
 def deployed(refused, raid_vm, raid_disks):
-    run = deploy(raid_vm, raid_disks, "deploy")
+    run = raid_vm.deploy_raid(raid_disks, "deploy")
     assert run.returncode == 0, run.output[-3000:]
     raid_vm.ssh("mdadm --wait /dev/md0 || true")
     return run
@@ -103,7 +96,7 @@ def test_mdadm_conf_names_the_array(deployed, raid_vm):
 
 
 def test_second_run_changes_nothing(deployed, raid_vm, raid_disks):
-    run = deploy(raid_vm, raid_disks, "second")
+    run = raid_vm.deploy_raid(raid_disks, "second")
     assert (run.returncode, run.changed_operations) == (0, [])
 
 
