@@ -38,9 +38,7 @@ def cacti_login(base_url: str, user: str, password: str, timeout: float = 10) ->
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     with opener.open(base_url, timeout=timeout) as response:
         form = response.read().decode(errors="replace")
-    token = re.search(r"name='__csrf_magic' value=\"([^\"]+)\"", form) or re.search(
-        r"name=.__csrf_magic. value=.([^\"']+)", form
-    )
+    token = re.search(r"name=.__csrf_magic. value=.([^\"']+)", form)
     fields = {"action": "login", "login_username": user, "login_password": password}
     if token:
         fields["__csrf_magic"] = token.group(1)

@@ -14,6 +14,8 @@ from pyinfra.facts.server import Mounts
 from pyinfra.operations import files as pyinfra_files
 from pyinfra.operations import server
 
+from hastack.facts.monitoring import PatchState
+
 
 def render_template(src: str, **data) -> str:
     """Render a local Jinja template with the same context ``files.template`` gives."""
@@ -144,8 +146,6 @@ def patched_tree(directory: str, patch: str):
     the diff neither applies to nor is applied in fails the operation, with
     nothing changed: the package changed under the patch.
     """
-    from hastack.facts.monitoring import PatchState
-
     where = host.get_fact(PatchState, directory=directory, patch=patch)
     if where == "applied":
         host.noop(f"{patch} is applied in {directory}")
