@@ -8,10 +8,11 @@ from pyinfra.api import deploy
 from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FileContents
+from pyinfra.facts.server import Arch
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from hastack import secrets
+from hastack import platforms, secrets
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.monitoring import CactiDevices
 from hastack.operations.files import patched_tree, render_template, validated_file
@@ -31,6 +32,9 @@ GANGLIA_PATCH = "ganglia-web-php8.patch"
 GMETAD_INTERACTIVE_PORT = 8652
 CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
 CACTI_ADMIN = "admin"
+# Cacti's own polling interval (its data sources' step): a timer runs the poller on it.
+CACTI_POLL_MINUTES = 5
+CACTI_POLLER_UNIT = "hastack-cacti-poller"
 
 
 def agent_address(addresses: dict[str, str]) -> str:
@@ -96,9 +100,11 @@ def configure_snmp() -> None:
     )
 
 
-def templated_service(label: str, package: str, service: str, purpose: str, template: str, dest: str, **data):
-    """Install a package, configure its service from a template, run it, restart it on a change."""
-    apt.packages(name=f"Install {label}", packages=[package], update=True, cache_time=3600)
+def templated_service(
+    label: str, packages: list[str], service: str, purpose: str, template: str, dest: str, **data
+):
+    """Install packages, configure their service from a template, run it, restart it on a change."""
+    apt.packages(name=f"Install {label}", packages=packages, update=True, cache_time=3600)
     conf = files.template(
         name=f"Configure {label}: {purpose}", src=str(TEMPLATES / template), dest=dest, **data
     )
@@ -109,7 +115,7 @@ def templated_service(label: str, package: str, service: str, purpose: str, temp
 def configure_gmond() -> None:
     templated_service(
         "gmond",
-        "ganglia-monitor",
+        ["ganglia-monitor"],
         "ganglia-monitor",
         "unicast to the collectors",
         "gmond.conf.j2",
@@ -119,13 +125,15 @@ def configure_gmond() -> None:
         send_to=collectors(),
         port=host.data.ganglia_port,
         collector="proxy" in host.groups,
+        modules=platforms.ganglia_module_paths(host.get_fact(Arch)),
     )
 
 
 def configure_gmetad() -> None:
     templated_service(
         "gmetad",
-        "gmetad",
+        # rrdtool: to read what gmetad writes (hastack verify does).
+        ["gmetad", "rrdtool"],
         "gmetad",
         "poll the collectors",
         "gmetad.conf.j2",
@@ -258,7 +266,42 @@ def configure_cacti() -> list:
         commands=[CACTI_SETUP],
         _if=lambda: setup.did_change() or devices_differ(),
     )
+    schedule_cacti_poller()
     return [served]
+
+
+def schedule_cacti_poller() -> None:
+    """Cacti's poller every 5 minutes from a systemd timer (the package's cron entry needs cron,
+    which a minimal host lacks; where cron exists, two schedulers would run it twice)."""
+    units = [
+        files.template(
+            name=f"Cacti's poller as a service ({CACTI_POLLER_UNIT}.service)",
+            src=str(TEMPLATES / "cacti-poller.service.j2"),
+            dest=f"/etc/systemd/system/{CACTI_POLLER_UNIT}.service",
+            timeout_seconds=CACTI_POLL_MINUTES * 60 - 20,
+        ),
+        files.template(
+            name=f"Cacti's poller every {CACTI_POLL_MINUTES} minutes ({CACTI_POLLER_UNIT}.timer)",
+            src=str(TEMPLATES / "cacti-poller.timer.j2"),
+            dest=f"/etc/systemd/system/{CACTI_POLLER_UNIT}.timer",
+            minutes=CACTI_POLL_MINUTES,
+        ),
+    ]
+    # A removed conffile stays removed on upgrades (dpkg keeps the admin's choice).
+    files.file(name="Remove the package's cron entry for the poller", path="/etc/cron.d/cacti", present=False)
+    systemd.daemon_reload(name="Load the poller's units", _if=any_changed(*units))
+    systemd.service(
+        name="Run the poller's timer",
+        service=f"{CACTI_POLLER_UNIT}.timer",
+        running=True,
+        enabled=True,
+    )
+    systemd.service(
+        name="Restart the poller's timer with its new schedule",
+        service=f"{CACTI_POLLER_UNIT}.timer",
+        restarted=True,
+        _if=units[1].did_change,
+    )
 
 
 @deploy("Monitoring: SNMP, Ganglia and Cacti", data_defaults=DEFAULTS)

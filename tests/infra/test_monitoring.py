@@ -1,5 +1,7 @@
 """Monitoring: SNMPv3 on every host, Ganglia (unicast gmond, gmetad on the web hosts)."""
 
+import json
+import math
 import re
 import subprocess
 import time
@@ -98,6 +100,172 @@ def test_gmetad_knows_every_host(host, site):
                 break
         time.sleep(5)
     assert seen == wanted
+
+
+# --- the data: what the graphs are drawn from --------------------------------------------
+
+# The metrics every host's Ganglia graphs need, one per module: load, cpu, mem, net.
+GANGLIA_METRICS = ["load_one", "cpu_idle", "mem_free", "bytes_in"]
+GANGLIA_RRDS = "/var/lib/ganglia/rrds"
+
+
+def last_update(host, rrd: str) -> tuple[int, list[str]] | None:
+    """(time, values) of an RRD's last update, from ``rrdtool lastupdate``; None if it has none."""
+    result = host.run(f"rrdtool lastupdate {rrd}")
+    lines = result.stdout.strip().splitlines()
+    if result.rc != 0 or len(lines) < 2 or ":" not in lines[-1]:
+        return None
+    stamp, values = lines[-1].split(":", 1)
+    return int(stamp), values.split()
+
+
+def is_number(value: str) -> bool:
+    """A value rrdtool printed that is a measurement: not "U" (unknown) and not NaN."""
+    try:
+        return not math.isnan(float(value))
+    except ValueError:
+        return False
+
+
+def host_clock(host) -> int:
+    return int(host.check_output("date +%s"))
+
+
+@pytest.mark.roles("web")
+def test_gmond_loads_every_metric_module(host):
+    """gmond names a module by a path that exists (it does not start if one fails to load)."""
+    conf = host.file("/etc/ganglia/gmond.conf").content_string
+    paths = re.findall(r'path\s*=\s*"([^"]+)"', conf)
+    missing = [path for path in paths if not host.file(path).exists]
+    assert (len(paths) >= 7, missing) == (True, [])
+
+
+@pytest.mark.roles("proxy")
+def test_gmond_collector_xml_carries_metrics_of_every_host(host, site):
+    """A collector's XML (gmond's TCP port) holds each host's cpu, load, memory and network metrics,
+    freshly reported."""
+    port = site.setting("ganglia_port", site.hosts[host_name(host, site)])
+    metrics: dict[str, set[str]] = {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        xml = host.check_output(
+            "python3 -c \"import socket,sys; s=socket.create_connection(('127.0.0.1', "
+            f"{port})); sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
+        )
+        # Fresh: reported within twice its own threshold (gmond sends it at least every TMAX s);
+        # a collector keeps a silent host's last values, so presence alone proves nothing.
+        metrics = {
+            node.get("NAME"): {
+                metric.get("NAME")
+                for metric in node.iter("METRIC")
+                if int(metric.get("TN")) <= 2 * int(metric.get("TMAX"))
+            }
+            for node in ET.fromstring(xml).iter("HOST")
+        }
+        if all(set(GANGLIA_METRICS) <= metrics.get(name, set()) for name in site.hosts):
+            break
+        time.sleep(5)
+    assert {name: sorted(set(GANGLIA_METRICS) - metrics.get(name, set())) for name in site.hosts} == {
+        name: [] for name in site.hosts
+    }
+
+
+@pytest.mark.roles("web")
+def test_gmetad_writes_fresh_values_for_every_host(host, site):
+    """Each host's load, cpu, memory and traffic RRDs hold a number from one of gmetad's last polls."""
+    poll = site.setting("ganglia_poll_seconds", site.hosts[host_name(host, site)])
+    # A value is fresh if it came from one of the last polls (and at least within two minutes).
+    fresh = max(120, 4 * poll)
+    stale: dict[str, list[str]] = {}
+    deadline = time.monotonic() + fresh + 60
+    while True:
+        now = host_clock(host)
+        stale = {}
+        for name in site.hosts:
+            for metric in GANGLIA_METRICS:
+                update = last_update(host, f"{GANGLIA_RRDS}/{site.cluster}/{name}/{metric}.rrd")
+                if update is None or now - update[0] > fresh or not all(map(is_number, update[1])):
+                    stale.setdefault(name, []).append(f"{metric}: {update}")
+        if not stale or time.monotonic() > deadline:
+            break
+        time.sleep(10)
+    assert stale == {}
+
+
+CACTI_POLLER_UNIT = "hastack-cacti-poller"
+# systemd's "unit started" message (a start job done): one per successful poller run.
+UNIT_STARTED = "39f53479d3a045ac8e11786248231fbf"
+
+
+def cacti_config(host) -> tuple[int, str]:
+    """Cacti's effective poller interval (seconds) and RRD folder, as Cacti itself reads them."""
+    out = host.check_output(
+        'cd /usr/share/cacti/site && php -r \'include "./include/cli_check.php"; '
+        'echo read_config_option("poller_interval"), " ", $config["rra_path"];\''
+    )
+    interval, rra = out.split()
+    return int(interval), rra
+
+
+def scheduled_polls(host) -> list[int]:
+    """When the timer's poller runs finished successfully (seconds), oldest first, from the journal."""
+    out = host.check_output(
+        f"journalctl -q -o json -u {CACTI_POLLER_UNIT}.service MESSAGE_ID={UNIT_STARTED} JOB_RESULT=done"
+    )
+    return [int(json.loads(line)["__REALTIME_TIMESTAMP"]) // 1_000_000 for line in out.splitlines()]
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_poller_is_scheduled_by_a_timer_at_cactis_interval(host):
+    """The timer runs the poller on the clock every poller_interval (Cacti's own setting); no cron entry."""
+    minutes = cacti_config(host)[0] // 60
+    timer = host.service(f"{CACTI_POLLER_UNIT}.timer")
+    schedule = host.check_output(f"systemctl show -p TimersCalendar --value {CACTI_POLLER_UNIT}.timer")
+    assert (
+        timer.is_enabled,
+        timer.is_running,
+        f"OnCalendar=*-*-* *:00/{minutes}:00 " in schedule,
+        host.file("/etc/cron.d/cacti").exists,
+    ) == (True, True, True, False), schedule
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_rrds_hold_values_from_scheduled_polls(host, site):
+    """After two scheduled polls (the timer's, at Cacti's interval), each device's load RRD and each
+    interface traffic RRD have numbers from the last polls (a traffic counter needs two)."""
+    interval, rra = cacti_config(host)
+    # Two runs of the timer in the last two intervals (a stopped timer is told).
+    deadline = time.monotonic() + 2 * interval + 120
+    while True:
+        polls, now = scheduled_polls(host), host_clock(host)
+        recent_polls = [poll for poll in polls if now - poll <= 2 * interval + 60]
+        if len(recent_polls) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(10)
+    assert len(recent_polls) >= 2, f"the timer's poller ran at {polls[-3:]}, now is {now}: expected two runs"
+    rrds = host.check_output(
+        'mysql -N -B cacti -e "SELECT h.description, dt.name, dtd.data_source_path '
+        "FROM data_local dl JOIN host h ON h.id = dl.host_id "
+        "JOIN data_template dt ON dt.id = dl.data_template_id "
+        "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
+        "WHERE dt.name LIKE '%Load Average%' OR dt.name LIKE 'Interface - Traffic%'\""
+    )
+    empty = []
+    kinds: dict[str, set[str]] = {}
+    for line in rrds.splitlines():
+        device, template, path = line.split("\t")
+        kinds.setdefault(device, set()).add("load" if "Load" in template else "traffic")
+        rrd = path.replace("<path_rra>", rra)
+        # The rows of the last two intervals: a number where two polls fed the RRD.
+        fetched = host.check_output(f"rrdtool fetch {rrd} AVERAGE -r {interval} -s -{3 * interval}")
+        rows = [row.split(":", 1) for row in fetched.splitlines() if ":" in row]
+        recent = [values.split() for stamp, values in rows if int(stamp) >= now - 2 * interval]
+        if not any(values and all(map(is_number, values)) for values in recent):
+            empty.append(f"{device} {template}: {fetched.strip().splitlines()[-3:]}")
+    assert (empty, {device: sorted(kinds.get(device, [])) for device in site.hosts}) == (
+        [],
+        {device: ["load", "traffic"] for device in site.hosts},
+    )
 
 
 # --- the front ends: Ganglia's pages (web hosts), Cacti (proxies), through the VIP ---------

@@ -1,9 +1,12 @@
 """What the deploys render: netplan interfaces, /etc/hosts, chrony, sshd, HAProxy, NGINX, monitoring."""
 
+import re
+
 import pytest
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from hastack import platforms
 from hastack.defaults import ROOT
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
 
@@ -218,3 +221,46 @@ def test_corosync_two_node_quorum_only_for_two(count, two_node):
     nodes = NODES + [{"name": "proxy3", "front": "10.0.2.13", "back": "10.0.1.13"}]
     text = render("proxy/corosync.conf.j2", cluster="shop", token_ms=1000, nodes=nodes[:count])
     assert ("two_node: 1" in text) == two_node
+
+
+def test_gmond_names_each_metric_module_by_absolute_path():
+    modules = platforms.ganglia_module_paths("x86_64")
+    text = render(
+        "monitoring/gmond.conf.j2",
+        cluster="shop",
+        location="rack 1",
+        send_to=["10.0.1.11"],
+        port=8649,
+        collector=False,
+        modules=modules,
+    )
+    named = dict(re.findall(r'module \{ name = "(\w+)" path = "([^"]+)" \}', text))
+    assert named == {
+        "cpu_module": "/usr/lib/x86_64-linux-gnu/ganglia/modcpu.so",
+        "disk_module": "/usr/lib/x86_64-linux-gnu/ganglia/moddisk.so",
+        "load_module": "/usr/lib/x86_64-linux-gnu/ganglia/modload.so",
+        "mem_module": "/usr/lib/x86_64-linux-gnu/ganglia/modmem.so",
+        "net_module": "/usr/lib/x86_64-linux-gnu/ganglia/modnet.so",
+        "proc_module": "/usr/lib/x86_64-linux-gnu/ganglia/modproc.so",
+        "sys_module": "/usr/lib/x86_64-linux-gnu/ganglia/modsys.so",
+    }
+
+
+def test_ganglia_modules_follow_debians_multiarch_folder():
+    assert platforms.ganglia_module_dir("aarch64") == "/usr/lib/aarch64-linux-gnu/ganglia"
+
+
+def test_unknown_architecture_is_refused_with_the_known_ones():
+    with pytest.raises(platforms.UnsupportedPlatform, match="'sparc64'.*x86_64"):
+        platforms.ganglia_module_dir("sparc64")
+
+
+def test_cacti_poller_timer_runs_on_cactis_interval():
+    timer = render("monitoring/cacti-poller.timer.j2", minutes=5)
+    service = render("monitoring/cacti-poller.service.j2", timeout_seconds=280)
+    assert (
+        "OnCalendar=*:0/5" in timer,
+        "WantedBy=timers.target" in timer,
+        "User=www-data" in service,
+        "ExecStart=/usr/bin/php /usr/share/cacti/site/poller.php" in service,
+    ) == (True, True, True, True)
