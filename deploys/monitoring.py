@@ -27,7 +27,11 @@ SNMP_STAMP = "/var/lib/hastack/snmp-user.sha256"
 # snmpd's own state file: it turns createUser lines into localized keys there.
 SNMP_STATE = "/var/lib/snmp/snmpd.conf"
 GANGLIA_WEB = "/usr/share/ganglia-webfrontend"
-GANGLIA_PATCH = "ganglia-web-php8.patch"
+# Each applied on its own, so that a new one never conflicts with one already applied.
+GANGLIA_PATCHES = {
+    "ganglia-web-php8.patch": "PHP 8 fixes",
+    "ganglia-web-stacked.patch": "stacked graph's fix",
+}
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652
 CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
@@ -202,15 +206,16 @@ def configure_ganglia_web() -> list:
         dest="/etc/ganglia-webfrontend/conf.php",
         gmetad_port=GMETAD_INTERACTIVE_PORT,
     )
-    remote_patch = f"/usr/local/share/hastack/{GANGLIA_PATCH}"
-    files.put(
-        name="Upload the PHP 8 fixes for Ganglia's web front end",
-        src=str(TEMPLATES / GANGLIA_PATCH),
-        dest=remote_patch,
-    )
-    patched_tree(
-        name="Apply the PHP 8 fixes to Ganglia's web front end", directory=GANGLIA_WEB, patch=remote_patch
-    )
+    for patch, purpose in GANGLIA_PATCHES.items():
+        remote_patch = f"/usr/local/share/hastack/{patch}"
+        files.put(
+            name=f"Upload the {purpose} for Ganglia's web front end",
+            src=str(TEMPLATES / patch),
+            dest=remote_patch,
+        )
+        patched_tree(
+            name=f"Apply the {purpose} to Ganglia's web front end", directory=GANGLIA_WEB, patch=remote_patch
+        )
     served = files.link(
         name="Serve Ganglia's pages at /ganglia/",
         path="/etc/apache2/conf-enabled/ganglia-webfrontend.conf",

@@ -303,6 +303,44 @@ def test_ganglia_draws_graphs(host, site):
     assert kind == "200 image/png"
 
 
+# The series of Ganglia's cluster reports that every host feeds: graph.php's own data (json=1).
+GANGLIA_REPORTS = {
+    "load_report": ["1-min", "CPUs", "Procs"],
+    "cpu_report": ["User", "System", "Idle"],
+    "mem_report": ["Use", "Cache", "Free", "Total"],
+    "network_report": ["In", "Out"],
+}
+
+
+@pytest.mark.roles("client")
+def test_ganglia_cluster_reports_draw_recent_data(host, site):
+    """What the cluster page's graphs are drawn from holds numbers from the last polls, not NaN."""
+    fresh = max(120, 4 * site.setting("ganglia_poll_seconds"))
+    now = host_clock(host)
+    empty = {}
+    for report, wanted in GANGLIA_REPORTS.items():
+        url = f"http://{site.vip}/ganglia/graph.php?c={site.cluster}&g={report}&r=hour&json=1"
+        series = json.loads(host.check_output(f"curl -s -m 20 '{url}'"))
+        recent = {
+            entry["metric_name"].replace("\\g", "").strip(): [
+                value for value, when in entry["datapoints"] if when >= now - fresh and is_number(f"{value}")
+            ]
+            for entry in series
+        }
+        missing = [name for name in wanted if not recent.get(name)]
+        if missing:
+            empty[report] = missing
+    assert empty == {}
+
+
+@pytest.mark.roles("client")
+def test_ganglia_stacked_graph_is_a_png(host, site):
+    """The cluster page's stacked graph (rrdtool refused its command before hastack's fix)."""
+    url = f"http://{site.vip}/ganglia/stacked.php?c={site.cluster}&m=load_one&r=hour&st=1"
+    magic = host.check_output(f"curl -s -m 20 '{url}' | head -c 4 | od -An -c | tr -d ' '")
+    assert magic == "211PNG"
+
+
 @pytest.mark.roles("client")
 def test_cacti_login_page_through_the_vip(host, site):
     status, page = fetch(host, f"http://{site.vip}/cacti/")
