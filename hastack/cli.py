@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from hastack.site import Site, SiteError, load_site
 
@@ -90,6 +91,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(run.failed == 0 and run.non_2xx == 0 for run in runs) else 1
 
 
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    from hastack import screenshots
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    try:
+        written = screenshots.take(site, Path(args.out), args.device)
+    except screenshots.ScreenshotError as error:
+        print(f"hastack screenshots: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hastack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--chart", default="bench.png", help="where to write the PNG chart (default bench.png)"
     )
     bench.set_defaults(func=cmd_bench)
+
+    shots = commands.add_parser(
+        "screenshots", help="Ganglia's cluster page and a device's Cacti graphs as PNG (headless Chromium)"
+    )
+    shots.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    shots.add_argument("--out", default="docs", help="folder for the PNG files (default docs)")
+    shots.add_argument("--device", default="web1", help="whose Cacti graphs (default web1)")
+    shots.set_defaults(func=cmd_screenshots)
     return parser
 
 
