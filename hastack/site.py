@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from hastack import rules
 from hastack.defaults import DEFAULTS
 
 ROLES = ("proxy", "web", "client")
@@ -241,6 +242,10 @@ class _Checker:
                     host,
                 )
                 continue
+            problem = rules.check_value(key, item)
+            if problem:
+                self.add(f"{path}.{key}", *problem, host)
+                continue
             good[key] = item
         return good
 
@@ -300,6 +305,7 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     hosts = _check_hosts(check, top.get("hosts"), networks)
     _check_cluster_shape(check, hosts, networks, vip)
     _check_arbiter(check, site_data, hosts)
+    _check_agreement(check, site_data, hosts, ssh)
 
     if check.problems:
         raise SiteError(source, check.problems)
@@ -592,6 +598,61 @@ def _check_arbiter(check: _Checker, site_data: dict, hosts: dict[str, Host]) -> 
             f"{arbiter} is not on the back network, where the bricks talk",
             "name a proxy host, or give this host a back address",
             arbiter,
+        )
+
+
+def _check_agreement(check: _Checker, site_data: dict, hosts: dict[str, Host], ssh: SshSettings) -> None:
+    """Keys that must agree, on each host's effective values: ports, STONITH, the arbiter, paths."""
+
+    def where(key: str, host: Host) -> tuple[str, str | None]:
+        """The key path that sets a host's value (its own data, else the site's), and the host."""
+        return (f"hosts.{host.name}.data.{key}" if key in host.data else f"data.{key}"), host.name
+
+    arbiter = site_data.get("gluster_arbiter", "")
+    for host in hosts.values():
+
+        def setting(key: str, host: Host = host) -> Any:
+            return host.data.get(key, site_data.get(key, DEFAULTS[key]))
+
+        for key, port, other in rules.port_conflicts(host.role, setting, ssh.port, host.name == arbiter):
+            path, name = where(key, host)
+            check.add(path, f"port {port} is also {other} on {name}", "give it a port of its own", name)
+        if (
+            host.role == "proxy"
+            and setting("pacemaker_stonith_enabled")
+            and not setting("pacemaker_fence_devices")
+        ):
+            path, name = where("pacemaker_stonith_enabled", host)
+            check.add(
+                path,
+                "STONITH is on but no fence device is described",
+                "describe pacemaker_fence_devices, or set pacemaker_stonith_enabled: false",
+                name,
+            )
+        if host.role == "web":
+            mount, content = setting("gluster_mount_point"), setting("web_content_dir")
+            if not f"{content}/".startswith(f"{mount.rstrip('/')}/"):
+                path, name = where("web_content_dir", host)
+                check.add(
+                    path,
+                    f"{content} is outside the replicated volume at gluster_mount_point ({mount})",
+                    f"put the content below {mount}",
+                    name,
+                )
+            raid, bricks = setting("raid_mount_point"), setting("gluster_brick_root")
+            if setting("raid_enabled") and not f"{bricks}/".startswith(f"{raid.rstrip('/')}/"):
+                path, name = where("gluster_brick_root", host)
+                check.add(
+                    path,
+                    f"{bricks} is not on the RAID at raid_mount_point ({raid})",
+                    f"put the bricks below {raid}, or set raid_enabled: false",
+                    name,
+                )
+    if arbiter and site_data.get("gluster_quorum_type", DEFAULTS["gluster_quorum_type"]) != "auto":
+        check.add(
+            "data.gluster_quorum_type",
+            "an arbiter prevents split-brain only with client quorum",
+            "set gluster_quorum_type: auto with gluster_arbiter",
         )
 
 

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import shlex
+
 from pyinfra.api import FactBase
 
 
+def _inspect(what: str, template: str, name: str, missing: str) -> str:
+    """``docker inspect`` that prints ``absent`` where Docker says there is no such object,
+    and fails (its own message on stderr) for anything else, such as a stopped daemon."""
+    quoted = shlex.quote(name)
+    return (
+        f"if out=$(docker {what} inspect --format '{template}' {quoted} 2>&1); then echo \"$out\"; "
+        f"elif echo \"$out\" | grep -q '{missing}'; then echo absent; "
+        'else echo "$out" >&2; exit 1; fi'
+    )
+
+
 class DockerImageId(FactBase):
-    """The id of a local image, or ``None`` when the host does not have it."""
+    """The id of a local image, or ``None`` when the host does not have it (``absent``).
+    Fails when Docker cannot answer."""
 
     def requires_command(self, image: str) -> str:
         return "docker"
 
     def command(self, image: str) -> str:
-        return f"docker image inspect --format '{{{{.Id}}}}' {image} 2>/dev/null || true"
+        return _inspect("image", "{{.Id}}", image, "No such image")
 
     def process(self, output):
-        return output[0].strip() or None if output else None
+        value = output[0].strip() if output else ""
+        return None if value in ("", "absent") else value
 
 
 class DockerContainerRunning(FactBase):
-    """Whether a container of that name exists and runs."""
+    """Whether a container of that name exists and runs (``absent``: no such container).
+    Fails when Docker cannot answer."""
 
     default = bool
 
@@ -27,19 +43,25 @@ class DockerContainerRunning(FactBase):
         return "docker"
 
     def command(self, container: str) -> str:
-        return f"docker inspect --format '{{{{.State.Running}}}}' {container} 2>/dev/null || true"
+        return _inspect("container", "{{.State.Running}}", container, "No such container")
 
     def process(self, output):
         return bool(output) and output[0].strip() == "true"
 
 
 class EntryCount(FactBase):
-    """How many entries a directory holds (0 when it is missing or empty)."""
+    """How many entries a directory holds (0 when it is missing or empty); fails when the
+    path is something else or cannot be read."""
 
     default = int
 
     def command(self, path: str) -> str:
-        return f"ls -A {path} 2>/dev/null | wc -l"
+        quoted = shlex.quote(path)
+        return (
+            f"if [ -d {quoted} ]; then ls -A {quoted} | wc -l; "
+            f"elif [ -e {quoted} ]; then echo {quoted} is not a directory >&2; exit 1; "
+            "else echo 0; fi"
+        )
 
     def process(self, output):
         return int(output[0].strip() or 0)

@@ -7,12 +7,17 @@ import xml.etree.ElementTree as ET
 from pyinfra.api import FactBase
 
 
-def _root(output) -> ET.Element | None:
-    text = "\n".join(output).strip()
-    if not text:
-        return None
-    root = ET.fromstring(text)
-    return root if root.findtext("opRet") == "0" else None
+class GlusterError(RuntimeError):
+    """The gluster CLI answered with an error: glusterd cannot say what it holds."""
+
+
+def _root(output) -> ET.Element:
+    """The CLI's XML answer. The command fails by itself when glusterd does not answer; an
+    answer that reports an error is refused too: an empty pool must never be assumed."""
+    root = ET.fromstring("\n".join(output).strip())
+    if root.findtext("opRet") != "0":
+        raise GlusterError(f"gluster answered with an error: {root.findtext('opErrstr')}")
+    return root
 
 
 class GlusterPeers(FactBase):
@@ -34,8 +39,6 @@ class GlusterPeers(FactBase):
 
     def process(self, output):
         root = _root(output)
-        if root is None:
-            return {}
         peers = {}
         for peer in root.iter("peer"):
             names = [peer.findtext("hostname")] + [n.text for n in peer.iterfind("hostnames/hostname")]
@@ -66,8 +69,6 @@ class GlusterVolumes(FactBase):
 
     def process(self, output):
         root = _root(output)
-        if root is None:
-            return {}
         volumes = {}
         for volume in root.iter("volume"):
             volumes[volume.findtext("name")] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from pyinfra.api import FactBase
 
 
@@ -29,8 +31,12 @@ class BlockSignature(FactBase):
         return "blkid"
 
     def command(self, device: str) -> str:
-        # A first line, so that a blank device (blkid prints nothing) still has output.
-        return f"if test -b {device}; then echo DEVICE={device}; blkid -p -o export {device} || true; fi"
+        # A first line, so that a blank device (blkid prints nothing) still has output;
+        # blkid's status 2 is "no signature found", any other failure fails the fact.
+        quoted = shlex.quote(device)
+        return (
+            f"if test -b {quoted}; then echo DEVICE={quoted}; blkid -p -o export {quoted} || [ $? -eq 2 ]; fi"
+        )
 
     def process(self, output):
         values = _export(output)
@@ -42,7 +48,8 @@ class BlockSignature(FactBase):
 class MdArray(FactBase):
     """
     An md array's detail (``mdadm --detail --export``), with its member devices;
-    ``None`` when there is no such array.
+    ``None`` when there is no such device (``absent``). Fails when mdadm cannot read
+    a device that exists.
 
     .. code:: python
 
@@ -53,9 +60,12 @@ class MdArray(FactBase):
         return "mdadm"
 
     def command(self, device: str) -> str:
-        return f"mdadm --detail --export {device} 2>/dev/null || true"
+        quoted = shlex.quote(device)
+        return f"if test -b {quoted}; then mdadm --detail --export {quoted}; else echo absent; fi"
 
     def process(self, output):
+        if output and output[0].strip() == "absent":
+            return None
         values = _export(output)
         if "MD_LEVEL" not in values and "MD_UUID" not in values:
             return None

@@ -30,7 +30,8 @@ class PatchState(FactBase):
 
 
 class CactiDevices(FactBase):
-    """Cacti's devices: description -> address; empty where Cacti is not installed."""
+    """Cacti's devices: description -> address; empty where Cacti has no database yet.
+    Fails when the database exists and cannot be read."""
 
     default = dict
 
@@ -39,8 +40,8 @@ class CactiDevices(FactBase):
 
     def command(self) -> str:
         return (
-            "test -d /var/lib/mysql/cacti && "
-            "mysql -N -B cacti -e 'SELECT description, hostname FROM host' 2>/dev/null || true"
+            "if [ -d /var/lib/mysql/cacti ]; then "
+            "mysql -N -B cacti -e 'SELECT description, hostname FROM host'; fi"
         )
 
     def process(self, output):

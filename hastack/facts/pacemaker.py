@@ -21,7 +21,8 @@ def agent_of(primitive: ET.Element) -> str:
 
 class CibConfiguration(FactBase):
     """
-    The cluster configuration as Pacemaker holds it, or ``None`` without a running CIB.
+    The cluster configuration as Pacemaker holds it, or ``None`` when Pacemaker does not
+    run (``absent``). Fails when Pacemaker runs and its CIB cannot be read.
 
     .. code:: python
 
@@ -39,12 +40,17 @@ class CibConfiguration(FactBase):
         return "cibadmin"
 
     def command(self) -> str:
-        return "cibadmin --query --scope configuration 2>/dev/null || true"
+        return (
+            "if systemctl is-active -q pacemaker; then cibadmin --query --scope configuration; "
+            "else echo absent; fi"
+        )
 
     def process(self, output):
         text = "\n".join(output).strip()
-        if not text.startswith("<configuration"):
+        if text == "absent":
             return None
+        if not text.startswith("<configuration"):
+            raise ValueError(f"cibadmin printed no CIB configuration: {text[:200]!r}")
         root = ET.fromstring(text)
         resources, stonith = {}, {}
         for primitive in root.iterfind("resources//primitive"):
@@ -78,23 +84,27 @@ class CibConfiguration(FactBase):
 
 
 class CorosyncClusterName(FactBase):
-    """The ``cluster_name`` in /etc/corosync/corosync.conf, or ``None`` without one."""
+    """The ``cluster_name`` in /etc/corosync/corosync.conf, or ``None`` without the file or
+    the name. Fails when the file cannot be read."""
 
     def command(self) -> str:
         pattern = "s/^[[:space:]]*cluster_name:[[:space:]]*//p"
-        return f"sed -n '{pattern}' /etc/corosync/corosync.conf 2>/dev/null || true"
+        conf = "/etc/corosync/corosync.conf"
+        return f"if [ -e {conf} ]; then sed -n '{pattern}' {conf}; fi"
 
     def process(self, output):
         return output[0].strip() or None if output else None
 
 
 class PcsdKnownHosts(FactBase):
-    """Hosts this node's pcsd is authenticated to (``pcs host auth``)."""
+    """Hosts this node's pcsd is authenticated to (``pcs host auth``); none without its file.
+    Fails when the file cannot be read."""
 
     default = list
 
     def command(self) -> str:
-        return "cat /var/lib/pcsd/known-hosts 2>/dev/null || true"
+        known = "/var/lib/pcsd/known-hosts"
+        return f"if [ -e {known} ]; then cat {known}; fi"
 
     def process(self, output):
         text = "\n".join(output).strip()

@@ -1,20 +1,24 @@
 """Facts and operations from JSON fixtures, as pyinfra's own tests do: facts in, commands out."""
 
 import hashlib
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import pytest
-from pyinfra.api import Config, FileUploadCommand, Inventory, OperationError, State
+from pyinfra.api import Config, FactBase, FileUploadCommand, Inventory, OperationError, State
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
+from hastack import facts
+from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import Ipv4Interfaces
-from hastack.facts.pacemaker import CibConfiguration
+from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import fstab_entry, patched_tree, validated_file
 
@@ -43,6 +47,13 @@ FACTS = {
     "block_signature": BlockSignature,
     "md_array": MdArray,
     "cacti_devices": CactiDevices,
+    "docker_image_id": DockerImageId,
+    "docker_container_running": DockerContainerRunning,
+    "entry_count": EntryCount,
+    "patch_state": PatchState,
+    "cib_configuration": CibConfiguration,
+    "corosync_cluster_name": CorosyncClusterName,
+    "pcsd_known_hosts": PcsdKnownHosts,
 }
 OPERATIONS = {
     "validated_file": validated_file,
@@ -70,8 +81,31 @@ OPERATION_CASES = [(name, path) for name in OPERATIONS for path in cases(f"opera
 
 @pytest.mark.parametrize("fact, path", FACT_CASES, ids=[f"{n}/{p.stem}" for n, p in FACT_CASES])
 def test_fact(fact, path):
+    """The command a fact runs is pinned, and its output gives the fact (or the error)."""
     case = json.loads(path.read_text())
-    assert FACTS[fact]().process(case["output"]) == case["fact"]
+    instance = FACTS[fact]()
+    requires = getattr(instance, "requires_command", None)
+    ran = (instance.command(**case["args"]), requires(**case["args"]) if requires else None)
+    assert ran == (case["command"], case.get("requires_command"))
+    if "error" in case:
+        with pytest.raises(Exception, match=case["error"]):
+            instance.process(case["output"])
+        return
+    assert instance.process(case["output"]) == case["fact"]
+
+
+def test_every_fact_has_fixtures():
+    """Each fact class of hastack has a fixture folder."""
+    modules = [
+        importlib.import_module(f"hastack.facts.{info.name}") for info in pkgutil.iter_modules(facts.__path__)
+    ]
+    classes = {
+        cls
+        for module in modules
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, FactBase) and cls.__module__ == module.__name__
+    }
+    assert classes - {FACTS[name] for name, _ in FACT_CASES} == set()
 
 
 def run_operation(operation, case: dict) -> tuple[list[str], list[str]]:

@@ -127,7 +127,7 @@ def test_setting_is_the_hosts_then_the_sites_then_the_default(fixtures):
             "client: {role: client, front: 127.0.2.50, data: {web_port: 8081}}",
         )
     )
-    site = parse_site(text + "data: {web_port: 8080}\n")
+    site = parse_site(text + "data: {web_port: 8000}\n")
     client, web1 = site.hosts["client"], site.hosts["web1"]
     assert (
         site.setting("web_port", client),
@@ -135,6 +135,6 @@ def test_setting_is_the_hosts_then_the_sites_then_the_default(fixtures):
         site.setting("raid_device"),
     ) == (
         8081,
-        8080,
+        8000,
         DEFAULTS["raid_device"],
     )

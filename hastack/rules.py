@@ -1,0 +1,214 @@
+"""What a data key's value must be, beyond its type: ranges, formats, and keys that must agree.
+
+Each rule takes the value and returns None when it is good, else ``(message, fix)``.
+The site validator applies them to the site's and each host's data, and checks
+the effective values of every host together (ports, STONITH, the arbiter), so
+that every problem is listed at once with its key path, host and fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+Rule = Callable[[Any], "tuple[str, str] | None"]
+
+LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME_RE = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*\.?$")
+# HAProxy's time format: a number and an optional unit (ms when none).
+HAPROXY_TIME_RE = re.compile(r"^[0-9]+(us|ms|s|m|h|d)?$")
+# Pacemaker's interval format: a number and an optional unit (seconds when none).
+PACEMAKER_TIME_RE = re.compile(r"^[0-9]+(ms|msec|us|usec|s|sec|m|min|h|hr)?$")
+DOCKER_SIZE_RE = re.compile(r"^[0-9]+[kmg]?$")
+USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+# A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path.
+IMAGE_RE = re.compile(
+    r"^([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
+)
+
+
+def port(value: int) -> tuple[str, str] | None:
+    if 1 <= value <= 65535:
+        return None
+    return f"{value} is not a TCP/UDP port", "give a port from 1 to 65535"
+
+
+def at_least(low: int) -> Rule:
+    def rule(value: int) -> tuple[str, str] | None:
+        if value >= low:
+            return None
+        return f"{value} is below {low}", f"give a whole number of at least {low}"
+
+    return rule
+
+
+def one_of(*choices: str) -> Rule:
+    def rule(value: str) -> tuple[str, str] | None:
+        if value in choices:
+            return None
+        return f"{value!r} is not one of {', '.join(choices)}", f"use one of {', '.join(choices)}"
+
+    return rule
+
+
+def matches(pattern: re.Pattern, what: str, example: str) -> Rule:
+    def rule(value: str) -> tuple[str, str] | None:
+        if pattern.match(value):
+            return None
+        return f"{value!r} is not {what}", f"write it like {example!r}"
+
+    return rule
+
+
+def absolute_path(value: str) -> tuple[str, str] | None:
+    if value.startswith("/") and "\n" not in value and " " not in value and "/../" not in f"{value}/":
+        return None
+    return f"{value!r} is not an absolute path", "write a path from the root without spaces, like '/srv/data'"
+
+
+def optional(rule: Rule) -> Rule:
+    """The rule, or an empty string for "none"."""
+
+    def check(value: str) -> tuple[str, str] | None:
+        return None if value == "" else rule(value)
+
+    return check
+
+
+def device_path(value: str) -> tuple[str, str] | None:
+    if value.startswith("/dev/") and absolute_path(value) is None:
+        return None
+    return f"{value!r} is not a device below /dev", "write it like '/dev/md0'"
+
+
+def netplan_path(value: str) -> tuple[str, str] | None:
+    if re.match(r"^/etc/netplan/[A-Za-z0-9_.-]+\.yaml$", value):
+        return None
+    return (
+        f"{value!r} is not a file netplan reads",
+        "name a .yaml file in /etc/netplan, like '60-hastack.yaml'",
+    )
+
+
+def host_or_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(HOSTNAME_RE.match(value)) and not value.replace(".", "").isdigit()
+
+
+def servers(value: list) -> tuple[str, str] | None:
+    bad = [item for item in value if not isinstance(item, str) or not host_or_address(item)]
+    if not value:
+        return "no server given", "name at least one NTP server"
+    if bad:
+        return f"{', '.join(map(repr, bad))}: not a host name or address", "write names like 'pool.ntp.org'"
+    return None
+
+
+def one_line(value: str) -> tuple[str, str] | None:
+    if value and not re.search(r"[\n\r\"\\]", value):
+        return None
+    return f"{value!r} is empty or holds a line break, quote or backslash", "write one line of plain text"
+
+
+def fence_devices(value: list) -> tuple[str, str] | None:
+    for index, device in enumerate(value):
+        if not (isinstance(device, dict) and isinstance(device.get("name"), str) and device.get("agent")):
+            return (
+                f"device {index} is not a mapping with 'name' and 'agent'",
+                "write each as {name: fence-proxy1, agent: fence_ipmilan, options: {...}}",
+            )
+        if not re.match(r"^fence_[a-z0-9_]+$", str(device["agent"])):
+            return f"agent {device['agent']!r} is not a fence agent", "name one like 'fence_ipmilan'"
+        if not isinstance(device.get("options", {}), dict):
+            return f"options of {device['name']!r} are not a mapping", "write options as key: value pairs"
+    names = [device["name"] for device in value]
+    if len(set(names)) != len(names):
+        return "two fence devices share a name", "give each device its own name"
+    return None
+
+
+PORT_KEYS = ("web_port", "haproxy_stats_port", "monitoring_web_port", "ganglia_port")
+
+RULES: dict[str, Rule] = {
+    "netplan_file": netplan_path,
+    "chrony_servers": servers,
+    "gluster_brick_root": absolute_path,
+    "gluster_mount_point": absolute_path,
+    "gluster_ping_timeout": at_least(1),
+    # "fixed" would need a quorum count, which hastack does not set.
+    "gluster_quorum_type": one_of("none", "auto"),
+    "gluster_favorite_child_policy": one_of("none", "ctime", "mtime", "size", "majority"),
+    "gluster_arbiter_brick_root": absolute_path,
+    "raid_device": device_path,
+    "raid_mount_point": absolute_path,
+    "web_image": matches(IMAGE_RE, "a container image reference", "nginx:1.27"),
+    "web_image_archive": optional(absolute_path),
+    "web_compose_dir": absolute_path,
+    "web_content_dir": absolute_path,
+    "web_keepalive_timeout": at_least(0),
+    "docker_log_max_size": matches(DOCKER_SIZE_RE, "a size for Docker's log files", "10m"),
+    "docker_log_max_files": at_least(1),
+    "haproxy_stats_user": matches(USER_RE, "a user name", "admin"),
+    "haproxy_check_interval": matches(HAPROXY_TIME_RE, "an HAProxy time", "1s"),
+    "haproxy_check_fall": at_least(1),
+    "haproxy_check_rise": at_least(1),
+    "haproxy_retries": at_least(0),
+    "haproxy_timeout_connect": matches(HAPROXY_TIME_RE, "an HAProxy time", "2s"),
+    "haproxy_timeout_client": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),
+    "haproxy_timeout_server": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),
+    "corosync_token_ms": at_least(100),
+    "pacemaker_fence_devices": fence_devices,
+    "pacemaker_resource_stickiness": at_least(0),
+    "pacemaker_migration_threshold": at_least(0),
+    "pacemaker_monitor_interval": matches(PACEMAKER_TIME_RE, "a Pacemaker interval", "1s"),
+    "snmp_user": matches(USER_RE, "an SNMP user name", "hastack"),
+    "snmp_location": one_line,
+    "snmp_contact": one_line,
+    "ganglia_poll_seconds": at_least(1),
+    **{key: port for key in PORT_KEYS},
+}
+
+# Ports the hastack daemons take on a host whatever the data says, by role.
+FIXED_PORTS = {
+    "proxy": {80: "HAProxy's shop frontend on the VIP", 2224: "pcsd", 5405: "Corosync"},
+    "web": {24007: "glusterd", 8651: "gmetad's XML", 8652: "gmetad's queries"},
+    "client": {},
+}
+# Which port keys a host of each role listens on (with monitoring on).
+ROLE_PORT_KEYS = {
+    "proxy": ("haproxy_stats_port", "monitoring_web_port", "ganglia_port"),
+    "web": ("web_port", "monitoring_web_port"),
+    "client": (),
+}
+MONITORING_PORT_KEYS = ("monitoring_web_port", "ganglia_port")
+
+
+def check_value(key: str, value: Any) -> tuple[str, str] | None:
+    """The problem with one data key's value, or None."""
+    rule = RULES.get(key)
+    return rule(value) if rule else None
+
+
+def port_conflicts(
+    role: str, setting: Callable[[str], Any], ssh_port: int, arbiter: bool
+) -> list[tuple[str, int, str]]:
+    """(key, port, the other service) for each port key of a host whose port is taken there."""
+    taken: dict[int, str] = {ssh_port: "sshd (ssh.port)", **FIXED_PORTS[role]}
+    if arbiter:
+        taken[24007] = "glusterd (the arbiter)"
+    conflicts = []
+    for key in ROLE_PORT_KEYS[role]:
+        if key in MONITORING_PORT_KEYS and not setting("monitoring_enabled"):
+            continue
+        value = setting(key)
+        if value in taken:
+            conflicts.append((key, value, taken[value]))
+        else:
+            taken[value] = key
+    return conflicts
