@@ -4,6 +4,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
+from hastack import topology
 from hastack.defaults import component_defaults
 from hastack.operations import gluster
 from hastack.operations.files import mount_at_boot
@@ -12,13 +13,12 @@ DEFAULTS = component_defaults("gluster_")
 
 
 def web_hosts() -> list[dict]:
-    return [other for other in host.data.site_hosts if other["role"] == "web"]
+    return topology.in_role(host.data.site_hosts, "web")
 
 
 def pool_hosts() -> list[dict]:
     """The web hosts, then the arbiter when the site has one."""
-    arbiter = [other for other in host.data.site_hosts if other["name"] == host.data.gluster_arbiter]
-    return web_hosts() + arbiter
+    return topology.storage_pool(host.data.site_hosts, host.data.gluster_arbiter)
 
 
 def brick_path() -> str:

@@ -4,7 +4,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, server, systemd
 
-from hastack import secrets
+from hastack import secrets, topology
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.operations.files import render_template, validated_file
@@ -16,8 +16,7 @@ TEMPLATES = ROOT / "templates" / "proxy"
 def haproxy_config() -> str:
     servers = [
         {"name": other["name"], "address": other["addresses"]["back"], "port": host.data.web_port}
-        for other in host.data.site_hosts
-        if other["role"] == "web"
+        for other in topology.in_role(host.data.site_hosts, "web")
     ]
     return render_template(
         str(TEMPLATES / "haproxy.cfg.j2"),

@@ -12,7 +12,7 @@ from pyinfra.facts.server import Arch
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from hastack import platforms, secrets
+from hastack import platforms, secrets, topology
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.monitoring import CactiDevices
 from hastack.operations.files import patched_tree, render_template, validated_file
@@ -41,19 +41,9 @@ CACTI_POLL_MINUTES = 5
 CACTI_POLLER_UNIT = "hastack-cacti-poller"
 
 
-def agent_address(addresses: dict[str, str]) -> str:
-    """Where a host's agents listen: its back address, else its front (the client)."""
-    return addresses.get("back") or addresses["front"]
-
-
 def own_address() -> str:
-    return agent_address(host.data.site_addresses)
-
-
-def collectors() -> list[str]:
-    """The proxies' addresses on a network this host shares with them."""
-    network = "back" if "back" in host.data.site_addresses else "front"
-    return [other["addresses"][network] for other in host.data.site_hosts if other["role"] == "proxy"]
+    """Where this host's agents listen: its primary address."""
+    return topology.primary_address(host.data.site_addresses)
 
 
 def configure_snmp() -> None:
@@ -126,7 +116,7 @@ def configure_gmond() -> None:
         "/etc/ganglia/gmond.conf",
         cluster=host.data.site_cluster,
         location=host.data.snmp_location,
-        send_to=collectors(),
+        send_to=topology.collectors(host.data.site_hosts, host.data.site_addresses),
         port=host.data.ganglia_port,
         collector="proxy" in host.groups,
         modules=platforms.ganglia_module_paths(host.get_fact(Arch)),
@@ -143,7 +133,7 @@ def configure_gmetad() -> None:
         "gmetad.conf.j2",
         "/etc/ganglia/gmetad.conf",
         cluster=host.data.site_cluster,
-        collectors=[other["addresses"]["back"] for other in host.data.site_hosts if other["role"] == "proxy"],
+        collectors=topology.back_addresses(host.data.site_hosts, "proxy"),
         port=host.data.ganglia_port,
         poll_seconds=host.data.ganglia_poll_seconds,
     )
@@ -152,7 +142,7 @@ def configure_gmetad() -> None:
 def site_devices() -> list[dict]:
     """Every host of the cluster, at the address its SNMP agent listens on."""
     return [
-        {"name": other["name"], "address": agent_address(other["addresses"])}
+        {"name": other["name"], "address": topology.primary_address(other["addresses"])}
         for other in host.data.site_hosts
     ]
 

@@ -4,6 +4,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 
+from hastack import topology
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.operations.files import render_template, validated_file
@@ -63,7 +64,7 @@ def provide_image() -> None:
 
 def place_sample_content() -> None:
     content_dir = host.data.web_content_dir
-    first_web = next(other["name"] for other in host.data.site_hosts if other["role"] == "web")
+    first_web = topology.in_role(host.data.site_hosts, "web")[0]["name"]
     # The content is shared on /cluster: one host places it, and only into an empty folder.
     if host.name != first_web:
         return

@@ -6,7 +6,7 @@ from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, server, systemd
 
-from hastack import secrets
+from hastack import secrets, topology
 from hastack.defaults import ROOT, component_defaults
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.operations import pacemaker
@@ -20,7 +20,7 @@ PACKAGES = ["corosync", "pacemaker", "pacemaker-cli-utils", "pcs", "resource-age
 
 
 def proxies() -> list[dict]:
-    return [other for other in host.data.site_hosts if other["role"] == "proxy"]
+    return topology.in_role(host.data.site_hosts, "proxy")
 
 
 def check_existing_cluster() -> None:

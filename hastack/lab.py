@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hastack import topology
 from hastack.defaults import ROOT
 from hastack.probe import http_get
 
@@ -90,7 +91,7 @@ class LabHost:
 
     @property
     def ssh_address(self) -> str:
-        return self.addresses.get("back") or self.addresses["front"]
+        return topology.primary_address(self.addresses)
 
 
 HOSTS = [

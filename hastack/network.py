@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from hastack import topology
 from hastack.site import MAC_RE
 
 
@@ -68,8 +69,7 @@ def hosts_entries(hosts: list[dict], cluster: str, vip: str) -> list[dict]:
     entries = []
     for other in hosts:
         addresses = other["addresses"]
-        primary = addresses.get("back") or addresses["front"]
-        entries.append({"address": primary, "names": [other["name"]]})
+        entries.append({"address": topology.primary_address(addresses), "names": [other["name"]]})
         if "back" in addresses and "front" in addresses:
             entries.append({"address": addresses["front"], "names": [f"{other['name']}-front"]})
     entries.append({"address": vip, "names": [f"{cluster}-vip"]})

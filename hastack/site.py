@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from hastack import rules
+from hastack import rules, topology
 from hastack.defaults import DEFAULTS
 
 ROLES = ("proxy", "web", "client")
@@ -85,10 +85,12 @@ class Host:
     @property
     def connect_address(self) -> str:
         """Where SSH goes: ``ssh_host`` if given, else the back address, else the front."""
-        if self.ssh_host:
-            return self.ssh_host
-        address = self.addresses.get("back") or self.addresses.get("front")
-        return str(address)
+        return self.ssh_host or self.primary_address
+
+    @property
+    def primary_address(self) -> str:
+        """Where its peers and agents reach it: the back address, else the front."""
+        return topology.primary_address(self.addresses)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,18 @@ class Site:
     data: dict[str, Any] = field(default_factory=dict)
 
     def hosts_in(self, role: str) -> list[Host]:
-        return [host for host in self.hosts.values() if host.role == role]
+        return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
+
+    def topology_hosts(self) -> list[dict]:
+        """Every host as deploys see it (``site_hosts``): name, role, addresses."""
+        return [
+            {
+                "name": other.name,
+                "role": other.role,
+                "addresses": {network: str(address) for network, address in other.addresses.items()},
+            }
+            for other in self.hosts.values()
+        ]
 
     def setting(self, key: str, host: Host | None = None) -> Any:
         """The value a data key has for a host (or the whole site): its own, the site's, the default."""
@@ -125,14 +138,7 @@ class Site:
             "site_disks": list(host.disks),
             "site_nics": dict(host.nics),
             "site_dhcp": list(host.dhcp),
-            "site_hosts": [
-                {
-                    "name": other.name,
-                    "role": other.role,
-                    "addresses": {n: str(a) for n, a in other.addresses.items()},
-                }
-                for other in self.hosts.values()
-            ],
+            "site_hosts": self.topology_hosts(),
         }
         if self.ssh.key:
             data["ssh_key"] = str(Path(self.ssh.key).expanduser())

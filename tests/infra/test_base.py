@@ -22,7 +22,7 @@ def test_hosts_file_resolves_every_cluster_host(host, site, other):
     if other not in site.hosts:
         pytest.fail(f"the site has no host {other}")
     spec = site.hosts[other]
-    wanted = str(spec.addresses.get("back") or spec.addresses["front"])
+    wanted = spec.primary_address
     assert host.check_output(f"getent hosts {other}").split()[0] == wanted
 
 

@@ -16,8 +16,7 @@ SYS_NAME = ".1.3.6.1.2.1.1.5.0"
 
 
 def own_address(site, name: str) -> str:
-    addresses = site.hosts[name].addresses
-    return str(addresses.get("back") or addresses["front"])
+    return site.hosts[name].primary_address
 
 
 def host_name(host, site) -> str:

@@ -1,0 +1,44 @@
+"""The cluster's shape, written once: which hosts hold which role, each host's primary
+address, the storage pool, the collectors.
+
+Deploys read it from a host's data (``site_hosts``: plain dicts, as pyinfra keeps them);
+the site model and the tools call the same functions, so no rule is written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def primary_network(addresses: Mapping[str, Any]) -> str:
+    """The network a host is reached on inside the cluster: back, else front (the client)."""
+    return "back" if "back" in addresses else "front"
+
+
+def primary_address(addresses: Mapping[str, Any]) -> str:
+    """Where a host's peers, agents and SSH reach it: its back address, else its front."""
+    return str(addresses[primary_network(addresses)])
+
+
+def in_role(hosts: Iterable[dict], role: str) -> list[dict]:
+    """The hosts of one role, in the site's order."""
+    return [other for other in hosts if other["role"] == role]
+
+
+def storage_pool(hosts: Iterable[dict], arbiter: str) -> list[dict]:
+    """GlusterFS's pool: the web hosts (data bricks), then the arbiter when the site has one."""
+    hosts = list(hosts)
+    return in_role(hosts, "web") + [other for other in hosts if other["name"] == arbiter]
+
+
+def collectors(hosts: Iterable[dict], addresses: Mapping[str, Any]) -> list[str]:
+    """The metric collectors (the proxies, on every network) at their address on a network
+    the host with these addresses shares with them."""
+    network = primary_network(addresses)
+    return [str(other["addresses"][network]) for other in in_role(hosts, "proxy")]
+
+
+def back_addresses(hosts: Iterable[dict], role: str) -> list[str]:
+    """The back addresses of a role's hosts (proxies and web hosts all have one)."""
+    return [str(other["addresses"]["back"]) for other in in_role(hosts, role)]
