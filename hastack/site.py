@@ -149,6 +149,33 @@ class Site:
         data.update(host.data)
         return data
 
+    def document(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The site as a site file holds it (``dump_site`` writes it), with ``data`` merged
+        into the site's data: derived sites are made from the model, never spliced as text."""
+        ssh: dict[str, Any] = {"user": self.ssh.user, "port": self.ssh.port}
+        ssh.update({key: value for key in ("key", "known_hosts") if (value := getattr(self.ssh, key))})
+        hosts = {}
+        for host in self.hosts.values():
+            spec: dict[str, Any] = {"role": host.role}
+            spec.update({network: str(address) for network, address in host.addresses.items()})
+            optional = {
+                "disks": list(host.disks),
+                "ssh_host": host.ssh_host,
+                "nics": dict(host.nics),
+                "dhcp": list(host.dhcp),
+                "data": dict(host.data),
+            }
+            spec.update({key: value for key, value in optional.items() if value})
+            hosts[host.name] = spec
+        return {
+            "cluster": self.cluster,
+            "networks": {name: str(network) for name, network in self.networks.items()},
+            "vip": str(self.vip),
+            "ssh": ssh,
+            "data": {**self.data, **(data or {})},
+            "hosts": hosts,
+        }
+
     def summary(self) -> str:
         nets = ", ".join(f"{name} {net}" for name, net in self.networks.items())
         lines = [
@@ -161,6 +188,14 @@ class Site:
                 extra = f"  disks {' '.join(host.disks)}" if host.disks else ""
                 lines.append(f"  {role:<6} {host.name:<10} {addrs}{extra}")
         return "\n".join(lines)
+
+
+def dump_site(document: dict[str, Any], header: str = "") -> str:
+    """A site file's text from a document (``Site.document``), validated before it is given."""
+    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    text = comment + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=110)
+    parse_site(text, "<dumped site>")
+    return text
 
 
 class _Loader(yaml.SafeLoader):

@@ -90,10 +90,7 @@ def deployed(site):
     except lab.LabError as error:
         pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
     if not any(monitoring_found(site, name) for name in site.hosts):
-        off = lab.LAB_DIR / "site-monitoring-off.yaml"
-        off.write_text(
-            lab.SITE_FILE.read_text().replace("data:\n", "data:\n  monitoring_enabled: false\n", 1)
-        )
+        off = lab.derived_site(lab.LAB_DIR / "site-monitoring-off.yaml", monitoring_enabled=False)
         _deploy(off, "deploy-monitoring-off.log")
         MONITORING_OFF = {name: monitoring_found(site, name) for name in site.hosts}
     return _deploy(lab.SITE_FILE, "deploy.log")

@@ -54,10 +54,7 @@ def test_killed_haproxy_is_brought_back(site, connect, vip_holders):
 
 def test_haproxy_config_change_under_load_moves_no_vip_and_fails_no_request(site, vip_holders):
     before = vip_holders()
-    changed = lab.LAB_DIR / "site-proxy-change.yaml"
-    changed.write_text(
-        lab.SITE_FILE.read_text().replace("data:\n", "data:\n  haproxy_timeout_client: 31s\n", 1)
-    )
+    changed = lab.derived_site(lab.LAB_DIR / "site-proxy-change.yaml", haproxy_timeout_client="31s")
     url = f"http://{site.vip}/"
     with ThreadPoolExecutor(max_workers=4) as pool:
         deploy = pool.submit(run_deploy, changed, "deploys/proxy.py")

@@ -88,10 +88,7 @@ def test_config_change_under_load_drops_no_request(site, lab_mode, deployed):
     """A new NGINX configuration is deployed while requests stream to both web hosts."""
     if not lab_mode:
         pytest.fail("this test redeploys, so it runs against the lab only (unset HASTACK_SITE)")
-    changed = lab.LAB_DIR / "site-web-change.yaml"
-    changed.write_text(
-        lab.SITE_FILE.read_text().replace("data:\n", "data:\n  web_keepalive_timeout: 30\n", 1)
-    )
+    changed = lab.derived_site(lab.LAB_DIR / "site-web-change.yaml", web_keepalive_timeout=30)
     urls = [back_url(site, h.name) for h in site.hosts_in("web")]
     with ThreadPoolExecutor(max_workers=4) as pool:
         deploy = pool.submit(run_deploy, changed, "deploys/web.py")

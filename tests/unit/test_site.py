@@ -7,7 +7,7 @@ import pytest
 
 from hastack.cli import main
 from hastack.defaults import ROOT
-from hastack.site import SiteError, load_site, parse_site
+from hastack.site import SiteError, dump_site, load_site, parse_site
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
 BAD_SITES = sorted(SITES.glob("*.yaml"))
@@ -83,16 +83,15 @@ def test_site_data_reaches_every_host(fixtures):
     assert site.host_data(site.hosts["web1"])["netplan_apply"] is False
 
 
+def with_data(fixtures, site_data: dict, client_data: dict):
+    """The good fixture site with data for the site and for its client, made from the model."""
+    document = load_site(fixtures / "good_site.yaml").document(site_data)
+    document["hosts"]["client"]["data"] = client_data
+    return parse_site(dump_site(document))
+
+
 def test_host_data_overrides_site_data(fixtures):
-    text = (
-        (fixtures / "good_site.yaml")
-        .read_text()
-        .replace(
-            "client: {role: client, front: 127.0.2.50}",
-            "client: {role: client, front: 127.0.2.50, data: {netplan_apply: true}}",
-        )
-    )
-    site = parse_site(text + "data: {netplan_apply: false}\n")
+    site = with_data(fixtures, {"netplan_apply": False}, {"netplan_apply": True})
     assert site.host_data(site.hosts["client"])["netplan_apply"] is True
 
 
@@ -119,15 +118,7 @@ def test_check_command_exits_2_on_bad_input(capsys):
 def test_setting_is_the_hosts_then_the_sites_then_the_default(fixtures):
     from hastack.defaults import DEFAULTS
 
-    text = (
-        (fixtures / "good_site.yaml")
-        .read_text()
-        .replace(
-            "client: {role: client, front: 127.0.2.50}",
-            "client: {role: client, front: 127.0.2.50, data: {web_port: 8081}}",
-        )
-    )
-    site = parse_site(text + "data: {web_port: 8000}\n")
+    site = with_data(fixtures, {"web_port": 8000}, {"web_port": 8081})
     client, web1 = site.hosts["client"], site.hosts["web1"]
     assert (
         site.setting("web_port", client),
@@ -137,4 +128,27 @@ def test_setting_is_the_hosts_then_the_sites_then_the_default(fixtures):
         8081,
         8000,
         DEFAULTS["raid_device"],
+    )
+
+
+def test_a_dumped_site_reads_back_as_the_same_site(fixtures):
+    site = load_site(fixtures / "good_site.yaml")
+    again = parse_site(dump_site(site.document()), site.source)
+    assert again == site
+
+
+def test_dumping_refuses_a_document_that_is_not_a_valid_site(fixtures):
+    document = load_site(fixtures / "good_site.yaml").document({"web_port": 0})
+    with pytest.raises(SiteError, match="data.web_port"):
+        dump_site(document)
+
+
+def test_the_lab_site_is_made_from_the_model():
+    from hastack import lab
+
+    site = parse_site(lab.site_text(), "lab")
+    assert (site.cluster, site.setting("gluster_arbiter"), sorted(site.hosts)) == (
+        "lab",
+        "proxy1",
+        ["client", "proxy1", "proxy2", "web1", "web2"],
     )
