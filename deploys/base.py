@@ -6,12 +6,11 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.network import Ipv4Interfaces
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
 from hastack.operations.files import render_template, validated_file
 
-DEFAULTS = {**component_defaults("netplan_"), **component_defaults("chrony_")}
 TEMPLATES = ROOT / "templates" / "base"
 PACKAGES = ["chrony", "netplan.io", "openssh-server"]
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/10-hastack.conf"
@@ -93,7 +92,7 @@ def configure_sshd() -> None:
     systemd.service(name="Reload sshd", service="ssh", running=True, reloaded=True, _if=dropin.did_change)
 
 
-@deploy("Base: hostname, hosts, time, netplan, sshd", data_defaults=DEFAULTS)
+@deploy("Base: hostname, hosts, time, netplan, sshd")
 def deploy_base() -> None:
     configure_identity()
     chrony_conf, chrony_options = configure_time()

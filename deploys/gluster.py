@@ -5,11 +5,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
 from hastack import topology
-from hastack.defaults import component_defaults
 from hastack.operations import gluster
 from hastack.operations.files import mount_at_boot
-
-DEFAULTS = component_defaults("gluster_")
 
 
 def web_hosts() -> list[dict]:
@@ -95,7 +92,7 @@ def configure_mount() -> None:
     )
 
 
-@deploy("Storage: GlusterFS", data_defaults=DEFAULTS)
+@deploy("Storage: GlusterFS")
 def deploy_gluster() -> None:
     """Web hosts: brick and mount. The arbiter (when the site has one): its brick only."""
     install_gluster()

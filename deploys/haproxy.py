@@ -5,11 +5,10 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, server, systemd
 
 from hastack import secrets, topology
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.operations.files import render_template, validated_file
 
-DEFAULTS = component_defaults("haproxy_")
 TEMPLATES = ROOT / "templates" / "proxy"
 
 
@@ -37,7 +36,7 @@ def haproxy_config() -> str:
     )
 
 
-@deploy("Proxy: HAProxy", data_defaults=DEFAULTS)
+@deploy("Proxy: HAProxy")
 def deploy_haproxy() -> None:
     apt.packages(name="Install HAProxy", packages=["haproxy", "curl"], update=True, cache_time=3600)
     # Pacemaker starts and stops HAProxy with the VIP; systemd must not start it at boot.

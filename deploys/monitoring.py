@@ -13,15 +13,10 @@ from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from hastack import platforms, secrets, topology
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.monitoring import CactiDevices
 from hastack.operations.files import patched_tree, render_template, validated_file
 
-DEFAULTS = {
-    **component_defaults("monitoring_"),
-    **component_defaults("snmp_"),
-    **component_defaults("ganglia_"),
-}
 TEMPLATES = ROOT / "templates" / "monitoring"
 SNMP_STAMP = "/var/lib/hastack/snmp-user.sha256"
 # snmpd's own state file: it turns createUser lines into localized keys there.
@@ -299,7 +294,7 @@ def schedule_cacti_poller() -> None:
     )
 
 
-@deploy("Monitoring: SNMP, Ganglia and Cacti", data_defaults=DEFAULTS)
+@deploy("Monitoring: SNMP, Ganglia and Cacti")
 def deploy_monitoring() -> None:
     configure_snmp()
     configure_gmond()

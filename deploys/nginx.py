@@ -5,11 +5,10 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 
 from hastack import topology
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.operations.files import render_template, validated_file
 
-DEFAULTS = {**component_defaults("web_"), **component_defaults("docker_")}
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
 IMAGE_UPLOAD = "/var/tmp/hastack-web-image.tar"
@@ -124,7 +123,7 @@ def configure_nginx() -> None:
     )
 
 
-@deploy("Web: Docker and NGINX", data_defaults=DEFAULTS)
+@deploy("Web: Docker and NGINX")
 def deploy_nginx() -> None:
     install_docker()
     provide_image()

@@ -7,12 +7,11 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, server, systemd
 
 from hastack import secrets, topology
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
-DEFAULTS = {**component_defaults("corosync_"), **component_defaults("pacemaker_")}
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
 DEBIAN_DEFAULT_CLUSTER = "debian"
@@ -150,7 +149,7 @@ def configure_resources(new_cluster: bool) -> None:
     pacemaker.order(name="The VIP starts before HAProxy", first="vip", then="haproxy")
 
 
-@deploy("HA: Corosync and Pacemaker", data_defaults=DEFAULTS)
+@deploy("HA: Corosync and Pacemaker")
 def deploy_pacemaker() -> None:
     check_existing_cluster()
     replace_default = host.get_fact(CorosyncClusterName) != host.data.site_cluster

@@ -7,12 +7,11 @@ from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, files, server
 
-from hastack.defaults import ROOT, component_defaults
+from hastack.defaults import ROOT
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.operations import mdadm
 from hastack.operations.files import mount_at_boot
 
-DEFAULTS = component_defaults("raid_")
 TEMPLATES = ROOT / "templates" / "raid"
 # Names are derived from the site, so a re-run computes the same ones.
 NAMESPACE = uuidlib.UUID("5b0c8e62-8f7e-4d1f-9a40-1e2b7c3d9a10")
@@ -47,7 +46,7 @@ def refuse_disks_in_use(md_uuid: str) -> None:
         raise DeployError(problem)
 
 
-@deploy("Disks: mdadm RAID-1", data_defaults=DEFAULTS)
+@deploy("Disks: mdadm RAID-1")
 def deploy_raid() -> None:
     device = host.data.raid_device
     name = f"{host.name}-raid1"

@@ -1,27 +1,15 @@
-"""Data key defaults, read from group_data/all.py: the one place they are written.
-
-pyinfra reads the same file as group data for the inventory; hastack reads it
-here to validate site files and to give deploys their ``data_defaults``.
-"""
+"""Data key defaults (hastack/data_keys.py, the one place they are written) and the
+folder hastack runs from."""
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 from typing import Any
 
+from hastack import data_keys
+
+# The checkout (deploys, templates, the lab recipe); from an installed wheel, the
+# package's parent, which only ``hastack verify`` and ``hastack check`` need.
 ROOT = Path(__file__).resolve().parent.parent
-GROUP_DATA = ROOT / "group_data" / "all.py"
 
-
-def _load() -> dict[str, Any]:
-    names = runpy.run_path(str(GROUP_DATA))
-    return {key: value for key, value in names.items() if not key.startswith("_")}
-
-
-DEFAULTS: dict[str, Any] = _load()
-
-
-def component_defaults(prefix: str) -> dict[str, Any]:
-    """The defaults of one component, by key prefix (``netplan_`` ...)."""
-    return {key: value for key, value in DEFAULTS.items() if key.startswith(prefix)}
+DEFAULTS: dict[str, Any] = {key: value for key, value in vars(data_keys).items() if not key.startswith("_")}

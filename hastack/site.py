@@ -7,6 +7,7 @@ the host and the fix.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import ipaddress
 import re
@@ -145,8 +146,8 @@ class Site:
         if self.ssh.known_hosts:
             data["ssh_known_hosts_file"] = str(Path(self.ssh.known_hosts).expanduser())
             data["ssh_strict_host_key_checking"] = "accept-new"
-        data.update(self.data)
-        data.update(host.data)
+        # Every data key's effective value, as ``setting`` gives it: deploys and checks agree.
+        data.update({key: copy.deepcopy(self.setting(key, host)) for key in DEFAULTS})
         return data
 
     def document(self, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,6 +1,10 @@
-# Defaults of every hastack data key: the one place they are written.
-# Override any key for the whole site under `data:` in the site file, or for one
-# host under `hosts.<name>.data:`. Each key is documented in README.md.
+"""Defaults of every hastack data key: the one place they are written.
+
+Override any key for the whole site under `data:` in the site file, or for one
+host under `hosts.<name>.data:`. Each key is documented in README.md. The site
+model gives each host its effective values (own, else the site's, else these),
+to the deploys through the inventory and to ``hastack verify`` alike.
+"""
 
 # --- base: every host ---------------------------------------------------------
 # Apply the netplan file with `netplan apply` when it changes. The lab sets this
