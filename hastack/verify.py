@@ -1,8 +1,9 @@
-"""``hastack verify``: the testinfra suite against the hosts of any site, as a table.
+"""``hastack verify``: the checks (hastack.checks) against the hosts of any site, as a table.
 
-Runs tests/infra with HASTACK_SITE set (so nothing is deployed) and without
-the tests marked ``lab`` (they break or redeploy hosts). Prints, per host and
-layer, how many checks hold and which do not.
+Runs the checks the package carries with HASTACK_SITE set (so nothing is
+deployed), from a checkout or an installed wheel alike, without the tests
+marked ``lab``. Prints, per host and layer (each check module's ``LAYER``), how
+many checks hold and which do not.
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from hastack.defaults import ROOT
+from hastack import checks
 from hastack.site import Site
 
-LAYERS = {
-    "test_base": "base",
-    "test_storage": "storage",
-    "test_web": "web",
-    "test_proxy": "proxy/HA",
-    "test_monitoring": "monitoring",
-}
+CHECKS = Path(checks.__file__).parent
 
 
 class Collector:
@@ -33,16 +28,17 @@ class Collector:
             lambda: {"passed": [], "failed": []}
         )
         self.hosts: dict[str, str] = {}
+        self.layers: dict[str, str] = {}
 
     def pytest_itemcollected(self, item) -> None:
         callspec = getattr(item, "callspec", None)
         self.hosts[item.nodeid] = callspec.params.get("host", "cluster") if callspec else "cluster"
+        self.layers[item.nodeid] = getattr(item.module, "LAYER", item.module.__name__)
 
     def pytest_runtest_logreport(self, report) -> None:
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
-        module = Path(report.fspath).stem
-        layer = LAYERS.get(module, module)
+        layer = self.layers.get(report.nodeid, Path(report.fspath).stem)
         host = self.hosts.get(report.nodeid, "cluster")
         outcome = "passed" if report.passed else "failed"
         test = report.nodeid.split("::", 1)[1].split("[", 1)[0]
@@ -69,11 +65,16 @@ def run_verify(site: Site) -> int:
     skipped = []
     if not site.setting("monitoring_enabled"):
         # Nothing of it is deployed: there is nothing to check.
-        skipped = ["--ignore", str(ROOT / "tests" / "infra" / "test_monitoring.py")]
+        skipped = ["--ignore", str(CHECKS / "test_monitoring.py")]
     code = pytest.main(
         [
-            str(ROOT / "tests" / "infra"),
+            str(CHECKS),
             *skipped,
+            # testinfra's own plugin would give each check a local "host" instead of the site's.
+            "-p",
+            "no:pytest11.testinfra",
+            "-p",
+            "hastack.checks.plugin",
             "-m",
             "not lab",
             "-q",
@@ -91,4 +92,5 @@ def run_verify(site: Site) -> int:
     if skipped:
         print("monitoring: switched off in the site (monitoring_enabled: false), not checked")
     print(f"\n{'all checks hold' if code == 0 else f'{failed} check(s) fail'} on {site.source}")
+    print(f"(the checks of {CHECKS})")
     return 0 if code == 0 else 1

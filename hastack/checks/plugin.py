@@ -1,8 +1,10 @@
-"""testinfra against the hosts of a site.
+"""The pytest plugin of hastack's checks: testinfra against the hosts of a site.
 
-Without HASTACK_SITE the tests run against the lab: the session brings the
-lab up and deploys the whole cluster into it first. With HASTACK_SITE set they
-check the hosts of that site as they are (nothing is deployed).
+``hastack verify`` loads it (``-p hastack.checks.plugin``), and so does the
+checkout's conftest.py for the test suite. With HASTACK_SITE set the checks
+look at that site's hosts as they are (nothing is deployed). Without it (in a
+checkout) they run against the lab: the session brings the lab up and deploys
+the whole cluster into it first.
 """
 
 from __future__ import annotations
@@ -13,14 +15,34 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from hastack import lab
-from hastack.deploying import run_deploy
-from hastack.site import load_site, parse_site
+from hastack.site import Site, load_site, parse_site
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
 LAB_MODE = SITE_PATH is None
-# In the lab the site is known before the lab is up, which collection needs.
-SITE = parse_site(lab.site_text(), str(lab.SITE_FILE)) if LAB_MODE else load_site(SITE_PATH)
+
+
+def _site() -> Site:
+    if not LAB_MODE:
+        return load_site(SITE_PATH)
+    from hastack import lab
+
+    # In the lab the site is known before the lab is up, which collection needs.
+    return parse_site(lab.site_text(), str(lab.SITE_FILE))
+
+
+SITE = _site()
+
+
+def site_host_name(host, site) -> str:
+    """The site's name of the host a testinfra host is connected to."""
+    address = host.backend.host.name
+    return next(h.name for h in site.hosts.values() if h.connect_address == address)
+
+
+def back_url(site, name: str, path: str = "/") -> str:
+    """A URL on a host's back address, at the site's web port for that host."""
+    spec = site.hosts[name]
+    return f"http://{spec.addresses['back']}:{site.setting('web_port', spec)}{path}"
 
 
 def pytest_generate_tests(metafunc):
@@ -35,6 +57,9 @@ def pytest_generate_tests(metafunc):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "roles(*roles): run the test on the hosts of these roles")
+    config.addinivalue_line(
+        "markers", "lab: breaks or redeploys hosts, so it runs against the lab only (verify leaves it out)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +92,9 @@ def monitoring_found(site, name: str) -> list[str]:
 
 
 def _deploy(site_file: Path, log: str):
+    from hastack import lab
+    from hastack.deploying import run_deploy
+
     run = run_deploy(site_file, log=lab.LAB_DIR / log)
     if run.returncode != 0:
         tail = "\n".join(run.output.splitlines()[-40:])
@@ -85,6 +113,8 @@ def deployed(site):
     global MONITORING_OFF
     if not LAB_MODE:
         return None
+    from hastack import lab
+
     try:
         lab.up()
     except lab.LabError as error:

@@ -10,6 +10,8 @@ from hastack.probe import http_get
 
 PROXY = pytest.mark.roles("proxy")
 
+LAYER = "proxy/HA"
+
 
 @PROXY
 def test_haproxy_config_is_valid(host):
@@ -85,8 +87,8 @@ def test_client_gets_200_from_healthz_through_the_vip(host, site):
 
 @pytest.fixture
 def stats_url(site, vip_holders) -> str:
-    active = vip_holders()[0]
-    return f"http://{site.hosts[active].addresses['back']}:8404/"
+    active = site.hosts[vip_holders()[0]]
+    return f"http://{active.addresses['back']}:{site.setting('haproxy_stats_port', active)}/"
 
 
 def test_stats_page_refuses_without_password(stats_url):
