@@ -51,7 +51,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
-    from hastack import drill, lab
+    from hastack import drill
 
     if args.site in drill.DRILLS and args.name is None:
         # `hastack drill web`: a drill name, not a site file
@@ -60,7 +60,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if site is None:
         return 2
     names = [args.name] if args.name else list(drill.DRILLS)
-    if not lab.is_lab_site(site.source) and not args.yes:
+    if not site.lab and not args.yes:
         print(
             f"error: {site.source} is not the lab: the drills reset its hosts (a forced reboot, no clean "
             "shutdown) and fail a RAID disk in software. Run them in a quiet hour with --yes.",

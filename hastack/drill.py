@@ -106,7 +106,7 @@ class Drills:
         self.site = site
         self.seconds = seconds
         self.remotes: dict[str, Remote] = {}
-        self.in_lab = lab.is_lab_site(site.source)
+        self.hosts = host_control(site, self)
 
     def remote(self, name: str, fresh: bool = False) -> Remote:
         if fresh or name not in self.remotes:
@@ -138,37 +138,10 @@ class Drills:
         output = stdout.read().decode()
         return [tuple(json.loads(line)) for line in output.splitlines() if line.startswith("[")]
 
-    # --- a host dies and returns: the lab's way, or the real servers' -------------------
-
-    def kill_host(self, name: str) -> None:
-        if self.in_lab:
-            lab.docker("kill", f"{lab.PREFIX}-{name}")
-            return
-        # the connection dies with the host, as it should
-        with contextlib.suppress(Exception):
-            self.remote(name, fresh=True).run("systemctl reboot --force --force", timeout=10)
-        self.remotes.pop(name, None)
-
-    def bring_back(self, limit: float = 900) -> None:
-        """Every host answering SSH again: started in the lab; waited for on real servers."""
-        if self.in_lab:
-            lab.up()
-            return
-        deadline = time.monotonic() + limit
-        for spec in self.site.hosts.values():
-            while True:
-                try:
-                    self.remote(spec.name, fresh=True).run("true", timeout=10)
-                    break
-                except Exception:  # noqa: BLE001 - still booting
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{spec.name} did not answer SSH within {limit:.0f} s") from None
-                    time.sleep(5)
-
     def healthy(self, limit: float = 180) -> None:
         """Full health: every host up, both proxies online, both web hosts serving, no heal pending,
         the VIP on one proxy, and (with monitoring) Ganglia's and Cacti's pages answering through it."""
-        self.bring_back()
+        self.hosts.bring_back()
         deadline = time.monotonic() + limit
         proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
         webs = [w.name for w in self.site.hosts_in("web")]
@@ -217,10 +190,10 @@ class Drills:
 
     def proxy_dies(self) -> Result:
         active = self.vip_holder()
-        samples = self.stream(lambda: self.kill_host(active))
+        samples = self.stream(lambda: self.hosts.kill(active))
         self.healthy()
         return self.result(
-            "active proxy dies", samples, note=f"{active} {self.death}; VIP on {self.vip_holder()}"
+            "active proxy dies", samples, note=f"{active} {self.hosts.death}; VIP on {self.vip_holder()}"
         )
 
     def haproxy_dies(self) -> Result:
@@ -233,15 +206,13 @@ class Drills:
         victim = self.site.hosts_in("web")[-1].name
 
         def kill_and_return() -> None:
-            self.kill_host(victim)
-            if self.in_lab:
-                time.sleep(10)
-                lab.up()
+            self.hosts.kill(victim)
+            self.hosts.return_host(after=10)
 
         samples = self.stream(kill_and_return)
         self.healthy()
-        away = "away 10 s" if self.in_lab else "back after its boot"
-        return self.result("web host dies and returns", samples, note=f"{victim} {self.death}, {away}")
+        note = f"{victim} {self.hosts.death}, {self.hosts.away(10)}"
+        return self.result("web host dies and returns", samples, note=note)
 
     def gluster_peer_away(self) -> Result:
         webs = [w.name for w in self.site.hosts_in("web")]
@@ -251,12 +222,11 @@ class Drills:
         self.remote(survivor).run(f"mkdir -p {folder}")
 
         def write_while_away() -> None:
-            self.kill_host(victim)
+            self.hosts.kill(victim)
             self.remote(survivor).run(
                 f"for i in $(seq 50); do head -c 32768 /dev/urandom > {folder}/f$i; done", timeout=120
             )
-            if self.in_lab:
-                lab.up()
+            self.hosts.return_host(after=0)
 
         samples = self.stream(write_while_away)
         self.healthy()
@@ -273,13 +243,9 @@ class Drills:
             note="50 files written on the survivor; bricks compared by sha256",
         )
 
-    @property
-    def death(self) -> str:
-        return "killed" if self.in_lab else "reset (forced reboot)"
-
     def raid_disk_fails(self) -> Result:
         """A member of the RAID-1 fails while files are written to it, then is re-added."""
-        with self.raid_host() as (run, where, device, mount):
+        with self.hosts.raid_host() as (run, where, device, mount):
             detail = run(f"mdadm --detail {device}")[1]
             members = re.findall(r"active sync\s+(/dev/\S+)", detail)
             if len(members) != 2:
@@ -311,7 +277,7 @@ class Drills:
             written = {
                 f"f{number:05d}": digest for number, (_, status, digest) in enumerate(writes, 1) if status
             }
-            mismatch = self.raid_check(run, device)
+            mismatch = self.hosts.raid_check(run, device)
             run(f"rm -rf {folder}")
         lost = "no" if read == written and written and mismatch in ("0", "not run") else "YES"
         samples = [(started, status) for started, status, _ in writes]
@@ -324,10 +290,66 @@ class Drills:
             lost = "YES" if lost == "YES" else "no (array not whole)"
         return self.result("RAID disk fails and is re-added", samples, data_lost=lost, note=note)
 
+    def close(self) -> None:
+        for remote in self.remotes.values():
+            remote.close()
+
+
+class HostControl:
+    """How a drill's host dies and comes back, and where the RAID to fail is: one interface,
+    the lab's containers (``LabHosts``) or real servers (``RealServers``)."""
+
+    death = ""
+
+    def __init__(self, site: Site, drills: Drills | None) -> None:
+        self.site = site
+        self.drills = drills
+
+    def kill(self, name: str) -> None:
+        raise NotImplementedError
+
+    def return_host(self, after: float) -> None:
+        """Bring a killed host back ``after`` seconds (where the drill, not the host, does it)."""
+        raise NotImplementedError
+
+    def away(self, seconds: float) -> str:
+        raise NotImplementedError
+
+    def bring_back(self, limit: float = 900) -> None:
+        """Every host answering SSH again."""
+        raise NotImplementedError
+
+    def raid_host(self):
+        """A context: (run, where, device, mount point) of a host with a RAID to fail."""
+        raise NotImplementedError
+
+    def raid_check(self, run, device: str) -> str:
+        return "not run"
+
+
+class LabHosts(HostControl):
+    """The lab: a host dies by ``docker kill`` and returns by ``hastack lab up``; the RAID is the
+    lab's qemu VM."""
+
+    death = "killed"
+
+    def kill(self, name: str) -> None:
+        if lab.container_state(lab.host_named(name)) != "running":
+            raise RuntimeError(f"{name} is not a running lab container: is this site the lab?")
+        lab.docker("kill", lab.host_named(name).container)
+
+    def return_host(self, after: float) -> None:
+        time.sleep(after)
+        lab.up()
+
+    def away(self, seconds: float) -> str:
+        return f"away {seconds:.0f} s"
+
+    def bring_back(self, limit: float = 900) -> None:
+        lab.up()
+
     def raid_check(self, run, device: str) -> str:
         """md's own comparison of both disks: in the lab's small VM only (it reads the disks whole)."""
-        if not self.in_lab:
-            return "not run"
         name = device.rsplit("/", 1)[-1]
         run(f"echo check > /sys/block/{name}/md/sync_action")
         time.sleep(1)
@@ -336,14 +358,6 @@ class Drills:
 
     @contextmanager
     def raid_host(self):
-        """(run, where, device, mount point) of a host with RAID: the lab's RAID VM, or a web host."""
-        if not self.in_lab:
-            web = next((w for w in self.site.hosts_in("web") if self.site.setting("raid_enabled", w)), None)
-            if web is None:
-                raise RuntimeError("no web host has raid_enabled: there is no RAID to drill")
-            device, mount = self.site.setting("raid_device", web), self.site.setting("raid_mount_point", web)
-            yield self.remote(web.name).run, web.name, device, mount
-            return
         from hastack import vm
 
         workdir = vm.VM_DIR / "drill"
@@ -366,9 +380,49 @@ class Drills:
         finally:
             machine.stop()
 
-    def close(self) -> None:
-        for remote in self.remotes.values():
-            remote.close()
+
+class RealServers(HostControl):
+    """Real servers: a host is reset (``systemctl reboot --force --force``: no service stopped
+    first) and returns by itself; the RAID is the first web host's with raid_enabled."""
+
+    death = "reset (forced reboot)"
+
+    def kill(self, name: str) -> None:
+        # the connection dies with the host, as it should
+        with contextlib.suppress(Exception):
+            self.drills.remote(name, fresh=True).run("systemctl reboot --force --force", timeout=10)
+        self.drills.remotes.pop(name, None)
+
+    def return_host(self, after: float) -> None:
+        """It reboots by itself."""
+
+    def away(self, seconds: float) -> str:
+        return "back after its boot"
+
+    def bring_back(self, limit: float = 900) -> None:
+        deadline = time.monotonic() + limit
+        for spec in self.site.hosts.values():
+            while True:
+                try:
+                    self.drills.remote(spec.name, fresh=True).run("true", timeout=10)
+                    break
+                except Exception:  # noqa: BLE001 - still booting
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{spec.name} did not answer SSH within {limit:.0f} s") from None
+                    time.sleep(5)
+
+    @contextmanager
+    def raid_host(self):
+        web = next((w for w in self.site.hosts_in("web") if self.site.setting("raid_enabled", w)), None)
+        if web is None:
+            raise RuntimeError("no web host has raid_enabled: there is no RAID to drill")
+        device, mount = self.site.setting("raid_device", web), self.site.setting("raid_mount_point", web)
+        yield self.drills.remote(web.name).run, web.name, device, mount
+
+
+def host_control(site: Site, drills: Drills | None) -> HostControl:
+    """The lab's way for a site marked ``lab: true`` (``hastack lab up`` writes it), else real servers'."""
+    return (LabHosts if site.lab else RealServers)(site, drills)
 
 
 DRILLS = {

@@ -367,6 +367,14 @@ def ensure_networks() -> None:
         say(f"network {network} {subnet}")
 
 
+def host_named(name: str) -> LabHost:
+    """The lab host of that name; LabError when the lab has none."""
+    for host in HOSTS:
+        if host.name == name:
+            return host
+    raise LabError(f"the lab has no host {name!r}")
+
+
 def container_state(host: LabHost) -> str:
     result = docker("inspect", "-f", "{{.State.Status}}", host.container, check=False)
     return result.stdout.strip() if result.returncode == 0 else "missing"
@@ -468,11 +476,6 @@ def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
         time.sleep(2)
 
 
-def is_lab_site(source: str) -> bool:
-    """Whether a site file is the lab's own (however the path is written)."""
-    return Path(source).resolve() == SITE_FILE.resolve()
-
-
 # Why the lab's site differs from a real one, key by key (written into its header).
 LAB_DATA_REASONS = {
     "netplan_apply": "Docker owns the lab's addresses",
@@ -494,6 +497,7 @@ def site_document() -> dict:
             spec["disks"] = ["/dev/vdb", "/dev/vdc"]
         hosts[host.name] = spec
     return {
+        "lab": True,
         "cluster": "lab",
         "networks": dict(NETWORKS),
         "vip": VIP,

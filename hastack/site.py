@@ -25,7 +25,7 @@ ROLES = ("proxy", "web", "client")
 NETWORKS = ("back", "front")
 # Which networks a host of each role must have an address on.
 ROLE_NETWORKS = {"proxy": ("back", "front"), "web": ("back",), "client": ("front",)}
-TOP_KEYS = ("cluster", "networks", "vip", "ssh", "hosts", "data")
+TOP_KEYS = ("cluster", "networks", "vip", "ssh", "hosts", "data", "lab")
 SSH_KEYS = ("user", "key", "port", "known_hosts")
 HOST_KEYS = ("role", "back", "front", "disks", "ssh_host", "nics", "dhcp", "data")
 REQUIRED_TOP_KEYS = ("cluster", "networks", "vip", "hosts")
@@ -103,6 +103,8 @@ class Site:
     ssh: SshSettings
     hosts: dict[str, Host]
     data: dict[str, Any] = field(default_factory=dict)
+    # The hosts are the lab's containers (``hastack lab up`` writes it): drills kill containers.
+    lab: bool = False
 
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
@@ -169,6 +171,7 @@ class Site:
             spec.update({key: value for key, value in optional.items() if value})
             hosts[host.name] = spec
         return {
+            **({"lab": True} if self.lab else {}),
             "cluster": self.cluster,
             "networks": {name: str(network) for name, network in self.networks.items()},
             "vip": str(self.vip),
@@ -349,10 +352,13 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     _check_arbiter(check, site_data, hosts)
     _check_agreement(check, site_data, hosts, ssh)
 
+    lab = top.get("lab", False)
+    if not isinstance(lab, bool):
+        check.add("lab", f"expected true or false, got {lab!r}", "leave it out: `hastack lab up` writes it")
     if check.problems:
         raise SiteError(source, check.problems)
     assert vip is not None
-    return Site(source, cluster, networks, vip, ssh, hosts, site_data)
+    return Site(source, cluster, networks, vip, ssh, hosts, site_data, lab is True)
 
 
 def _check_networks(check: _Checker, value: Any) -> dict[str, ipaddress.IPv4Network]:

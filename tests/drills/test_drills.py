@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hastack import lab
+from hastack.site import dump_site, load_site
 
 HASTACK = str(Path(sys.executable).with_name("hastack"))
 
@@ -53,8 +54,10 @@ def test_raid_drill_in_the_vm_loses_no_data_and_resyncs():
 @pytest.fixture(scope="module")
 def real_servers_site():
     """The lab's hosts under a site file of another name: to hastack, real servers."""
+    document = load_site(lab.SITE_FILE).document()
+    document.pop("lab")
     path = lab.LAB_DIR / "site-as-real-servers.yaml"
-    path.write_text(lab.SITE_FILE.read_text())
+    path.write_text(dump_site(document))
     return path
 
 

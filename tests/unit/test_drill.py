@@ -16,16 +16,16 @@ def test_an_outage_still_running_at_the_end_counts():
     assert outage([(0.0, 200), (1.0, 0), (2.5, 0)]) == 1.5
 
 
-def test_the_lab_site_is_known_however_its_path_is_written(monkeypatch, tmp_path):
-    from hastack import lab
+def test_drills_act_on_lab_containers_only_for_a_lab_site(fixtures):
+    """Chosen from the site file, not from its path: `lab: true` (written by `hastack lab up`)."""
+    from hastack import drill, lab
+    from hastack.site import load_site, parse_site
 
-    monkeypatch.chdir(lab.ROOT)
-    relative = str(lab.SITE_FILE.relative_to(lab.ROOT))
-    other = tmp_path / "site.yaml"
-    assert (lab.is_lab_site(relative), lab.is_lab_site(str(lab.SITE_FILE)), lab.is_lab_site(str(other))) == (
-        True,
-        True,
-        False,
+    servers = load_site(fixtures / "good_site.yaml")
+    in_lab = parse_site(lab.site_text(), "anywhere.yaml")
+    assert (type(drill.host_control(servers, None)), type(drill.host_control(in_lab, None))) == (
+        drill.RealServers,
+        drill.LabHosts,
     )
 
 
