@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import paramiko
-
 from hastack.site import Site
+from hastack.ssh import SshRunner
 
 CONCURRENCY = (30, 60, 120, 240)
 
@@ -78,53 +77,21 @@ def parse_ab(output: str, scenario: str, concurrency: int) -> Run:
     )
 
 
-class Remote:
-    """A command runner on one site host over SSH, as pyinfra reaches it."""
-
-    def __init__(self, site: Site, name: str):
-        self.client = paramiko.SSHClient()
-        if site.ssh.known_hosts:
-            # the site's own known_hosts, new keys accepted once (as pyinfra: accept-new)
-            known = Path(site.ssh.known_hosts).expanduser()
-            if known.exists():
-                self.client.load_host_keys(str(known))
-            self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        else:
-            self.client.load_system_host_keys()
-            self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        key = str(Path(site.ssh.key).expanduser()) if site.ssh.key else None
-        self.client.connect(
-            site.hosts[name].connect_address,
-            port=site.ssh.port,
-            username=site.ssh.user,
-            key_filename=key,
-            timeout=30,
-        )
-
-    def run(self, command: str, timeout: float = 900) -> tuple[int, str]:
-        _, stdout, stderr = self.client.exec_command(command, timeout=timeout)
-        output = stdout.read().decode() + stderr.read().decode()
-        return stdout.channel.recv_exit_status(), output
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def vip_holder(site: Site, remotes: dict[str, Remote]) -> str:
+def vip_holder(site: Site, remotes: dict[str, SshRunner]) -> str:
     for proxy in site.hosts_in("proxy"):
         if f" {site.vip}/" in remotes[proxy.name].run("ip -4 -o addr show")[1]:
             return proxy.name
     raise RuntimeError("no proxy holds the VIP: deploy the cluster first")
 
 
-def ab(remote: Remote, url: str, scenario: str, concurrency: int, requests: int) -> Run:
+def ab(remote: SshRunner, url: str, scenario: str, concurrency: int, requests: int) -> Run:
     code, output = remote.run(f"ab -q -n {requests} -c {concurrency} -s 30 {url}")
     if code != 0:
         raise RuntimeError(f"ab failed ({scenario}, c={concurrency}): {output[-800:]}")
     return parse_ab(output, scenario, concurrency)
 
 
-def wait_until_healthy(remote: Remote, url: str, limit: float = 60) -> None:
+def wait_until_healthy(remote: SshRunner, url: str, limit: float = 60) -> None:
     """Wait until a web host's /healthz answers, then for HAProxy's rise checks (2 x 1 s)."""
     deadline = time.monotonic() + limit
     while remote.run(f"curl -fsS -o /dev/null {url}")[0] != 0:
@@ -136,7 +103,7 @@ def wait_until_healthy(remote: Remote, url: str, limit: float = 60) -> None:
 
 def run_bench(site: Site, requests: int, concurrency: tuple[int, ...] = CONCURRENCY, say=print) -> list[Run]:
     names = [h.name for h in site.hosts.values()]
-    remotes = {name: Remote(site, name) for name in names}
+    remotes = {name: SshRunner.to_host(site, name) for name in names}
     try:
         client = next(h.name for h in site.hosts_in("client"))
         active = vip_holder(site, remotes)

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hastack import lab
-from hastack.bench import Remote
 from hastack.site import Site
+from hastack.ssh import SshRunner
 
 # Runs on the client: GET the URL every 50 ms for the given seconds, one JSON
 # line per request (time, status), 1 s timeout each. Bounded in count and time.
@@ -105,14 +105,14 @@ class Drills:
     def __init__(self, site: Site, seconds: float = 40):
         self.site = site
         self.seconds = seconds
-        self.remotes: dict[str, Remote] = {}
+        self.remotes: dict[str, SshRunner] = {}
         self.hosts = host_control(site, self)
 
-    def remote(self, name: str, fresh: bool = False) -> Remote:
+    def remote(self, name: str, fresh: bool = False) -> SshRunner:
         if fresh or name not in self.remotes:
             if name in self.remotes:
                 self.remotes[name].close()
-            self.remotes[name] = Remote(self.site, name)
+            self.remotes[name] = SshRunner.to_host(self.site, name)
         return self.remotes[name]
 
     def vip_holders(self) -> list[str]:
@@ -358,7 +358,7 @@ class LabHosts(HostControl):
 
     @contextmanager
     def raid_host(self):
-        from hastack import vm
+        from hastack.lab import vm
 
         workdir = vm.VM_DIR / "drill"
         shutil.rmtree(workdir, ignore_errors=True)

@@ -11,7 +11,8 @@ import shutil
 
 import pytest
 
-from hastack import lab, vm
+from hastack import lab
+from hastack.lab import vm
 
 DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M"}
 

@@ -8,6 +8,7 @@ packages only, reached over SSH through a host forward on 127.0.0.1.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import shutil
 import socket
@@ -16,9 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from hastack import lab
+import paramiko
 
-VM_DIR = lab.LAB_DIR / "vm"
+from hastack.lab.common import KEY_FILE, LAB_DIR, MIRROR, SUITE, LabError, run
+from hastack.lab.hosts import ensure_key, ssh_answers
+from hastack.lab.images import debootstrap, stream, symlink
+from hastack.site import dump_site
+from hastack.ssh import SshRunner
+
+VM_DIR = LAB_DIR / "vm"
 PACKAGES = [
     "systemd",
     "systemd-sysv",
@@ -34,11 +41,6 @@ PACKAGES = [
     "procps",
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
-# The VM is a throwaway on loopback whose host keys come with each image build.
-SSH_OPTIONS = [
-    "-i", str(lab.KEY_FILE), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-]  # fmt: skip
 QEMU_FLAGS = [
     "-machine",
     "q35",
@@ -61,37 +63,29 @@ def say(message: str) -> None:
 
 
 def recipe_hash(public_key: str) -> str:
-    digest = hashlib.sha256(" ".join([*PACKAGES, KERNEL_PACKAGE, lab.MIRROR, public_key]).encode())
-    digest.update(Path(__file__).read_bytes())
+    digest = hashlib.sha256(" ".join([*PACKAGES, KERNEL_PACKAGE, SUITE, MIRROR, public_key]).encode())
+    # The image's own recipe: a change to it builds a new image.
+    for recipe in (_install_kernel, _configure):
+        digest.update(inspect.getsource(recipe).encode())
     return digest.hexdigest()[:12]
 
 
 def build_image() -> Path:
     """The cached base image folder (base.qcow2, vmlinuz, initrd.img), built if missing."""
-    public_key = lab.ensure_key()
+    public_key = ensure_key()
     folder = VM_DIR / f"base-{recipe_hash(public_key)}"
     if (folder / "base.qcow2").exists():
         return folder
     for tool in ("debootstrap", "qemu-system-x86_64", "qemu-img", "mkfs.ext4"):
         if shutil.which(tool) is None:
-            raise lab.LabError(
+            raise LabError(
                 f"{tool} is not installed (apt-get install debootstrap qemu-system-x86 qemu-utils)"
             )
     say("building the VM image from Debian packages (about two minutes)")
     VM_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
-        lab._stream(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(PACKAGES)}",
-                lab.SUITE,
-                str(rootfs),
-                lab.MIRROR,
-            ],
-            "vm debootstrap",
-        )
+        debootstrap(rootfs, PACKAGES, "the RAID VM")
         _install_kernel(rootfs)
         _configure(rootfs, public_key)
         staging = Path(build) / "out"
@@ -99,11 +93,11 @@ def build_image() -> Path:
         shutil.copy(sorted((rootfs / "boot").glob("vmlinuz-*"))[-1], staging / "vmlinuz")
         shutil.copy(sorted((rootfs / "boot").glob("initrd.img-*"))[-1], staging / "initrd.img")
         raw = Path(build) / "root.raw"
-        lab.run(["truncate", "-s", "3G", str(raw)])
-        lab.run(["mkfs.ext4", "-q", "-L", "root", "-d", str(rootfs), str(raw)])
-        lab.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(staging / "base.qcow2")])
+        run(["truncate", "-s", "3G", str(raw)])
+        run(["mkfs.ext4", "-q", "-L", "root", "-d", str(rootfs), str(raw)])
+        run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(staging / "base.qcow2")])
         staging.rename(folder)
-    say(f"VM image ready in {folder.relative_to(lab.ROOT)}")
+    say(f"VM image ready in {folder}")
     return folder
 
 
@@ -111,12 +105,12 @@ def _install_kernel(rootfs: Path) -> None:
     (rootfs / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
     (rootfs / "usr/sbin/policy-rc.d").chmod(0o755)
     shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
-    (rootfs / "etc/apt/sources.list").write_text(f"deb {lab.MIRROR} {lab.SUITE} main\n")
+    (rootfs / "etc/apt/sources.list").write_text(f"deb {MIRROR} {SUITE} main\n")
     subprocess.run(["mount", "-t", "proc", "proc", str(rootfs / "proc")], check=True)
     try:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        lab._stream(["chroot", str(rootfs), "apt-get", "update"], "vm apt-get update", env=env)
-        lab._stream(
+        stream(["chroot", str(rootfs), "apt-get", "update"], "vm apt-get update", env=env)
+        stream(
             ["chroot", str(rootfs), "apt-get", "install", "-y", "--no-install-recommends", KERNEL_PACKAGE],
             "vm kernel",
             env=env,
@@ -135,7 +129,7 @@ def _configure(rootfs: Path, public_key: str) -> None:
     network.write_text("[Match]\nName=eth0\n\n[Network]\nDHCP=yes\n")
     wants = rootfs / "etc/systemd/system/multi-user.target.wants"
     wants.mkdir(parents=True, exist_ok=True)
-    lab._symlink(wants / "systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service")
+    symlink(wants / "systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service")
     ssh = rootfs / "root/.ssh"
     ssh.mkdir(mode=0o700, exist_ok=True)
     (ssh / "authorized_keys").write_text(public_key + "\n")
@@ -161,7 +155,8 @@ class RaidVM:
         self.initrd = self.base / "initrd.img"
         self.known_hosts = workdir / "known_hosts"
         self.process: subprocess.Popen | None = None
-        lab.run(
+        self.runner: SshRunner | None = None
+        run(
             [
                 "qemu-img",
                 "create",
@@ -176,7 +171,7 @@ class RaidVM:
             ]
         )
         for name, size in disks.items():
-            lab.run(["qemu-img", "create", "-q", "-f", "qcow2", str(workdir / f"{name}.qcow2"), size])
+            run(["qemu-img", "create", "-q", "-f", "qcow2", str(workdir / f"{name}.qcow2"), size])
 
     def disk_path(self, name: str) -> str:
         return f"/dev/disk/by-id/virtio-{name}"
@@ -216,35 +211,44 @@ class RaidVM:
         started = time.monotonic()
         while not self.ssh_ready():
             if self.process and self.process.poll() is not None:
-                raise lab.LabError(f"qemu exited: {self.process.stderr.read().decode()[-500:]}")
+                raise LabError(f"qemu exited: {self.process.stderr.read().decode()[-500:]}")
             if time.monotonic() - started > limit:
-                raise lab.LabError(
-                    f"the VM did not answer SSH in {limit:.0f} s: see {self.workdir}/console.log"
-                )
+                raise LabError(f"the VM did not answer SSH in {limit:.0f} s: see {self.workdir}/console.log")
             time.sleep(3)
         say(f"VM answers SSH on 127.0.0.1:{self.port} after {time.monotonic() - started:.0f} s")
 
     def ssh_ready(self) -> bool:
-        if not lab.ssh_answers("127.0.0.1", port=self.port):
+        if not ssh_answers("127.0.0.1", port=self.port):
             return False
         return self.ssh("true", check=False).returncode == 0
 
     def ssh(self, command: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["ssh", "-p", str(self.port), *SSH_OPTIONS, "root@127.0.0.1", command],
-            text=True,
-            capture_output=True,
-            timeout=timeout,
-        )
+        """A command in the VM over the lab's SSH runner (255: no connection, as ssh says)."""
+        try:
+            if self.runner is None:
+                self.runner = SshRunner("127.0.0.1", port=self.port, key=str(KEY_FILE), trust_any=True)
+            result = self.runner.execute(command, timeout)
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            self.drop_connection()
+            result = subprocess.CompletedProcess(command, 255, "", f"ssh: {error}")
+        if result.returncode < 0:
+            # the connection died under the command (a poweroff, a reset)
+            self.drop_connection()
         if check and result.returncode != 0:
-            raise lab.LabError(f"VM command failed: {command}: {result.stderr.strip()}")
+            raise LabError(f"VM command failed: {command}: {result.stderr.strip()}")
         return result
+
+    def drop_connection(self) -> None:
+        if self.runner is not None:
+            self.runner.close()
+            self.runner = None
 
     def stop(self) -> None:
         """Power off cleanly; kill qemu (which this object started) if it does not exit."""
         if self.process is None or self.process.poll() is not None:
             return
         self.ssh("systemctl poweroff", check=False, timeout=30)
+        self.drop_connection()
         try:
             self.process.wait(timeout=90)
         except subprocess.TimeoutExpired:
@@ -254,12 +258,9 @@ class RaidVM:
     def reboot_with_own_initramfs(self) -> None:
         """Reboot into the initramfs the guest built: qemu would reuse the one given at launch."""
         target = self.workdir / "guest-initrd.img"
-        subprocess.run(
-            ["scp", "-P", str(self.port), *SSH_OPTIONS, "root@127.0.0.1:/initrd.img", str(target)],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        self.ssh("true")
+        assert self.runner is not None
+        self.runner.get("/initrd.img", target)
         self.stop()
         self.initrd = target
         self.start()
@@ -274,19 +275,23 @@ class RaidVM:
 
     def site_text(self, disks: list[str]) -> str:
         """A site whose web1 is this VM; pyinfra is run with --limit web1, so no other host is touched."""
-        return "\n".join(
-            [
-                "# Written by the RAID VM test: web1 is the VM; the other hosts are never contacted.",
-                "cluster: raidvm",
-                "networks: {back: 127.0.1.0/24, front: 127.0.2.0/24}",
-                "vip: 127.0.2.10",
-                f"ssh: {{user: root, key: {lab.KEY_FILE}, port: {self.port}, "
-                f"known_hosts: {self.known_hosts}}}",
-                "hosts:",
-                "  proxy1: {role: proxy, back: 127.0.1.11, front: 127.0.2.11}",
-                "  proxy2: {role: proxy, back: 127.0.1.12, front: 127.0.2.12}",
-                f"  web1: {{role: web, back: 127.0.1.21, ssh_host: 127.0.0.1, disks: [{', '.join(disks)}]}}",
-                "  web2: {role: web, back: 127.0.1.22, disks: [/dev/vdb, /dev/vdc]}",
-                "",
-            ]
-        )
+        web = {"role": "web", "back": "127.0.1.21", "ssh_host": "127.0.0.1", "disks": disks}
+        document = {
+            "cluster": "raidvm",
+            "networks": {"back": "127.0.1.0/24", "front": "127.0.2.0/24"},
+            "vip": "127.0.2.10",
+            "ssh": {
+                "user": "root",
+                "key": str(KEY_FILE),
+                "port": self.port,
+                "known_hosts": str(self.known_hosts),
+            },
+            "hosts": {
+                "proxy1": {"role": "proxy", "back": "127.0.1.11", "front": "127.0.2.11"},
+                "proxy2": {"role": "proxy", "back": "127.0.1.12", "front": "127.0.2.12"},
+                "web1": web,
+                "web2": {"role": "web", "back": "127.0.1.22", "disks": ["/dev/vdb", "/dev/vdc"]},
+            },
+        }
+        header = "Written by the RAID VM test: web1 is the VM; the other hosts are never contacted."
+        return dump_site(document, header)

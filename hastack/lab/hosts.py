@@ -1,0 +1,341 @@
+"""The lab's hosts: two Docker networks, a systemd container per host, SSH; up, down, status."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hastack import topology
+from hastack.defaults import ROOT
+from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, LAB_DIR, LABEL, PREFIX, SITE_FILE, LabError, run, say
+from hastack.lab.engine import docker, ensure_docker, restart_own_dockerd
+from hastack.lab.images import ensure_image, ensure_web_image
+from hastack.probe import http_get
+
+# Docker's own pool for each network is its upper half (--ip-range), so the
+# fixed host addresses and the VIP below never collide with it.
+NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
+VIP = "10.231.2.10"
+
+# Flags measured on this machine for a systemd container (--privileged fails
+# here). /sys/fs/cgroup is never bind-mounted: systemd inside would remount the
+# machine's own cgroup tree read-only.
+SYSTEMD_FLAGS = [
+    # A host that reboots comes back, as a server does (`docker kill` and
+    # `docker stop` still leave it down: Docker counts those as stopped by hand).
+    "--restart",
+    "unless-stopped",
+    "--cap-add",
+    "ALL",
+    "--cap-drop",
+    "SYS_RESOURCE",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--security-opt",
+    "systempaths=unconfined",
+    "--cgroupns",
+    "private",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--stop-signal",
+    "SIGRTMIN+3",
+]
+# Web hosts mount GlusterFS through FUSE and run their own Docker engine.
+WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
+# Volumes per role: the web hosts' inner Docker storage, and a filesystem of
+# its own for each GlusterFS brick (where a server has its RAID-1 at /raid1;
+# proxy1 keeps the arbiter brick).
+ROLE_VOLUMES = {
+    "web": {"docker": "/var/lib/docker", "gluster": "/srv/gluster"},
+    "proxy": {"gluster": "/srv/gluster"},
+}
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    role: str
+    addresses: dict[str, str]
+
+    @property
+    def container(self) -> str:
+        return f"{PREFIX}-{self.name}"
+
+    @property
+    def ssh_address(self) -> str:
+        return topology.primary_address(self.addresses)
+
+
+HOSTS = [
+    LabHost("proxy1", "proxy", {"back": "10.231.1.11", "front": "10.231.2.11"}),
+    LabHost("proxy2", "proxy", {"back": "10.231.1.12", "front": "10.231.2.12"}),
+    LabHost("web1", "web", {"back": "10.231.1.21"}),
+    LabHost("web2", "web", {"back": "10.231.1.22"}),
+    LabHost("client", "client", {"front": "10.231.2.50"}),
+]
+
+
+def _check_subnets_free() -> None:
+    routes = run(["ip", "-j", "route"], check=False)
+    if routes.returncode != 0:
+        return
+    ours = {f"{PREFIX}-{name}" for name in NETWORKS}
+    bridges = {_bridge_of(name) for name in ours}
+    for route in json.loads(routes.stdout or "[]"):
+        dst = route.get("dst", "")
+        if dst in ("default", "") or route.get("dev") in bridges:
+            continue
+        try:
+            net = ipaddress.ip_network(dst, strict=False)
+        except ValueError:
+            continue
+        for name, subnet in NETWORKS.items():
+            if net.version == 4 and net.overlaps(ipaddress.ip_network(subnet)):
+                raise LabError(
+                    f"the lab's {name} network {subnet} overlaps {dst} on {route.get('dev')}: "
+                    "this machine already uses it"
+                )
+
+
+def _bridge_of(network: str) -> str | None:
+    result = docker("network", "inspect", "-f", "{{.Id}}", network, check=False)
+    return f"br-{result.stdout.strip()[:12]}" if result.returncode == 0 else None
+
+
+def ensure_networks() -> None:
+    _check_subnets_free()
+    for name, subnet in NETWORKS.items():
+        network = f"{PREFIX}-{name}"
+        if docker("network", "inspect", network, check=False).returncode == 0:
+            continue
+        net = ipaddress.ip_network(subnet)
+        upper = list(net.subnets(prefixlen_diff=1))[1]
+        docker(
+            "network",
+            "create",
+            "--label",
+            f"{LABEL}=1",
+            "--subnet",
+            subnet,
+            "--ip-range",
+            str(upper),
+            network,
+        )
+        say(f"network {network} {subnet}")
+
+
+def host_named(name: str) -> LabHost:
+    """The lab host of that name; LabError when the lab has none."""
+    for host in HOSTS:
+        if host.name == name:
+            return host
+    raise LabError(f"the lab has no host {name!r}")
+
+
+def container_state(host: LabHost) -> str:
+    result = docker("inspect", "-f", "{{.State.Status}}", host.container, check=False)
+    return result.stdout.strip() if result.returncode == 0 else "missing"
+
+
+def ensure_key() -> str:
+    LAB_DIR.mkdir(exist_ok=True)
+    if not KEY_FILE.exists():
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "hastack-lab",
+                "-f",
+                str(KEY_FILE),
+            ]
+        )
+        say("generated the lab's SSH key in .lab/ (git-ignored)")
+    KEY_FILE.chmod(0o600)
+    return Path(f"{KEY_FILE}.pub").read_text().strip()
+
+
+def _forget_host_key(address: str) -> None:
+    if KNOWN_HOSTS.exists():
+        lines = KNOWN_HOSTS.read_text().splitlines(keepends=True)
+        KNOWN_HOSTS.write_text("".join(line for line in lines if not line.startswith(f"{address} ")))
+
+
+def create_container(host: LabHost, image: str) -> None:
+    networks = list(host.addresses.items())
+    first_net, first_ip = networks[0]
+    cmd = [
+        "run",
+        "-d",
+        "--name",
+        host.container,
+        "--hostname",
+        host.name,
+        "--label",
+        f"{LABEL}=1",
+        "--network",
+        f"{PREFIX}-{first_net}",
+        "--ip",
+        first_ip,
+        *SYSTEMD_FLAGS,
+    ]
+    if host.role == "web":
+        cmd += WEB_FLAGS
+    for suffix, path in ROLE_VOLUMES.get(host.role, {}).items():
+        volume = f"{host.container}-{suffix}"
+        docker("volume", "create", "--label", f"{LABEL}=1", volume)
+        cmd += ["-v", f"{volume}:{path}"]
+    docker(*cmd, image)
+    for net_name, ip in networks[1:]:
+        docker("network", "connect", "--ip", ip, f"{PREFIX}-{net_name}", host.container)
+    for address in host.addresses.values():
+        _forget_host_key(address)
+    say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
+
+
+def install_key(host: LabHost, public_key: str) -> None:
+    script = (
+        "install -d -m 700 /root/.ssh && "
+        f"grep -qxF '{public_key}' /root/.ssh/authorized_keys 2>/dev/null || "
+        f"echo '{public_key}' >> /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys"
+    )
+    docker("exec", host.container, "sh", "-c", script)
+
+
+def ssh_answers(address: str, timeout: float = 2.0, port: int = 22) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            return conn.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
+    started = time.monotonic()
+    waiting = list(hosts)
+    while waiting:
+        waiting = [host for host in waiting if not ssh_answers(host.ssh_address)]
+        if not waiting:
+            break
+        elapsed = time.monotonic() - started
+        if elapsed > limit:
+            names = ", ".join(host.name for host in waiting)
+            raise LabError(
+                f"SSH did not answer on {names} within {limit:.0f} s "
+                "(docker logs hastack-lab-<host> shows why)"
+            )
+        say(f"waiting for SSH on {', '.join(h.name for h in waiting)} ({elapsed:.0f}s)")
+        time.sleep(2)
+
+
+def up() -> None:
+    ensure_docker()
+    public_key = ensure_key()
+    image = ensure_image()
+    ensure_web_image()
+    ensure_networks()
+    for host in HOSTS:
+        state = container_state(host)
+        if state == "missing":
+            create_container(host, image)
+        elif state != "running":
+            say(f"starting {host.name} (was {state})")
+            docker("start", host.container)
+    wait_for_ssh(HOSTS)
+    for host in HOSTS:
+        install_key(host, public_key)
+    from hastack.lab.sitefile import site_text
+
+    text = site_text()
+    if not SITE_FILE.exists() or SITE_FILE.read_text() != text:
+        SITE_FILE.write_text(text)
+    say(f"lab is up: {len(HOSTS)} hosts; site file {SITE_FILE.relative_to(ROOT)}")
+
+
+def lab_objects(kind: str) -> list[str]:
+    listed = docker(
+        kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter", f"label={LABEL}=1"
+    )
+    return listed.stdout.split()
+
+
+def down() -> None:
+    if docker("info", check=False).returncode != 0:
+        say("no Docker engine answers: nothing to remove")
+        return
+    ids = lab_objects("container")
+    if ids:
+        docker("container", "rm", "-f", *ids)
+        say(f"removed {len(ids)} container(s)")
+    ids = lab_objects("network")
+    if ids and docker("network", "rm", *ids, check=False).returncode != 0:
+        # Docker sometimes keeps an endpoint of a removed container (moby
+        # #17217): only a restart of the daemon drops it.
+        if not restart_own_dockerd():
+            raise LabError(
+                "Docker keeps a stale endpoint on a lab network (a Docker bug): restart the Docker "
+                "daemon (systemctl restart docker) and run `hastack lab down` again"
+            )
+        docker("network", "rm", *lab_objects("network"))
+    if ids:
+        say(f"removed {len(ids)} network(s)")
+    ids = lab_objects("volume")
+    if ids:
+        docker("volume", "rm", "-f", *ids)
+        say(f"removed {len(ids)} volume(s)")
+    for path in (SITE_FILE, KNOWN_HOSTS):
+        path.unlink(missing_ok=True)
+    say("lab is down (the base image stays cached)")
+
+
+def status() -> int:
+    if docker("info", check=False).returncode != 0:
+        print("no Docker engine answers: the lab is down")
+        return 1
+    print(f"{'host':<8} {'role':<7} {'container':<10} {'back':<13} {'front':<13} ssh")
+    all_up = True
+    for host in HOSTS:
+        state = container_state(host)
+        ssh = state == "running" and ssh_answers(host.ssh_address)
+        all_up = all_up and ssh
+        print(
+            f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
+            f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}"
+        )
+    for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
+        status_code, _ = http_get(f"http://{VIP}{path}", timeout=10)
+        answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
+        print(f"{name + ':':<8} http://{VIP}{path} {answer}")
+    return 0 if all_up else 1
+
+
+def ssh(name: str, command: list[str]) -> int:
+    hosts = {host.name: host for host in HOSTS}
+    if name not in hosts:
+        raise LabError(f"no lab host {name!r}: one of {', '.join(hosts)}")
+    args = [
+        "ssh",
+        "-i",
+        str(KEY_FILE),
+        "-o",
+        f"UserKnownHostsFile={KNOWN_HOSTS}",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        f"root@{hosts[name].ssh_address}",
+        *command,
+    ]
+    return subprocess.call(args)

@@ -1,0 +1,64 @@
+"""The lab's site file: made from the model and dumped, never spliced as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE
+from hastack.lab.hosts import HOSTS, NETWORKS, VIP
+from hastack.lab.images import WEB_IMAGE_ARCHIVE, web_image_name
+from hastack.site import dump_site, load_site
+
+# Why the lab's site differs from a real one, key by key (written into its header).
+LAB_DATA_REASONS = {
+    "netplan_apply": "Docker owns the lab's addresses",
+    "chrony_set_clock": "the lab's hosts share this machine's clock",
+    "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
+    "gluster_brick_root": "a volume of its own instead of the RAID",
+    "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away",
+    "web_image": "built from Debian packages: no registry here",
+}
+
+
+def site_document() -> dict:
+    """The lab's site, as a site file holds it."""
+    hosts = {}
+    for host in HOSTS:
+        spec: dict = {"role": host.role, **host.addresses}
+        if host.role == "web":
+            # The containers have no disks of their own; the RAID layer is verified in a VM.
+            spec["disks"] = ["/dev/vdb", "/dev/vdc"]
+        hosts[host.name] = spec
+    return {
+        "lab": True,
+        "cluster": "lab",
+        "networks": dict(NETWORKS),
+        "vip": VIP,
+        "ssh": {"user": "root", "key": str(KEY_FILE), "port": 22, "known_hosts": str(KNOWN_HOSTS)},
+        "data": {
+            "netplan_apply": False,
+            "chrony_set_clock": False,
+            "raid_enabled": False,
+            "gluster_brick_root": "/srv/gluster",
+            "gluster_arbiter": "proxy1",
+            "gluster_arbiter_brick_root": "/srv/gluster",
+            "gluster_quorum_type": "auto",
+            "web_image": web_image_name(),
+            "web_image_archive": str(WEB_IMAGE_ARCHIVE),
+        },
+        "hosts": hosts,
+    }
+
+
+def site_text() -> str:
+    header = [
+        "Written by `hastack lab up`: the lab's own site file. Regenerated on",
+        "every `lab up`; edit lab/ and hastack/lab/ instead. Where it differs from a real site:",
+    ] + [f"  {key}: {reason}" for key, reason in LAB_DATA_REASONS.items()]
+    return dump_site(site_document(), "\n".join(header))
+
+
+def derived_site(path: Path, **data) -> Path:
+    """A site file at ``path``: the lab's, with these data keys set (for tests that redeploy)."""
+    path.write_text(dump_site(load_site(SITE_FILE).document(data)))
+    return path
