@@ -21,6 +21,11 @@ def own_address(site, name: str) -> str:
     return site.hosts[name].primary_address
 
 
+def monitoring_web_port(host, site) -> int:
+    """Where this host's Apache (Ganglia's or Cacti's pages) listens on loopback."""
+    return site.setting("monitoring_web_port", site.hosts[host_name(host, site)])
+
+
 def snmpget(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["snmpget", "-t", "2", "-r", "1", *args], text=True, capture_output=True, timeout=30
@@ -275,7 +280,7 @@ def fetch(client, url: str) -> tuple[str, str]:
 
 @pytest.mark.roles("web", "proxy")
 def test_apache_listens_on_loopback_only(host, site):
-    port = site.setting("monitoring_web_port", site.hosts[host_name(host, site)])
+    port = monitoring_web_port(host, site)
     sockets = host.check_output("ss -Hltnp | grep apache2 || true").splitlines()
     assert [line.split()[3] for line in sockets] == [f"127.0.0.1:{port}"]
 
@@ -348,7 +353,7 @@ def test_cacti_login_page_through_the_vip(host, site):
 @pytest.mark.roles("proxy")
 def test_cacti_answers_on_each_proxy(host, site):
     """The proxy without the VIP has its Cacti ready too: it answers when the VIP moves there."""
-    port = site.setting("monitoring_web_port", site.hosts[host_name(host, site)])
+    port = monitoring_web_port(host, site)
     page = host.check_output(f"curl -s -m 20 http://127.0.0.1:{port}/cacti/")
     assert "<title>Login to Cacti</title>" in page
 
