@@ -33,7 +33,7 @@ def stream(cmd: list[str], label: str, env: dict | None = None) -> None:
 
 
 def symlink(link: Path, target: str) -> None:
-    if link.issymlink() or link.exists():
+    if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(target)
 
