@@ -6,7 +6,14 @@ import subprocess
 
 import yaml
 
+from hastack.checks.plugin import site_host_name as _name
+
 LAYER = "base"
+
+
+def netplan_file(host, site) -> str:
+    """The netplan file hastack writes on this host (the site's netplan_file)."""
+    return site.setting("netplan_file", site.hosts[_name(host, site)])
 
 
 def test_hostname_is_the_site_name(host, site):
@@ -39,13 +46,13 @@ def test_chronyd_answers(host):
     assert host.run("chronyc -n tracking").rc == 0
 
 
-def test_netplan_file_is_private(host):
-    assert host.file("/etc/netplan/60-hastack.yaml").mode == 0o600
+def test_netplan_file_is_private(host, site):
+    assert host.file(netplan_file(host, site)).mode == 0o600
 
 
-def test_netplan_file_is_valid(host):
+def test_netplan_file_is_valid(host, site):
     cmd = host.run(
-        "d=$(mktemp -d) && mkdir -p $d/etc/netplan && cp /etc/netplan/60-hastack.yaml "
+        f"d=$(mktemp -d) && mkdir -p $d/etc/netplan && cp {netplan_file(host, site)} "
         "$d/etc/netplan/ && netplan generate --root-dir $d; rc=$?; rm -rf $d; exit $rc"
     )
     assert cmd.rc == 0, cmd.stderr
@@ -53,9 +60,7 @@ def test_netplan_file_is_valid(host):
 
 def test_netplan_has_the_site_addresses(host, site):
     spec = site.hosts[_name(host, site)]
-    ethernets = yaml.safe_load(host.file("/etc/netplan/60-hastack.yaml").content_string)["network"][
-        "ethernets"
-    ]
+    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
     for net_name, address in spec.addresses.items():
         prefix = ipaddress.ip_network(site.networks[net_name]).prefixlen
         assert ethernets[net_name]["addresses"] == [f"{address}/{prefix}"]
@@ -63,9 +68,7 @@ def test_netplan_has_the_site_addresses(host, site):
 
 def test_netplan_matches_the_interface_that_carries_the_address(host, site):
     spec = site.hosts[_name(host, site)]
-    ethernets = yaml.safe_load(host.file("/etc/netplan/60-hastack.yaml").content_string)["network"][
-        "ethernets"
-    ]
+    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
     for net_name, address in spec.addresses.items():
         mac = ethernets[net_name]["match"]["macaddress"]
         links = json.loads(host.check_output("ip -j addr show"))
@@ -89,11 +92,6 @@ def test_sshd_root_by_key_only(host):
 
 def test_sshd_running(host):
     assert host.service("ssh").is_running
-
-
-def _name(host, site) -> str:
-    address = host.backend.host.name
-    return next(h.name for h in site.hosts.values() if h.connect_address == address)
 
 
 def test_ssh_refuses_password_login(host, site):
