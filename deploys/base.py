@@ -3,16 +3,16 @@
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
+from deploys.host_os import install, platform
 from hastack.defaults import ROOT
 from hastack.facts.network import Ipv4Interfaces
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
 from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "base"
-PACKAGES = ["chrony", "netplan.io", "openssh-server"]
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/10-hastack.conf"
 # netplan reads only <root>/etc/netplan: validate the candidate in a scratch
 # root, so that nothing under /run changes until the file is installed.
@@ -40,24 +40,27 @@ def configure_identity() -> None:
 
 def configure_time() -> None:
     # Written before chrony is installed, so its first start already follows them.
-    files.directory(name="Create /etc/chrony", path="/etc/chrony")
+    this = platform()
+    folder = this.chrony_conf.rsplit("/", 1)[0]
+    files.directory(name=f"Create {folder}", path=folder)
     conf = files.template(
         name="Configure chrony",
         src=str(TEMPLATES / "chrony.conf.j2"),
-        dest="/etc/chrony/chrony.conf",
+        dest=this.chrony_conf,
         servers=host.data.chrony_servers,
     )
     options = files.template(
         name="Set chronyd options",
         src=str(TEMPLATES / "chrony.default.j2"),
-        dest="/etc/default/chrony",
+        dest=this.chrony_options[0],
+        variable=this.chrony_options[1],
         set_clock=host.data.chrony_set_clock,
     )
     return conf, options
 
 
 def install_base() -> None:
-    apt.packages(name="Install base packages", packages=PACKAGES, update=True, cache_time=3600)
+    install("Install base packages", platform().base_packages)
 
 
 def configure_netplan() -> None:
@@ -89,7 +92,9 @@ def configure_sshd() -> None:
         content=_template("sshd.conf.j2"),
         validate="sshd -t -f {path}",
     )
-    systemd.service(name="Reload sshd", service="ssh", running=True, reloaded=True, _if=dropin.did_change)
+    systemd.service(
+        name="Reload sshd", service=platform().ssh_service, running=True, reloaded=True, _if=dropin.did_change
+    )
 
 
 @deploy("Base: hostname, hosts, time, netplan, sshd")
@@ -97,10 +102,11 @@ def deploy_base() -> None:
     configure_identity()
     chrony_conf, chrony_options = configure_time()
     install_base()
-    systemd.service(name="Run chrony", service="chrony", running=True, enabled=True)
+    chrony = platform().chrony_service
+    systemd.service(name="Run chrony", service=chrony, running=True, enabled=True)
     systemd.service(
         name="Restart chrony on a new configuration",
-        service="chrony",
+        service=chrony,
         restarted=True,
         _if=any_changed(chrony_conf, chrony_options),
     )

@@ -2,8 +2,9 @@
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import apt, files, systemd
+from pyinfra.operations import files, systemd
 
+from deploys.host_os import install
 from hastack import topology
 from hastack.operations import gluster
 from hastack.operations.files import mount_at_boot
@@ -44,12 +45,7 @@ def volume_options() -> dict:
 
 
 def install_gluster() -> None:
-    apt.packages(
-        name="Install GlusterFS",
-        packages=["glusterfs-server", "glusterfs-client"],
-        update=True,
-        cache_time=3600,
-    )
+    install("Install GlusterFS", ["glusterfs-server", "glusterfs-client"])
     systemd.service(name="Run glusterd", service="glusterd", running=True, enabled=True)
 
 

@@ -2,8 +2,9 @@
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import apt, server, systemd
+from pyinfra.operations import server, systemd
 
+from deploys.host_os import install
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CibConfiguration
@@ -38,7 +39,7 @@ def haproxy_config() -> str:
 
 @deploy("Proxy: HAProxy")
 def deploy_haproxy() -> None:
-    apt.packages(name="Install HAProxy", packages=["haproxy", "curl"], update=True, cache_time=3600)
+    install("Install HAProxy", ["haproxy", "curl"])
     # Pacemaker starts and stops HAProxy with the VIP; systemd must not start it at boot.
     systemd.service(name="Leave HAProxy to Pacemaker at boot", service="haproxy", running=None, enabled=False)
     # HAProxy binds the VIP: let it start (and reload) on a proxy that does not

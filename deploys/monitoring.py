@@ -9,10 +9,12 @@ from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FileContents
 from pyinfra.facts.server import Arch
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from hastack import platforms, secrets, topology
+from deploys.docker import provide_image
+from deploys.host_os import install, platform
+from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.monitoring import CactiDevices
 from hastack.operations.files import patched_tree, render_template, validated_file
@@ -24,11 +26,16 @@ SNMP_STATE = "/var/lib/snmp/snmpd.conf"
 GANGLIA_WEB = "/usr/share/ganglia-webfrontend"
 # Each applied on its own, so that a new one never conflicts with one already applied.
 GANGLIA_PATCHES = {
-    "ganglia-web-php8.patch": "PHP 8 fixes",
+    "ganglia-web-3.7.5-php8.patch": "PHP 8 fixes",
+    "ganglia-web-3.7.6-php8.patch": "PHP 8 fixes",
     "ganglia-web-stacked.patch": "stacked graph's fix",
 }
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652
+GMETAD_RRDS = "/var/lib/ganglia/rrds"
+# The user gmetad runs as in the Ganglia image, by the same numbers on the host.
+GANGLIA_CONTAINER_USER = "nobody"
+GANGLIA_CONTAINER_GROUP = "nogroup"
 CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
 CACTI_ADMIN = "admin"
 # Cacti's own polling interval (its data sources' step): a timer runs the poller on it.
@@ -46,7 +53,7 @@ def configure_snmp() -> None:
     user = host.data.snmp_user
     auth = secrets.password(cluster, "snmp_auth_password")
     priv = secrets.password(cluster, "snmp_priv_password")
-    apt.packages(name="Install snmpd", packages=["snmpd"], update=True, cache_time=3600)
+    install("Install snmpd", ["snmpd"])
     conf = validated_file(
         name="Configure snmpd: SNMPv3 only, on this host's own network",
         dest="/etc/snmp/snmpd.conf",
@@ -64,6 +71,7 @@ def configure_snmp() -> None:
     # whether the user there is the one the secrets describe.
     wanted = hashlib.sha256(f"{user}:{auth}:{priv}".encode()).hexdigest()
     user_made = None
+    snmpd_user = platform().snmpd_user
     if (host.get_fact(FileContents, path=SNMP_STAMP) or [""])[0] != wanted:
         create = f'createUser {user} SHA-256 "{auth}" AES "{priv}"'
         user_made = server.shell(
@@ -71,7 +79,7 @@ def configure_snmp() -> None:
             commands=[
                 "systemctl stop snmpd",
                 f"test -e {SNMP_STATE} || "
-                f"install -o Debian-snmp -g Debian-snmp -m 600 /dev/null {SNMP_STATE}",
+                f"install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {SNMP_STATE}",
                 f"sed -i '/^usmUser /d' {SNMP_STATE}",
                 StringCommand("echo", MaskString(f"'{create}'"), ">>", SNMP_STATE),
                 f"mkdir -p /var/lib/hastack && echo {wanted} > {SNMP_STAMP}",
@@ -89,23 +97,54 @@ def configure_snmp() -> None:
     )
 
 
-def templated_service(
-    label: str, packages: list[str], service: str, purpose: str, template: str, dest: str, **data
-):
-    """Install packages, configure their service from a template, run it, restart it on a change."""
-    apt.packages(name=f"Install {label}", packages=packages, update=True, cache_time=3600)
+def ganglia_daemon(daemon: str, purpose: str, template: str, dest: str, **data) -> None:
+    """gmond or gmetad: from the OS's packages, or (where it has none) in Docker from the
+    Ganglia image; configured from a template, run, restarted on a change."""
+    this = platform()
+    service = this.gmond_service if daemon == "gmond" else this.gmetad_service
+    files.directory(name="Create /etc/ganglia", path="/etc/ganglia")
+    packages = this.gmond_packages if daemon == "gmond" else this.gmetad_packages
+    if packages:
+        install(f"Install {daemon}", packages)
     conf = files.template(
-        name=f"Configure {label}: {purpose}", src=str(TEMPLATES / template), dest=dest, **data
+        name=f"Configure {daemon}: {purpose}", src=str(TEMPLATES / template), dest=dest, **data
     )
-    systemd.service(name=f"Run {label}", service=service, running=True, enabled=True)
-    systemd.service(name=f"Restart {label}", service=service, restarted=True, _if=conf.did_change)
+    changes = [conf]
+    if this.ganglia_in_container:
+        image = host.data.ganglia_image
+        provide_image(image, host.data.ganglia_image_archive)
+        volumes = ["/etc/ganglia:/etc/ganglia:ro", "/etc/hosts:/etc/hosts:ro"]
+        command = "gmond -f -c /etc/ganglia/gmond.conf"
+        if daemon == "gmetad":
+            files.directory(
+                name="Create gmetad's RRD folder (the container's user owns it)",
+                path=GMETAD_RRDS,
+                user=GANGLIA_CONTAINER_USER,
+                group=GANGLIA_CONTAINER_GROUP,
+                mode="755",
+            )
+            volumes.append(f"{GMETAD_RRDS}:{GMETAD_RRDS}")
+            # gmetad stays in the foreground only with a debug level.
+            command = "gmetad -d 1 -c /etc/ganglia/gmetad.conf"
+        unit = files.template(
+            name=f"Run {daemon} in Docker ({service}.service)",
+            src=str(TEMPLATES / "ganglia-container.service.j2"),
+            dest=f"/etc/systemd/system/{service}.service",
+            daemon=daemon,
+            image=image,
+            container=service,
+            volumes=volumes,
+            command=command,
+        )
+        systemd.daemon_reload(name=f"Load {service}.service", _if=unit.did_change)
+        changes.append(unit)
+    systemd.service(name=f"Run {daemon}", service=service, running=True, enabled=True)
+    systemd.service(name=f"Restart {daemon}", service=service, restarted=True, _if=any_changed(*changes))
 
 
 def configure_gmond() -> None:
-    templated_service(
+    ganglia_daemon(
         "gmond",
-        ["ganglia-monitor"],
-        "ganglia-monitor",
         "unicast to the collectors",
         "gmond.conf.j2",
         "/etc/ganglia/gmond.conf",
@@ -114,15 +153,12 @@ def configure_gmond() -> None:
         send_to=topology.collectors(host.data.site_hosts, host.data.site_addresses),
         port=host.data.ganglia_port,
         collector="proxy" in host.groups,
-        modules=platforms.ganglia_module_paths(host.get_fact(Arch)),
+        modules=platform().gmond_modules(host.get_fact(Arch)),
     )
 
 
 def configure_gmetad() -> None:
-    templated_service(
-        "gmetad",
-        # rrdtool: to read what gmetad writes (hastack verify does).
-        ["gmetad", "rrdtool"],
+    ganglia_daemon(
         "gmetad",
         "poll the collectors",
         "gmetad.conf.j2",
@@ -131,6 +167,7 @@ def configure_gmetad() -> None:
         collectors=topology.back_addresses(host.data.site_hosts, "proxy"),
         port=host.data.ganglia_port,
         poll_seconds=host.data.ganglia_poll_seconds,
+        run_as=GANGLIA_CONTAINER_USER if platform().ganglia_in_container else "ganglia",
     )
 
 
@@ -154,12 +191,7 @@ def install_web_server():
             port=host.data.monitoring_web_port,
         ),
     )
-    apt.packages(
-        name="Install Apache with PHP",
-        packages=["apache2", "libapache2-mod-php"],
-        update=True,
-        cache_time=3600,
-    )
+    install("Install Apache with PHP", ["apache2", "libapache2-mod-php"])
     default_site = files.link(
         name="Disable Apache's default site",
         path="/etc/apache2/sites-enabled/000-default.conf",
@@ -179,19 +211,15 @@ def reload_web_server(changes: list) -> None:
 
 def configure_ganglia_web() -> list:
     """Ganglia's pages (Debian's ganglia-webfrontend, made to run on PHP 8)."""
-    apt.packages(
-        name="Install Ganglia's web front end",
-        packages=["ganglia-webfrontend", "php-gd", "patch"],
-        update=True,
-        cache_time=3600,
-    )
+    install("Install Ganglia's web front end", ["ganglia-webfrontend", "php-gd", "patch"])
     files.template(
         name="Configure Ganglia's web front end (gmetad here, PHP 8 shims)",
         src=str(TEMPLATES / "ganglia-conf.php.j2"),
         dest="/etc/ganglia-webfrontend/conf.php",
         gmetad_port=GMETAD_INTERACTIVE_PORT,
     )
-    for patch, purpose in GANGLIA_PATCHES.items():
+    for patch in platform().ganglia_web_patches:
+        purpose = GANGLIA_PATCHES[patch]
         remote_patch = f"/usr/local/share/hastack/{patch}"
         files.put(
             name=f"Upload the {purpose} for Ganglia's web front end",
@@ -220,9 +248,7 @@ def configure_cacti() -> list:
                 "'cacti cacti/dbconfig-install boolean true' | debconf-set-selections"
             ],
         )
-    apt.packages(
-        name="Install MariaDB and Cacti", packages=["mariadb-server", "cacti"], update=True, cache_time=3600
-    )
+    install("Install MariaDB and Cacti", ["mariadb-server", "cacti"])
     systemd.service(name="Run MariaDB", service="mariadb", running=True, enabled=True)
     served = files.link(
         name="Serve Cacti at /cacti/",

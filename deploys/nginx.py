@@ -2,63 +2,20 @@
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import files, server
 
+from deploys.docker import compose_command, provide_image
 from hastack import topology
 from hastack.defaults import ROOT
-from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
+from hastack.facts.docker import DockerContainerRunning, EntryCount
 from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
-IMAGE_UPLOAD = "/var/tmp/hastack-web-image.tar"
 
 
 def _template(name: str, **data) -> str:
     return render_template(str(TEMPLATES / name), **data)
-
-
-def install_docker() -> None:
-    files.directory(name="Create /etc/docker", path="/etc/docker")
-    # Before the package: Docker's first start already rotates logs and keeps
-    # containers running across daemon restarts.
-    daemon = validated_file(
-        name="Configure the Docker daemon (validated as JSON)",
-        dest="/etc/docker/daemon.json",
-        content=_template(
-            "daemon.json.j2",
-            log_max_size=host.data.docker_log_max_size,
-            log_max_files=host.data.docker_log_max_files,
-        ),
-        validate="python3 -m json.tool {path} >/dev/null",
-    )
-    packages = apt.packages(
-        name="Install Docker and compose",
-        packages=["docker.io", "docker-compose", "curl"],
-        update=True,
-        cache_time=3600,
-    )
-    systemd.service(name="Run Docker", service="docker", running=True, enabled=True)
-    systemd.service(
-        name="Reload Docker's configuration",
-        service="docker",
-        reloaded=True,
-        _if=lambda: daemon.did_change() and not packages.did_change(),
-    )
-
-
-def provide_image() -> None:
-    image = host.data.web_image
-    if host.get_fact(DockerImageId, image=image) is not None:
-        return
-    if host.data.web_image_archive:
-        files.put(name=f"Upload the {image} archive", src=host.data.web_image_archive, dest=IMAGE_UPLOAD)
-        server.shell(
-            name=f"Load {image} into Docker",
-            commands=[f"docker load -i {IMAGE_UPLOAD}", f"rm -f {IMAGE_UPLOAD}"],
-        )
-    else:
-        server.shell(name=f"Pull {image}", commands=[f"docker pull {image}"])
 
 
 def place_sample_content() -> None:
@@ -109,7 +66,7 @@ def configure_nginx() -> None:
     server.shell(
         name="Start NGINX, one web host at a time, and wait until it is healthy",
         commands=[
-            f"docker-compose -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans",
+            f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans",
             f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && exit 0; sleep 1; done; "
             f"echo 'NGINX not healthy after 60 s' >&2; exit 1",
         ],
@@ -125,7 +82,6 @@ def configure_nginx() -> None:
 
 @deploy("Web: Docker and NGINX")
 def deploy_nginx() -> None:
-    install_docker()
-    provide_image()
+    provide_image(host.data.web_image, host.data.web_image_archive)
     place_sample_content()
     configure_nginx()

@@ -4,8 +4,9 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.api.exceptions import DeployError
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import files, server, systemd
 
+from deploys.host_os import install
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
@@ -153,9 +154,7 @@ def configure_resources(new_cluster: bool) -> None:
 def deploy_pacemaker() -> None:
     check_existing_cluster()
     replace_default = host.get_fact(CorosyncClusterName) != host.data.site_cluster
-    apt.packages(
-        name="Install the cluster stack", packages=PACKAGES, update=True, cache_time=3600, no_recommends=True
-    )
+    install("Install the cluster stack", PACKAGES, no_recommends=True)
     configure_corosync(replace_default)
     authenticate_pcsd()
     if host.name == proxies()[0]["name"]:

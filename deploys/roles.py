@@ -9,8 +9,10 @@ glusterd before the first web host probes it).
 from pyinfra import host
 
 from deploys.base import deploy_base
+from deploys.docker import deploy_docker, needs_docker
 from deploys.gluster import deploy_gluster
 from deploys.haproxy import deploy_haproxy
+from deploys.host_os import preflight
 from deploys.loadtest import deploy_loadtest
 from deploys.monitoring import deploy_monitoring
 from deploys.nginx import deploy_nginx
@@ -24,7 +26,10 @@ def deploy_role(role: str) -> None:
     """Deploy this host if it belongs to ``role``; other hosts are left alone."""
     if role not in host.groups:
         return
+    preflight()
     deploy_base()
+    if needs_docker():
+        deploy_docker()
     if role == "web" and host.data.raid_enabled:
         deploy_raid()
     if role == "web" or host.name == host.data.gluster_arbiter:

@@ -117,7 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="the local lab: real test hosts in Docker")
     lab_commands = lab.add_subparsers(dest="lab_command", required=True)
-    lab_commands.add_parser("up", help="build the image if needed and start the lab hosts")
+    lab_up = lab_commands.add_parser("up", help="build the images if needed and start the lab hosts")
+    lab_up.add_argument(
+        "--debian",
+        type=int,
+        choices=[12, 13],
+        help="the hosts' Debian release (default: the running lab's, else 13); another than the running "
+        "lab's is refused: `hastack lab down` first",
+    )
     lab_commands.add_parser("down", help="remove every container, network and volume of the lab")
     lab_commands.add_parser("status", help="show each lab host, its addresses and SSH")
     ssh = lab_commands.add_parser("ssh", help="open a shell (or run a command) on a lab host")

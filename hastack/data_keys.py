@@ -130,3 +130,15 @@ snmp_contact = "root@localhost"
 ganglia_port = 8649
 # Seconds between gmetad's polls of the collectors.
 ganglia_poll_seconds = 15
+# Where the OS has no Ganglia packages (Debian 13, Ubuntu 24.04), gmond and
+# gmetad run in Docker from this image: Debian 12's packages, built by
+# `hastack ganglia-image` (the lab builds it too). Empty: such a host is refused.
+ganglia_image = ""
+# A `docker save` archive of ganglia_image on the machine running pyinfra,
+# loaded where the image is missing. Empty: pull ganglia_image instead.
+ganglia_image_archive = ""
+
+# --- every host -------------------------------------------------------------------
+# Seconds a deploy waits for apt, held by a freshly booted host's own jobs
+# (apt-daily, unattended-upgrades, cloud-init), before it fails naming the host.
+apt_wait_seconds = 900

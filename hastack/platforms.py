@@ -5,6 +5,8 @@ Deploys ask this module, never compare releases or architectures themselves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # Debian's multiarch triplet per kernel architecture (``uname -m``): the folder
 # below /usr/lib where Debian and Ubuntu put a package's libraries and plugins.
 MULTIARCH = {
@@ -29,8 +31,6 @@ GANGLIA_MODULES = {
 }
 
 
-class UnsupportedPlatform(ValueError):
-    """This host's OS or architecture is not one hastack knows."""
 
 
 def ganglia_module_dir(arch: str) -> str:
@@ -52,3 +52,175 @@ def ganglia_module_paths(arch: str) -> dict[str, str]:
     """gmond's metric modules by name, each with its absolute path."""
     folder = ganglia_module_dir(arch)
     return {name: f"{folder}/{library}" for name, library in GANGLIA_MODULES.items()}
+
+
+class UnsupportedPlatform(ValueError):
+    """This host's OS or architecture is not one hastack knows."""
+
+
+SERVER_ROLES = ("proxy", "web", "client")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One (distribution, release) of the matrix, and what the deploys do differently there."""
+
+    distribution: str  # os-release ID
+    release: str  # os-release VERSION_ID
+    name: str
+    # Proven on hosts here (the lab), or mapped from the release's package lists only.
+    tested: bool
+    roles: tuple[str, ...] = SERVER_ROLES
+    # "apt" or "dnf": which pyinfra operations install packages.
+    packager: str = "apt"
+    # PHP's version folder (/etc/php/<v>); None where Cacti/Ganglia's PHP is not served.
+    php: str | None = None
+    # The compose command and the packages that bring Docker and it.
+    compose: str = "docker-compose"
+    docker_packages: tuple[str, ...] = ("docker.io", "docker-compose")
+    # Ganglia from the release's packages, or gmond/gmetad in containers built from
+    # Debian 12's packages (the release has none); the web front end is always a package.
+    ganglia_in_container: bool = False
+    # hastack's patches to the release's ganglia-webfrontend (templates/monitoring/), in order.
+    ganglia_web_patches: tuple[str, ...] = ("ganglia-web-3.7.5-php8.patch", "ganglia-web-stacked.patch")
+    # ApacheBench's package.
+    ab_package: str = "apache2-utils"
+    # SNMP agent: its package, service and the user it runs as.
+    snmpd_user: str = "Debian-snmp"
+    # What every host gets: time sync, netplan, sshd.
+    base_packages: tuple[str, ...] = ("chrony", "netplan.io", "openssh-server")
+    # chrony's configuration, its options file and the variable there, its unit.
+    chrony_conf: str = "/etc/chrony/chrony.conf"
+    chrony_options: tuple[str, str] = ("/etc/default/chrony", "DAEMON_OPTS")
+    chrony_service: str = "chrony"
+    ssh_service: str = "ssh"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.distribution} {self.release})"
+
+    @property
+    def gmond_service(self) -> str:
+        """The systemd unit that runs gmond."""
+        if self.ganglia_in_container:
+            return "hastack-gmond"
+        return "gmond" if self.packager == "dnf" else "ganglia-monitor"
+
+    @property
+    def gmetad_service(self) -> str:
+        return "hastack-gmetad" if self.ganglia_in_container else "gmetad"
+
+    @property
+    def gmond_packages(self) -> tuple[str, ...]:
+        """What installs gmond on the host itself (nothing: Docker runs it)."""
+        if self.ganglia_in_container:
+            return ()
+        return ("ganglia-gmond",) if self.packager == "dnf" else ("ganglia-monitor",)
+
+    @property
+    def gmetad_packages(self) -> tuple[str, ...]:
+        # rrdtool: to read what gmetad writes (hastack verify does).
+        return ("rrdtool",) if self.ganglia_in_container else ("gmetad", "rrdtool")
+
+    @property
+    def compose_command(self) -> list[str]:
+        return self.compose.split()
+
+    def gmond_modules(self, arch: str) -> dict[str, str]:
+        """gmond's modules by name, by absolute path where gmond runs (host or container)."""
+        if self.packager == "dnf":
+            return {name: f"/usr/lib64/ganglia/{library}" for name, library in GANGLIA_MODULES.items()}
+        return ganglia_module_paths(arch)
+
+
+# The matrix. Tested rows run in the lab for every change; the others are mapped
+# from their package lists (packages.debian.org, packages.ubuntu.com,
+# packages.fedoraproject.org) and accepted with a warning.
+MATRIX = (
+    Platform("debian", "12", "Debian 12 bookworm", tested=True, php="8.2"),
+    Platform(
+        "debian",
+        "13",
+        "Debian 13 trixie",
+        tested=True,
+        php="8.4",
+        # trixie's docker-compose is compose v2, as the `docker compose` plugin.
+        compose="docker compose",
+        ganglia_in_container=True,
+        # 3.7.6 fixes the rest itself (the stacked graph among them).
+        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch",),
+    ),
+    Platform("ubuntu", "22.04", "Ubuntu 22.04 jammy", tested=False, php="8.1"),
+    Platform(
+        "ubuntu",
+        "24.04",
+        "Ubuntu 24.04 noble",
+        tested=False,
+        php="8.3",
+        compose="docker compose",
+        docker_packages=("docker.io", "docker-compose-v2"),
+        # noble has no ganglia-monitor or gmetad package.
+        ganglia_in_container=True,
+        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch",),
+    ),
+    # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
+    *(
+        Platform(
+            "fedora",
+            release,
+            f"Fedora {release}",
+            tested=False,
+            roles=("client",),
+            packager="dnf",
+            ab_package="httpd-tools",
+            snmpd_user="root",
+            base_packages=("chrony", "netplan", "openssh-server"),
+            chrony_conf="/etc/chrony.conf",
+            chrony_options=("/etc/sysconfig/chronyd", "OPTIONS"),
+            chrony_service="chronyd",
+            ssh_service="sshd",
+        )
+        for release in ("41", "42")
+    ),
+)
+
+
+def for_os(distribution: str, release: str) -> Platform:
+    """The matrix's row for an os-release ID and VERSION_ID; UnsupportedPlatform if none."""
+    for platform in MATRIX:
+        if (platform.distribution, platform.release) == (distribution, release):
+            return platform
+    raise UnsupportedPlatform(f"{distribution} {release} is not supported; supported: {supported()}")
+
+
+def supported(role: str | None = None) -> str:
+    return ", ".join(p.label for p in MATRIX if role is None or role in p.roles)
+
+
+def for_host(os_release: dict[str, str], role: str) -> Platform:
+    """The platform of a host from its /etc/os-release, refused if the matrix lacks it for the role."""
+    distribution = os_release.get("ID", "unknown")
+    release = os_release.get("VERSION_ID", "")
+    pretty = os_release.get("PRETTY_NAME") or f"{distribution} {release}".strip()
+    try:
+        platform = for_os(distribution, release)
+    except UnsupportedPlatform:
+        platform = None
+    if platform is None or role not in platform.roles:
+        raise UnsupportedPlatform(
+            f"runs {pretty}, which hastack does not support for a {role} host; supported: {supported(role)}"
+        )
+    return platform
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """/etc/os-release's KEY=value lines (values unquoted)."""
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            values[key] = value
+    return values

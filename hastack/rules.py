@@ -171,6 +171,9 @@ RULES: dict[str, Rule] = {
     "snmp_location": one_line,
     "snmp_contact": one_line,
     "ganglia_poll_seconds": at_least(1),
+    "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
+    "ganglia_image_archive": optional(absolute_path),
+    "apt_wait_seconds": at_least(0),
     **{key: port for key in PORT_KEYS},
 }
 

@@ -105,6 +105,8 @@ class Site:
     data: dict[str, Any] = field(default_factory=dict)
     # The hosts are the lab's containers (``hastack lab up`` writes it): drills kill containers.
     lab: bool = False
+    # The lab's Debian release (``lab: {debian: N}``), None outside the lab.
+    lab_debian: int | None = None
 
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
@@ -143,6 +145,9 @@ class Site:
             "site_dhcp": list(host.dhcp),
             "site_hosts": self.topology_hosts(),
         }
+        if self.ssh.user != "root":
+            # Every operation and fact through sudo (the user needs NOPASSWD rights: README).
+            data["_sudo"] = True
         if self.ssh.key:
             data["ssh_key"] = str(Path(self.ssh.key).expanduser())
         if self.ssh.known_hosts:
@@ -171,7 +176,7 @@ class Site:
             spec.update({key: value for key, value in optional.items() if value})
             hosts[host.name] = spec
         return {
-            **({"lab": True} if self.lab else {}),
+            **({"lab": {"debian": self.lab_debian} if self.lab_debian else True} if self.lab else {}),
             "cluster": self.cluster,
             "networks": {name: str(network) for name, network in self.networks.items()},
             "vip": str(self.vip),
@@ -353,12 +358,17 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     _check_agreement(check, site_data, hosts, ssh)
 
     lab = top.get("lab", False)
-    if not isinstance(lab, bool):
-        check.add("lab", f"expected true or false, got {lab!r}", "leave it out: `hastack lab up` writes it")
+    lab_debian = None
+    if isinstance(lab, dict) and set(lab) == {"debian"} and isinstance(lab["debian"], int):
+        lab_debian = lab["debian"]
+    elif not isinstance(lab, bool):
+        check.add(
+            "lab", f"expected true or {{debian: N}}, got {lab!r}", "leave it out: `hastack lab up` writes it"
+        )
     if check.problems:
         raise SiteError(source, check.problems)
     assert vip is not None
-    return Site(source, cluster, networks, vip, ssh, hosts, site_data, lab is True)
+    return Site(source, cluster, networks, vip, ssh, hosts, site_data, lab is not False, lab_debian)
 
 
 def _check_networks(check: _Checker, value: Any) -> dict[str, ipaddress.IPv4Network]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
+from hastack import platforms
 from hastack.site import Site, load_site, parse_site
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
@@ -37,6 +38,18 @@ def site_host_name(host, site) -> str:
     """The site's name of the host a testinfra host is connected to."""
     address = host.backend.host.name
     return next(h.name for h in site.hosts.values() if h.connect_address == address)
+
+
+_platforms: dict[str, platforms.Platform] = {}
+
+
+def host_platform(host, site) -> platforms.Platform:
+    """The matrix's row for the host's /etc/os-release (what the deploy chose there)."""
+    name = site_host_name(host, site)
+    if name not in _platforms:
+        os_release = platforms.parse_os_release(host.file("/etc/os-release").content_string)
+        _platforms[name] = platforms.for_host(os_release, site.hosts[name].role)
+    return _platforms[name]
 
 
 def back_url(site, name: str, path: str = "/") -> str:
@@ -69,6 +82,8 @@ def site():
 
 # What the monitoring layer puts on a host, and where it shows in the other tiers' files.
 MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]
+# Where a release has no Ganglia packages: the units that run gmond and gmetad in Docker.
+MONITORING_UNITS = ["hastack-gmond", "hastack-gmetad"]
 MONITORING_TRACES = {"/opt/hastack/web/conf/nginx.conf": "ganglia", "/etc/haproxy/haproxy.cfg": "cacti"}
 # In a fresh lab, the hosts after a deploy with monitoring_enabled false: host ->
 # monitoring packages and traces found (None: the lab had monitoring already).
@@ -85,6 +100,7 @@ def testinfra_host(site, name: str) -> testinfra.host.Host:
 def monitoring_found(site, name: str) -> list[str]:
     remote = testinfra_host(site, name)
     found = [package for package in MONITORING_PACKAGES if remote.package(package).is_installed]
+    found += [unit for unit in MONITORING_UNITS if remote.file(f"/etc/systemd/system/{unit}.service").exists]
     for path, word in MONITORING_TRACES.items():
         if remote.file(path).exists and word in remote.file(path).content_string:
             found.append(f"{word} in {path}")

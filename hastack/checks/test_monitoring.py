@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack import secrets
+from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as host_name
 from hastack.probe import cacti_login
 
@@ -75,13 +76,30 @@ def test_no_community_in_the_configuration(host):
     assert [line for line in lines if re.match(r"\s*(rocommunity|rwcommunity|com2sec)", line)] == []
 
 
-def test_gmond_running(host):
-    assert host.service("ganglia-monitor").is_running
+def test_gmond_running(host, site):
+    assert host.service(host_platform(host, site).gmond_service).is_running
 
 
 @pytest.mark.roles("web")
-def test_gmetad_running(host):
-    assert host.service("gmetad").is_running
+def test_gmetad_running(host, site):
+    assert host.service(host_platform(host, site).gmetad_service).is_running
+
+
+@pytest.mark.roles("proxy", "web", "client")
+def test_ganglia_containers_run_the_sites_image(host, site):
+    """Where the release has no Ganglia packages, gmond (and gmetad on the web hosts) run in
+    Docker from the site's ganglia_image; elsewhere no such container runs."""
+    platform = host_platform(host, site)
+    spec = site.hosts[host_name(host, site)]
+    units = [platform.gmond_service] + ([platform.gmetad_service] if spec.role == "web" else [])
+    if not platform.ganglia_in_container:
+        running = host.run("docker ps --format '{{.Names}}' 2>/dev/null").stdout.split()
+        assert [name for name in running if name.startswith("hastack-gm")] == []
+        return
+    images = {
+        unit: host.run(f"docker inspect -f '{{{{.Config.Image}}}}' {unit}").stdout.strip() for unit in units
+    }
+    assert images == {unit: site.setting("ganglia_image", spec) for unit in units}
 
 
 @pytest.mark.roles("web")
@@ -133,11 +151,14 @@ def host_clock(host) -> int:
 
 
 @pytest.mark.roles("web")
-def test_gmond_loads_every_metric_module(host):
-    """gmond names a module by a path that exists (it does not start if one fails to load)."""
+def test_gmond_loads_every_metric_module(host, site):
+    """gmond names a module by a path that exists where it runs, on the host or in its container
+    (it does not start if one fails to load)."""
     conf = host.file("/etc/ganglia/gmond.conf").content_string
     paths = re.findall(r'path\s*=\s*"([^"]+)"', conf)
-    missing = [path for path in paths if not host.file(path).exists]
+    platform = host_platform(host, site)
+    inside = f"docker exec {platform.gmond_service} " if platform.ganglia_in_container else ""
+    missing = [path for path in paths if host.run(f"{inside}test -e {path}").rc != 0]
     assert (len(paths) >= 7, missing) == (True, [])
 
 

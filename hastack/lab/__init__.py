@@ -17,14 +17,15 @@ import sys
 
 from hastack.defaults import ROOT
 from hastack.lab.common import (
+    DEFAULT_RELEASE,
     KEY_FILE,
     KNOWN_HOSTS,
     LAB_DIR,
     LABEL,
     MIRROR,
     PREFIX,
+    RELEASES,
     SITE_FILE,
-    SUITE,
     LabError,
     run,
     say,
@@ -39,12 +40,13 @@ from hastack.lab.hosts import (
     down,
     ensure_key,
     host_named,
+    lab_release,
+    running_release,
     ssh,
     ssh_answers,
     status,
     up,
 )
-from hastack.lab.images import web_image_name
 from hastack.lab.sitefile import derived_site, site_document, site_text
 
 __all__ = [
@@ -58,7 +60,8 @@ __all__ = [
     "PREFIX",
     "ROOT",
     "SITE_FILE",
-    "SUITE",
+    "DEFAULT_RELEASE",
+    "RELEASES",
     "VIP",
     "LabError",
     "LabHost",
@@ -69,6 +72,8 @@ __all__ = [
     "down",
     "ensure_key",
     "host_named",
+    "lab_release",
+    "running_release",
     "main",
     "run",
     "say",
@@ -78,7 +83,6 @@ __all__ = [
     "ssh_answers",
     "status",
     "up",
-    "web_image_name",
 ]
 
 
@@ -93,7 +97,7 @@ def deploy_into_lab():
 def main(args) -> int:
     try:
         if args.lab_command == "up":
-            up()
+            up(args.debian)
         elif args.lab_command == "down":
             down()
         elif args.lab_command == "status":

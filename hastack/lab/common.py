@@ -15,7 +15,30 @@ KNOWN_HOSTS = LAB_DIR / "known_hosts"
 PREFIX = "hastack-lab"
 LABEL = "hastack.lab"
 MIRROR = os.environ.get("HASTACK_LAB_MIRROR", "http://deb.debian.org/debian")
-SUITE = "bookworm"
+# The Debian releases the lab runs, by number; `hastack lab up --debian N`.
+RELEASES = {12: "bookworm", 13: "trixie"}
+DEFAULT_RELEASE = 13
+# The label on every lab container that says which release it runs.
+RELEASE_LABEL = "hastack.lab.debian"
+
+
+def suite(release: int) -> str:
+    """Debian's code name for a lab release."""
+    try:
+        return RELEASES[release]
+    except KeyError:
+        known = ", ".join(str(number) for number in RELEASES)
+        raise LabError(f"the lab runs Debian {known}, not {release!r}") from None
+
+
+def wanted_release() -> int:
+    """The release a new lab gets: HASTACK_LAB_DEBIAN (the tests' choice), else the default."""
+    value = os.environ.get("HASTACK_LAB_DEBIAN", "").strip()
+    if not value:
+        return DEFAULT_RELEASE
+    if not value.isdigit() or int(value) not in RELEASES:
+        raise LabError(f"HASTACK_LAB_DEBIAN={value!r}: expected one of {', '.join(map(str, RELEASES))}")
+    return int(value)
 
 
 class LabError(Exception):

@@ -12,9 +12,22 @@ from pathlib import Path
 
 from hastack import topology
 from hastack.defaults import ROOT
-from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, LAB_DIR, LABEL, PREFIX, SITE_FILE, LabError, run, say
+from hastack.lab.common import (
+    KEY_FILE,
+    KNOWN_HOSTS,
+    LAB_DIR,
+    LABEL,
+    PREFIX,
+    RELEASE_LABEL,
+    SITE_FILE,
+    LabError,
+    run,
+    say,
+    suite,
+    wanted_release,
+)
 from hastack.lab.engine import docker, ensure_docker, restart_own_dockerd
-from hastack.lab.images import ensure_image, ensure_web_image
+from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE, ensure_image
 from hastack.probe import http_get
 
 # Docker's own pool for each network is its upper half (--ip-range), so the
@@ -174,7 +187,7 @@ def _forget_host_key(address: str) -> None:
         KNOWN_HOSTS.write_text("".join(line for line in lines if not line.startswith(f"{address} ")))
 
 
-def create_container(host: LabHost, image: str) -> None:
+def create_container(host: LabHost, image: str, release: int) -> None:
     networks = list(host.addresses.items())
     first_net, first_ip = networks[0]
     cmd = [
@@ -186,6 +199,8 @@ def create_container(host: LabHost, image: str) -> None:
         host.name,
         "--label",
         f"{LABEL}=1",
+        "--label",
+        f"{RELEASE_LABEL}={release}",
         "--network",
         f"{PREFIX}-{first_net}",
         "--ip",
@@ -242,16 +257,48 @@ def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
         time.sleep(2)
 
 
-def up() -> None:
+def running_release() -> int | None:
+    """The Debian release of the lab's containers; None when there are none."""
+    template = f'{{{{.Label "{RELEASE_LABEL}"}}}}'
+    listed = docker("container", "ls", "-a", "--filter", f"label={LABEL}=1", "--format", template)
+    releases = {int(value) if value.isdigit() else 12 for value in listed.stdout.split()}
+    if len(releases) > 1:
+        raise LabError(f"the lab's containers run several releases ({sorted(releases)}): `hastack lab down`")
+    return releases.pop() if releases else None
+
+
+def lab_release() -> int:
+    """The release of the lab: the running one's, else the one a new lab gets."""
+    return running_release() or wanted_release()
+
+
+def needs_ganglia_image(release: int) -> bool:
+    from hastack import platforms
+
+    return platforms.for_os("debian", str(release)).ganglia_in_container
+
+
+def up(release: int | None = None) -> int:
+    """Bring the lab up on a Debian release (default: the running lab's, else 13); its release."""
     ensure_docker()
+    running = running_release()
+    if release is None:
+        release = running or wanted_release()
+    suite(release)
+    if running is not None and running != release:
+        raise LabError(
+            f"the lab runs Debian {running}; `hastack lab down` first to bring it up on Debian {release}"
+        )
     public_key = ensure_key()
-    image = ensure_image()
-    ensure_web_image()
+    image = ensure_image(release)
+    WEB_IMAGE.ensure(release)
+    if needs_ganglia_image(release):
+        GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
     ensure_networks()
     for host in HOSTS:
         state = container_state(host)
         if state == "missing":
-            create_container(host, image)
+            create_container(host, image, release)
         elif state != "running":
             say(f"starting {host.name} (was {state})")
             docker("start", host.container)
@@ -260,10 +307,11 @@ def up() -> None:
         install_key(host, public_key)
     from hastack.lab.sitefile import site_text
 
-    text = site_text()
+    text = site_text(release)
     if not SITE_FILE.exists() or SITE_FILE.read_text() != text:
         SITE_FILE.write_text(text)
-    say(f"lab is up: {len(HOSTS)} hosts; site file {SITE_FILE.relative_to(ROOT)}")
+    say(f"lab is up: {len(HOSTS)} hosts on Debian {release}; site file {SITE_FILE.relative_to(ROOT)}")
+    return release
 
 
 def lab_objects(kind: str) -> list[str]:
@@ -306,6 +354,8 @@ def status() -> int:
     if docker("info", check=False).returncode != 0:
         print("no Docker engine answers: the lab is down")
         return 1
+    release = running_release()
+    print(f"Debian {release}" if release else "no lab containers")
     print(f"{'host':<8} {'role':<7} {'container':<10} {'back':<13} {'front':<13} ssh")
     all_up = True
     for host in HOSTS:

@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from hastack.defaults import ROOT
-from hastack.lab.common import LAB_DIR, MIRROR, PREFIX, RECIPE_DIR, SUITE, LabError, say
+from hastack.lab.common import LAB_DIR, MIRROR, PREFIX, RECIPE_DIR, LabError, say, suite
 from hastack.lab.engine import docker
 
 
@@ -38,22 +39,23 @@ def symlink(link: Path, target: str) -> None:
     link.symlink_to(target)
 
 
-def debootstrap(rootfs: Path, debs: list[str], label: str) -> None:
-    """A minimal Debian root in ``rootfs`` with ``debs``, from the lab's mirror and release."""
+def debootstrap(rootfs: Path, debs: list[str], label: str, release: int) -> None:
+    """A minimal Debian root in ``rootfs`` with ``debs``, from the lab's mirror, of that release."""
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is not installed: apt-get install debootstrap")
     stream(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(debs)}", SUITE, str(rootfs), MIRROR],
+        ["debootstrap", "--variant=minbase", f"--include={','.join(debs)}", suite(release), str(rootfs)]
+        + [MIRROR],
         f"debootstrap ({label})",
     )
 
 
-def build_image(image: str, debs: list[str], command: str, configure) -> None:
+def build_image(image: str, release: int, debs: list[str], command: str, configure) -> None:
     """debootstrap a Debian root with ``debs``, let ``configure`` adjust it, import it into Docker."""
     LAB_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=LAB_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
-        debootstrap(rootfs, debs, image)
+        debootstrap(rootfs, debs, image, release)
         configure(rootfs)
         for cache in (rootfs / "var/cache/apt/archives").glob("*.deb"):
             cache.unlink()
@@ -70,9 +72,9 @@ def build_image(image: str, debs: list[str], command: str, configure) -> None:
             raise LabError(f"docker import failed: {result.stderr.strip()}")
 
 
-def recipe_hash() -> str:
+def recipe_hash(release: int) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{SUITE} {MIRROR}".encode())
+    digest.update(f"{suite(release)} {MIRROR}".encode())
     for path in sorted(RECIPE_DIR.rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(RECIPE_DIR)).encode())
@@ -80,8 +82,9 @@ def recipe_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def image_name() -> str:
-    return f"{PREFIX}-base:{recipe_hash()}"
+def image_name(release: int) -> str:
+    """The base image of a release: a tag per release, so each keeps its own cache."""
+    return f"{PREFIX}-base:{release}-{recipe_hash(release)}"
 
 
 def packages() -> list[str]:
@@ -89,22 +92,26 @@ def packages() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def ensure_image() -> str:
-    image = image_name()
+def ensure_image(release: int) -> str:
+    image = image_name(release)
     if docker("image", "inspect", image, check=False).returncode != 0:
-        say(f"building the base image {image} from Debian packages (about a minute)")
-        build_image(image, packages(), 'CMD ["/sbin/init"]', _configure_rootfs)
+        say(f"building the base image {image} from Debian {release} packages (about a minute)")
+        configure = lambda rootfs: _configure_rootfs(rootfs, release)  # noqa: E731
+        build_image(image, release, packages(), 'CMD ["/sbin/init"]', configure)
         say(f"base image {image} ready")
     return image
 
 
-def _configure_rootfs(rootfs: Path) -> None:
+def _configure_rootfs(rootfs: Path, release: int) -> None:
     shutil.copytree(RECIPE_DIR / "image", rootfs, dirs_exist_ok=True, symlinks=True)
+    name = suite(release)
     (rootfs / "etc/apt/sources.list").write_text(
-        f"deb {MIRROR} {SUITE} main\n"
-        f"deb {MIRROR} {SUITE}-updates main\n"
-        f"deb {MIRROR.replace('/debian', '/debian-security')} {SUITE}-security main\n"
+        f"deb {MIRROR} {name} main\n"
+        f"deb {MIRROR} {name}-updates main\n"
+        f"deb {MIRROR.replace('/debian', '/debian-security')} {name}-security main\n"
     )
+    # trixie's debootstrap writes a deb822 file too: one list of sources only.
+    (rootfs / "etc/apt/sources.list.d/debian.sources").unlink(missing_ok=True)
     for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
     (rootfs / "etc/machine-id").write_text("")
@@ -125,32 +132,46 @@ def _configure_rootfs(rootfs: Path) -> None:
         symlink(systemd / unit, "/dev/null")
 
 
-# --- the NGINX image for the web hosts' own Docker ------------------------------
-
-WEB_IMAGE_PACKAGES = ["nginx-light", "ca-certificates"]
-WEB_IMAGE_ARCHIVE = LAB_DIR / "web-image.tar"
+# --- images of the hosts' own Docker: NGINX (web hosts), Ganglia (where Debian has none) ---
 
 
-def web_image_name() -> str:
-    digest = hashlib.sha256(f"{SUITE} {MIRROR} {' '.join(WEB_IMAGE_PACKAGES)}".encode()).hexdigest()[:12]
-    return f"{PREFIX}-nginx:{digest}"
+@dataclass(frozen=True)
+class AppImage:
+    """An image built from Debian packages and saved as an archive the deploys upload.
 
-
-def ensure_web_image() -> str:
-    """An NGINX image built from Debian packages, saved where the web deploy can load it.
-
-    No registry can be reached from here; the lab's site file names this image
-    (web_image) and its archive (web_image_archive), which the deploy uploads
-    and loads into a web host's Docker when the image is not there.
+    No registry can be reached from here; the lab's site file names the image
+    and its archive, which a deploy loads into a host's Docker when the image
+    is not there.
     """
-    image = web_image_name()
-    marker = LAB_DIR / "web-image.name"
-    if WEB_IMAGE_ARCHIVE.exists() and marker.exists() and marker.read_text() == image:
+
+    kind: str
+    packages: tuple[str, ...]
+    command: str
+
+    def name(self, release: int) -> str:
+        recipe = f"{suite(release)} {MIRROR} {' '.join(self.packages)} {self.command}"
+        return f"{PREFIX}-{self.kind}:{release}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+
+    def archive(self, release: int) -> Path:
+        return LAB_DIR / f"{self.kind}-image-{release}.tar"
+
+    def ensure(self, release: int) -> str:
+        image = self.name(release)
+        archive = self.archive(release)
+        marker = archive.with_suffix(".name")
+        if archive.exists() and marker.exists() and marker.read_text() == image:
+            return image
+        if docker("image", "inspect", image, check=False).returncode != 0:
+            say(f"building the {self.kind} image {image} from Debian {release} packages")
+            build_image(image, release, list(self.packages), self.command, lambda rootfs: None)
+        say(f"saving {image} to {archive.relative_to(ROOT)}")
+        docker("save", "-o", str(archive), image)
+        marker.write_text(image)
         return image
-    if docker("image", "inspect", image, check=False).returncode != 0:
-        say(f"building the NGINX image {image} from Debian packages")
-        build_image(image, WEB_IMAGE_PACKAGES, 'CMD ["nginx", "-g", "daemon off;"]', lambda rootfs: None)
-    say(f"saving {image} to {WEB_IMAGE_ARCHIVE.relative_to(ROOT)}")
-    docker("save", "-o", str(WEB_IMAGE_ARCHIVE), image)
-    marker.write_text(image)
-    return image
+
+
+WEB_IMAGE = AppImage("nginx", ("nginx-light", "ca-certificates"), 'CMD ["nginx", "-g", "daemon off;"]')
+# gmond and gmetad from Debian 12's packages, for releases that have none (Debian 13):
+# one image, the container's command chooses the daemon.
+GANGLIA_IMAGE = AppImage("ganglia", ("ganglia-monitor", "gmetad", "rrdtool"), 'CMD ["gmond", "-f"]')
+GANGLIA_IMAGE_RELEASE = 12

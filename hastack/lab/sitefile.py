@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE
-from hastack.lab.hosts import HOSTS, NETWORKS, VIP
-from hastack.lab.images import WEB_IMAGE_ARCHIVE, web_image_name
+from hastack.lab.hosts import HOSTS, NETWORKS, VIP, lab_release, needs_ganglia_image
+from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
 from hastack.site import dump_site, load_site
 
 # Why the lab's site differs from a real one, key by key (written into its header).
@@ -17,11 +17,17 @@ LAB_DATA_REASONS = {
     "gluster_brick_root": "a volume of its own instead of the RAID",
     "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away",
     "web_image": "built from Debian packages: no registry here",
+    "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
 }
 
 
-def site_document() -> dict:
-    """The lab's site, as a site file holds it."""
+def site_document(release: int | None = None) -> dict:
+    """The lab's site on a Debian release (default: the lab's), as a site file holds it."""
+    release = release or lab_release()
+    images = {"web_image": WEB_IMAGE.name(release), "web_image_archive": str(WEB_IMAGE.archive(release))}
+    if needs_ganglia_image(release):
+        images["ganglia_image"] = GANGLIA_IMAGE.name(GANGLIA_IMAGE_RELEASE)
+        images["ganglia_image_archive"] = str(GANGLIA_IMAGE.archive(GANGLIA_IMAGE_RELEASE))
     hosts = {}
     for host in HOSTS:
         spec: dict = {"role": host.role, **host.addresses}
@@ -30,7 +36,7 @@ def site_document() -> dict:
             spec["disks"] = ["/dev/vdb", "/dev/vdc"]
         hosts[host.name] = spec
     return {
-        "lab": True,
+        "lab": {"debian": release},
         "cluster": "lab",
         "networks": dict(NETWORKS),
         "vip": VIP,
@@ -43,19 +49,18 @@ def site_document() -> dict:
             "gluster_arbiter": "proxy1",
             "gluster_arbiter_brick_root": "/srv/gluster",
             "gluster_quorum_type": "auto",
-            "web_image": web_image_name(),
-            "web_image_archive": str(WEB_IMAGE_ARCHIVE),
+            **images,
         },
         "hosts": hosts,
     }
 
 
-def site_text() -> str:
+def site_text(release: int | None = None) -> str:
     header = [
         "Written by `hastack lab up`: the lab's own site file. Regenerated on",
         "every `lab up`; edit lab/ and hastack/lab/ instead. Where it differs from a real site:",
     ] + [f"  {key}: {reason}" for key, reason in LAB_DATA_REASONS.items()]
-    return dump_site(site_document(), "\n".join(header))
+    return dump_site(site_document(release), "\n".join(header))
 
 
 def derived_site(path: Path, **data) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import paramiko
 
-from hastack.lab.common import KEY_FILE, LAB_DIR, MIRROR, SUITE, LabError, run
+from hastack.lab.common import DEFAULT_RELEASE, KEY_FILE, LAB_DIR, MIRROR, LabError, run, suite
 from hastack.lab.hosts import ensure_key, ssh_answers
 from hastack.lab.images import debootstrap, stream, symlink
 from hastack.site import dump_site
@@ -41,6 +41,8 @@ PACKAGES = [
     "procps",
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
+# The VM runs the lab's default release (the current stable one).
+VM_RELEASE = DEFAULT_RELEASE
 QEMU_FLAGS = [
     "-machine",
     "q35",
@@ -63,7 +65,8 @@ def say(message: str) -> None:
 
 
 def recipe_hash(public_key: str) -> str:
-    digest = hashlib.sha256(" ".join([*PACKAGES, KERNEL_PACKAGE, SUITE, MIRROR, public_key]).encode())
+    recipe = [*PACKAGES, KERNEL_PACKAGE, suite(VM_RELEASE), MIRROR, public_key]
+    digest = hashlib.sha256(" ".join(recipe).encode())
     # The image's own recipe: a change to it builds a new image.
     for recipe in (_install_kernel, _configure):
         digest.update(inspect.getsource(recipe).encode())
@@ -85,7 +88,7 @@ def build_image() -> Path:
     VM_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
-        debootstrap(rootfs, PACKAGES, "the RAID VM")
+        debootstrap(rootfs, PACKAGES, "the RAID VM", VM_RELEASE)
         _install_kernel(rootfs)
         _configure(rootfs, public_key)
         staging = Path(build) / "out"
@@ -105,7 +108,7 @@ def _install_kernel(rootfs: Path) -> None:
     (rootfs / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
     (rootfs / "usr/sbin/policy-rc.d").chmod(0o755)
     shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
-    (rootfs / "etc/apt/sources.list").write_text(f"deb {MIRROR} {SUITE} main\n")
+    (rootfs / "etc/apt/sources.list").write_text(f"deb {MIRROR} {suite(VM_RELEASE)} main\n")
     subprocess.run(["mount", "-t", "proc", "proc", str(rootfs / "proc")], check=True)
     try:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

@@ -19,6 +19,7 @@ from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
+from hastack.facts.system import AptBusyAfterWait, OsRelease
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import fstab_entry, patched_tree, validated_file
 
@@ -54,6 +55,8 @@ FACTS = {
     "cib_configuration": CibConfiguration,
     "corosync_cluster_name": CorosyncClusterName,
     "pcsd_known_hosts": PcsdKnownHosts,
+    "os_release": OsRelease,
+    "apt_busy_after_wait": AptBusyAfterWait,
 }
 OPERATIONS = {
     "validated_file": validated_file,

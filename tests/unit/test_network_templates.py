@@ -114,7 +114,7 @@ def test_chrony_servers_become_pools():
 
 @pytest.mark.parametrize("set_clock, options", [(True, '"-F 1"'), (False, '"-F 1 -x"')])
 def test_chrony_never_sets_the_clock_when_told(set_clock, options):
-    text = render("base/chrony.default.j2", set_clock=set_clock)
+    text = render("base/chrony.default.j2", set_clock=set_clock, variable="DAEMON_OPTS")
     assert text.splitlines()[-1] == f"DAEMON_OPTS={options}"
 
 

@@ -1,0 +1,49 @@
+"""Facts about the host's operating system: which one it is, and whether apt is free."""
+
+from __future__ import annotations
+
+from pyinfra.api import FactBase
+
+from hastack.platforms import parse_os_release
+
+# The units that run apt on their own on a freshly booted Debian or Ubuntu host (oneshot
+# units: "activating" while they run). cloud-init is asked itself.
+APT_UNITS = ("apt-daily.service", "apt-daily-upgrade.service")
+
+
+class OsRelease(FactBase):
+    """/etc/os-release as a dict (ID, VERSION_ID, PRETTY_NAME...). Fails when the file is missing:
+    hastack refuses a host it cannot name."""
+
+    def command(self) -> str:
+        return "cat /etc/os-release"
+
+    def process(self, output):
+        return parse_os_release("\n".join(output))
+
+
+class AptBusyAfterWait(FactBase):
+    """Wait, up to ``seconds``, while a job that runs apt on its own is at work (a freshly
+    booted host's apt-daily, apt-daily-upgrade which runs unattended-upgrades, cloud-init);
+    then the jobs still busy (an empty list: apt is free)."""
+
+    default = list
+
+    def command(self, seconds: int) -> str:
+        return (
+            "busy() { for u in " + " ".join(APT_UNITS) + "; do "
+            'case "$(systemctl show -p ActiveState --value "$u" 2>/dev/null)" in '
+            'activating|active|deactivating|reloading) printf " %s" "$u";; esac; done; '
+            "if command -v cloud-init >/dev/null && "
+            "cloud-init status 2>/dev/null | grep -q 'status: running'; "
+            'then printf " cloud-init"; fi; }; '
+            f"end=$(( $(date +%s) + {int(seconds)} )); "
+            'while b=$(busy); [ -n "$b" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 2; done; '
+            'echo "busy:$(busy)"'
+        )
+
+    def process(self, output):
+        line = next((line for line in output if line.startswith("busy:")), None)
+        if line is None:
+            raise ValueError(f"unexpected output: {output!r}")
+        return line[len("busy:") :].split()
