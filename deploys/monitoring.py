@@ -25,10 +25,12 @@ SNMP_STAMP = "/var/lib/hastack/snmp-user.sha256"
 SNMP_STATE = "/var/lib/snmp/snmpd.conf"
 GANGLIA_WEB = "/usr/share/ganglia-webfrontend"
 # Each applied on its own, so that a new one never conflicts with one already applied.
+GANGLIA_WEB_STATE = ["/var/lib/ganglia-web/dwoo/cache", "/var/lib/ganglia-web/dwoo/compiled"]
 GANGLIA_PATCHES = {
     "ganglia-web-3.7.5-php8.patch": "PHP 8 fixes",
     "ganglia-web-3.7.6-php8.patch": "PHP 8 fixes",
     "ganglia-web-stacked.patch": "stacked graph's fix",
+    "ganglia-web-links.patch": "linked pages' fixes",
 }
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652
@@ -212,6 +214,12 @@ def reload_web_server(changes: list) -> None:
 def configure_ganglia_web() -> list:
     """Ganglia's pages (Debian's ganglia-webfrontend, made to run on PHP 8)."""
     install("Install Ganglia's web front end", ["ganglia-webfrontend", "php-gd", "patch"])
+    # Its template cache and views: Apache's user writes them (Debian 13's package leaves
+    # the Dwoo folders to root, and every page then fails).
+    for folder in GANGLIA_WEB_STATE:
+        files.directory(
+            name=f"Let Apache write {folder}", path=folder, user="www-data", group="www-data", mode="755"
+        )
     files.template(
         name="Configure Ganglia's web front end (gmetad here, PHP 8 shims)",
         src=str(TEMPLATES / "ganglia-conf.php.j2"),

@@ -148,7 +148,7 @@ MATRIX = (
         compose="docker compose",
         ganglia_in_container=True,
         # 3.7.6 fixes the rest itself (the stacked graph among them).
-        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch",),
+        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
     ),
     Platform("ubuntu", "22.04", "Ubuntu 22.04 jammy", tested=False, php="8.1"),
     Platform(
@@ -161,7 +161,7 @@ MATRIX = (
         docker_packages=("docker.io", "docker-compose-v2"),
         # noble has no ganglia-monitor or gmetad package.
         ganglia_in_container=True,
-        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch",),
+        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(

@@ -1,10 +1,13 @@
 """Monitoring: SNMPv3 on every host, Ganglia (unicast gmond, gmetad on the web hosts)."""
 
+import html
 import json
 import math
 import re
+import shlex
 import subprocess
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -317,6 +320,46 @@ def test_ganglia_cluster_page_shows_every_host(host, site):
     status, page = fetch(host, f"http://{site.vip}/ganglia/?c={site.cluster}")
     shown = {name for name in site.hosts if f"h={name}&" in page or f'h={name}"' in page}
     assert (status, shown) == ("200", set(site.hosts))
+
+
+# A walk of Ganglia's pages stops after this many (the lab's cluster has about 400).
+GANGLIA_WALK_LIMIT = 600
+APACHE_ERROR_LOG = "/var/log/apache2/error.log"
+
+
+@pytest.mark.roles("client")
+def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
+    """Every page reachable by links from /ganglia/ answers 200, and Apache's error log on
+    the web hosts gains no PHP error while they are walked."""
+    webs = [web.name for web in site.hosts_in("web")]
+    offsets = {web: int(connect(web).check_output(f"stat -c %s {APACHE_ERROR_LOG}")) for web in webs}
+    base = f"http://{site.vip}/ganglia/"
+    seen: set[str] = set()
+    todo = [base]
+    failed: dict[str, str] = {}
+    while todo and len(seen) < GANGLIA_WALK_LIMIT:
+        url = todo.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        out = host.check_output(
+            f"curl -s -m 30 -o /tmp/hastack-walk -w '%{{http_code}} %{{content_type}}' {shlex.quote(url)}"
+        )
+        status, _, kind = out.partition(" ")
+        if status != "200":
+            failed[url] = status
+            continue
+        if not kind.startswith("text/html"):
+            continue
+        page = host.check_output("cat /tmp/hastack-walk")
+        for href in re.findall(r"""href=["']([^"'#]+)""", page):
+            link = urllib.parse.urljoin(url, html.unescape(href))
+            if link.startswith(base) and not link.endswith((".css", ".js", ".png", ".ico")):
+                todo.append(link)
+    since = {web: f"tail -c +{offsets[web] + 1} {APACHE_ERROR_LOG}" for web in webs}
+    logged = {web: connect(web).check_output(since[web]) for web in webs}
+    errors = {web: [line for line in text.splitlines() if "PHP " in line] for web, text in logged.items()}
+    assert (len(seen) > 50, failed, errors) == (True, {}, {web: [] for web in webs})
 
 
 @pytest.mark.roles("client")
