@@ -1,8 +1,10 @@
 """Web, web hosts: Docker engine and NGINX (compose) serving the site from /cluster."""
 
+from io import StringIO
+
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import files, server
+from pyinfra.operations import files, server, systemd
 
 from deploys.docker import compose_command, provide_image
 from hastack import topology
@@ -12,6 +14,7 @@ from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
+DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
 
 
 def _template(name: str, **data) -> str:
@@ -80,8 +83,25 @@ def configure_nginx() -> None:
     )
 
 
+def start_docker_after_the_volume() -> None:
+    """Docker (and so the NGINX container) starts only once the GlusterFS volume is mounted:
+    otherwise a slow mount at boot leaves NGINX bound to an empty folder of the root
+    filesystem (Docker creates a missing bind source), which the mount never replaces."""
+    dropin = files.put(
+        name=f"Start Docker only once {host.data.gluster_mount_point} is mounted",
+        src=StringIO(
+            "# Managed by hastack (deploys/nginx.py): NGINX serves the GlusterFS volume.\n"
+            f"[Unit]\nRequiresMountsFor={host.data.gluster_mount_point}\n"
+        ),
+        dest=DOCKER_MOUNT_DROPIN,
+        mode="644",
+    )
+    systemd.daemon_reload(name="Load Docker's order after the volume", _if=dropin.did_change)
+
+
 @deploy("Web: Docker and NGINX")
 def deploy_nginx() -> None:
+    start_docker_after_the_volume()
     provide_image(host.data.web_image, host.data.web_image_archive)
     place_sample_content()
     configure_nginx()

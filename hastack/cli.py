@@ -107,6 +107,24 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ganglia_image(args: argparse.Namespace) -> int:
+    """Build the Ganglia image (Debian 12's gmond and gmetad) and save it as an archive."""
+    from hastack import lab
+    from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE
+
+    try:
+        lab.ensure_docker()
+        image = GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
+    except lab.LabError as error:
+        print(f"hastack ganglia-image: {error}", file=sys.stderr)
+        return 1
+    archive = GANGLIA_IMAGE.archive(GANGLIA_IMAGE_RELEASE)
+    print("For hosts whose OS has no Ganglia packages (Debian 13, Ubuntu 24.04), set in the site's data:")
+    print(f"  ganglia_image: {image}")
+    print(f"  ganglia_image_archive: {archive}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hastack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--chart", default="bench.png", help="where to write the PNG chart (default bench.png)"
     )
     bench.set_defaults(func=cmd_bench)
+
+    ganglia = commands.add_parser(
+        "ganglia-image",
+        help="build the image of gmond and gmetad from Debian 12's packages (as root: debootstrap, Docker)",
+    )
+    ganglia.set_defaults(func=cmd_ganglia_image)
 
     shots = commands.add_parser(
         "screenshots", help="Ganglia's cluster page and a device's Cacti graphs as PNG (headless Chromium)"

@@ -94,7 +94,8 @@ def testinfra_host(site, name: str) -> testinfra.host.Host:
     """A testinfra host for a site host, reached over SSH like pyinfra reaches it."""
     key = site.ssh.key and str(Path(site.ssh.key).expanduser())
     url = f"paramiko://{site.ssh.user}@{site.hosts[name].connect_address}:{site.ssh.port}"
-    return testinfra.get_host(url, ssh_identity_file=key, timeout=30)
+    # A non-root user reads what the checks need through sudo, as the deploys do.
+    return testinfra.get_host(url, ssh_identity_file=key, timeout=30, sudo=site.ssh.user != "root")
 
 
 def monitoring_found(site, name: str) -> list[str]:
@@ -119,12 +120,13 @@ def _deploy(site_file: Path, log: str):
 
 
 @pytest.fixture(scope="session")
-def deployed(site):
+def deployed(request, site):
     """The cluster, deployed: in the lab, bring it up and run deploys/all.py.
 
-    A fresh lab is deployed twice: first with monitoring_enabled false (what
-    that leaves is kept in MONITORING_OFF), then with the lab's site, which
-    switches monitoring on later.
+    A fresh lab is deployed twice when a test of the session asks what a deploy
+    with monitoring_enabled false leaves (``monitoring_off``): first with it
+    false (kept in MONITORING_OFF), then with the lab's site, which switches
+    monitoring on later.
     """
     global MONITORING_OFF
     if not LAB_MODE:
@@ -135,7 +137,8 @@ def deployed(site):
         lab.up()
     except lab.LabError as error:
         pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
-    if not any(monitoring_found(site, name) for name in site.hosts):
+    wants_off = any("monitoring_off" in item.fixturenames for item in request.session.items)
+    if wants_off and not any(monitoring_found(site, name) for name in site.hosts):
         off = lab.derived_site(lab.LAB_DIR / "site-monitoring-off.yaml", monitoring_enabled=False)
         _deploy(off, "deploy-monitoring-off.log")
         MONITORING_OFF = {name: monitoring_found(site, name) for name in site.hosts}

@@ -6,6 +6,7 @@ import subprocess
 
 import yaml
 
+from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as _name
 
 LAYER = "base"
@@ -34,12 +35,12 @@ def test_hosts_file_names_the_vip(host, site):
     assert host.check_output(f"getent hosts {site.cluster}-vip").split()[0] == str(site.vip)
 
 
-def test_chrony_running(host):
-    assert host.service("chrony").is_running
+def test_chrony_running(host, site):
+    assert host.service(host_platform(host, site).chrony_service).is_running
 
 
-def test_chrony_enabled(host):
-    assert host.service("chrony").is_enabled
+def test_chrony_enabled(host, site):
+    assert host.service(host_platform(host, site).chrony_service).is_enabled
 
 
 def test_chronyd_answers(host):
@@ -90,8 +91,8 @@ def test_sshd_root_by_key_only(host):
     assert "permitrootlogin without-password" in config.splitlines()
 
 
-def test_sshd_running(host):
-    assert host.service("ssh").is_running
+def test_sshd_running(host, site):
+    assert host.service(host_platform(host, site).ssh_service).is_running
 
 
 def test_ssh_refuses_password_login(host, site):

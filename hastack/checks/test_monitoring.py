@@ -303,6 +303,13 @@ def fetch(client, url: str) -> tuple[str, str]:
 
 
 @pytest.mark.roles("web", "proxy")
+def test_apache_runs_the_releases_php(host, site):
+    """Ganglia's and Cacti's pages run on the PHP the OS map names for this release."""
+    php = host_platform(host, site).php
+    assert (php is not None, host.package(f"libapache2-mod-php{php}").is_installed) == (True, True)
+
+
+@pytest.mark.roles("web", "proxy")
 def test_apache_listens_on_loopback_only(host, site):
     port = monitoring_web_port(host, site)
     sockets = host.check_output("ss -Hltnp | grep apache2 || true").splitlines()

@@ -18,6 +18,16 @@ def test_docker_enabled(host):
     assert host.service("docker").is_enabled
 
 
+def test_docker_starts_only_after_the_volume_is_mounted(host, site):
+    """systemd orders Docker after the GlusterFS mount and requires it (boot order)."""
+    mount_point = site.setting("gluster_mount_point", site.hosts[host_name(host, site)])
+    unit = host.check_output(f"systemd-escape -p --suffix=mount {mount_point}")
+    shown = host.check_output("systemctl show -p After -p Requires -p RequiresMountsFor docker.service")
+    props = dict(line.split("=", 1) for line in shown.splitlines())
+    ordered = (unit in props["After"].split(), unit in props["Requires"].split())
+    assert (ordered, props["RequiresMountsFor"]) == ((True, True), mount_point)
+
+
 def test_docker_keeps_containers_across_daemon_restarts(host):
     assert host.check_output("docker info --format '{{.LiveRestoreEnabled}}'") == "true"
 

@@ -30,10 +30,11 @@ from hastack.lab.common import (
     run,
     say,
 )
-from hastack.lab.engine import docker
+from hastack.lab.engine import docker, ensure_docker
 from hastack.lab.hosts import (
     HOSTS,
     NETWORKS,
+    SUDO_USER,
     VIP,
     LabHost,
     container_state,
@@ -60,6 +61,7 @@ __all__ = [
     "PREFIX",
     "ROOT",
     "SITE_FILE",
+    "SUDO_USER",
     "DEFAULT_RELEASE",
     "RELEASES",
     "VIP",
@@ -69,6 +71,7 @@ __all__ = [
     "deploy_into_lab",
     "derived_site",
     "docker",
+    "ensure_docker",
     "down",
     "ensure_key",
     "host_named",

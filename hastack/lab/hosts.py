@@ -221,11 +221,24 @@ def create_container(host: LabHost, image: str, release: int) -> None:
     say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
 
 
+# A non-root user with passwordless sudo on every lab host, as README asks of a site's
+# ssh.user: the lab deploys through it with HASTACK_LAB_SSH_USER=deployer.
+SUDO_USER = "deployer"
+
+
 def install_key(host: LabHost, public_key: str) -> None:
+    """The lab's key for root, and for the sudo user (made here if missing)."""
+    home = f"/home/{SUDO_USER}"
     script = (
         "install -d -m 700 /root/.ssh && "
         f"grep -qxF '{public_key}' /root/.ssh/authorized_keys 2>/dev/null || "
-        f"echo '{public_key}' >> /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys"
+        f"echo '{public_key}' >> /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys; "
+        f"id -u {SUDO_USER} >/dev/null 2>&1 || useradd -m -s /bin/sh {SUDO_USER}; "
+        f"install -d -m 700 -o {SUDO_USER} -g {SUDO_USER} {home}/.ssh && "
+        f"echo '{public_key}' > {home}/.ssh/authorized_keys && "
+        f"chown {SUDO_USER}: {home}/.ssh/authorized_keys && chmod 600 {home}/.ssh/authorized_keys; "
+        f"mkdir -p /etc/sudoers.d; echo '{SUDO_USER} ALL=(root) NOPASSWD: ALL' > /etc/sudoers.d/{SUDO_USER}; "
+        f"chmod 440 /etc/sudoers.d/{SUDO_USER}"
     )
     docker("exec", host.container, "sh", "-c", script)
 

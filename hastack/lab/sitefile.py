@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE
-from hastack.lab.hosts import HOSTS, NETWORKS, VIP, lab_release, needs_ganglia_image
+from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE, LabError
+from hastack.lab.hosts import HOSTS, NETWORKS, SUDO_USER, VIP, lab_release, needs_ganglia_image
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
 from hastack.site import dump_site, load_site
 
@@ -19,6 +20,15 @@ LAB_DATA_REASONS = {
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
 }
+
+
+def ssh_user() -> str:
+    """The user the lab's site reaches its hosts as: root, or with HASTACK_LAB_SSH_USER the
+    lab's sudo user (every operation through sudo)."""
+    user = os.environ.get("HASTACK_LAB_SSH_USER", "root")
+    if user not in ("root", SUDO_USER):
+        raise LabError(f"HASTACK_LAB_SSH_USER={user!r}: the lab has root and {SUDO_USER}")
+    return user
 
 
 def site_document(release: int | None = None) -> dict:
@@ -40,7 +50,7 @@ def site_document(release: int | None = None) -> dict:
         "cluster": "lab",
         "networks": dict(NETWORKS),
         "vip": VIP,
-        "ssh": {"user": "root", "key": str(KEY_FILE), "port": 22, "known_hosts": str(KNOWN_HOSTS)},
+        "ssh": {"user": ssh_user(), "key": str(KEY_FILE), "port": 22, "known_hosts": str(KNOWN_HOSTS)},
         "data": {
             "netplan_apply": False,
             "chrony_set_clock": False,

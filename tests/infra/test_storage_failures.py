@@ -19,10 +19,37 @@ def web(site, connect):
     return {h.name: connect(h.name) for h in site.hosts_in("web")}
 
 
+def wait_until_every_brick_reaches(host, volume: str, address: str, limit: float = 120) -> None:
+    """Every brick of the volume online with ``address`` (a web host's mount) connected to it:
+    a brick that restarted (the arbiter on a proxy back from a failover) is only reached
+    again after the client's next retry, and without it one more brick away costs quorum."""
+    deadline = time.monotonic() + limit
+    while True:
+        out = host.run(f"gluster volume status {volume} clients --xml")
+        lacking = ["no status"]
+        if out.rc == 0:
+            nodes = ET.fromstring(out.stdout).iter("node")
+            lacking = [
+                f"{node.findtext('hostname')}:{node.findtext('path')}"
+                for node in nodes
+                if node.findtext("status") != "1"
+                or not any(
+                    (client.findtext("hostname") or "").startswith(f"{address}:")
+                    for client in node.iter("client")
+                )
+            ]
+        if not lacking:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"bricks not reached from {address} within {limit:.0f} s: {', '.join(lacking)}")
+        time.sleep(2)
+
+
 def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, site, lab_mode, connect):
     if not lab_mode:
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")
     survivor, victim = web["web1"], "web2"
+    wait_until_every_brick_reaches(survivor, site.cluster, str(site.hosts["web1"].addresses["back"]))
     folder = f"/cluster/.outage-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"mkdir {folder}")
     subprocess.run(["docker", "kill", f"{lab.PREFIX}-{victim}"], check=True, capture_output=True)
@@ -71,6 +98,7 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
     """web2 goes silent (no reset, as with a cut cable): web1's writes stall about gluster_ping_timeout."""
     survivor, victim = web["web1"], site.hosts["web2"]
     address = victim.addresses["back"]
+    wait_until_every_brick_reaches(survivor, site.cluster, str(site.hosts["web1"].addresses["back"]))
     name = f"/cluster/.silent-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"echo before > {name}")
     cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"

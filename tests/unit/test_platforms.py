@@ -1,0 +1,188 @@
+"""The OS map: what hastack does differently on each release of the matrix, and what it refuses."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hastack import platforms
+from hastack.defaults import ROOT
+
+TEMPLATES = ROOT / "templates" / "monitoring"
+
+
+def row(distribution: str, release: str) -> platforms.Platform:
+    return platforms.for_os(distribution, release)
+
+
+# Per release: tested, packager, php, compose, Ganglia in Docker, gmond's and gmetad's units, ab's package.
+CHOICES = {
+    ("debian", "12"): (
+        True,
+        "apt",
+        "8.2",
+        "docker-compose",
+        False,
+        "ganglia-monitor",
+        "gmetad",
+        "apache2-utils",
+    ),
+    ("debian", "13"): (
+        True,
+        "apt",
+        "8.4",
+        "docker compose",
+        True,
+        "hastack-gmond",
+        "hastack-gmetad",
+        "apache2-utils",
+    ),
+    ("ubuntu", "22.04"): (
+        False,
+        "apt",
+        "8.1",
+        "docker-compose",
+        False,
+        "ganglia-monitor",
+        "gmetad",
+        "apache2-utils",
+    ),
+    ("ubuntu", "24.04"): (
+        False,
+        "apt",
+        "8.3",
+        "docker compose",
+        True,
+        "hastack-gmond",
+        "hastack-gmetad",
+        "apache2-utils",
+    ),
+    ("fedora", "41"): (False, "dnf", None, "docker-compose", False, "gmond", "gmetad", "httpd-tools"),
+    ("fedora", "42"): (False, "dnf", None, "docker-compose", False, "gmond", "gmetad", "httpd-tools"),
+}
+
+
+def test_the_matrix_is_exactly_these_rows():
+    assert sorted((p.distribution, p.release) for p in platforms.MATRIX) == sorted(CHOICES)
+
+
+@pytest.mark.parametrize("key", sorted(CHOICES), ids=lambda key: " ".join(key))
+def test_each_release_gets_its_own_choices(key):
+    p = row(*key)
+    chosen = (
+        p.tested,
+        p.packager,
+        p.php,
+        p.compose,
+        p.ganglia_in_container,
+        p.gmond_service,
+        p.gmetad_service,
+        p.ab_package,
+    )
+    assert chosen == CHOICES[key]
+
+
+def test_only_debian_is_tested_on_hosts():
+    assert [p.label for p in platforms.MATRIX if p.tested] == [
+        "Debian 12 bookworm (debian 12)",
+        "Debian 13 trixie (debian 13)",
+    ]
+
+
+def test_debian_13_runs_ganglia_from_docker_and_installs_only_rrdtool_for_gmetad():
+    p = row("debian", "13")
+    assert (p.gmond_packages, p.gmetad_packages, p.compose_command) == (
+        (),
+        ("rrdtool",),
+        ["docker", "compose"],
+    )
+
+
+def test_debian_12_installs_ganglias_packages():
+    p = row("debian", "12")
+    assert (p.gmond_packages, p.gmetad_packages) == (("ganglia-monitor",), ("gmetad", "rrdtool"))
+
+
+def test_noble_takes_compose_v2_from_its_own_package():
+    assert row("ubuntu", "24.04").docker_packages == ("docker.io", "docker-compose-v2")
+
+
+def test_fedora_serves_the_client_only_with_its_own_paths():
+    p = row("fedora", "41")
+    assert (p.roles, p.chrony_conf, p.chrony_options, p.chrony_service, p.ssh_service) == (
+        ("client",),
+        "/etc/chrony.conf",
+        ("/etc/sysconfig/chronyd", "OPTIONS"),
+        "chronyd",
+        "sshd",
+    )
+    assert p.gmond_modules("x86_64")["cpu_module"] == "/usr/lib64/ganglia/modcpu.so"
+
+
+@pytest.mark.parametrize("key", sorted(CHOICES), ids=lambda key: " ".join(key))
+def test_each_ganglia_patch_of_the_map_exists_and_says_what_it_is_for(key):
+    for patch in row(*key).ganglia_web_patches:
+        text = (TEMPLATES / patch).read_text()
+        assert text.startswith("hastack: ") and re.search(r"^--- a/", text, re.M)
+
+
+def test_debian_13_patches_differ_from_debian_12s():
+    assert row("debian", "12").ganglia_web_patches != row("debian", "13").ganglia_web_patches
+
+
+DEBIAN_13 = """PRETTY_NAME="Debian GNU/Linux 13 (trixie)"
+NAME="Debian GNU/Linux"
+VERSION_ID="13"
+ID=debian
+"""
+
+
+def test_os_release_is_read_with_its_quotes_removed():
+    assert platforms.parse_os_release(DEBIAN_13) == {
+        "PRETTY_NAME": "Debian GNU/Linux 13 (trixie)",
+        "NAME": "Debian GNU/Linux",
+        "VERSION_ID": "13",
+        "ID": "debian",
+    }
+
+
+def test_a_host_in_the_matrix_gets_its_row():
+    assert platforms.for_host(platforms.parse_os_release(DEBIAN_13), "web") is row("debian", "13")
+
+
+@pytest.mark.parametrize(
+    "os_release, role",
+    [
+        ('PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_ID="11"\n', "proxy"),
+        ('PRETTY_NAME="Rocky Linux 9.4"\nID=rocky\nVERSION_ID="9.4"\n', "client"),
+        ('PRETTY_NAME="Fedora Linux 41"\nID=fedora\nVERSION_ID=41\n', "web"),
+    ],
+)
+def test_a_host_outside_the_matrix_is_refused_naming_its_os_and_the_list(os_release, role):
+    pretty = platforms.parse_os_release(os_release)["PRETTY_NAME"]
+    with pytest.raises(platforms.UnsupportedPlatform) as error:
+        platforms.for_host(platforms.parse_os_release(os_release), role)
+    message = str(error.value)
+    assert (pretty in message, f"for a {role} host" in message, "Debian 13 trixie" in message) == (
+        True,
+        True,
+        True,
+    )
+    assert ("Fedora" in message.split("supported:", 1)[1]) == (role == "client")
+
+
+def test_the_lab_builds_ganglia_from_the_release_the_map_takes_it_from():
+    from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE
+
+    assert (GANGLIA_IMAGE_RELEASE, set(GANGLIA_IMAGE.packages) >= {"ganglia-monitor", "gmetad"}) == (12, True)
+    assert not row("debian", str(GANGLIA_IMAGE_RELEASE)).ganglia_in_container
+
+
+def test_the_map_is_the_only_place_that_names_a_release():
+    """Deploys ask the map; none compares releases or names a code name itself."""
+    offenders = []
+    for path in sorted(Path(ROOT / "deploys").glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"bookworm|trixie|jammy|noble|VERSION_ID|\b8\.[1-4]\b|os_release", line):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert offenders == []
