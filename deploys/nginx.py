@@ -9,7 +9,7 @@ from pyinfra.operations import files, server, systemd
 from deploys.docker import compose_command, provide_image
 from hastack import topology
 from hastack.defaults import ROOT
-from hastack.facts.docker import DockerContainerRunning, EntryCount
+from hastack.facts.docker import DockerContainerRunning, EntryCount, HttpStatus
 from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "web"
@@ -66,15 +66,20 @@ def configure_nginx() -> None:
     )
     health = f"http://127.0.0.1:{host.data.web_port}/healthz"
     running = host.get_fact(DockerContainerRunning, container=CONTAINER)
+    # Running but not healthy (say, bound to the empty folder below a volume mounted after it
+    # started): made again, which binds the volume as it is now.
+    sick = running and host.get_fact(HttpStatus, url=health) != 200
+    recreate = " --force-recreate" if sick else ""
     server.shell(
         name="Start NGINX, one web host at a time, and wait until it is healthy",
         commands=[
-            f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans",
+            f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans"
+            + recreate,
             f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && exit 0; sleep 1; done; "
             f"echo 'NGINX not healthy after 60 s' >&2; exit 1",
         ],
         _serial=True,
-        _if=lambda: compose.did_change() or not running,
+        _if=lambda: compose.did_change() or not running or sick,
     )
     server.shell(
         name="Reload NGINX with the new configuration",

@@ -13,6 +13,7 @@ from hastack.deploying import run_deploy
 from hastack.probe import http_get as get
 
 pytestmark = [pytest.mark.lab, pytest.mark.roles("web")]
+START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy"
 
 
 def test_crashed_nginx_comes_back_by_itself(host, site, lab_mode):
@@ -56,4 +57,31 @@ def test_config_change_under_load_drops_no_request(site, lab_mode, deployed):
         True,
         [],
         0,
+    )
+
+
+def test_nginx_bound_to_an_empty_folder_is_made_again_by_a_deploy(host, site, lab_mode):
+    """A container that started before the volume was there (its content an empty folder:
+    /healthz answers 503) is recreated by the next deploy, and serves the volume again."""
+    if not lab_mode:
+        pytest.fail("this test breaks NGINX's content, so it runs against the lab only (unset HASTACK_SITE)")
+    name = host_name(host, site)
+    content = site.setting("web_content_dir", site.hosts[name])
+    compose = f"{site.setting('web_compose_dir', site.hosts[name])}/docker-compose.yml"
+    # An empty tmpfs over the content folder while the container is made, then gone from the
+    # host: the container keeps the empty folder, as one started before the mount does.
+    host.check_output(
+        f"mount -t tmpfs none {content} && docker rm -f hastack-web && "
+        f"(docker compose version >/dev/null 2>&1 && c='docker compose' || c=docker-compose; "
+        f"$c -p hastack-web -f {compose} up -d) && umount -l {content}"
+    )
+    healthz = back_url(site, name, "/healthz")
+    time.sleep(2)
+    before = get(healthz, timeout=5)[0]
+    run = run_deploy(lab.SITE_FILE, "deploys/web.py", "--limit", name, log=lab.LAB_DIR / f"sick-{name}.log")
+    assert (before, run.returncode, run.changed_operations, get(healthz, timeout=5)[0]) == (
+        503,
+        0,
+        [f"Web: Docker and NGINX | {START_NGINX} (1 hosts)"],
+        200,
     )

@@ -13,7 +13,7 @@ from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
 from hastack import facts
-from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
+from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount, HttpStatus
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
@@ -50,6 +50,7 @@ FACTS = {
     "cacti_devices": CactiDevices,
     "docker_image_id": DockerImageId,
     "docker_container_running": DockerContainerRunning,
+    "http_status": HttpStatus,
     "entry_count": EntryCount,
     "patch_state": PatchState,
     "cib_configuration": CibConfiguration,
