@@ -31,6 +31,7 @@ GANGLIA_PATCHES = {
     "ganglia-web-3.7.6-php8.patch": "PHP 8 fixes",
     "ganglia-web-stacked.patch": "stacked graph's fix",
     "ganglia-web-links.patch": "linked pages' fixes",
+    "ganglia-web-3.7.5-switch.patch": "switch warning's fix",
 }
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652

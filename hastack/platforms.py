@@ -82,7 +82,12 @@ class Platform:
     # Debian 12's packages (the release has none); the web front end is always a package.
     ganglia_in_container: bool = False
     # hastack's patches to the release's ganglia-webfrontend (templates/monitoring/), in order.
-    ganglia_web_patches: tuple[str, ...] = ("ganglia-web-3.7.5-php8.patch", "ganglia-web-stacked.patch")
+    ganglia_web_patches: tuple[str, ...] = (
+        "ganglia-web-3.7.5-php8.patch",
+        "ganglia-web-stacked.patch",
+        "ganglia-web-links.patch",
+        "ganglia-web-3.7.5-switch.patch",
+    )
     # ApacheBench's package.
     ab_package: str = "apache2-utils"
     # SNMP agent: its package, service and the user it runs as.
