@@ -367,8 +367,6 @@ def status() -> int:
     if docker("info", check=False).returncode != 0:
         print("no Docker engine answers: the lab is down")
         return 1
-    release = running_release()
-    print(f"Debian {release}" if release else "no lab containers")
     print(f"{'host':<8} {'role':<7} {'container':<10} {'back':<13} {'front':<13} ssh")
     all_up = True
     for host in HOSTS:
@@ -379,6 +377,8 @@ def status() -> int:
             f"{host.name:<8} {host.role:<7} {state:<10} {host.addresses.get('back', '-'):<13} "
             f"{host.addresses.get('front', '-'):<13} {'yes' if ssh else 'no'}"
         )
+    release = running_release()
+    print(f"{'release:':<8} Debian {release}" if release else "release: no lab containers")
     for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
         status_code, _ = http_get(f"http://{VIP}{path}", timeout=10)
         answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"

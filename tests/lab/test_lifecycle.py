@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hastack import lab
+from hastack.site import load_site
 
 HASTACK = [str(Path(sys.executable).with_name("hastack"))]
 
@@ -61,6 +62,25 @@ def test_up_brings_a_stopped_host_back_as_it_was():
     assert "starting web2" in result.stdout
     hostname = hastack("lab", "ssh", "web2", "head -1 /etc/hosts")
     assert hostname.stdout.startswith("# Managed by hastack"), hostname.stdout + hostname.stderr
+
+
+def test_the_site_file_and_status_say_which_release_runs():
+    running = lab.running_release()
+    site = load_site(lab.SITE_FILE)
+    status = hastack("lab", "status").stdout
+    assert (running in lab.RELEASES, site.lab_debian, f"release: Debian {running}" in status) == (
+        True,
+        running,
+        True,
+    )
+
+
+def test_up_for_another_release_than_the_running_one_is_refused():
+    running = lab.running_release()
+    other = next(release for release in lab.RELEASES if release != running)
+    result = hastack("lab", "up", "--debian", str(other))
+    message = f"the lab runs Debian {running}; `hastack lab down` first to bring it up on Debian {other}"
+    assert (result.returncode, message in result.stderr, lab.running_release()) == (1, True, running)
 
 
 def test_down_leaves_no_container_network_or_volume():
