@@ -62,8 +62,9 @@ def deploy_raid() -> None:
         uuid=md_uuid,
     )
     packages = apt.packages(
-        name="Install mdadm",
-        packages=["mdadm"],
+        name="Install mdadm and ext4's tools",
+        # e2fsprogs: a minimal Debian 13 lacks it (12's minimal base had it).
+        packages=["mdadm", "e2fsprogs"],
         update=True,
         cache_time=3600,
         _env={"DEBIAN_FRONTEND": "noninteractive"},

@@ -39,6 +39,8 @@ PACKAGES = [
     "ca-certificates",
     "netbase",
     "procps",
+    # ext4's tools: Debian 13's minimal base no longer has them (the root is ext4).
+    "e2fsprogs",
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
 # The VM runs the lab's default release (the current stable one).
