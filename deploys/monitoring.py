@@ -21,8 +21,6 @@ from hastack.operations.files import patched_tree, render_template, validated_fi
 
 TEMPLATES = ROOT / "templates" / "monitoring"
 SNMP_STAMP = "/var/lib/hastack/snmp-user.sha256"
-# snmpd's own state file: it turns createUser lines into localized keys there.
-SNMP_STATE = "/var/lib/snmp/snmpd.conf"
 GANGLIA_WEB = "/usr/share/ganglia-webfrontend"
 # Each applied on its own, so that a new one never conflicts with one already applied.
 GANGLIA_WEB_STATE = ["/var/lib/ganglia-web/dwoo/cache", "/var/lib/ganglia-web/dwoo/compiled"]
@@ -56,7 +54,8 @@ def configure_snmp() -> None:
     user = host.data.snmp_user
     auth = secrets.password(cluster, "snmp_auth_password")
     priv = secrets.password(cluster, "snmp_priv_password")
-    install("Install snmpd", ["snmpd"])
+    this = platform()
+    install("Install snmpd", [this.snmpd_package])
     conf = validated_file(
         name="Configure snmpd: SNMPv3 only, on this host's own network",
         dest="/etc/snmp/snmpd.conf",
@@ -74,17 +73,17 @@ def configure_snmp() -> None:
     # whether the user there is the one the secrets describe.
     wanted = hashlib.sha256(f"{user}:{auth}:{priv}".encode()).hexdigest()
     user_made = None
-    snmpd_user = platform().snmpd_user
+    snmpd_user, state = this.snmpd_user, this.snmpd_state
     if (host.get_fact(FileContents, path=SNMP_STAMP) or [""])[0] != wanted:
         create = f'createUser {user} SHA-256 "{auth}" AES "{priv}"'
         user_made = server.shell(
             name=f"Create the SNMPv3 user {user} (generated secrets)",
             commands=[
                 "systemctl stop snmpd",
-                f"test -e {SNMP_STATE} || "
-                f"install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {SNMP_STATE}",
-                f"sed -i '/^usmUser /d' {SNMP_STATE}",
-                StringCommand("echo", MaskString(f"'{create}'"), ">>", SNMP_STATE),
+                f"test -e {state} || "
+                f"install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {state}",
+                f"sed -i '/^usmUser /d' {state}",
+                StringCommand("echo", MaskString(f"'{create}'"), ">>", state),
                 f"mkdir -p /var/lib/hastack && echo {wanted} > {SNMP_STAMP}",
                 "systemctl start snmpd",
             ],

@@ -5,7 +5,7 @@ Deploys ask this module, never compare releases or architectures themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Debian's multiarch triplet per kernel architecture (``uname -m``): the folder
 # below /usr/lib where Debian and Ubuntu put a package's libraries and plugins.
@@ -90,8 +90,11 @@ class Platform:
     )
     # ApacheBench's package.
     ab_package: str = "apache2-utils"
-    # SNMP agent: its package, service and the user it runs as.
+    # SNMP agent: its package, the user it runs as, and its own state file (where it turns
+    # createUser lines into localized keys).
+    snmpd_package: str = "snmpd"
     snmpd_user: str = "Debian-snmp"
+    snmpd_state: str = "/var/lib/snmp/snmpd.conf"
     # What every host gets: time sync, netplan, sshd.
     base_packages: tuple[str, ...] = ("chrony", "netplan.io", "openssh-server")
     # chrony's configuration, its options file and the variable there, its unit.
@@ -141,32 +144,35 @@ class Platform:
 # The matrix. Tested rows run in the lab for every change; the others are mapped
 # from their package lists (packages.debian.org, packages.ubuntu.com,
 # packages.fedoraproject.org) and accepted with a warning.
+BOOKWORM = Platform("debian", "12", "Debian 12 bookworm", tested=True, php="8.2")
+TRIXIE = Platform(
+    "debian",
+    "13",
+    "Debian 13 trixie",
+    tested=True,
+    php="8.4",
+    # trixie's docker-compose is compose v2, as the `docker compose` plugin.
+    compose="docker compose",
+    ganglia_in_container=True,
+    # 3.7.6 fixes the rest itself (the stacked graph among them).
+    ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
+)
 MATRIX = (
-    Platform("debian", "12", "Debian 12 bookworm", tested=True, php="8.2"),
-    Platform(
-        "debian",
-        "13",
-        "Debian 13 trixie",
-        tested=True,
-        php="8.4",
-        # trixie's docker-compose is compose v2, as the `docker compose` plugin.
-        compose="docker compose",
-        ganglia_in_container=True,
-        # 3.7.6 fixes the rest itself (the stacked graph among them).
-        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
+    BOOKWORM,
+    TRIXIE,
+    # Ubuntu's releases take their packages from the Debian release of their time.
+    replace(
+        BOOKWORM, distribution="ubuntu", release="22.04", name="Ubuntu 22.04 jammy", tested=False, php="8.1"
     ),
-    Platform("ubuntu", "22.04", "Ubuntu 22.04 jammy", tested=False, php="8.1"),
-    Platform(
-        "ubuntu",
-        "24.04",
-        "Ubuntu 24.04 noble",
+    # noble has no ganglia-monitor or gmetad package either; compose v2 is its own package.
+    replace(
+        TRIXIE,
+        distribution="ubuntu",
+        release="24.04",
+        name="Ubuntu 24.04 noble",
         tested=False,
         php="8.3",
-        compose="docker compose",
         docker_packages=("docker.io", "docker-compose-v2"),
-        # noble has no ganglia-monitor or gmetad package.
-        ganglia_in_container=True,
-        ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(
@@ -178,7 +184,9 @@ MATRIX = (
             roles=("client",),
             packager="dnf",
             ab_package="httpd-tools",
+            snmpd_package="net-snmp",
             snmpd_user="root",
+            snmpd_state="/var/lib/net-snmp/snmpd.conf",
             base_packages=("chrony", "netplan", "openssh-server"),
             chrony_conf="/etc/chrony.conf",
             chrony_options=("/etc/sysconfig/chronyd", "OPTIONS"),

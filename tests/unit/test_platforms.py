@@ -117,6 +117,19 @@ def test_fedora_serves_the_client_only_with_its_own_paths():
         "sshd",
     )
     assert p.gmond_modules("x86_64")["cpu_module"] == "/usr/lib64/ganglia/modcpu.so"
+    assert (p.snmpd_package, p.snmpd_state, p.gmond_packages) == (
+        "net-snmp",
+        "/var/lib/net-snmp/snmpd.conf",
+        ("ganglia-gmond",),
+    )
+
+
+def test_ubuntu_rows_follow_the_debian_release_of_their_time():
+    jammy, noble = row("ubuntu", "22.04"), row("ubuntu", "24.04")
+    assert (jammy.ganglia_web_patches, noble.ganglia_web_patches) == (
+        row("debian", "12").ganglia_web_patches,
+        row("debian", "13").ganglia_web_patches,
+    )
 
 
 @pytest.mark.parametrize("key", sorted(CHOICES), ids=lambda key: " ".join(key))
