@@ -1,6 +1,7 @@
 """Failures of the storage tier, in the lab: a web host dies or goes silent during writes."""
 
 import json
+import re
 import subprocess
 import time
 import uuid
@@ -19,29 +20,30 @@ def web(site, connect):
     return {h.name: connect(h.name) for h in site.hosts_in("web")}
 
 
-def wait_until_every_brick_reaches(host, volume: str, address: str, limit: float = 120) -> None:
-    """Every brick of the volume online with ``address`` (a web host's mount) connected to it:
-    a brick that restarted (the arbiter on a proxy back from a failover) is only reached
-    again after the client's next retry, and without it one more brick away costs quorum."""
+def wait_until_the_mount_reaches_every_brick(host, site, name: str, limit: float = 120) -> None:
+    """The web host's GlusterFS mount is connected to every brick of the volume, as its own log
+    says (the self-heal daemon on the same host may be connected while the mount is not): a
+    brick that restarted (the arbiter on a proxy back from a failover) is reached again only at
+    the mount's next retry, and until then one more brick away costs the mount its quorum."""
+    volume = site.cluster
+    mount_point = site.setting("gluster_mount_point", site.hosts[name])
+    log = f"/var/log/glusterfs/{mount_point.strip('/').replace('/', '-')}.log"
+    bricks = len(site.hosts_in("web")) + (1 if site.setting("gluster_arbiter") else 0)
     deadline = time.monotonic() + limit
     while True:
-        out = host.run(f"gluster volume status {volume} clients --xml")
-        lacking = ["no status"]
-        if out.rc == 0:
-            nodes = ET.fromstring(out.stdout).iter("node")
-            lacking = [
-                f"{node.findtext('hostname')}:{node.findtext('path')}"
-                for node in nodes
-                if node.findtext("status") != "1"
-                or not any(
-                    (client.findtext("hostname") or "").startswith(f"{address}:")
-                    for client in node.iter("client")
-                )
-            ]
-        if not lacking:
+        lines = host.check_output(
+            f"grep -E '0-{volume}-client-[0-9]+: (Connected, attached|disconnected from)' {log}"
+        ).splitlines()
+        last: dict[str, str] = {}
+        for line in lines:
+            match = re.search(rf"0-{volume}-client-(\d+): (Connected|disconnected)", line)
+            if match:
+                last[match.group(1)] = match.group(2)
+        away = [f"client-{n}" for n in range(bricks) if last.get(str(n)) != "Connected"]
+        if not away:
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"bricks not reached from {address} within {limit:.0f} s: {', '.join(lacking)}")
+            pytest.fail(f"{name}'s mount did not reach every brick within {limit:.0f} s: {', '.join(away)}")
         time.sleep(2)
 
 
@@ -49,7 +51,7 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
     if not lab_mode:
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")
     survivor, victim = web["web1"], "web2"
-    wait_until_every_brick_reaches(survivor, site.cluster, str(site.hosts["web1"].addresses["back"]))
+    wait_until_the_mount_reaches_every_brick(survivor, site, "web1")
     folder = f"/cluster/.outage-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"mkdir {folder}")
     subprocess.run(["docker", "kill", f"{lab.PREFIX}-{victim}"], check=True, capture_output=True)
@@ -98,7 +100,7 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
     """web2 goes silent (no reset, as with a cut cable): web1's writes stall about gluster_ping_timeout."""
     survivor, victim = web["web1"], site.hosts["web2"]
     address = victim.addresses["back"]
-    wait_until_every_brick_reaches(survivor, site.cluster, str(site.hosts["web1"].addresses["back"]))
+    wait_until_the_mount_reaches_every_brick(survivor, site, "web1")
     name = f"/cluster/.silent-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"echo before > {name}")
     cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
