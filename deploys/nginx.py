@@ -9,7 +9,8 @@ from pyinfra.operations import files, server, systemd
 from deploys.docker import compose_command, provide_image
 from hastack import topology
 from hastack.defaults import ROOT
-from hastack.facts.docker import DockerContainerRunning, EntryCount, HttpStatus
+from hastack.facts.docker import DockerContainerRunning, EntryCount
+from hastack.facts.http import HttpStatus
 from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "web"

@@ -88,7 +88,6 @@ def test_gmetad_running(host, site):
     assert host.service(host_platform(host, site).gmetad_service).is_running
 
 
-@pytest.mark.roles("proxy", "web", "client")
 def test_ganglia_containers_run_the_sites_image(host, site):
     """Where the release has no Ganglia packages, gmond (and gmetad on the web hosts) run in
     Docker from the site's ganglia_image; elsewhere no such container runs."""

@@ -13,8 +13,9 @@ from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
 from hastack import facts
-from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount, HttpStatus
+from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
+from hastack.facts.http import HttpStatus
 from hastack.facts.mdadm import BlockSignature, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import Ipv4Interfaces
