@@ -271,9 +271,14 @@ def wait_for_ssh(hosts: list[LabHost], limit: float = 120) -> None:
 
 
 def running_release() -> int | None:
-    """The Debian release of the lab's containers; None when there are none."""
+    """The Debian release of the lab's containers; None when there are none.
+
+    No Docker engine answering (a fresh machine, before `lab up` starts dockerd) means no lab.
+    """
     template = f'{{{{.Label "{RELEASE_LABEL}"}}}}'
-    listed = docker("container", "ls", "-a", "--filter", f"label={LABEL}=1", "--format", template)
+    listed = docker("container", "ls", "-a", "--filter", f"label={LABEL}=1", "--format", template, check=False)
+    if listed.returncode != 0:
+        return None
     releases = {int(value) if value.isdigit() else 12 for value in listed.stdout.split()}
     if len(releases) > 1:
         raise LabError(f"the lab's containers run several releases ({sorted(releases)}): `hastack lab down`")
