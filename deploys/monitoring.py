@@ -80,8 +80,7 @@ def configure_snmp() -> None:
             name=f"Create the SNMPv3 user {user} (generated secrets)",
             commands=[
                 "systemctl stop snmpd",
-                f"test -e {state} || "
-                f"install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {state}",
+                f"test -e {state} || install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {state}",
                 f"sed -i '/^usmUser /d' {state}",
                 StringCommand("echo", MaskString(f"'{create}'"), ">>", state),
                 f"mkdir -p /var/lib/hastack && echo {wanted} > {SNMP_STAMP}",

@@ -1,12 +1,13 @@
 """HA, proxy hosts: Corosync (knet, crypto, two links) and Pacemaker (VIP + HAProxy)."""
 
+import io
+
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import files, server, systemd
 
-from deploys.host_os import install
+from deploys.host_os import install, platform
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
@@ -79,19 +80,30 @@ def configure_corosync(replace_default: bool) -> None:
     )
 
 
+# Where a secret a command needs is handed over: a private file on a tmpfs, removed by the
+# command that reads it. A secret on a command line would show in `ps` to every local user.
+SECRET_DIR = "/run/hastack"
+
+
 def authenticate_pcsd() -> None:
     names = [other["name"] for other in proxies()]
     if set(names) <= set(host.get_fact(PcsdKnownHosts)):
         return
     password = secrets.password(host.data.site_cluster, "hacluster_password")
-    server.shell(
-        name="Set the hacluster password (a generated secret)",
-        commands=[StringCommand("echo", MaskString(f"hacluster:{password}"), "|", "chpasswd")],
+    secret = f"{SECRET_DIR}/hacluster-password"
+    files.directory(name="A private folder for secrets in transit", path=SECRET_DIR, mode="700")
+    files.put(
+        name="Hand over the hacluster password in a private file (a generated secret)",
+        src=io.StringIO(f"{password}\n"),
+        dest=secret,
+        mode="600",
     )
+    # chpasswd reads "user:password" lines, and pcs the password, from standard input.
     server.shell(
-        name="Authenticate pcsd to the other proxies",
+        name="Set the hacluster password and authenticate pcsd to the other proxies",
         commands=[
-            StringCommand("pcs", "host", "auth", *names, "-u", "hacluster", "-p", MaskString(password))
+            f"sed 's/^/hacluster:/' {secret} | chpasswd && pcs host auth {' '.join(names)} -u hacluster "
+            f"< {secret}; status=$?; rm -f {secret}; exit $status"
         ],
     )
 
@@ -110,11 +122,8 @@ def configure_resources(new_cluster: bool) -> None:
                 "echo 'the proxies did not come online' >&2; crm_mon -1 >&2; exit 1"
             ],
         )
-    pacemaker.cluster_property(
-        name="STONITH as the site says",
-        property_name="stonith-enabled",
-        value=str(host.data.pacemaker_stonith_enabled).lower(),
-    )
+    # The fence devices exist before STONITH is switched on: with it on and no device,
+    # Pacemaker would stop every resource rather than run unfenced.
     if host.data.pacemaker_stonith_enabled:
         for device in host.data.pacemaker_fence_devices:
             pacemaker.resource(
@@ -125,6 +134,11 @@ def configure_resources(new_cluster: bool) -> None:
                 monitor_interval="60s",
                 stonith=True,
             )
+    pacemaker.cluster_property(
+        name="STONITH as the site says",
+        property_name="stonith-enabled",
+        value=str(host.data.pacemaker_stonith_enabled).lower(),
+    )
     pacemaker.resource_default(
         name="Resource stickiness",
         option="resource-stickiness",
@@ -155,6 +169,9 @@ def deploy_pacemaker() -> None:
     check_existing_cluster()
     replace_default = host.get_fact(CorosyncClusterName) != host.data.site_cluster
     install("Install the cluster stack", PACKAGES, no_recommends=True)
+    if host.data.pacemaker_stonith_enabled:
+        agents = [device["agent"] for device in host.data.pacemaker_fence_devices]
+        install("Install the fence agents (STONITH is on)", list(platform().fence_packages(agents)))
     configure_corosync(replace_default)
     authenticate_pcsd()
     if host.name == proxies()[0]["name"]:

@@ -5,14 +5,14 @@ import uuid as uuidlib
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.files import FindInFile
 from pyinfra.operations import apt, files, server
 
-from hastack.defaults import ROOT
-from hastack.facts.mdadm import BlockSignature, MdArray
+from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.operations import mdadm
 from hastack.operations.files import mount_at_boot
 
-TEMPLATES = ROOT / "templates" / "raid"
+MDADM_CONF = "/etc/mdadm/mdadm.conf"
 # Names are derived from the site, so a re-run computes the same ones.
 NAMESPACE = uuidlib.UUID("5b0c8e62-8f7e-4d1f-9a40-1e2b7c3d9a10")
 
@@ -36,6 +36,27 @@ def filesystem_uuid() -> str:
     return str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid-ext4"))
 
 
+def refuse_foreign_array() -> None:
+    """Before any operation: an array already at raid_device whose members are not the
+    site's disks (the OS's own md0, say) is never adopted: its filesystem would be mounted
+    at the RAID's mount point and served as the cluster's bricks."""
+    device, disks = host.data.raid_device, list(host.data.site_disks)
+    current = host.get_fact(MdArray, device=device)
+    if current is None:
+        return
+    resolved = host.get_fact(DevicePaths, paths=tuple(disks + sorted(current["members"])))
+    ours = {resolved.get(disk, disk) for disk in disks}
+    members = sorted(current["members"])
+    if members and {resolved.get(member, member) for member in members} <= ours:
+        return
+    raise DeployError(
+        f"host {host.name}: {device} is already an array of {', '.join(members) or 'no disk'}, not of "
+        f"the site's disks ({', '.join(disks)}); it may be the system's own and hastack will not adopt "
+        f"it. Set raid_device to a free md device (for example /dev/md10) in hosts.{host.name}.data, "
+        f"or fix hosts.{host.name}.disks"
+    )
+
+
 def refuse_disks_in_use(md_uuid: str) -> None:
     """Before any operation: a disk in use stops the whole run, nothing half-applied."""
     if host.get_fact(MdArray, device=host.data.raid_device) is not None:
@@ -50,17 +71,23 @@ def refuse_disks_in_use(md_uuid: str) -> None:
 def deploy_raid() -> None:
     device = host.data.raid_device
     name = f"{host.name}-raid1"
+    refuse_foreign_array()
     md_uuid = array_uuid()
     refuse_disks_in_use(md_uuid)
-    # mdadm.conf first: the package's postinst then builds the initramfs with it.
-    conf = files.template(
-        name="Write mdadm.conf with the array",
-        src=str(TEMPLATES / "mdadm.conf.j2"),
-        dest="/etc/mdadm/mdadm.conf",
-        create_remote_dir=True,
-        device=device,
-        uuid=md_uuid,
+    # mdadm.conf first: the package's postinst then builds the initramfs with it. Only the
+    # array's own ARRAY line is hastack's: the file's other lines and arrays stay. The line
+    # makes the array assemble as raid_device (not /dev/md127) at boot, matched by UUID alone
+    # (the superblock's name carries the hostname it was made on, unknown to the initramfs).
+    files.directory(name="mdadm's folder", path="/etc/mdadm")
+    conf = files.line(
+        name="mdadm.conf names the array",
+        path=MDADM_CONF,
+        line=rf"^ARRAY\s\+{device}\s.*$",
+        replace=f"ARRAY {device} metadata=1.2 UUID={md_uuid}",
     )
+    # Without a mail address mdadm's monitor does not run: root's, unless the file has one.
+    if not host.get_fact(FindInFile, path=MDADM_CONF, pattern="^MAILADDR"):
+        files.line(name="mdadm's monitor mails root", path=MDADM_CONF, line="MAILADDR root")
     packages = apt.packages(
         name="Install mdadm and ext4's tools",
         # e2fsprogs: a minimal Debian 13 lacks it (12's minimal base had it).

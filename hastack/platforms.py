@@ -31,8 +31,6 @@ GANGLIA_MODULES = {
 }
 
 
-
-
 def ganglia_module_dir(arch: str) -> str:
     """Where libganglia1 puts gmond's metric modules.
 
@@ -102,6 +100,14 @@ class Platform:
     chrony_options: tuple[str, str] = ("/etc/default/chrony", "DAEMON_OPTS")
     chrony_service: str = "chrony"
     ssh_service: str = "ssh"
+    # The package of a fence agent (its name without "fence_", "_" as "-" fills {agent}):
+    # one package of every agent, or one package each.
+    fence_agent_package: str = "fence-agents"
+
+    def fence_packages(self, agents: list[str]) -> tuple[str, ...]:
+        """What installs these fence agents (fence_ipmilan, ...), each package once."""
+        names = [agent.removeprefix("fence_").replace("_", "-") for agent in agents]
+        return tuple(dict.fromkeys(self.fence_agent_package.format(agent=name) for name in names))
 
     @property
     def label(self) -> str:
@@ -156,6 +162,8 @@ TRIXIE = Platform(
     ganglia_in_container=True,
     # 3.7.6 fixes the rest itself (the stacked graph among them).
     ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
+    # trixie packs each fence agent apart ("fence-agents" pulls in all of them).
+    fence_agent_package="fence-agents-{agent}",
 )
 MATRIX = (
     BOOKWORM,
@@ -173,6 +181,8 @@ MATRIX = (
         tested=False,
         php="8.3",
         docker_packages=("docker.io", "docker-compose-v2"),
+        # noble's fence agents (4.12) are still one package.
+        fence_agent_package="fence-agents",
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(

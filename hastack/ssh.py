@@ -11,13 +11,59 @@ import paramiko
 from hastack.site import Site
 
 
-class SshRunner:
-    """Commands on one host over SSH.
+def ssh_client(
+    address: str,
+    port: int = 22,
+    user: str = "root",
+    key: str | None = None,
+    known_hosts: str | None = None,
+    trust_any: bool = False,
+    timeout: float = 30,
+) -> paramiko.SSHClient:
+    """A connected paramiko client, host keys checked as pyinfra checks them for the site.
 
-    Host keys: with ``known_hosts``, that file's keys and new ones accepted once (as pyinfra's
-    accept-new); with ``trust_any`` (a throwaway VM on loopback whose keys come with each
-    image), any key, remembered nowhere; else the system's known hosts, unknown keys refused.
+    With ``known_hosts``: that file's keys (a different key is refused) and new ones accepted
+    once, remembered nowhere (as pyinfra's accept-new); with ``trust_any`` (a throwaway VM on
+    loopback whose keys come with each image), any key; else the system's known hosts, unknown
+    keys refused.
     """
+    client = paramiko.SSHClient()
+    if trust_any:
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    elif known_hosts:
+        known = Path(known_hosts).expanduser()
+        if known.exists():
+            client.load_host_keys(str(known))
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    else:
+        client.load_system_host_keys()
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(
+        address,
+        port=port,
+        username=user,
+        key_filename=str(Path(key).expanduser()) if key else None,
+        timeout=timeout,
+        allow_agent=not trust_any,
+        look_for_keys=not trust_any,
+    )
+    return client
+
+
+def site_client(site: Site, name: str, timeout: float = 30) -> paramiko.SSHClient:
+    """A site host, reached as pyinfra reaches it (the site's SSH settings and known hosts)."""
+    return ssh_client(
+        site.hosts[name].connect_address,
+        port=site.ssh.port,
+        user=site.ssh.user,
+        key=site.ssh.key,
+        known_hosts=site.ssh.known_hosts,
+        timeout=timeout,
+    )
+
+
+class SshRunner:
+    """Commands on one host over SSH (host keys: see ``ssh_client``)."""
 
     def __init__(
         self,
@@ -28,39 +74,15 @@ class SshRunner:
         known_hosts: str | None = None,
         trust_any: bool = False,
         timeout: float = 30,
+        client: paramiko.SSHClient | None = None,
     ):
-        self.client = paramiko.SSHClient()
-        if trust_any:
-            self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        elif known_hosts:
-            known = Path(known_hosts).expanduser()
-            if known.exists():
-                self.client.load_host_keys(str(known))
-            self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        else:
-            self.client.load_system_host_keys()
-            self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        self.client = client or ssh_client(address, port, user, key, known_hosts, trust_any, timeout)
         self.address = address
-        self.client.connect(
-            address,
-            port=port,
-            username=user,
-            key_filename=str(Path(key).expanduser()) if key else None,
-            timeout=timeout,
-            allow_agent=not trust_any,
-            look_for_keys=not trust_any,
-        )
 
     @classmethod
     def to_host(cls, site: Site, name: str) -> SshRunner:
         """A site host, reached as pyinfra reaches it (the site's SSH settings)."""
-        return cls(
-            site.hosts[name].connect_address,
-            port=site.ssh.port,
-            user=site.ssh.user,
-            key=site.ssh.key,
-            known_hosts=site.ssh.known_hosts,
-        )
+        return cls(site.hosts[name].connect_address, client=site_client(site, name))
 
     def execute(self, command: str, timeout: float = 900) -> subprocess.CompletedProcess:
         """The command's exit status, standard output and error (-1: the connection died)."""

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 import testinfra
+import testinfra.backend
+import testinfra.host
 
 from hastack import platforms
 from hastack.site import Site, load_site, parse_site
+from hastack.ssh import site_client
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
 LAB_MODE = SITE_PATH is None
@@ -91,11 +94,21 @@ MONITORING_OFF: dict[str, list[str]] | None = None
 
 
 def testinfra_host(site, name: str) -> testinfra.host.Host:
-    """A testinfra host for a site host, reached over SSH like pyinfra reaches it."""
+    """A new testinfra host for a site host, reached over SSH like pyinfra reaches it.
+
+    Its connection checks the host's key against the site's known hosts, as the deploy does
+    (testinfra's own paramiko client would accept any key).
+    """
     key = site.ssh.key and str(Path(site.ssh.key).expanduser())
     url = f"paramiko://{site.ssh.user}@{site.hosts[name].connect_address}:{site.ssh.port}"
     # A non-root user reads what the checks need through sudo, as the deploys do.
-    return testinfra.get_host(url, ssh_identity_file=key, timeout=30, sudo=site.ssh.user != "root")
+    backend = testinfra.backend.get_backend(
+        url, ssh_identity_file=key, timeout=30, sudo=site.ssh.user != "root"
+    )
+    backend.__dict__["client"] = site_client(site, name)  # its cached property `client`
+    remote = testinfra.host.Host(backend)
+    backend.set_host(remote)
+    return remote
 
 
 def monitoring_found(site, name: str) -> list[str]:

@@ -95,6 +95,7 @@ def test_stats_page_refuses_without_password(stats_url):
     assert http_get(stats_url)[0] == 401
 
 
-def test_stats_page_answers_with_password(site, stats_url):
+def test_stats_page_answers_with_password(site, stats_url, vip_holders):
     password = secrets.password(site.cluster, "haproxy_stats_password")
-    assert http_get(stats_url, auth=("admin", password))[0] == 200
+    user = site.setting("haproxy_stats_user", site.hosts[vip_holders()[0]])
+    assert http_get(stats_url, auth=(user, password))[0] == 200

@@ -29,8 +29,12 @@ def test_volume_started(host, site):
 
 def pool(site) -> list[str]:
     """The hosts with a brick: the web hosts, then the arbiter when the site has one."""
-    arbiter = site.data.get("gluster_arbiter", "")
+    arbiter = site.setting("gluster_arbiter")
     return [h.name for h in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+
+
+def volume_options(host, site) -> dict[str, str]:
+    return {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
 
 
 def test_volume_has_one_brick_per_web_host_and_the_arbiter(host, site):
@@ -40,35 +44,42 @@ def test_volume_has_one_brick_per_web_host_and_the_arbiter(host, site):
 
 def test_arbiter_brick_is_an_arbiter(host, site):
     arbiters = [b.findtext("isArbiter") for b in volume_info(host, site).iter("brick")]
-    assert arbiters == ["0", "0", "1"] if site.data.get("gluster_arbiter") else ["0", "0"]
+    expected = ["0"] * len(site.hosts_in("web")) + (["1"] if site.setting("gluster_arbiter") else [])
+    assert arbiters == expected
 
 
-def test_brick_is_below_the_brick_root_not_on_it(host, site):
-    brick = volume_info(host, site).find(".//brick").findtext("name").split(":", 1)[1]
-    assert brick.endswith("/brick")
+def test_bricks_are_below_their_brick_roots_not_on_them(host, site):
+    bricks = [b.findtext("name") for b in volume_info(host, site).iter("brick")]
+    arbiter = site.setting("gluster_arbiter")
+    root = {
+        name: "gluster_arbiter_brick_root" if name == arbiter else "gluster_brick_root" for name in pool(site)
+    }
+    expected = [f"{name}:{site.setting(root[name], site.hosts[name])}/brick" for name in pool(site)]
+    assert bricks == expected
 
 
 def test_volume_replicates_across_the_pool(host, site):
     assert volume_info(host, site).findtext(".//volume/replicaCount") == str(len(pool(site)))
 
 
+def test_self_heal_daemon_is_on(host, site):
+    assert volume_options(host, site).get("cluster.self-heal-daemon") == "on"
+
+
 @pytest.mark.parametrize(
-    "option, value",
-    [("network.ping-timeout", "5"), ("cluster.self-heal-daemon", "on")],
+    "option, key",
+    [
+        ("network.ping-timeout", "gluster_ping_timeout"),
+        ("cluster.quorum-type", "gluster_quorum_type"),
+        ("cluster.favorite-child-policy", "gluster_favorite_child_policy"),
+    ],
 )
-def test_volume_option(host, site, option, value):
-    options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
-    assert options.get(option) == value
-
-
-def test_quorum_is_the_sites_choice(host, site):
-    options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
-    assert options["cluster.quorum-type"] == site.data.get("gluster_quorum_type", "none")
+def test_volume_option_is_the_sites_setting(host, site, option, key):
+    assert volume_options(host, site).get(option) == str(site.setting(key))
 
 
 def test_auth_allow_is_the_pool(host, site):
-    options = {o.findtext("name"): o.findtext("value") for o in volume_info(host, site).iter("option")}
-    assert options["auth.allow"].split(",") == [
+    assert volume_options(host, site)["auth.allow"].split(",") == [
         str(site.hosts[name].addresses["back"]) for name in pool(site)
     ]
 

@@ -8,19 +8,22 @@ from pyinfra.api import FactBase
 
 
 def _inspect(what: str, template: str, name: str, missing: str) -> str:
-    """``docker inspect`` that prints ``absent`` where Docker says there is no such object,
-    and fails (its own message on stderr) for anything else, such as a stopped daemon."""
+    """``docker inspect`` that prints ``absent`` where Docker says there is no such object or
+    where its daemon is not running (the deploy starts Docker before it uses what it found:
+    a host whose Docker waits for a missing GlusterFS mount is repaired, not refused), and
+    fails (its own message on stderr) for anything else."""
     quoted = shlex.quote(name)
     return (
         f"if out=$(docker {what} inspect --format '{template}' {quoted} 2>&1); then echo \"$out\"; "
-        f"elif echo \"$out\" | grep -q '{missing}'; then echo absent; "
+        f"elif echo \"$out\" | grep -q -e '{missing}' -e 'Cannot connect to the Docker daemon'; "
+        "then echo absent; "
         'else echo "$out" >&2; exit 1; fi'
     )
 
 
 class DockerImageId(FactBase):
-    """The id of a local image, or ``None`` when the host does not have it (``absent``).
-    Fails when Docker cannot answer."""
+    """The id of a local image, or ``None`` when the host does not have it or its Docker is
+    stopped (``absent``). Fails when Docker answers with an error."""
 
     def requires_command(self, image: str) -> str:
         return "docker"
@@ -34,8 +37,8 @@ class DockerImageId(FactBase):
 
 
 class DockerContainerRunning(FactBase):
-    """Whether a container of that name exists and runs (``absent``: no such container).
-    Fails when Docker cannot answer."""
+    """Whether a container of that name exists and runs (``absent``: no such container, or
+    Docker is stopped). Fails when Docker answers with an error."""
 
     default = bool
 
@@ -65,4 +68,3 @@ class EntryCount(FactBase):
 
     def process(self, output):
         return int(output[0].strip() or 0)
-

@@ -75,3 +75,22 @@ class MdArray(FactBase):
             if key.startswith("MD_DEVICE_") and key.endswith("_DEV")
         }
         return {**{k: v for k, v in values.items() if not k.startswith("MD_DEVICE_")}, "members": members}
+
+
+class DevicePaths(FactBase):
+    """Where each of these device paths leads (``readlink -f``): a by-id or by-path name
+    compares with the /dev/vdX names mdadm reports. A path that leads nowhere maps to itself.
+
+    .. code:: python
+
+        {"/dev/disk/by-id/virtio-a": "/dev/vdb"}
+    """
+
+    def command(self, paths: tuple[str, ...]) -> str:
+        return "; ".join(
+            f"printf '%s\\t%s\\n' {q} \"$(readlink -f {q} || echo {q})\"" for q in map(shlex.quote, paths)
+        )
+
+    def process(self, output):
+        pairs = (line.split("\t", 1) for line in output if "\t" in line)
+        return {path: target.strip() or path for path, target in pairs}

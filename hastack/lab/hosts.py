@@ -276,7 +276,9 @@ def running_release() -> int | None:
     No Docker engine answering (a fresh machine, before `lab up` starts dockerd) means no lab.
     """
     template = f'{{{{.Label "{RELEASE_LABEL}"}}}}'
-    listed = docker("container", "ls", "-a", "--filter", f"label={LABEL}=1", "--format", template, check=False)
+    listed = docker(
+        "container", "ls", "-a", "--filter", f"label={LABEL}=1", "--format", template, check=False
+    )
     if listed.returncode != 0:
         return None
     releases = {int(value) if value.isdigit() else 12 for value in listed.stdout.split()}

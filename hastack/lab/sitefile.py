@@ -22,6 +22,47 @@ LAB_DATA_REASONS = {
 }
 
 
+# With HASTACK_LAB_OVERRIDES=1 the lab's site also sets every data key the lab can take to a
+# value other than its default (ports, timeouts, paths, users): `hastack verify` must hold on
+# it as on the defaults, since every check compares with the site's effective setting.
+OVERRIDES = {
+    "netplan_file": "/etc/netplan/70-shop.yaml",
+    "gluster_mount_point": "/srv/shop",
+    "gluster_ping_timeout": 8,
+    "gluster_favorite_child_policy": "majority",
+    "web_compose_dir": "/opt/shop/web",
+    "web_content_dir": "/srv/shop/site",
+    "web_port": 8081,
+    "web_keepalive_timeout": 30,
+    "docker_log_max_size": "5m",
+    "docker_log_max_files": 2,
+    "haproxy_stats_port": 9404,
+    "haproxy_stats_user": "ops",
+    "haproxy_check_interval": "2s",
+    "haproxy_check_fall": 3,
+    "haproxy_check_rise": 3,
+    "haproxy_retries": 2,
+    "haproxy_timeout_connect": "1500ms",
+    "haproxy_timeout_client": "20s",
+    "haproxy_timeout_server": "25s",
+    "corosync_token_ms": 1500,
+    "pacemaker_resource_stickiness": 200,
+    "pacemaker_migration_threshold": 5,
+    "pacemaker_monitor_interval": "2s",
+    "monitoring_web_port": 8090,
+    "snmp_user": "shopmon",
+    "snmp_location": "rack 7, shop",
+    "snmp_contact": "ops@shop.invalid",
+    "ganglia_port": 8659,
+    "ganglia_poll_seconds": 20,
+    "apt_wait_seconds": 600,
+}
+
+
+def overridden() -> bool:
+    return os.environ.get("HASTACK_LAB_OVERRIDES", "") not in ("", "0")
+
+
 def ssh_user() -> str:
     """The user the lab's site reaches its hosts as: root, or with HASTACK_LAB_SSH_USER the
     lab's sudo user (every operation through sudo)."""
@@ -60,6 +101,7 @@ def site_document(release: int | None = None) -> dict:
             "gluster_arbiter_brick_root": "/srv/gluster",
             "gluster_quorum_type": "auto",
             **images,
+            **(OVERRIDES if overridden() else {}),
         },
         "hosts": hosts,
     }
@@ -70,6 +112,8 @@ def site_text(release: int | None = None) -> str:
         "Written by `hastack lab up`: the lab's own site file. Regenerated on",
         "every `lab up`; edit lab/ and hastack/lab/ instead. Where it differs from a real site:",
     ] + [f"  {key}: {reason}" for key, reason in LAB_DATA_REASONS.items()]
+    if overridden():
+        header.append("HASTACK_LAB_OVERRIDES: every other key it can take set apart from its default")
     return dump_site(site_document(release), "\n".join(header))
 
 

@@ -16,7 +16,7 @@ from hastack import facts
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.http import HttpStatus
-from hastack.facts.mdadm import BlockSignature, MdArray
+from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
@@ -48,6 +48,7 @@ FACTS = {
     "gluster_volumes": GlusterVolumes,
     "block_signature": BlockSignature,
     "md_array": MdArray,
+    "device_paths": DevicePaths,
     "cacti_devices": CactiDevices,
     "docker_image_id": DockerImageId,
     "docker_container_running": DockerContainerRunning,

@@ -199,3 +199,11 @@ def test_the_map_is_the_only_place_that_names_a_release():
             if re.search(r"bookworm|trixie|jammy|noble|VERSION_ID|\b8\.[1-4]\b|os_release", line):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_fence_agents_come_from_one_package_or_one_each():
+    agents = ["fence_ipmilan", "fence_ilo_ssh", "fence_ipmilan"]
+    assert (row("debian", "12").fence_packages(agents), row("debian", "13").fence_packages(agents)) == (
+        ("fence-agents",),
+        ("fence-agents-ipmilan", "fence-agents-ilo-ssh"),
+    )

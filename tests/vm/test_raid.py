@@ -1,6 +1,7 @@
 """The RAID-1 layer, deployed into a real kernel: a qemu VM with spare disks.
 
-In order: a disk carrying a filesystem is refused; the deploy builds the array;
+In order: a disk carrying a filesystem is refused; an array of other disks already at the
+array's device (the system's own) is refused, and kept in mdadm.conf; the deploy builds the array;
 its second run changes nothing; the array comes back under its own name after
 a reboot into the initramfs the deploy built; a failed disk leaves it mounted;
 the disk is re-added and resynced.
@@ -14,7 +15,7 @@ import pytest
 from hastack import lab
 from hastack.lab import vm
 
-DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M"}
+DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M", "os-a": "256M", "os-b": "256M"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,52 @@ def test_refused_deploy_left_the_other_disk_blank(refused, raid_vm, raid_disks):
 
 
 @pytest.fixture(scope="module")
-def deployed(refused, raid_vm, raid_disks):
+def foreign(refused, raid_vm, raid_disks):
+    """The system's own array at /dev/md0, of two other disks, listed in mdadm.conf as an
+    installer lists it; then the deploy with raid_device /dev/md0."""
+    os_disks = f"{raid_vm.disk_path('os-a')} {raid_vm.disk_path('os-b')}"
+    raid_vm.ssh("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mdadm e2fsprogs")
+    raid_vm.ssh(
+        f"mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 {os_disks} && "
+        "mkfs.ext4 -q -L system /dev/md0 && mdadm --detail --scan >> /etc/mdadm/mdadm.conf"
+    )
+    return raid_vm.deploy_raid(raid_disks, "foreign")
+
+
+def test_a_foreign_array_at_raid_device_is_refused_naming_it(foreign, raid_vm):
+    os_disks = f"{raid_vm.disk_path('os-a')} {raid_vm.disk_path('os-b')}"
+    members = raid_vm.ssh(f"readlink -f {os_disks}").stdout.split()
+    message = (
+        f"host web1: /dev/md0 is already an array of {', '.join(members)}, not of the site's disks "
+        f"({raid_vm.disk_path('raid-a')}, {raid_vm.disk_path('raid-b')})"
+    )
+    assert (
+        foreign.returncode != 0,
+        message in foreign.output,
+        "raid_device" in foreign.output,
+        "Beginning operation run" in foreign.output,
+    ) == (True, True, True, False), foreign.output[-2000:]
+
+
+def test_the_refused_foreign_array_is_neither_mounted_nor_changed(foreign, raid_vm):
+    mounted = raid_vm.ssh("findmnt -n /raid1", check=False).returncode == 0
+    assert (mounted, raid_vm.ssh("blkid -s LABEL -o value /dev/md0").stdout.strip()) == (False, "system")
+
+
+@pytest.fixture(scope="module")
+def system_array(foreign, raid_vm):
+    """The system's array moved aside to /dev/md9 (its ARRAY line too): the deploy then
+    builds the RAID at /dev/md0 beside it."""
+    raid_vm.ssh(
+        "mdadm --stop /dev/md0 && "
+        f"mdadm --assemble /dev/md9 {raid_vm.disk_path('os-a')} {raid_vm.disk_path('os-b')} && "
+        "sed -i 's#^ARRAY /dev/md0 #ARRAY /dev/md9 #' /etc/mdadm/mdadm.conf"
+    )
+    return raid_vm.ssh("grep '^ARRAY /dev/md9 ' /etc/mdadm/mdadm.conf").stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def deployed(system_array, raid_vm, raid_disks):
     run = raid_vm.deploy_raid(raid_disks, "deploy")
     assert run.returncode == 0, run.output[-3000:]
     raid_vm.ssh("mdadm --wait /dev/md0 || true")
@@ -90,10 +136,10 @@ def test_fstab_mounts_raid1_by_uuid(deployed, raid_vm):
     assert line.split()[0] == f"UUID={uuid}"
 
 
-def test_mdadm_conf_names_the_array(deployed, raid_vm):
+def test_mdadm_conf_names_the_array_and_keeps_the_systems(deployed, raid_vm, system_array):
     uuid = raid_vm.ssh("mdadm --detail --export /dev/md0 | sed -n 's/^MD_UUID=//p'").stdout.strip()
-    conf = raid_vm.ssh("grep ^ARRAY /etc/mdadm/mdadm.conf").stdout
-    assert conf.split()[:4] == ["ARRAY", "/dev/md0", "metadata=1.2", f"UUID={uuid}"]
+    arrays = raid_vm.ssh("grep ^ARRAY /etc/mdadm/mdadm.conf").stdout.strip().splitlines()
+    assert arrays == [system_array, f"ARRAY /dev/md0 metadata=1.2 UUID={uuid}"]
 
 
 def test_second_run_changes_nothing(deployed, raid_vm, raid_disks):
@@ -110,6 +156,10 @@ def rebooted(deployed, raid_vm):
 
 def test_array_keeps_its_name_after_reboot(rebooted):
     assert "md0 : active raid1" in rebooted.ssh("cat /proc/mdstat").stdout
+
+
+def test_the_systems_array_comes_back_too(rebooted):
+    assert "md9 : active raid1" in rebooted.ssh("cat /proc/mdstat").stdout
 
 
 def test_raid1_mounted_after_reboot(rebooted):
