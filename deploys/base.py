@@ -1,25 +1,47 @@
 """Base layer, every host: hostname, /etc/hosts, time sync, netplan, sshd."""
 
+import hashlib
+import io
+import posixpath
+import time
+
+import paramiko
 from pyinfra import host
-from pyinfra.api import deploy
+from pyinfra.api import OperationError, StringCommand, deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.operations import files, server, systemd
+from pyinfra.facts.files import Directory
+from pyinfra.operations import files, python, server, systemd
 from pyinfra.operations.util import any_changed
 
 from deploys.host_os import install, platform
 from hastack.defaults import ROOT
-from hastack.facts.network import Ipv4Interfaces
+from hastack.facts.network import Ipv4Interfaces, NetplanFiles
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
 from hastack.operations.files import render_template, validated_file
+from hastack.ssh import ssh_client
 
 TEMPLATES = ROOT / "templates" / "base"
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/10-hastack.conf"
-# netplan reads only <root>/etc/netplan: validate the candidate in a scratch
-# root, so that nothing under /run changes until the file is installed.
+# Where hastack keeps netplan's candidate file, the switch script, the previous files and
+# the files it put aside (kept, never deleted).
+NETPLAN_STATE = "/var/lib/hastack/netplan"
+NETPLAN_SWITCH = f"{NETPLAN_STATE}/netplan-switch.sh"
+# The whole set that will be live, validated in a scratch root (netplan reads <root>/etc,
+# /run and /lib/netplan): the candidate, plus what hastack leaves in /run and /lib (the
+# other files in /etc/netplan go aside). Nothing under /run changes until it is applied.
 NETPLAN_VALIDATE = (
-    "d=$(mktemp -d) && mkdir -p $d/etc/netplan && cp {path} $d/etc/netplan/hastack.yaml && "
+    "d=$(mktemp -d) && mkdir -p $d/etc/netplan $d/run/netplan $d/lib/netplan && "
+    "cp {path} $d/etc/netplan/{name} && "
+    "for dir in run lib; do for f in /$dir/netplan/*.yaml; do "
+    "[ -e $f ] && cp $f $d/$dir/netplan/; done; done; "
     "netplan generate --root-dir $d; rc=$?; rm -rf $d; exit $rc"
 )
+CLOUD_INIT_DIR = "/etc/cloud/cloud.cfg.d"
+CLOUD_INIT_NETWORK_OFF = (
+    "# Managed by hastack: the network is hastack's netplan file.\nnetwork: {config: disabled}\n"
+)
+# A failed network change on one host stops it on the hosts after it (one at a time).
+_netplan_failed: list[str] = []
 
 
 def _template(name: str, **data) -> str:
@@ -74,15 +96,105 @@ def configure_netplan() -> None:
         )
     except InterfaceError as error:
         raise DeployError(f"host {host.name}: {error}") from None
-    netplan = validated_file(
-        name=f"Write {host.data.netplan_file} (validated by netplan generate)",
-        dest=host.data.netplan_file,
-        content=_template("netplan.yaml.j2", interfaces=interfaces),
-        validate=NETPLAN_VALIDATE,
+    content = _template("netplan.yaml.j2", interfaces=interfaces)
+    live = host.data.netplan_file
+    found = host.get_fact(NetplanFiles)
+    others = sorted(path for path in found if path != live)
+    if found.get(live) == hashlib.sha256(content.encode()).hexdigest() and not others:
+        host.noop(f"{live} is the host's only netplan file, up to date")
+        return
+    files.directory(name="hastack's netplan folder", path=NETPLAN_STATE, mode="700")
+    files.put(
+        name="The netplan switch (aside, apply, confirm, roll back)",
+        src=str(TEMPLATES / "netplan-switch.sh"),
+        dest=NETPLAN_SWITCH,
+        mode="700",
+    )
+    validated_file(
+        name=f"Stage {live} (the whole set that will be live validated by netplan generate)",
+        dest=f"{NETPLAN_STATE}/candidate.yaml",
+        content=content,
+        validate=NETPLAN_VALIDATE.replace("{name}", posixpath.basename(live)),
         mode="600",
     )
-    if host.data.netplan_apply:
-        server.shell(name="Apply netplan", commands=["netplan apply"], _if=netplan.did_change)
+    if host.get_fact(Directory, path=CLOUD_INIT_DIR):
+        files.put(
+            name="cloud-init leaves the network to hastack",
+            src=io.StringIO(CLOUD_INIT_NETWORK_OFF),
+            dest=f"{CLOUD_INIT_DIR}/99-hastack-network.cfg",
+        )
+    aside = f", {', '.join(others)} aside" if others else ""
+    if not host.data.netplan_apply:
+        server.shell(
+            name=f"Put {live} live{aside} (applied at the next boot)",
+            commands=[f"sh {NETPLAN_SWITCH} install {live}"],
+        )
+        return
+    python.call(
+        name=f"Apply {live}{aside}, one host at a time; rolled back unless a new SSH login succeeds",
+        function=apply_netplan,
+        live=live,
+        seconds=host.data.netplan_confirm_seconds,
+        _serial=True,
+    )
+
+
+def apply_netplan(live: str, seconds: int) -> None:
+    """Apply the staged netplan file here and keep it only if a new SSH login (from the
+    machine running pyinfra) reaches the host within ``seconds``; else the host puts its
+    previous files back by itself when its timer fires. Runs host by host."""
+    if _netplan_failed:
+        raise OperationError(
+            f"host {host.name}: its network was not changed, because the change failed on "
+            f"{', '.join(_netplan_failed)} first"
+        )
+    sudo = bool(host.data.get("_sudo"))
+    started, output = host.run_shell_command(
+        StringCommand(
+            "systemd-run --quiet --collect --unit=hastack-netplan-apply "
+            f"sh {NETPLAN_SWITCH} apply {live} {seconds}"
+        ),
+        _sudo=sudo,
+    )
+    if not started:
+        _netplan_failed.append(host.name)
+        raise OperationError(f"host {host.name}: the netplan switch did not start: {output.stderr}")
+    confirm = f"{'sudo -n ' if sudo else ''}sh {NETPLAN_SWITCH} confirm"
+    deadline, status = time.monotonic() + seconds, None
+    while time.monotonic() < deadline and status not in (0, 4):
+        time.sleep(1)
+        try:
+            client = ssh_client(
+                host.data.ssh_hostname,
+                port=host.data.ssh_port,
+                user=host.data.ssh_user,
+                key=host.data.get("ssh_key"),
+                known_hosts=host.data.get("ssh_known_hosts_file"),
+                timeout=5,
+            )
+        except (OSError, paramiko.SSHException):
+            continue
+        try:
+            _, stdout, _ = client.exec_command(confirm, timeout=20)
+            status = stdout.channel.recv_exit_status()
+        except (OSError, paramiko.SSHException):
+            status = None
+        finally:
+            client.close()
+    if status == 0:
+        return
+    _netplan_failed.append(host.name)
+    if status == 4:
+        raise OperationError(
+            f"host {host.name}: `netplan apply` failed with {live}; the previous netplan files "
+            f"are back (log: {NETPLAN_STATE}/switch.log)"
+        )
+    raise OperationError(
+        f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
+        f"`netplan apply` with {live}: the host puts its previous netplan files back and applies "
+        f"them when its timer fires. Check hosts.{host.name}.nics, addresses and dhcp in the site "
+        f"file (log on the host: {NETPLAN_STATE}/switch.log)"
+    )
 
 
 def configure_sshd() -> None:

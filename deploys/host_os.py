@@ -7,15 +7,20 @@ What differs between releases is written in hastack/platforms.py only; deploys a
 
 from __future__ import annotations
 
-from pyinfra import host, logger
+from pyinfra import host, logger, state
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, dnf, files
 
 from hastack import platforms
-from hastack.facts.system import AptBusyAfterWait, OsRelease
+from hastack.facts.network import ArpAnswer, Ipv4Interfaces
+from hastack.facts.pacemaker import CibConfiguration
+from hastack.facts.system import AptBusyAfterWait, HostIdentities, OsRelease
 
 ROLES = ("proxy", "web", "client")
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
+# Where a secret a command needs is handed over: a private file on a tmpfs, removed by the
+# command that reads it. A secret on a command line would show in `ps` to every local user.
+SECRET_DIR = "/run/hastack"
 
 
 def role() -> str:
@@ -45,7 +50,10 @@ def preflight() -> None:
     pyinfra runs this for every host of the run while it prepares the operations,
     so a refused host stops the run before any operation is executed anywhere.
     """
+    refuse_unreachable_hosts()
     this = platform()
+    refuse_cloned_identities()
+    refuse_a_taken_vip()
     if not this.tested:
         logger.warning(f"host {host.name}: {this.label} is mapped from its package lists, untested on hosts")
     if this.ganglia_in_container and host.data.monitoring_enabled and not host.data.ganglia_image:
@@ -75,3 +83,67 @@ def _lock_wait_conf(seconds: int):
     from io import StringIO
 
     return StringIO(f'// Managed by hastack.\nDPkg::Lock::Timeout "{int(seconds)}";\n')
+
+
+def refuse_unreachable_hosts() -> None:
+    """Every host of the run answers over SSH (pyinfra would carry on without the others)."""
+    away = sorted(
+        other.name for other in state.inventory if state.is_host_in_limit(other) and not other.connected
+    )
+    if away:
+        raise DeployError(
+            f"{', '.join(away)} did not answer over SSH, so the run stops before any change: bring "
+            f"{'them' if len(away) > 1 else 'it'} back, or leave {'them' if len(away) > 1 else 'it'} out "
+            "with --limit (for example --limit web1,proxy1). Nothing was changed on any host."
+        )
+
+
+# How to give a cloned host an identity of its own, by what collides.
+IDENTITY_FIXES = {
+    "machine-id": "rm /etc/machine-id && systemd-machine-id-setup, then reboot",
+    "SSH host key": "rm /etc/ssh/ssh_host_*; dpkg-reconfigure openssh-server, then update known_hosts",
+    "glusterd UUID": "(before it joins a pool) systemctl stop glusterd; rm /var/lib/glusterd/glusterd.info; "
+    "systemctl start glusterd",
+}
+
+
+def refuse_cloned_identities() -> None:
+    """Hosts cloned from one VM share what must be theirs alone: their DHCP client ids
+    (machine-id), their SSH identity, their place in the GlusterFS pool."""
+    mine = host.get_fact(HostIdentities)
+    others = [other for other in state.inventory if other is not host and other.connected]
+    for what, value in mine.items():
+        if not value:
+            continue
+        twins = sorted(other.name for other in others if other.get_fact(HostIdentities).get(what) == value)
+        if twins:
+            raise DeployError(
+                f"host {host.name} has the same {what} as {', '.join(twins)}: they were cloned from one "
+                f"machine. Give each its own ({IDENTITY_FIXES[what]}) and run again. Nothing was changed "
+                "on any host."
+            )
+
+
+def refuse_a_taken_vip() -> None:
+    """Nothing but the site's proxies answers on the VIP: two hosts answering ARP for one
+    address split the shop's traffic between them. Asked from each proxy, before the cluster
+    has made the VIP (or moves it to a new address)."""
+    if role() != "proxy":
+        return
+    proxies = [other for other in state.inventory if "proxy" in other.groups and other.connected]
+    vip = host.data.site_vip
+    for proxy in proxies:
+        cib = proxy.get_fact(CibConfiguration)
+        if cib and cib.get("resources", {}).get("vip", {}).get("params", {}).get("ip") == vip:
+            return
+    mac = host.get_fact(ArpAnswer, address=vip)
+    ours = {
+        nic["mac"] for proxy in proxies for nic in proxy.get_fact(Ipv4Interfaces).values() if nic.get("mac")
+    }
+    if mac and mac not in ours:
+        raise DeployError(
+            f"host {host.name}: the VIP {vip} already answers on the network (ARP: {mac}), and not "
+            "from a proxy of this site: another machine has that address (the seed's .1 is "
+            "VirtualBox's own host-side address). Choose a free address for vip in the site file "
+            "(or, if it is a proxy of this site, run without --limit). Nothing was changed on any host."
+        )

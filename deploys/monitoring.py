@@ -2,10 +2,10 @@
 and Ganglia's web front end; on the proxies Cacti. Both front ends run in Apache on loopback."""
 
 import hashlib
+import io
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.api.command import MaskString, StringCommand
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FileContents
 from pyinfra.facts.server import Arch
@@ -13,7 +13,7 @@ from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from deploys.docker import provide_image
-from deploys.host_os import install, platform
+from deploys.host_os import SECRET_DIR, install, platform
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.monitoring import CactiDevices
@@ -75,14 +75,23 @@ def configure_snmp() -> None:
     user_made = None
     snmpd_user, state = this.snmpd_user, this.snmpd_state
     if (host.get_fact(FileContents, path=SNMP_STAMP) or [""])[0] != wanted:
-        create = f'createUser {user} SHA-256 "{auth}" AES "{priv}"'
+        # The line with the passwords reaches the host in a private file, never on a
+        # command line (`ps` shows those to every local user).
+        line = f"{SECRET_DIR}/snmp-user"
+        files.directory(name="A private folder for secrets in transit", path=SECRET_DIR, mode="700")
+        files.put(
+            name=f"Hand over the SNMPv3 user {user}'s line in a private file (generated secrets)",
+            src=io.StringIO(f'createUser {user} SHA-256 "{auth}" AES "{priv}"\n'),
+            dest=line,
+            mode="600",
+        )
         user_made = server.shell(
             name=f"Create the SNMPv3 user {user} (generated secrets)",
             commands=[
                 "systemctl stop snmpd",
                 f"test -e {state} || install -o {snmpd_user} -g {snmpd_user} -m 600 /dev/null {state}",
                 f"sed -i '/^usmUser /d' {state}",
-                StringCommand("echo", MaskString(f"'{create}'"), ">>", state),
+                f"cat {line} >> {state}; rm -f {line}",
                 f"mkdir -p /var/lib/hastack && echo {wanted} > {SNMP_STAMP}",
                 "systemctl start snmpd",
             ],

@@ -7,7 +7,7 @@ from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import files, server, systemd
 
-from deploys.host_os import install, platform
+from deploys.host_os import SECRET_DIR, install, platform
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
@@ -78,11 +78,6 @@ def configure_corosync(replace_default: bool) -> None:
         commands=["systemctl restart corosync pacemaker"],
         _if=lambda: authkey.did_change() and not replace_default,
     )
-
-
-# Where a secret a command needs is handed over: a private file on a tmpfs, removed by the
-# command that reads it. A secret on a command line would show in `ps` to every local user.
-SECRET_DIR = "/run/hastack"
 
 
 def authenticate_pcsd() -> None:

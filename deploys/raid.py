@@ -5,8 +5,10 @@ import uuid as uuidlib
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.deb import DebPackage
 from pyinfra.facts.files import FindInFile
 from pyinfra.operations import apt, files, server
+from pyinfra.operations.util import any_changed
 
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.operations import mdadm
@@ -85,10 +87,14 @@ def deploy_raid() -> None:
         line=rf"^ARRAY\s\+{device}\s.*$",
         replace=f"ARRAY {device} metadata=1.2 UUID={md_uuid}",
     )
+    changes = [conf]
     # Without a mail address mdadm's monitor does not run: root's, unless the file has one.
     if not host.get_fact(FindInFile, path=MDADM_CONF, pattern="^MAILADDR"):
-        files.line(name="mdadm's monitor mails root", path=MDADM_CONF, line="MAILADDR root")
-    packages = apt.packages(
+        changes.append(files.line(name="mdadm's monitor mails root", path=MDADM_CONF, line="MAILADDR root"))
+    # A fresh mdadm package builds the initramfs with the file; where mdadm was already
+    # there (the system's own arrays), hastack rebuilds it.
+    fresh_mdadm = host.get_fact(DebPackage, package="mdadm") is None
+    apt.packages(
         name="Install mdadm and ext4's tools",
         # e2fsprogs: a minimal Debian 13 lacks it (12's minimal base had it).
         packages=["mdadm", "e2fsprogs"],
@@ -99,7 +105,7 @@ def deploy_raid() -> None:
     server.shell(
         name="Update the initramfs with mdadm.conf",
         commands=["update-initramfs -u"],
-        _if=lambda: conf.did_change() and not packages.did_change(),
+        _if=lambda: any_changed(*changes)() and not fresh_mdadm,
     )
     mdadm.array(
         name=f"RAID-1 {device} of {' '.join(host.data.site_disks)}",

@@ -12,6 +12,9 @@ to the deploys through the inventory and to ``hastack verify`` alike.
 netplan_apply = True
 # Where the rendered netplan file goes.
 netplan_file = "/etc/netplan/60-hastack.yaml"
+# Seconds a host waits, after `netplan apply`, for a new SSH login from the machine
+# running pyinfra; without one it puts its previous netplan files back by itself.
+netplan_confirm_seconds = 60
 # NTP servers or pools chrony follows.
 chrony_servers = ["2.debian.pool.ntp.org"]
 # Let chrony step and slew the system clock. The lab sets this false: its hosts

@@ -137,6 +137,7 @@ PORT_KEYS = ("web_port", "haproxy_stats_port", "monitoring_web_port", "ganglia_p
 
 RULES: dict[str, Rule] = {
     "netplan_file": netplan_path,
+    "netplan_confirm_seconds": at_least(10),
     "chrony_servers": servers,
     "gluster_brick_root": absolute_path,
     "gluster_mount_point": absolute_path,

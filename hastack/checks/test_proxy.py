@@ -1,11 +1,14 @@
 """Proxy tier: HAProxy behind the Pacemaker/Corosync VIP."""
 
 import hashlib
+import shlex
 import stat
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from hastack import secrets
+from hastack.checks.plugin import site_host_name
 from hastack.probe import http_get
 
 PROXY = pytest.mark.roles("proxy")
@@ -99,3 +102,58 @@ def test_stats_page_answers_with_password(site, stats_url, vip_holders):
     password = secrets.password(site.cluster, "haproxy_stats_password")
     user = site.setting("haproxy_stats_user", site.hosts[vip_holders()[0]])
     assert http_get(stats_url, auth=(user, password))[0] == 200
+
+
+def proxy_setting(host, site, key: str):
+    return site.setting(key, site.hosts[site_host_name(host, site)])
+
+
+@PROXY
+def test_corosync_runs_with_the_sites_token(host, site):
+    """The token Corosync runs with (its runtime map), not only the one in its file."""
+    token = host.check_output("corosync-cmapctl -g runtime.config.totem.token").rsplit("=", 1)[1].strip()
+    assert token == str(proxy_setting(host, site, "corosync_token_ms"))
+
+
+@PROXY
+def test_haproxy_follows_the_sites_settings(host, site):
+    lines = {line.strip() for line in host.file("/etc/haproxy/haproxy.cfg").content_string.splitlines()}
+
+    def value(key):
+        return proxy_setting(host, site, key)
+
+    wanted = {
+        f"retries {value('haproxy_retries')}",
+        f"timeout connect {value('haproxy_timeout_connect')}",
+        f"timeout client {value('haproxy_timeout_client')}",
+        f"timeout server {value('haproxy_timeout_server')}",
+        f"default-server inter {value('haproxy_check_interval')} fall {value('haproxy_check_fall')} "
+        f"rise {value('haproxy_check_rise')}",
+    } | {
+        f"server {web.name} {web.addresses['back']}:{site.setting('web_port', web)} check"
+        for web in site.hosts_in("web")
+    }
+    assert sorted(wanted - lines) == []
+
+
+def cib_xpath(host, xpath: str) -> ET.Element:
+    return ET.fromstring(host.check_output(f"cibadmin --query --xpath {shlex.quote(xpath)}"))
+
+
+@PROXY
+def test_pacemaker_follows_the_sites_settings(host, site):
+    resources = "//primitive[@id='vip' or @id='haproxy']"
+    monitors = [
+        op.get("interval")
+        for op in cib_xpath(host, f"{resources}//op").iter("op")
+        if op.get("name") == "monitor"
+    ]
+    meta = cib_xpath(host, f"{resources}/meta_attributes").iter("nvpair")
+    thresholds = [pair.get("value") for pair in meta if pair.get("name") == "migration-threshold"]
+    defaults = cib_xpath(host, "//rsc_defaults").iter("nvpair")
+    stickiness = [pair.get("value") for pair in defaults if pair.get("name") == "resource-stickiness"]
+    assert (monitors, thresholds, stickiness) == (
+        [proxy_setting(host, site, "pacemaker_monitor_interval")] * 2,
+        [str(proxy_setting(host, site, "pacemaker_migration_threshold"))] * 2,
+        [str(proxy_setting(host, site, "pacemaker_resource_stickiness"))],
+    )

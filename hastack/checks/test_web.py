@@ -1,5 +1,7 @@
 """Web tier on the web hosts: Docker, NGINX in compose, serving /cluster/www."""
 
+import json
+
 import pytest
 
 from hastack.checks.plugin import back_url
@@ -63,3 +65,40 @@ def test_healthz_answers_200(host, site):
 def test_access_log_records_the_request_id(host, site):
     get(back_url(site, host_name(host, site)), headers={"X-Request-ID": "rid-test-42"})
     assert "rid=rid-test-42" in host.check_output("docker logs --tail 20 hastack-web 2>&1")
+
+
+def web_setting(host, site, key: str):
+    return site.setting(key, site.hosts[host_name(host, site)])
+
+
+def test_nginx_runs_the_sites_settings(host, site):
+    """What NGINX runs with (nginx -T in the container), not only what was written."""
+    conf = host.check_output("docker exec hastack-web nginx -T -c /etc/nginx/hastack/nginx.conf 2>/dev/null")
+    lines = {line.strip() for line in conf.splitlines()}
+    wanted = {
+        f"keepalive_timeout {web_setting(host, site, 'web_keepalive_timeout')};",
+        f"listen {web_setting(host, site, 'web_port')} default_server;",
+    }
+    assert sorted(wanted - lines) == []
+
+
+def test_nginx_container_is_the_sites_compose_project_and_content(host, site):
+    shown = host.check_output(
+        "docker inspect -f '{{index .Config.Labels \"com.docker.compose.project.working_dir\"}} "
+        "{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}' hastack-web"
+    ).split()
+    assert (shown[0], f"{web_setting(host, site, 'web_content_dir')}:/srv/www" in shown[1:]) == (
+        web_setting(host, site, "web_compose_dir"),
+        True,
+    )
+
+
+def test_container_logs_rotate_as_the_site_says(host, site):
+    config = json.loads(host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' hastack-web"))
+    assert config == {
+        "Type": "json-file",
+        "Config": {
+            "max-file": str(web_setting(host, site, "docker_log_max_files")),
+            "max-size": str(web_setting(host, site, "docker_log_max_size")),
+        },
+    }

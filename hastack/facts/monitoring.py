@@ -30,8 +30,9 @@ class PatchState(FactBase):
 
 
 class CactiDevices(FactBase):
-    """Cacti's devices: description -> address; empty where Cacti has no database yet.
-    Fails when the database exists and cannot be read."""
+    """Cacti's devices: description -> address, ``""`` for a device with no graph of a data
+    query yet (its SNMP did not answer when it was added: the setup makes them again); empty
+    where Cacti has no database yet. Fails when the database exists and cannot be read."""
 
     default = dict
 
@@ -40,14 +41,15 @@ class CactiDevices(FactBase):
 
     def command(self) -> str:
         return (
-            "if [ -d /var/lib/mysql/cacti ]; then "
-            "mysql -N -B cacti -e 'SELECT description, hostname FROM host'; fi"
+            "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
+            "SELECT h.description, h.hostname, COUNT(g.id) FROM host h LEFT JOIN graph_local g "
+            "ON g.host_id = h.id AND g.snmp_query_id > 0 GROUP BY h.id, h.description, h.hostname'; fi"
         )
 
     def process(self, output):
         devices = {}
         for line in output:
             parts = line.split("\t")
-            if len(parts) == 2:
-                devices[parts[0]] = parts[1]
+            if len(parts) == 3:
+                devices[parts[0]] = parts[1] if parts[2].strip() != "0" else ""
         return devices

@@ -47,3 +47,27 @@ class AptBusyAfterWait(FactBase):
         if line is None:
             raise ValueError(f"unexpected output: {output!r}")
         return line[len("busy:") :].split()
+
+
+class HostIdentities(FactBase):
+    """What must differ between two hosts, and is the same on hosts cloned from one machine:
+    /etc/machine-id, the SSH host keys, glusterd's UUID ("" where there is none yet).
+
+    .. code:: python
+
+        {"machine-id": "e223a40...", "SSH host key": "AAAAC3Nza...", "glusterd UUID": "50066b38-..."}
+    """
+
+    default = dict
+
+    def command(self) -> str:
+        return (
+            'echo "machine-id=$(cat /etc/machine-id 2>/dev/null)"; '
+            'echo "SSH host key=$(cat /etc/ssh/ssh_host_*_key.pub 2>/dev/null '
+            "| awk '{print $2}' | sort | head -1)\"; "
+            "echo \"glusterd UUID=$(sed -n 's/^UUID=//p' /var/lib/glusterd/glusterd.info 2>/dev/null)\""
+        )
+
+    def process(self, output):
+        pairs = (line.split("=", 1) for line in output if "=" in line)
+        return {key: value.strip() for key, value in pairs}

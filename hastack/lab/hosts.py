@@ -238,7 +238,11 @@ def install_key(host: LabHost, public_key: str) -> None:
         f"echo '{public_key}' > {home}/.ssh/authorized_keys && "
         f"chown {SUDO_USER}: {home}/.ssh/authorized_keys && chmod 600 {home}/.ssh/authorized_keys; "
         f"mkdir -p /etc/sudoers.d; echo '{SUDO_USER} ALL=(root) NOPASSWD: ALL' > /etc/sudoers.d/{SUDO_USER}; "
-        f"chmod 440 /etc/sudoers.d/{SUDO_USER}"
+        f"chmod 440 /etc/sudoers.d/{SUDO_USER}; "
+        # systemd in a container without a machine-id makes one from this machine's DMI uuid:
+        # the same on every lab host, as on VMs cloned from one (the preflight refuses those).
+        "[ -e /etc/hastack-lab-machine-id ] || { systemd-id128 new > /etc/machine-id && "
+        "touch /etc/hastack-lab-machine-id; }"
     )
     docker("exec", host.container, "sh", "-c", script)
 

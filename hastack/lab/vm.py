@@ -45,6 +45,8 @@ PACKAGES = [
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
 # The VM runs the lab's default release (the current stable one).
 VM_RELEASE = DEFAULT_RELEASE
+# The MAC of the VM's first network card (eth0), the one SSH reaches it through.
+FIRST_MAC = "52:54:00:12:34:56"
 QEMU_FLAGS = [
     "-machine",
     "q35",
@@ -152,9 +154,12 @@ def free_port() -> int:
 class RaidVM:
     """One VM run: an overlay on the base image plus named spare disks."""
 
-    def __init__(self, disks: dict[str, str], workdir: Path):
+    def __init__(self, disks: dict[str, str], workdir: Path, nics: dict[str, str] | None = None):
+        """``nics``: more network cards, by MAC, each on a qemu network of its own (no way
+        out): name -> MAC. The first card (eth0) is SSH's, MAC ``FIRST_MAC``."""
         self.base = build_image()
         self.disks = disks
+        self.nics = nics or {}
         self.workdir = workdir
         self.port = free_port()
         self.initrd = self.base / "initrd.img"
@@ -200,8 +205,15 @@ class RaidVM:
             "-netdev",
             f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.port}-:22",
             "-device",
-            "virtio-net-pci,netdev=net0",
+            f"virtio-net-pci,netdev=net0,mac={FIRST_MAC}",
         ]
+        for index, mac in enumerate(self.nics.values(), start=1):
+            cmd += [
+                "-netdev",
+                f"user,id=net{index},net=10.0.{2 + index}.0/24,restrict=on",
+                "-device",
+                f"virtio-net-pci,netdev=net{index},mac={mac}",
+            ]
         for name in self.disks:
             cmd += [
                 "-drive",
@@ -272,13 +284,22 @@ class RaidVM:
 
     def deploy_raid(self, disks: list[str], name: str):
         """Run deploys/raid_only.py into the VM with these disks; the DeployRun (log: <name>.log here)."""
+        return self.deploy("deploys/raid_only.py", self.site_document(disks), name)
+
+    def deploy(self, entry: str, document: dict, name: str):
+        """Run a deploy into the VM (web1) with this site; the DeployRun (log: <name>.log here)."""
         from hastack.deploying import run_deploy
 
         site = self.workdir / f"{name}.yaml"
-        site.write_text(self.site_text(disks))
-        return run_deploy(site, "deploys/raid_only.py", "--limit", "web1", log=self.workdir / f"{name}.log")
+        header = "Written by the VM tests: web1 is the VM; the other hosts are never contacted."
+        site.write_text(dump_site(document, header))
+        return run_deploy(site, entry, "--limit", "web1", log=self.workdir / f"{name}.log")
 
     def site_text(self, disks: list[str]) -> str:
+        header = "Written by the RAID VM test: web1 is the VM; the other hosts are never contacted."
+        return dump_site(self.site_document(disks), header)
+
+    def site_document(self, disks: list[str]) -> dict:
         """A site whose web1 is this VM; pyinfra is run with --limit web1, so no other host is touched."""
         web = {"role": "web", "back": "127.0.1.21", "ssh_host": "127.0.0.1", "disks": disks}
         document = {
@@ -298,5 +319,4 @@ class RaidVM:
                 "web2": {"role": "web", "back": "127.0.1.22", "disks": ["/dev/vdb", "/dev/vdc"]},
             },
         }
-        header = "Written by the RAID VM test: web1 is the VM; the other hosts are never contacted."
-        return dump_site(document, header)
+        return document

@@ -2,6 +2,8 @@
 whole run with nothing changed anywhere; a host whose apt is busy with its own jobs is
 waited for, within a bound; a non-root user deploys through sudo."""
 
+import subprocess
+
 import pytest
 
 from hastack import lab
@@ -97,3 +99,115 @@ def test_a_sudo_user_deploys_and_changes_nothing_on_a_deployed_cluster(deployed,
     site_file.write_text(dump_site(document))
     run = run_deploy(site_file, log=lab.LAB_DIR / "deploy-sudo.log")
     assert (run.returncode, run.changed_operations) == (0, []), run.output[-2000:]
+
+
+def refused_untouched(connect, site, run_it) -> tuple:
+    """Run a deploy that must be refused: (the run, whether a line the deploy would remove
+    from a web host's /etc/hosts is still there after it)."""
+    web = site.hosts_in("web")[0].name
+    connect(web).check_output(f"echo '{MARKER}' >> /etc/hosts")
+    try:
+        run = run_it()
+    finally:
+        untouched = MARKER in connect(web, fresh=True).file("/etc/hosts").content_string
+        connect(web).check_output(f"sed -i '/^{MARKER}$/d' /etc/hosts")
+    return run, untouched
+
+
+def test_a_host_that_does_not_answer_stops_the_run_naming_it(deployed, lab_only, connect, site):
+    client = f"{lab.PREFIX}-client"
+    subprocess.run(["docker", "pause", client], check=True, capture_output=True)
+    try:
+        run, untouched = refused_untouched(
+            connect, site, lambda: run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "preflight-unreachable.log")
+        )
+    finally:
+        subprocess.run(["docker", "unpause", client], check=True, capture_output=True)
+    assert (
+        run.returncode != 0,
+        "client did not answer over SSH, so the run stops before any change" in run.output,
+        "Beginning operation run" in run.output,
+        untouched,
+    ) == (True, True, False, True), run.output[-2000:]
+
+
+def test_a_limited_run_leaves_a_host_that_does_not_answer_out(deployed, lab_only, connect, site):
+    client = f"{lab.PREFIX}-client"
+    subprocess.run(["docker", "pause", client], check=True, capture_output=True)
+    try:
+        run = run_deploy(
+            lab.SITE_FILE, "deploys/proxy.py", "--limit", "proxy1", log=lab.LAB_DIR / "limited.log"
+        )
+    finally:
+        subprocess.run(["docker", "unpause", client], check=True, capture_output=True)
+    assert (run.returncode, run.changed_operations) == (0, []), run.output[-2000:]
+
+
+IDENTITY_FILES = {
+    "machine-id": ("/etc/machine-id", "cat /etc/machine-id"),
+    "glusterd UUID": (
+        "/var/lib/glusterd/glusterd.info",
+        "sed -n 's/^UUID=//p' /var/lib/glusterd/glusterd.info",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", sorted(IDENTITY_FILES))
+def test_hosts_cloned_from_one_machine_are_refused_with_the_fix(deployed, lab_only, connect, site, what):
+    """web2 given web1's identity (as a clone of it has): the run stops, naming both."""
+    path, read = IDENTITY_FILES[what]
+    web1, web2 = connect("web1"), connect("web2")
+    theirs = web1.check_output(read)
+    web2.check_output(
+        f"cp -p {path} {path}.hastack-test && sed -i 's/{web2.check_output(read)}/{theirs}/' {path}"
+    )
+    try:
+        run, untouched = refused_untouched(
+            connect, site, lambda: run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "preflight-clone.log")
+        )
+    finally:
+        web2.check_output(f"mv {path}.hastack-test {path}")
+    named = any(
+        f"host {a} has the same {what} as {b}" in run.output for a, b in (("web1", "web2"), ("web2", "web1"))
+    )
+    assert (run.returncode != 0, named, "Beginning operation run" in run.output, untouched) == (
+        True,
+        True,
+        False,
+        True,
+    ), run.output[-2000:]
+
+
+def test_a_vip_another_machine_answers_on_is_refused(deployed, lab_only, connect, site):
+    """The site's VIP moved to a front address the client already has: refused before the
+    cluster makes it (an ARP answer from a machine that is not a proxy of the site)."""
+    front = site.networks["front"]
+    taken = str(front.network_address + 99)
+    client = connect("client")
+    client.check_output(
+        f"ip addr add {taken}/{front.prefixlen} dev $(ip -o -4 addr show to {front} | awk '{{print $2}}')"
+    )
+    document = load_site(lab.SITE_FILE).document()
+    document["vip"] = taken
+    site_file = lab.LAB_DIR / "site-taken-vip.yaml"
+    site_file.write_text(dump_site(document))
+    try:
+        run, untouched = refused_untouched(
+            connect, site, lambda: run_deploy(site_file, log=lab.LAB_DIR / "preflight-vip.log")
+        )
+    finally:
+        client.check_output(
+            f"ip addr del {taken}/{front.prefixlen} dev $(ip -o -4 addr show to {taken} | awk '{{print $2}}')"
+        )
+    message = f"the VIP {taken} already answers on the network"
+    assert (
+        run.returncode != 0,
+        message in run.output,
+        "Beginning operation run" in run.output,
+        untouched,
+    ) == (
+        True,
+        True,
+        False,
+        True,
+    ), run.output[-2000:]

@@ -52,7 +52,8 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")
     survivor, victim = web["web1"], "web2"
     wait_until_the_mount_reaches_every_brick(survivor, site, "web1")
-    folder = f"/cluster/.outage-{uuid.uuid4().hex[:8]}"
+    mount_point = site.setting("gluster_mount_point", site.hosts["web1"])
+    folder = f"{mount_point}/.outage-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"mkdir {folder}")
     subprocess.run(["docker", "kill", f"{lab.PREFIX}-{victim}"], check=True, capture_output=True)
     try:
@@ -65,14 +66,14 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
     finally:
         lab.up()
     web[victim] = connect(victim, fresh=True)
-    brick = f"{site.data.get('gluster_brick_root', '/raid1')}/brick{folder[len('/cluster') :]}"
+    brick = f"{site.setting('gluster_brick_root', site.hosts['web1'])}/brick{folder[len(mount_point) :]}"
     _wait_for_heal(survivor, site.cluster)
     sums = {
         name: json.dumps(sorted(host.check_output(f"cd {brick} && sha256sum *").splitlines()))
         for name, host in web.items()
     }
     survivor.run(f"rm -rf {folder}")
-    assert (sums["web1"] == sums["web2"], web[victim].mount_point("/cluster").filesystem) == (
+    assert (sums["web1"] == sums["web2"], web[victim].mount_point(mount_point).filesystem) == (
         True,
         "fuse.glusterfs",
     )
@@ -101,7 +102,7 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
     survivor, victim = web["web1"], site.hosts["web2"]
     address = victim.addresses["back"]
     wait_until_the_mount_reaches_every_brick(survivor, site, "web1")
-    name = f"/cluster/.silent-{uuid.uuid4().hex[:8]}"
+    name = f"{site.setting('gluster_mount_point', site.hosts['web1'])}/.silent-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"echo before > {name}")
     cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
     mend = f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP"

@@ -1,6 +1,7 @@
 """Failures and changes of the web tier, in the lab: NGINX crashes, a configuration changes
 under load."""
 
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -84,4 +85,32 @@ def test_nginx_bound_to_an_empty_folder_is_made_again_by_a_deploy(host, site, la
         0,
         [f"Web: Docker and NGINX | {START_NGINX} (1 hosts)"],
         200,
+    )
+
+
+def test_a_rebooted_web_host_starts_docker_after_its_mount_and_serves_the_content(site, lab_mode, connect):
+    """A clean reboot (systemd, PID 1 of the lab's container, halts and boots again): Docker
+    starts only once the GlusterFS volume is mounted, and NGINX serves the volume's content."""
+    if not lab_mode:
+        pytest.fail("this test reboots a web host, so it runs against the lab only (unset HASTACK_SITE)")
+    name = site.hosts_in("web")[-1].name
+    subprocess.run(["docker", "restart", f"{lab.PREFIX}-{name}"], check=True, capture_output=True)
+    lab.up()
+    remote = connect(name, fresh=True)
+    mount_unit = remote.check_output(
+        f"systemd-escape -p --suffix=mount {site.setting('gluster_mount_point', site.hosts[name])}"
+    )
+    deadline, status, body = time.monotonic() + 180, None, ""
+    while time.monotonic() < deadline and status != 200:
+        time.sleep(2)
+        status, body = get(back_url(site, name, "/"), timeout=5)[:2]
+    shown = remote.check_output(
+        f"systemctl show -p ActiveEnterTimestampMonotonic --value {mount_unit}; "
+        "systemctl show -p InactiveExitTimestampMonotonic --value docker.service"
+    ).split()
+    mounted, docker_started = (int(value) for value in shown)
+    assert (0 < mounted <= docker_started, status, f"Welcome to the {site.cluster} shop" in body) == (
+        True,
+        200,
+        True,
     )

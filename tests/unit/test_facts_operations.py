@@ -18,9 +18,9 @@ from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.http import HttpStatus
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
-from hastack.facts.network import Ipv4Interfaces
+from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
-from hastack.facts.system import AptBusyAfterWait, OsRelease
+from hastack.facts.system import AptBusyAfterWait, HostIdentities, OsRelease
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import fstab_entry, patched_tree, validated_file
 
@@ -49,6 +49,9 @@ FACTS = {
     "block_signature": BlockSignature,
     "md_array": MdArray,
     "device_paths": DevicePaths,
+    "netplan_files": NetplanFiles,
+    "host_identities": HostIdentities,
+    "arp_answer": ArpAnswer,
     "cacti_devices": CactiDevices,
     "docker_image_id": DockerImageId,
     "docker_container_running": DockerContainerRunning,

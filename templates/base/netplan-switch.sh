@@ -1,0 +1,77 @@
+#!/bin/sh
+# Managed by hastack (templates/base/netplan-switch.sh): puts hastack's netplan file live and
+# the host's other netplan files (an installer's, cloud-init's) aside, kept, with a way back.
+#
+#   netplan-switch.sh install LIVE          the candidate becomes LIVE, the others go aside;
+#                                          nothing is applied (it takes effect at the next boot)
+#   netplan-switch.sh apply LIVE SECONDS    the same, then `netplan apply`, and a timer that puts
+#                                          the previous files back and applies them after SECONDS
+#                                          unless `confirm` runs first
+#   netplan-switch.sh confirm              (from a new SSH login) keep the new files; exits 3
+#                                          while the apply has not finished, 4 if it failed
+#   netplan-switch.sh rollback             put the previous files back and apply them
+set -u
+STATE=/var/lib/hastack/netplan
+CANDIDATE=$STATE/candidate.yaml
+TIMER=hastack-netplan-rollback
+
+log() { echo "$(date -Is) $*" >> "$STATE/switch.log"; }
+
+put_live() {
+    live=$1
+    rm -rf "$STATE/previous" && mkdir -p "$STATE/previous" "$STATE/aside" || exit 1
+    for file in /etc/netplan/*.yaml; do
+        [ -e "$file" ] || continue
+        cp -p "$file" "$STATE/previous/" || exit 1
+        if [ "$file" != "$live" ]; then
+            mv "$file" "$STATE/aside/$(basename "$file").$(date +%Y%m%d%H%M%S)" || exit 1
+            log "put aside $file"
+        fi
+    done
+    install -m 600 "$CANDIDATE" "$live" || exit 1
+    log "installed $live"
+}
+
+case "${1:-}" in
+install)
+    put_live "$2"
+    ;;
+apply)
+    systemctl stop "$TIMER.timer" 2>/dev/null
+    systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
+    rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
+    put_live "$2"
+    touch "$STATE/pending"
+    # Armed before anything changes: if the apply cuts this host off, the timer still runs.
+    systemd-run --quiet --unit="$TIMER" --on-active="$3" sh "$0" rollback || { sh "$0" rollback; exit 1; }
+    if netplan apply; then
+        touch "$STATE/applied"
+        log "applied; rolls back in $3 s unless confirmed"
+    else
+        log "netplan apply failed"
+        touch "$STATE/failed"
+        systemctl stop "$TIMER.timer" 2>/dev/null
+        sh "$0" rollback
+        exit 1
+    fi
+    ;;
+confirm)
+    [ -e "$STATE/failed" ] && exit 4
+    [ -e "$STATE/applied" ] || exit 3
+    systemctl stop "$TIMER.timer" 2>/dev/null
+    rm -f "$STATE/pending" "$STATE/applied"
+    log "confirmed by a new SSH login"
+    ;;
+rollback)
+    [ -e "$STATE/pending" ] || exit 0
+    rm -f /etc/netplan/*.yaml
+    cp -p "$STATE/previous/"*.yaml /etc/netplan/ 2>/dev/null
+    netplan apply
+    rm -f "$STATE/pending" "$STATE/applied"
+    log "rolled back to the previous files"
+    ;;
+*)
+    echo "usage: $0 install LIVE | apply LIVE SECONDS | confirm | rollback" >&2
+    exit 2
+    ;;
+esac

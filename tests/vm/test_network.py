@@ -1,0 +1,164 @@
+"""The network layer, deployed into a real kernel: a qemu VM with systemd-networkd and netplan,
+set up as an installer leaves a server (its own netplan file, the second card named and
+addressed its way).
+
+In order: the deploy puts the installer's file aside (kept) and the host ends with the site's
+addresses; its second run changes nothing; a site that maps the wrong card (the SSH card gets
+the back network's static address, so the host drops off) is applied, no new SSH login
+follows, the host puts the previous files back by itself, stays reachable, and the run fails
+naming it.
+"""
+
+import shutil
+import time
+
+import pytest
+
+from hastack import lab
+from hastack.lab import vm
+
+BACK_MAC = "52:54:00:00:01:02"
+# qemu's user network of the second card (vm.RaidVM: 10.0.3.0/24): the site's back network.
+BACK_NET = "10.0.3.0/24"
+SITE_BACK = "10.0.3.21"
+INSTALLER_BACK = "10.0.3.99"
+INSTALLER_FILE = "/etc/netplan/50-cloud-init.yaml"
+# As an installer writes it: the SSH card by DHCP, the second card under a name of its own
+# with an address of its own.
+INSTALLER_YAML = f"""network:
+  version: 2
+  ethernets:
+    eth0:
+      dhcp4: true
+    enp0s8:
+      match:
+        macaddress: "{BACK_MAC}"
+      addresses: [{INSTALLER_BACK}/24]
+"""
+LIVE = "/etc/netplan/60-hastack.yaml"
+ASIDE = "/var/lib/hastack/netplan/aside"
+
+
+@pytest.fixture(scope="module")
+def net_vm():
+    workdir = vm.VM_DIR / "net"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    try:
+        machine = vm.RaidVM({}, workdir, nics={"back": BACK_MAC})
+        machine.start()
+    except lab.LabError as error:
+        pytest.fail(f"the VM cannot start, so the network tests cannot run: {error}")
+    yield machine
+    machine.stop()
+
+
+def site(machine, nics: dict, dhcp: list, confirm_seconds: int = 60) -> dict:
+    """The VM as web1 of a site whose back network is the second card's."""
+    document = machine.site_document(["/dev/vdb", "/dev/vdc"])
+    document["networks"] = {"back": BACK_NET, "front": "10.0.4.0/24"}
+    document["vip"] = "10.0.4.10"
+    document["hosts"]["proxy1"].update(back="10.0.3.11", front="10.0.4.11")
+    document["hosts"]["proxy2"].update(back="10.0.3.12", front="10.0.4.12")
+    document["hosts"]["web2"]["back"] = "10.0.3.22"
+    document["hosts"]["web1"].update(back=SITE_BACK, nics=nics, dhcp=dhcp)
+    document["data"] = {
+        "raid_enabled": False,
+        "chrony_set_clock": False,
+        "netplan_confirm_seconds": confirm_seconds,
+    }
+    return document
+
+
+def good_site(machine) -> dict:
+    return site(machine, {"back": BACK_MAC}, [vm.FIRST_MAC])
+
+
+@pytest.fixture(scope="module")
+def installed(net_vm):
+    """The VM's network handed to netplan with an installer's file, as a server comes."""
+    net_vm.ssh("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netplan.io")
+    net_vm.ssh(
+        f"cat > {INSTALLER_FILE} << 'EOF'\n{INSTALLER_YAML}EOF\n"
+        f"chmod 600 {INSTALLER_FILE} && rm -f /etc/systemd/network/10-eth0.network"
+    )
+    # The apply may cut this SSH session: run it apart, wait for it, and reconnect.
+    net_vm.ssh("systemd-run --quiet --collect --wait netplan apply", check=False)
+    net_vm.drop_connection()
+    net_vm.wait_for_ssh()
+    return net_vm
+
+
+def addresses(machine, nic: str) -> list[str]:
+    out = machine.ssh(f"ip -4 -o addr show dev {nic} | awk '{{print $4}}'").stdout
+    return sorted(out.split())
+
+
+def test_the_installer_file_gives_the_second_card_its_own_address(installed):
+    assert addresses(installed, "eth1") == [f"{INSTALLER_BACK}/24"]
+
+
+@pytest.fixture(scope="module")
+def deployed(installed):
+    run = installed.deploy("deploys/base_only.py", good_site(installed), "net-deploy")
+    installed.drop_connection()
+    return run
+
+
+def test_deploy_succeeds(deployed):
+    assert deployed.returncode == 0, deployed.output[-3000:]
+
+
+def test_the_host_ends_with_the_sites_address_only(deployed, installed):
+    assert addresses(installed, "eth1") == [f"{SITE_BACK}/24"]
+
+
+def test_hastacks_file_is_the_only_live_one(deployed, installed):
+    assert installed.ssh("ls /etc/netplan").stdout.split() == [LIVE.rsplit("/", 1)[1]]
+
+
+def test_the_installer_file_is_kept_aside(deployed, installed):
+    kept = installed.ssh(f"cat {ASIDE}/{INSTALLER_FILE.rsplit('/', 1)[1]}.*").stdout
+    assert kept == INSTALLER_YAML
+
+
+def test_the_apply_was_confirmed_by_a_new_login(deployed, installed):
+    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout
+    assert ("confirmed by a new SSH login" in log, "rolled back" in log) == (True, False)
+
+
+def test_second_run_changes_nothing(deployed, installed):
+    run = installed.deploy("deploys/base_only.py", good_site(installed), "net-second")
+    assert (run.returncode, run.changed_operations) == (0, []), run.output[-3000:]
+
+
+@pytest.fixture(scope="module")
+def wrong_nic(deployed, installed):
+    """The back network's static address on the SSH card, and no DHCP: the host drops off."""
+    before = installed.ssh(f"sha256sum {LIVE}").stdout.split()[0]
+    started = time.monotonic()
+    wrong = site(installed, {"back": vm.FIRST_MAC}, [], confirm_seconds=30)
+    run = installed.deploy("deploys/base_only.py", wrong, "net-wrong")
+    installed.drop_connection()
+    installed.wait_for_ssh(limit=120)
+    return run, before, time.monotonic() - started
+
+
+def test_a_wrong_nic_mapping_fails_the_run_naming_the_host(wrong_nic):
+    run, _, _ = wrong_nic
+    message = "host web1: no new SSH login to 127.0.0.1 within 30 s after `netplan apply`"
+    assert (run.returncode != 0, message in run.output) == (True, True), run.output[-3000:]
+
+
+def test_a_wrong_nic_mapping_is_rolled_back(wrong_nic, installed):
+    _, before, _ = wrong_nic
+    after = installed.ssh(f"sha256sum {LIVE}").stdout.split()[0]
+    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
+    assert (after == before, "rolled back to the previous files" in log[-1]) == (True, True)
+
+
+def test_the_host_is_reachable_with_its_addresses_after_the_rollback(wrong_nic, installed):
+    assert (addresses(installed, "eth1"), addresses(installed, "eth0")) == (
+        [f"{SITE_BACK}/24"],
+        ["10.0.2.15/24"],
+    )
