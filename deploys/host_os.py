@@ -111,7 +111,7 @@ def refuse_cloned_identities() -> None:
     """Hosts cloned from one VM share what must be theirs alone: their DHCP client ids
     (machine-id), their SSH identity, their place in the GlusterFS pool."""
     mine = host.get_fact(HostIdentities)
-    others = [other for other in state.inventory if other is not host and other.connected]
+    others = [other for other in state.inventory if other.name != host.name and other.connected]
     for what, value in mine.items():
         if not value:
             continue

@@ -65,18 +65,9 @@ def site_client(site: Site, name: str, timeout: float = 30) -> paramiko.SSHClien
 class SshRunner:
     """Commands on one host over SSH (host keys: see ``ssh_client``)."""
 
-    def __init__(
-        self,
-        address: str,
-        port: int = 22,
-        user: str = "root",
-        key: str | None = None,
-        known_hosts: str | None = None,
-        trust_any: bool = False,
-        timeout: float = 30,
-        client: paramiko.SSHClient | None = None,
-    ):
-        self.client = client or ssh_client(address, port, user, key, known_hosts, trust_any, timeout)
+    def __init__(self, address: str, client: paramiko.SSHClient | None = None, **connect):
+        """A runner on this client, or on a new one (``connect``: ``ssh_client``'s arguments)."""
+        self.client = client or ssh_client(address, **connect)
         self.address = address
 
     @classmethod

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import paramiko
@@ -320,3 +321,18 @@ class RaidVM:
             },
         }
         return document
+
+
+@contextmanager
+def started(name: str, disks: dict[str, str], nics: dict[str, str] | None = None):
+    """A fresh VM run in .lab/vm/<name> (for a test module's fixture); powered off after.
+    LabError when it cannot start."""
+    workdir = VM_DIR / name
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    machine = RaidVM(disks, workdir, nics=nics)
+    machine.start()
+    try:
+        yield machine
+    finally:
+        machine.stop()

@@ -9,7 +9,6 @@ follows, the host puts the previous files back by itself, stays reachable, and t
 naming it.
 """
 
-import shutil
 import time
 
 import pytest
@@ -41,16 +40,11 @@ ASIDE = "/var/lib/hastack/netplan/aside"
 
 @pytest.fixture(scope="module")
 def net_vm():
-    workdir = vm.VM_DIR / "net"
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
     try:
-        machine = vm.RaidVM({}, workdir, nics={"back": BACK_MAC})
-        machine.start()
+        with vm.started("net", {}, nics={"back": BACK_MAC}) as machine:
+            yield machine
     except lab.LabError as error:
         pytest.fail(f"the VM cannot start, so the network tests cannot run: {error}")
-    yield machine
-    machine.stop()
 
 
 def site(machine, nics: dict, dhcp: list, confirm_seconds: int = 60) -> dict:
@@ -64,6 +58,7 @@ def site(machine, nics: dict, dhcp: list, confirm_seconds: int = 60) -> dict:
     document["hosts"]["web1"].update(back=SITE_BACK, nics=nics, dhcp=dhcp)
     document["data"] = {
         "raid_enabled": False,
+        "monitoring_enabled": False,
         "chrony_set_clock": False,
         "netplan_confirm_seconds": confirm_seconds,
     }

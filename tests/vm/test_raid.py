@@ -8,7 +8,6 @@ the disk is re-added and resynced.
 """
 
 import re
-import shutil
 
 import pytest
 
@@ -20,16 +19,11 @@ DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M", "os-a": "256M", "os-b"
 
 @pytest.fixture(scope="module")
 def raid_vm():
-    workdir = vm.VM_DIR / "run"
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
     try:
-        machine = vm.RaidVM(DISKS, workdir)
-        machine.start()
+        with vm.started("run", DISKS) as machine:
+            yield machine
     except lab.LabError as error:
         pytest.fail(f"the RAID VM cannot start, so the RAID tests cannot run: {error}")
-    yield machine
-    machine.stop()
 
 
 @pytest.fixture(scope="module")
