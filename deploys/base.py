@@ -131,7 +131,7 @@ def configure_netplan() -> None:
         )
         return
     python.call(
-        name=f"Apply {live}{aside}, one host at a time; rolled back unless a new SSH login succeeds",
+        name=f"Apply {live}{aside} (host by host; kept after a new SSH login, else rolled back)",
         function=apply_netplan,
         live=live,
         seconds=host.data.netplan_confirm_seconds,

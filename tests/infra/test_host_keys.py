@@ -5,7 +5,7 @@ import paramiko
 import pytest
 
 from hastack import lab
-from hastack.checks.plugin import testinfra_host
+from hastack.checks.plugin import testinfra_host as verify_connection
 from hastack.site import dump_site, load_site
 
 pytestmark = pytest.mark.lab
@@ -28,6 +28,6 @@ def test_verify_refuses_a_host_whose_key_changed(deployed, lab_mode, site, tmp_p
     forged_site_file.write_text(dump_site(document))
     forged_site = load_site(forged_site_file)
     # The same host with the true known hosts answers.
-    assert testinfra_host(site, "web1").check_output("hostname") == "web1"
+    assert verify_connection(site, "web1").check_output("hostname") == "web1"
     with pytest.raises(paramiko.BadHostKeyException):
-        testinfra_host(forged_site, "web1").check_output("hostname")
+        verify_connection(forged_site, "web1").check_output("hostname")

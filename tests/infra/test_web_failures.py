@@ -96,7 +96,17 @@ def test_a_rebooted_web_host_starts_docker_after_its_mount_and_serves_the_conten
     name = site.hosts_in("web")[-1].name
     subprocess.run(["docker", "restart", f"{lab.PREFIX}-{name}"], check=True, capture_output=True)
     lab.up()
-    remote = connect(name, fresh=True)
+    # sshd answers before the boot has finished: a login may be cut off until then.
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            remote = connect(name, fresh=True)
+            remote.check_output("true")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(3)
     mount_unit = remote.check_output(
         f"systemd-escape -p --suffix=mount {site.setting('gluster_mount_point', site.hosts[name])}"
     )

@@ -96,7 +96,9 @@ def test_the_installer_file_gives_the_second_card_its_own_address(installed):
 @pytest.fixture(scope="module")
 def deployed(installed):
     run = installed.deploy("deploys/base_only.py", good_site(installed), "net-deploy")
+    # sshd was reloaded last (its drop-in): a login in that moment is reset.
     installed.drop_connection()
+    installed.wait_for_ssh(limit=60)
     return run
 
 
