@@ -6,7 +6,9 @@ import ipaddress
 import json
 import socket
 import subprocess
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,8 +193,7 @@ def create_container(host: LabHost, image: str, release: int) -> None:
     networks = list(host.addresses.items())
     first_net, first_ip = networks[0]
     cmd = [
-        "run",
-        "-d",
+        "create",
         "--name",
         host.container,
         "--hostname",
@@ -214,8 +215,17 @@ def create_container(host: LabHost, image: str, release: int) -> None:
         docker("volume", "create", "--label", f"{LABEL}=1", volume)
         cmd += ["-v", f"{volume}:{path}"]
     docker(*cmd, image)
+    # A machine-id of its own before systemd boots: left empty, systemd makes one from this
+    # machine's DMI uuid, the same on every lab host, as on VMs cloned from one (the preflight
+    # refuses those). Changed later, journald would write where journalctl does not look.
+    with tempfile.TemporaryDirectory() as folder:
+        machine_id = Path(folder) / "machine-id"
+        machine_id.write_text(uuid.uuid4().hex + "\n")
+        machine_id.chmod(0o444)
+        docker("cp", str(machine_id), f"{host.container}:/etc/machine-id")
     for net_name, ip in networks[1:]:
         docker("network", "connect", "--ip", ip, f"{PREFIX}-{net_name}", host.container)
+    docker("start", host.container)
     for address in host.addresses.values():
         _forget_host_key(address)
     say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
@@ -238,11 +248,7 @@ def install_key(host: LabHost, public_key: str) -> None:
         f"echo '{public_key}' > {home}/.ssh/authorized_keys && "
         f"chown {SUDO_USER}: {home}/.ssh/authorized_keys && chmod 600 {home}/.ssh/authorized_keys; "
         f"mkdir -p /etc/sudoers.d; echo '{SUDO_USER} ALL=(root) NOPASSWD: ALL' > /etc/sudoers.d/{SUDO_USER}; "
-        f"chmod 440 /etc/sudoers.d/{SUDO_USER}; "
-        # systemd in a container without a machine-id makes one from this machine's DMI uuid:
-        # the same on every lab host, as on VMs cloned from one (the preflight refuses those).
-        "[ -e /etc/hastack-lab-machine-id ] || { systemd-id128 new > /etc/machine-id && "
-        "touch /etc/hastack-lab-machine-id; }"
+        f"chmod 440 /etc/sudoers.d/{SUDO_USER}"
     )
     docker("exec", host.container, "sh", "-c", script)
 
