@@ -1,7 +1,6 @@
 """Failures of the storage tier, in the lab: a web host dies or goes silent during writes."""
 
 import json
-import re
 import subprocess
 import time
 import uuid
@@ -21,25 +20,27 @@ def web(site, connect):
 
 
 def wait_until_the_mount_reaches_every_brick(host, site, name: str, limit: float = 120) -> None:
-    """The web host's GlusterFS mount is connected to every brick of the volume, as its own log
-    says (the self-heal daemon on the same host may be connected while the mount is not): a
-    brick that restarted (the arbiter on a proxy back from a failover) is reached again only at
-    the mount's next retry, and until then one more brick away costs the mount its quorum."""
+    """The web host's GlusterFS mount is connected to every brick of the volume, as the mount
+    itself says now (its `.meta` tree: each client translator's `connected`; the self-heal
+    daemon on the same host may be connected while the mount is not, and the mount's log may
+    write a reconnection's lines out of order): a brick that restarted (the arbiter on a proxy
+    back from a failover) is reached again only at the mount's next retry, and until then one
+    more brick away costs the mount its quorum."""
     volume = site.cluster
     mount_point = site.setting("gluster_mount_point", site.hosts[name])
-    log = f"/var/log/glusterfs/{mount_point.strip('/').replace('/', '-')}.log"
     bricks = len(site.hosts_in("web")) + (1 if site.setting("gluster_arbiter") else 0)
+    clients = [f"{volume}-client-{n}" for n in range(bricks)]
     deadline = time.monotonic() + limit
     while True:
-        lines = host.check_output(
-            f"grep -E '0-{volume}-client-[0-9]+: (Connected, attached|disconnected from)' {log}"
-        ).splitlines()
-        last: dict[str, str] = {}
-        for line in lines:
-            match = re.search(rf"0-{volume}-client-(\d+): (Connected|disconnected)", line)
-            if match:
-                last[match.group(1)] = match.group(2)
-        away = [f"client-{n}" for n in range(bricks) if last.get(str(n)) != "Connected"]
+        states = host.run(
+            f"grep -H '^connected = ' {mount_point}/.meta/graphs/active/{volume}-client-*/private"
+        ).stdout
+        connected = {
+            line.split("/.meta/graphs/active/", 1)[1].split("/", 1)[0]: line.rsplit("=", 1)[1].strip()
+            for line in states.splitlines()
+            if "/.meta/graphs/active/" in line
+        }
+        away = [client for client in clients if connected.get(client) != "1"]
         if not away:
             return
         if time.monotonic() > deadline:
