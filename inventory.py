@@ -6,10 +6,13 @@ listed.
 """
 
 import os
+import sys
 
 from hastack.site import load_site_or_exit
 
 _site = load_site_or_exit(os.environ.get("HASTACK_SITE", "site.yaml"))
+for _warning in _site.warnings:
+    print(f"hastack: warning: {_warning}", file=sys.stderr)
 
 proxy = [(host.name, _site.host_data(host)) for host in _site.hosts_in("proxy")]
 web = [(host.name, _site.host_data(host)) for host in _site.hosts_in("web")]

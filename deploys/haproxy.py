@@ -1,16 +1,24 @@
 """Proxy, proxy hosts: HAProxy in front of the web hosts, run by Pacemaker with the VIP."""
 
+import io
+
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import server, systemd
+from pyinfra.operations import files, server, systemd
 
 from deploys.host_os import install
-from hastack import secrets, topology
+from hastack import secrets, tls, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.operations.files import render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "proxy"
+# HAProxy's certificate file: certificate, chain and key (HAProxy reads it as root).
+CERTIFICATE_DIR = "/etc/haproxy/certs"
+
+
+def certificate_file() -> str:
+    return f"{CERTIFICATE_DIR}/{host.data.site_cluster}.pem"
 
 
 def haproxy_config() -> str:
@@ -21,6 +29,10 @@ def haproxy_config() -> str:
     return render_template(
         str(TEMPLATES / "haproxy.cfg.j2"),
         vip=host.data.site_vip,
+        https_port=host.data.https_port,
+        https_suffix="" if host.data.https_port == 443 else f":{host.data.https_port}",
+        certificate=certificate_file(),
+        hsts_max_age=host.data.tls_hsts_max_age,
         servers=servers,
         retries=host.data.haproxy_retries,
         timeout_connect=host.data.haproxy_timeout_connect,
@@ -56,6 +68,28 @@ def deploy_haproxy() -> None:
         # Until Pacemaker runs it, the copy the package started must not run
         # on both proxies at once.
         systemd.service(name="Stop the HAProxy the package started", service="haproxy", running=False)
+    files.directory(
+        name="HAProxy's certificate folder (root only)",
+        path=CERTIFICATE_DIR,
+        mode="700",
+        user="root",
+        group="root",
+    )
+    pem = tls.listener_pem(
+        host.data.site_cluster,
+        host.data.site_vip,
+        host.data.tls_certificate,
+        host.data.tls_key,
+        host.data.tls_names,
+    )
+    certificate = files.put(
+        name="HAProxy's certificate, chain and key (0600)",
+        src=io.BytesIO(pem),
+        dest=certificate_file(),
+        mode="600",
+        user="root",
+        group="root",
+    )
     config = validated_file(
         name="Configure HAProxy (validated by haproxy -c)",
         dest="/etc/haproxy/haproxy.cfg",
@@ -67,5 +101,5 @@ def deploy_haproxy() -> None:
     server.shell(
         name="Reload HAProxy where it runs (no restart: the VIP stays)",
         commands=["systemctl try-reload-or-restart haproxy"],
-        _if=config.did_change,
+        _if=lambda: config.did_change() or certificate.did_change(),
     )

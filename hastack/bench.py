@@ -109,7 +109,7 @@ def run_bench(site: Site, requests: int, concurrency: tuple[int, ...] = CONCURRE
         active = vip_holder(site, remotes)
         standby = next(p.name for p in site.hosts_in("proxy") if p.name != active)
         webs = site.hosts_in("web")
-        vip_url = f"http://{site.vip}/"
+        vip_url = site.url("/")
         direct_url = f"http://{webs[0].addresses['back']}/"
         runs: list[Run] = []
         for c in concurrency:

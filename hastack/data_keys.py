@@ -96,6 +96,23 @@ haproxy_timeout_connect = "2s"
 haproxy_timeout_client = "30s"
 haproxy_timeout_server = "30s"
 
+# --- HTTPS: proxy hosts (the VIP's listener) ------------------------------------
+# Port of the shop's HTTPS listener on the VIP (HAProxy terminates TLS there; port
+# 80 answers 301 to it).
+https_port = 443
+# The site's own certificate file (leaf first, then its intermediates) and its key,
+# on the machine running pyinfra; checked before any host is touched, uploaded 0600.
+# Empty: hastack issues the VIP's certificate from a site CA of its own
+# (.secrets/<cluster>/tls_ca.pem, the file clients trust).
+tls_certificate = ""
+tls_key = ""
+# Extra DNS names of the certificate hastack issues (it always has <cluster>-vip and
+# the VIP's address).
+tls_names = []
+# Strict-Transport-Security max-age (seconds) on every HTTPS answer: browsers keep
+# to HTTPS for this long. Two years, as Mozilla's profiles advise.
+tls_hsts_max_age = 63072000
+
 # --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
 # Totem token timeout (ms): how long a silent node is waited for before the
 # other takes over. The lab measured the VIP back 2.7 s after a kill with 1000.

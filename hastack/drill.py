@@ -131,7 +131,7 @@ class Drills:
     def stream(self, action) -> list[tuple[float, int]]:
         """Stream from the client for ``seconds``, running ``action`` 5 s in."""
         client = next(h.name for h in self.site.hosts_in("client"))
-        command = python_command(STREAM, f"http://{self.site.vip}/", str(self.seconds))
+        command = python_command(STREAM, self.site.url("/"), str(self.seconds))
         _, stdout, _ = self.remote(client, fresh=True).client.exec_command(command, timeout=self.seconds + 60)
         time.sleep(5)
         action()
@@ -169,7 +169,7 @@ class Drills:
                     f"{page} answering 200"
                     for page in pages
                     if self.remote(client, fresh=True).run(
-                        f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' http://{self.site.vip}{page}"
+                        f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' {self.site.url(page)}"
                     )[1]
                     != "200"
                 ],

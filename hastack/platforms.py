@@ -88,6 +88,10 @@ class Platform:
     )
     # ApacheBench's package.
     ab_package: str = "apache2-utils"
+    # Where a CA certificate the host must trust goes (a .crt file), and what adds it
+    # to the system's bundle (curl, Python, openssl read that).
+    ca_anchor_dir: str = "/usr/local/share/ca-certificates"
+    ca_update_command: str = "update-ca-certificates"
     # SNMP agent: its package, the user it runs as, and its own state file (where it turns
     # createUser lines into localized keys).
     snmpd_package: str = "snmpd"
@@ -194,6 +198,8 @@ MATRIX = (
             roles=("client",),
             packager="dnf",
             ab_package="httpd-tools",
+            ca_anchor_dir="/etc/pki/ca-trust/source/anchors",
+            ca_update_command="update-ca-trust",
             snmpd_package="net-snmp",
             snmpd_user="root",
             snmpd_state="/var/lib/net-snmp/snmpd.conf",

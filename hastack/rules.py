@@ -110,6 +110,17 @@ def servers(value: list) -> tuple[str, str] | None:
     return None
 
 
+DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+DNS_NAME_RE = re.compile(rf"^(?=.{{1,253}}$)(\*\.)?{DNS_LABEL}(\.{DNS_LABEL})*$")
+
+
+def dns_names(value: list) -> tuple[str, str] | None:
+    for name in value:
+        if not isinstance(name, str) or not DNS_NAME_RE.match(name):
+            return f"{name!r} is not a DNS name", "give lower-case DNS names, such as shop.example.com"
+    return None
+
+
 def one_line(value: str) -> tuple[str, str] | None:
     if value and not re.search(r"[\n\r\"\\]", value):
         return None
@@ -133,7 +144,7 @@ def fence_devices(value: list) -> tuple[str, str] | None:
     return None
 
 
-PORT_KEYS = ("web_port", "haproxy_stats_port", "monitoring_web_port", "ganglia_port")
+PORT_KEYS = ("web_port", "haproxy_stats_port", "https_port", "monitoring_web_port", "ganglia_port")
 
 RULES: dict[str, Rule] = {
     "netplan_file": netplan_path,
@@ -163,6 +174,10 @@ RULES: dict[str, Rule] = {
     "haproxy_timeout_connect": matches(HAPROXY_TIME_RE, "an HAProxy time", "2s"),
     "haproxy_timeout_client": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),
     "haproxy_timeout_server": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),
+    "tls_certificate": optional(absolute_path),
+    "tls_key": optional(absolute_path),
+    "tls_names": dns_names,
+    "tls_hsts_max_age": at_least(0),
     "corosync_token_ms": at_least(100),
     "pacemaker_fence_devices": fence_devices,
     "pacemaker_resource_stickiness": at_least(0),
@@ -186,7 +201,7 @@ FIXED_PORTS = {
 }
 # Which port keys a host of each role listens on (with monitoring on).
 ROLE_PORT_KEYS = {
-    "proxy": ("haproxy_stats_port", "monitoring_web_port", "ganglia_port"),
+    "proxy": ("https_port", "haproxy_stats_port", "monitoring_web_port", "ganglia_port"),
     "web": ("web_port", "monitoring_web_port"),
     "client": (),
 }

@@ -107,6 +107,8 @@ class Site:
     lab: bool = False
     # The lab's Debian release (``lab: {debian: N}``), None outside the lab.
     lab_debian: int | None = None
+    # What is usable but should be seen to (a certificate near its expiry).
+    warnings: tuple[str, ...] = ()
 
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
@@ -128,6 +130,23 @@ class Site:
             if key in data:
                 return data[key]
         return DEFAULTS[key]
+
+    def proxy_setting(self, key: str) -> Any:
+        """A key the proxies share (the validator makes them agree): the VIP's listeners."""
+        proxies = self.hosts_in("proxy")
+        return self.setting(key, proxies[0] if proxies else None)
+
+    def url(self, path: str = "/", scheme: str = "https") -> str:
+        """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80."""
+        port = self.proxy_setting("https_port") if scheme == "https" else 80
+        suffix = "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
+        return f"{scheme}://{self.vip}{suffix}{path}"
+
+    def probe_ca(self) -> str | None:
+        """The CA file hastack's own probes verify the VIP with (None: the system's CAs)."""
+        from hastack import tls
+
+        return tls.client_ca_file(self.cluster, self.proxy_setting("tls_certificate"))
 
     def host_data(self, host: Host) -> dict[str, Any]:
         """Everything pyinfra needs for one host: connection, site facts, data overrides."""
@@ -356,6 +375,7 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     _check_cluster_shape(check, hosts, networks, vip)
     _check_arbiter(check, site_data, hosts)
     _check_agreement(check, site_data, hosts, ssh)
+    warnings = _check_tls(check, site_data, hosts)
 
     lab = top.get("lab", False)
     lab_debian = None
@@ -368,7 +388,9 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     if check.problems:
         raise SiteError(source, check.problems)
     assert vip is not None
-    return Site(source, cluster, networks, vip, ssh, hosts, site_data, lab is not False, lab_debian)
+    return Site(
+        source, cluster, networks, vip, ssh, hosts, site_data, lab is not False, lab_debian, tuple(warnings)
+    )
 
 
 def _check_networks(check: _Checker, value: Any) -> dict[str, ipaddress.IPv4Network]:
@@ -712,6 +734,49 @@ def _check_agreement(check: _Checker, site_data: dict, hosts: dict[str, Host], s
             "an arbiter prevents split-brain only with client quorum",
             "set gluster_quorum_type: auto with gluster_arbiter",
         )
+
+
+# The VIP's listener is one for both proxies: these keys must not differ between them.
+VIP_LISTENER_KEYS = ("https_port", "tls_certificate", "tls_key", "tls_names", "tls_hsts_max_age")
+
+
+def _check_tls(check: _Checker, site_data: dict, hosts: dict[str, Host]) -> list[str]:
+    """The proxies agree on the VIP's listener, and the site's certificate (if it names one)
+    is usable: the key matches, the chain is complete, nothing expired. Returns warnings."""
+    proxies = [host for host in hosts.values() if host.role == "proxy"]
+
+    def setting(key: str, host: Host) -> Any:
+        return host.data.get(key, site_data.get(key, DEFAULTS[key]))
+
+    for key in VIP_LISTENER_KEYS:
+        values = {repr(setting(key, host)) for host in proxies}
+        if len(values) > 1:
+            own = next(host.name for host in proxies if key in host.data)
+            check.add(
+                f"hosts.{own}.data.{key}",
+                f"the proxies differ on {key}: one VIP has one listener",
+                f"set {key} under data: for the whole site, not for {own} alone",
+                own,
+            )
+    if not proxies or check.problems:
+        return []
+    certificate, key = setting("tls_certificate", proxies[0]), setting("tls_key", proxies[0])
+    if bool(certificate) != bool(key):
+        given, missing = ("tls_certificate", "tls_key") if certificate else ("tls_key", "tls_certificate")
+        check.add(
+            f"data.{missing}",
+            f"{given} is set but {missing} is not",
+            "give both the certificate file and its key file, or neither (hastack then issues one)",
+        )
+        return []
+    if not certificate:
+        return []
+    from hastack import tls  # cryptography, only for a site that brings its own certificate
+
+    result = tls.check_files(Path(certificate), Path(key))
+    for problem in result.problems:
+        check.add("data.tls_certificate", problem, "give a current certificate, its chain and its own key")
+    return result.warnings
 
 
 def load_site(path: str | Path) -> Site:

@@ -189,8 +189,23 @@ def vip_certificate(
         fresh = leaf.not_valid_after_utc - now >= datetime.timedelta(days=WARN_DAYS)
         if fresh and _sans(leaf) == (dns, ips):
             return cert_path, key_path
+    chain, key = issue(ca_cert_path, ca_key_path, dns, ips, now, now + datetime.timedelta(days=LEAF_DAYS))
+    _write_secret(key_path, key)
+    _write_secret(cert_path, chain)
+    return cert_path, key_path
+
+
+def issue(
+    ca_cert_path: Path,
+    ca_key_path: Path,
+    dns: list[str],
+    ips: list[str],
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+) -> tuple[bytes, bytes]:
+    """A server certificate from a CA's files: (PEM of the leaf then the CA, PEM of its key)."""
     ca_cert = load_chain(ca_cert_path)[0]
-    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    ca_key = serialization.load_pem_private_key(Path(ca_key_path).read_bytes(), password=None)
     key = _key()
     alternative = [x509.DNSName(name) for name in dns] + [
         x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips
@@ -201,8 +216,8 @@ def vip_certificate(
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=LEAF_DAYS))
+        .not_valid_before(not_before - datetime.timedelta(minutes=5))
+        .not_valid_after(not_after)
         .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -214,6 +229,44 @@ def vip_certificate(
     chain = certificate.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(
         serialization.Encoding.PEM
     )
-    _write_secret(key_path, _pem_key(key))
-    _write_secret(cert_path, chain)
-    return cert_path, key_path
+    return chain, _pem_key(key)
+
+
+
+def listener_pem(cluster: str, vip: str, certificate: str, key: str, names: list[str]) -> bytes:
+    """What HAProxy's `crt` file holds: the certificate, its chain, then its key. The site's
+    own files (checked when the site was loaded) or the VIP's certificate from the site CA."""
+    if certificate:
+        cert_path, key_path = Path(certificate), Path(key)
+    else:
+        cert_path, key_path = vip_certificate(cluster, vip, names)
+    return cert_path.read_bytes().rstrip(b"\n") + b"\n" + key_path.read_bytes()
+
+
+def client_ca(cluster: str, certificate: str) -> bytes | None:
+    """The CA certificate the site's clients must trust: the site CA when hastack issues the
+    VIP's certificate, the root at the end of the site's own chain when it carries one (a
+    private CA), else None (a public CA, already trusted)."""
+    if not certificate:
+        return site_ca(cluster)[0].read_bytes()
+    last = load_chain(Path(certificate))[-1]
+    return last.public_bytes(serialization.Encoding.PEM) if _self_signed(last) else None
+
+
+def client_ca_file(cluster: str, certificate: str) -> str | None:
+    """client_ca as a file on this machine (kept with the secrets), for hastack's own probes;
+    None where the system's CAs verify the site."""
+    ca = client_ca(cluster, certificate)
+    if ca is None:
+        return None
+    path = secrets.secrets_dir(cluster) / "tls_client_ca.pem"
+    if not path.exists() or path.read_bytes() != ca:
+        _write_secret(path, ca)
+    return str(path)
+
+
+def served_fingerprint_wanted(cluster: str, vip: str, certificate: str, names: list[str]) -> str:
+    """SHA-256 fingerprint (openssl's form, AB:CD:...) of the leaf the VIP must serve."""
+    path = Path(certificate) if certificate else vip_certificate(cluster, vip, names)[0]
+    digest = load_chain(path)[0].fingerprint(hashes.SHA256())
+    return ":".join(f"{byte:02X}" for byte in digest)

@@ -317,13 +317,13 @@ def test_apache_listens_on_loopback_only(host, site):
 
 @pytest.mark.roles("client")
 def test_ganglia_page_through_the_vip(host, site):
-    status, page = fetch(host, f"http://{site.vip}/ganglia/")
+    status, page = fetch(host, site.url("/ganglia/"))
     assert (status, "<title>Ganglia:: hastack Grid Report</title>" in page) == ("200", True)
 
 
 @pytest.mark.roles("client")
 def test_ganglia_cluster_page_shows_every_host(host, site):
-    status, page = fetch(host, f"http://{site.vip}/ganglia/?c={site.cluster}")
+    status, page = fetch(host, site.url(f"/ganglia/?c={site.cluster}"))
     shown = {name for name in site.hosts if f"h={name}&" in page or f'h={name}"' in page}
     assert (status, shown) == ("200", set(site.hosts))
 
@@ -339,7 +339,7 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
     the web hosts gains no PHP error while they are walked."""
     webs = [web.name for web in site.hosts_in("web")]
     offsets = {web: int(connect(web).check_output(f"stat -c %s {APACHE_ERROR_LOG}")) for web in webs}
-    base = f"http://{site.vip}/ganglia/"
+    base = site.url("/ganglia/")
     seen: set[str] = set()
     todo = [base]
     failed: dict[str, str] = {}
@@ -371,7 +371,7 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
 @pytest.mark.roles("client")
 def test_ganglia_draws_graphs(host, site):
     web = site.hosts_in("web")[-1].name
-    url = f"http://{site.vip}/ganglia/graph.php?c={site.cluster}&h={web}&m=load_one&r=hour&z=small"
+    url = site.url(f"/ganglia/graph.php?c={site.cluster}&h={web}&m=load_one&r=hour&z=small")
     kind = host.check_output(f"curl -s -m 20 -o /dev/null -w '%{{http_code}} %{{content_type}}' '{url}'")
     assert kind == "200 image/png"
 
@@ -392,7 +392,7 @@ def test_ganglia_cluster_reports_draw_recent_data(host, site):
     now = host_clock(host)
     empty = {}
     for report, wanted in GANGLIA_REPORTS.items():
-        url = f"http://{site.vip}/ganglia/graph.php?c={site.cluster}&g={report}&r=hour&json=1"
+        url = site.url(f"/ganglia/graph.php?c={site.cluster}&g={report}&r=hour&json=1")
         series = json.loads(host.check_output(f"curl -s -m 20 '{url}'"))
         recent = {
             entry["metric_name"].replace("\\g", "").strip(): [
@@ -409,14 +409,14 @@ def test_ganglia_cluster_reports_draw_recent_data(host, site):
 @pytest.mark.roles("client")
 def test_ganglia_stacked_graph_is_a_png(host, site):
     """The cluster page's stacked graph (rrdtool refused its command before hastack's fix)."""
-    url = f"http://{site.vip}/ganglia/stacked.php?c={site.cluster}&m=load_one&r=hour&st=1"
+    url = site.url(f"/ganglia/stacked.php?c={site.cluster}&m=load_one&r=hour&st=1")
     magic = host.check_output(f"curl -s -m 20 '{url}' | head -c 4 | od -An -c | tr -d ' '")
     assert magic == "211PNG"
 
 
 @pytest.mark.roles("client")
 def test_cacti_login_page_through_the_vip(host, site):
-    status, page = fetch(host, f"http://{site.vip}/cacti/")
+    status, page = fetch(host, site.url("/cacti/"))
     assert (status, "<title>Login to Cacti</title>" in page) == ("200", True)
 
 
@@ -430,8 +430,11 @@ def test_cacti_answers_on_each_proxy(host, site):
 
 def test_cacti_lets_admin_in_with_the_generated_password_only(site, deployed):
     password = secrets.password(site.cluster, "cacti_admin_password")
-    url = f"http://{site.vip}/cacti/"
-    assert (cacti_login(url, "admin", password), cacti_login(url, "admin", password[::-1])) == (True, False)
+    url, ca = site.url("/cacti/"), site.probe_ca()
+    assert (
+        cacti_login(url, "admin", password, cafile=ca),
+        cacti_login(url, "admin", password[::-1], cafile=ca),
+    ) == (True, False)
 
 
 @pytest.mark.roles("proxy")

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hastack import secrets
+from hastack import secrets, tls
 from hastack.checks.plugin import site_host_name
 from hastack.probe import http_get
 
@@ -79,13 +79,72 @@ def test_vip_is_on_exactly_one_proxy(vip_holders):
 
 @pytest.mark.roles("client")
 def test_client_gets_the_shop_through_the_vip(host, site):
-    page = host.check_output(f"curl -fsS http://{site.vip}/")
+    """Over HTTPS, verified with the CAs the client trusts (the deploy added the site CA)."""
+    page = host.check_output(f"curl -fsS {site.url('/')}")
     assert f"Welcome to the {site.cluster} shop" in page
 
 
 @pytest.mark.roles("client")
 def test_client_gets_200_from_healthz_through_the_vip(host, site):
-    assert host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' http://{site.vip}/healthz") == "200"
+    assert host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {site.url('/healthz')}") == "200"
+
+
+@pytest.mark.roles("client")
+@pytest.mark.parametrize("path", ["/", "/cacti/?x=1", "/ganglia/"])
+def test_plain_http_answers_301_to_the_same_url_over_https(host, site, path):
+    answer = host.check_output(
+        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{site.url(path, scheme='http')}'"
+    )
+    assert answer == f"301 {site.url(path)}"
+
+
+@pytest.mark.roles("client")
+def test_https_answers_carry_hsts(host, site):
+    headers = host.check_output(f"curl -fsS -o /dev/null -D - {site.url('/')}").lower().splitlines()
+    wanted = f"strict-transport-security: max-age={site.proxy_setting('tls_hsts_max_age')}"
+    assert [line.strip() for line in headers if line.startswith("strict-transport-security")] == [wanted]
+
+
+@pytest.mark.roles("client")
+@pytest.mark.parametrize("flag, version", [("--http2", "2"), ("--http1.1", "1.1")])
+def test_alpn_offers_http2_and_http1(host, site, flag, version):
+    out = host.check_output(f"curl -fsS -o /dev/null {flag} -w '%{{http_version}}' {site.url('/')}")
+    assert out == version
+
+
+def s_client(site, options: str) -> str:
+    port = site.proxy_setting("https_port")
+    return f"openssl s_client -connect {site.vip}:{port} {options} </dev/null 2>&1"
+
+
+@pytest.mark.roles("client")
+@pytest.mark.parametrize(
+    "version, accepted", [("-tls1", False), ("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)]
+)
+def test_only_tls_12_and_13_are_accepted(host, site, version, accepted):
+    # SECLEVEL=0: the client's own OpenSSL would refuse TLS 1.0/1.1 itself; the listener must.
+    result = host.run(s_client(site, f"{version} -cipher 'DEFAULT:@SECLEVEL=0'"))
+    negotiated = result.rc == 0 and "Cipher is (NONE)" not in result.stdout
+    assert negotiated == accepted, result.stdout[-600:]
+
+
+@pytest.mark.roles("client")
+def test_the_vip_serves_the_sites_certificate(host, site):
+    """The leaf served is the site's own certificate, or the one hastack issued (kept with the
+    secrets): a deploy that did not reach HAProxy shows here."""
+    served = host.check_output(
+        s_client(site, "") + " | openssl x509 -noout -fingerprint -sha256"
+    ).split("=", 1)[1]
+    wanted = tls.served_fingerprint_wanted(
+        site.cluster, str(site.vip), site.proxy_setting("tls_certificate"), site.proxy_setting("tls_names")
+    )
+    assert served == wanted
+
+
+@PROXY
+def test_haproxys_certificate_file_is_private(host, site):
+    pem = host.file(f"/etc/haproxy/certs/{site.cluster}.pem")
+    assert (pem.exists, pem.mode, pem.user) == (True, 0o600, "root")
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from hastack.lab.common import (
 from hastack.lab.engine import docker, ensure_docker, restart_own_dockerd
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE, ensure_image
 from hastack.probe import http_get
+from hastack.site import load_site
 
 # Docker's own pool for each network is its upper half (--ip-range), so the
 # fixed host addresses and the VIP below never collide with it.
@@ -396,10 +397,15 @@ def status() -> int:
         )
     release = running_release()
     print(f"{'release:':<8} Debian {release}" if release else "release: no lab containers")
+    site = load_site(SITE_FILE) if SITE_FILE.exists() else None
+    ca = site.probe_ca() if site else None
     for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
-        status_code, _ = http_get(f"http://{VIP}{path}", timeout=10)
+        url = site.url(path) if site else f"https://{VIP}{path}"
+        status_code, _ = http_get(url, timeout=10, cafile=ca)
         answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
-        print(f"{name + ':':<8} http://{VIP}{path} {answer}")
+        print(f"{name + ':':<8} {url} {answer}")
+    if ca:
+        print(f"{'CA:':<8} {ca} (the site CA: trust it to verify the shop's certificate)")
     return 0 if all_up else 1
 
 

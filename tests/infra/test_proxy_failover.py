@@ -12,7 +12,7 @@ import pytest
 
 from hastack import lab
 from hastack.deploying import run_deploy
-from hastack.probe import http_get
+from hastack.probe import http_get, statuses_while
 
 pytestmark = pytest.mark.lab
 
@@ -26,7 +26,7 @@ def lab_only(lab_mode):
 def seconds_until_vip_answers(site, limit: float = 60) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        if http_get(f"http://{site.vip}/healthz", timeout=1)[0] == 200:
+        if http_get(site.url("/healthz"), timeout=1, cafile=site.probe_ca())[0] == 200:
             return time.monotonic() - started
         time.sleep(0.1)
     pytest.fail(f"the VIP did not answer within {limit} s")
@@ -55,12 +55,9 @@ def test_killed_haproxy_is_brought_back(site, connect, vip_holders):
 def test_haproxy_config_change_under_load_moves_no_vip_and_fails_no_request(site, vip_holders):
     before = vip_holders()
     changed = lab.derived_site(lab.LAB_DIR / "site-proxy-change.yaml", haproxy_timeout_client="31s")
-    url = f"http://{site.vip}/"
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         deploy = pool.submit(run_deploy, changed, "deploys/proxy.py")
-        statuses = []
-        while not deploy.done() and len(statuses) < 20000:
-            statuses += [status for status, _ in pool.map(lambda u: http_get(u, timeout=5), [url] * 3)]
+        statuses = statuses_while(lambda: not deploy.done(), site.url("/"), site.probe_ca())
         run = deploy.result()
     restore = run_deploy(lab.SITE_FILE, "deploys/proxy.py")
     reloads = [row["changed"] for row in run.results if row["op"].endswith("(no restart: the VIP stays)")]

@@ -141,11 +141,28 @@ HAPROXY = dict(
     stats_user="admin",
     stats_password="not-a-real-secret",
     monitoring_port=8080,
+    https_port=443,
+    https_suffix="",
+    certificate="/etc/haproxy/certs/lab.pem",
+    hsts_max_age=63072000,
 )
 
 
 def test_haproxy_frontend_binds_the_vip():
     assert "    bind 10.0.2.10:80\n" in render("proxy/haproxy.cfg.j2", **HAPROXY)
+
+
+def test_haproxy_terminates_tls_on_the_vip_and_redirects_plain_http():
+    lines = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
+    other = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "https_port": 8443, "https_suffix": ":8443"})
+    assert (
+        "bind 10.0.2.10:443 ssl crt /etc/haproxy/certs/lab.pem alpn h2,http/1.1" in lines,
+        "http-request redirect code 301 location https://%[req.hdr(host),field(1,:)]%[pathq]"
+        " unless { ssl_fc }" in lines,
+        'http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }' in lines,
+        "ssl-default-bind-options prefer-client-ciphers ssl-min-ver TLSv1.2 no-tls-tickets" in lines,
+        "location https://%[req.hdr(host),field(1,:)]:8443%[pathq]" in other,
+    ) == (True, True, True, True, True)
 
 
 def test_haproxy_checks_every_web_host():

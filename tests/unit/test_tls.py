@@ -3,11 +3,15 @@ site CA hastack makes and keeps (issue #15; the local half, no host involved).""
 
 import datetime
 import stat
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 from hastack import tls
+from hastack.site import SiteError, parse_site
+
+GOOD_SITE = Path(__file__).parent / "fixtures" / "good_site.yaml"
 
 
 @pytest.fixture
@@ -89,3 +93,39 @@ def test_a_chain_out_of_order_is_refused(secrets_dir, tmp_path):
     )
     problems = tls.check_files(swapped, key, bundle=None).problems
     assert any("is not issued by the next certificate" in problem for problem in problems)
+
+
+def site_with_certificate(tmp_path, chain: bytes, key: bytes):
+    """(the site, None) or (None, the SiteError) of the good fixture naming these files."""
+    (tmp_path / "shop.pem").write_bytes(chain)
+    (tmp_path / "shop.key").write_bytes(key)
+    document = GOOD_SITE.read_text() + (
+        f"\ndata: {{tls_certificate: {tmp_path / 'shop.pem'}, tls_key: {tmp_path / 'shop.key'}}}\n"
+    )
+    try:
+        return parse_site(document, str(GOOD_SITE)), None
+    except SiteError as error:
+        return None, error
+
+
+def test_a_site_with_an_unusable_certificate_is_refused_naming_the_key(secrets_dir, tmp_path):
+    ca_cert, ca_key = tls.site_ca("shop")
+    now = datetime.datetime.now(datetime.UTC)
+    good_chain, good_key = tls.issue(
+        ca_cert, ca_key, ["shop-vip"], [], now, now + datetime.timedelta(days=90)
+    )
+    _, other_key = tls.issue(ca_cert, ca_key, ["shop-vip"], [], now, now + datetime.timedelta(days=90))
+    old_chain, old_key = tls.issue(
+        ca_cert, ca_key, ["shop-vip"], [], now - datetime.timedelta(days=90), now - datetime.timedelta(days=1)
+    )
+    soon_chain, soon_key = tls.issue(ca_cert, ca_key, ["shop-vip"], [], now, now + datetime.timedelta(days=9))
+    good, _ = site_with_certificate(tmp_path, good_chain, good_key)
+    _, mismatched = site_with_certificate(tmp_path, good_chain, other_key)
+    _, expired = site_with_certificate(tmp_path, old_chain, old_key)
+    soon, _ = site_with_certificate(tmp_path, soon_chain, soon_key)
+    assert (
+        good.warnings,
+        [(p.path, "does not match" in p.message) for p in mismatched.problems],
+        [(p.path, "expired on" in p.message) for p in expired.problems],
+        [("expires in 8 days" in w or "expires in 9 days" in w) for w in soon.warnings],
+    ) == ((), [("data.tls_certificate", True)], [("data.tls_certificate", True)], [True])

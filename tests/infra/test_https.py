@@ -1,0 +1,144 @@
+"""HTTPS on the VIP, in the lab: the chain verifies with the site CA and not without it; a new
+certificate goes live under a stream of requests without failing one; a site whose
+certificate is unusable is refused before any host is touched.
+
+hastack's checks (hastack/checks/test_proxy.py) hold the rest on any site: the redirect,
+HSTS, ALPN, the TLS versions, the served certificate."""
+
+import datetime
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hastack import lab, secrets, tls
+from hastack.deploying import run_deploy
+from hastack.probe import http_get, statuses_while
+
+pytestmark = pytest.mark.lab
+MARKER = "# hastack https test: a deploy that runs removes this line"
+
+
+@pytest.fixture
+def lab_only(lab_mode):
+    if not lab_mode:
+        pytest.fail(
+            "the HTTPS tests redeploy the proxies, so they run against the lab only (unset HASTACK_SITE)"
+        )
+
+
+def test_the_chain_verifies_with_the_site_ca_only(site, deployed, connect):
+    """From the client (its system store holds the site CA) and from this machine (given the CA
+    file hastack prints, or nothing)."""
+    client = connect(site.hosts_in("client")[0].name)
+    anchor = f"/usr/local/share/ca-certificates/hastack-{site.cluster}.crt"
+    port = site.proxy_setting("https_port")
+
+    def verify(ca: str) -> str:
+        out = client.run(
+            f"openssl s_client -connect {site.vip}:{port} -verify_return_error -CAfile {ca} "
+            "-no-CApath -no-CAstore </dev/null 2>&1"
+        ).stdout
+        return next((line.strip() for line in out.splitlines() if "Verify return code" in line), out[-300:])
+
+    assert (
+        verify(anchor),
+        verify("/dev/null").startswith("Verify return code: 0"),
+        http_get(site.url("/"), cafile=site.probe_ca())[0],
+        http_get(site.url("/"))[0],
+    ) == ("Verify return code: 0 (ok)", False, 200, 0)
+
+
+def test_a_new_certificate_goes_live_under_a_stream_and_fails_no_request(
+    site, lab_only, vip_holders, connect
+):
+    ca_cert, ca_key = tls.site_ca(site.cluster)
+    now = datetime.datetime.now(datetime.UTC)
+    chain, key = tls.issue(
+        ca_cert,
+        ca_key,
+        [f"{site.cluster}-vip", "rotated.example"],
+        [str(site.vip)],
+        now,
+        now + datetime.timedelta(days=90),
+    )
+    folder = lab.LAB_DIR / "rotated"
+    folder.mkdir(exist_ok=True)
+    cert_file, key_file = folder / "shop.pem", folder / "shop.key"
+    cert_file.write_bytes(chain)
+    secrets._write(key_file, key) if not key_file.exists() else key_file.write_bytes(key)
+    rotated = lab.derived_site(
+        lab.LAB_DIR / "site-rotated.yaml", tls_certificate=str(cert_file), tls_key=str(key_file)
+    )
+    before = vip_holders()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        deploy = pool.submit(run_deploy, rotated, "deploys/proxy.py", log=lab.LAB_DIR / "rotate.log")
+        statuses = statuses_while(lambda: not deploy.done(), site.url("/"), site.probe_ca())
+        run = deploy.result()
+    served = (
+        connect("client")
+        .check_output(
+            f"openssl s_client -connect {site.vip}:{site.proxy_setting('https_port')} </dev/null 2>/dev/null"
+            " | openssl x509 -noout -fingerprint -sha256"
+        )
+        .split("=", 1)[1]
+    )
+    wanted = tls.served_fingerprint_wanted(site.cluster, str(site.vip), str(cert_file), [])
+    restore = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "rotate-back.log")
+    failed = [status for status in statuses if status != 200]
+    print(f"\n{len(statuses)} requests through the VIP while the certificate changed, {len(failed)} failed")
+    assert (
+        run.returncode,
+        served == wanted,
+        len(statuses) > 30,
+        failed,
+        vip_holders(),
+        restore.returncode,
+    ) == (0, True, True, [], before, 0), run.output[-2000:]
+
+
+def unusable(kind: str, folder) -> tuple:
+    """(certificate file, key file, what the refusal says) of a certificate that must be refused."""
+    ca_cert, ca_key = tls.site_ca("lab")
+    now = datetime.datetime.now(datetime.UTC)
+    if kind == "mismatched key":
+        chain, _ = tls.issue(ca_cert, ca_key, ["lab-vip"], [], now, now + datetime.timedelta(days=90))
+        _, key = tls.issue(ca_cert, ca_key, ["lab-vip"], [], now, now + datetime.timedelta(days=90))
+        says = "does not match the certificate"
+    else:
+        chain, key = tls.issue(
+            ca_cert,
+            ca_key,
+            ["lab-vip"],
+            [],
+            now - datetime.timedelta(days=400),
+            now - datetime.timedelta(days=2),
+        )
+        says = "expired on"
+    cert_file, key_file = folder / "bad.pem", folder / "bad.key"
+    cert_file.write_bytes(chain)
+    key_file.write_bytes(key)
+    key_file.chmod(0o600)
+    return cert_file, key_file, says
+
+
+@pytest.mark.parametrize("kind", ["mismatched key", "expired"])
+def test_an_unusable_certificate_is_refused_before_any_host_is_touched(
+    site, lab_only, deployed, connect, kind
+):
+    folder = lab.LAB_DIR / "bad-certificate"
+    folder.mkdir(exist_ok=True)
+    cert_file, key_file, says = unusable(kind, folder)
+    bad = lab.derived_site(folder / "site.yaml", tls_certificate=str(cert_file), tls_key=str(key_file))
+    web = site.hosts_in("web")[0].name
+    connect(web).check_output(f"echo '{MARKER}' >> /etc/hosts")
+    try:
+        run = run_deploy(bad, log=folder / "deploy.log")
+    finally:
+        untouched = MARKER in connect(web, fresh=True).file("/etc/hosts").content_string
+        connect(web).check_output(f"sed -i '/^{MARKER}$/d' /etc/hosts")
+    assert (run.returncode, "data.tls_certificate" in run.output, says in run.output, untouched) == (
+        2,
+        True,
+        True,
+        True,
+    ), run.output[-2000:]
