@@ -1,9 +1,11 @@
 """The seed's load table, reproduced: ApacheBench from the client through the VIP.
 
-Runs ``ab -n N -c C`` for each concurrency, with both web hosts serving and
-with one (NGINX stopped on the last web host, then started again), and the
-same directly against one web host (from the standby proxy: in the lab only
-the proxies reach the back network) so that the proxy's cost shows as a ratio.
+Runs ``ab -n N -c C`` for each concurrency through the VIP over HTTPS (a new TLS
+connection per request, and keep-alive) and over plain HTTP (which answers 301 to
+HTTPS, as the seed's shop did), so that TLS's cost shows as a ratio; with both web
+hosts serving and with one (NGINX stopped on the last web host, then started
+again); and directly against one web host (from the standby proxy: in the lab
+only the proxies reach the back network) so that the proxy's cost shows too.
 Prints a markdown table and writes a PNG chart.
 """
 
@@ -18,6 +20,8 @@ from hastack.site import Site
 from hastack.ssh import SshRunner
 
 CONCURRENCY = (30, 60, 120, 240)
+# Plain HTTP through the VIP: every answer is the 301 to HTTPS.
+HTTP_SCENARIO = "VIP, HTTP 301"
 
 AB_FIELDS = {
     "rps": r"Requests per second:\s+([\d.]+)",
@@ -38,6 +42,12 @@ class Run:
     p99_ms: float
     failed: int
     non_2xx: int
+
+    @property
+    def ok(self) -> bool:
+        """No failed request, and every answer 2xx (or, for plain HTTP, every one the 301)."""
+        wanted_non_2xx = self.requests if self.scenario == HTTP_SCENARIO else 0
+        return self.failed == 0 and self.non_2xx == wanted_non_2xx
 
     def row(self) -> str:
         cells = [
@@ -84,8 +94,11 @@ def vip_holder(site: Site, remotes: dict[str, SshRunner]) -> str:
     raise RuntimeError("no proxy holds the VIP: deploy the cluster first")
 
 
-def ab(remote: SshRunner, url: str, scenario: str, concurrency: int, requests: int) -> Run:
-    code, output = remote.run(f"ab -q -n {requests} -c {concurrency} -s 30 {url}")
+def ab(
+    remote: SshRunner, url: str, scenario: str, concurrency: int, requests: int, keepalive: bool = False
+) -> Run:
+    """One ab run: a new connection (and TLS handshake) per request, or keep-alive (-k)."""
+    code, output = remote.run(f"ab -q {'-k ' if keepalive else ''}-n {requests} -c {concurrency} -s 30 {url}")
     if code != 0:
         raise RuntimeError(f"ab failed ({scenario}, c={concurrency}): {output[-800:]}")
     return parse_ab(output, scenario, concurrency)
@@ -109,12 +122,14 @@ def run_bench(site: Site, requests: int, concurrency: tuple[int, ...] = CONCURRE
         active = vip_holder(site, remotes)
         standby = next(p.name for p in site.hosts_in("proxy") if p.name != active)
         webs = site.hosts_in("web")
-        vip_url = site.url("/")
-        direct_url = f"http://{webs[0].addresses['back']}/"
+        vip_url, http_url = site.url("/"), site.url("/", scheme="http")
+        direct_url = f"http://{webs[0].addresses['back']}:{site.setting('web_port', webs[0])}/"
         runs: list[Run] = []
         for c in concurrency:
-            say(f"[bench] through the VIP, both web hosts, c={c}")
+            say(f"[bench] through the VIP, both web hosts, c={c}: HTTPS, HTTPS keep-alive, plain HTTP (301)")
             runs.append(ab(remotes[client], vip_url, "VIP, 2 web hosts", c, requests))
+            runs.append(ab(remotes[client], vip_url, "VIP, keep-alive", c, requests, keepalive=True))
+            runs.append(ab(remotes[client], http_url, HTTP_SCENARIO, c, requests))
         last_web = webs[-1].name
         say(f"[bench] stopping NGINX on {last_web}")
         remotes[last_web].run("docker stop hastack-web")
@@ -146,8 +161,28 @@ def table(runs: list[Run]) -> str:
     direct = {run.concurrency: run for run in runs if run.scenario.startswith("direct")}
     via = {run.concurrency: run for run in runs if run.scenario.startswith("VIP from")}
     if direct and via:
-        lines += ["", "| concurrency | VIP req/s ÷ direct req/s (same source host) |", "|---|---|"]
+        lines += [
+            "",
+            "| concurrency | VIP (HTTPS) req/s ÷ direct (HTTP) req/s, same source host |",
+            "|---|---|",
+        ]
         lines += [f"| {c} | {via[c].rps / direct[c].rps:.2f} |" for c in sorted(direct) if c in via]
+    https = {run.concurrency: run for run in runs if run.scenario == "VIP, 2 web hosts"}
+    kept = {run.concurrency: run for run in runs if run.scenario == "VIP, keep-alive"}
+    plain = {run.concurrency: run for run in runs if run.scenario == HTTP_SCENARIO}
+    if plain and https:
+        lines += [
+            "",
+            "| concurrency | HTTPS ÷ HTTP req/s (new TLS connection each) | HTTPS keep-alive ÷ HTTP req/s |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c} | {https[c].rps / plain[c].rps:.2f} | {kept[c].rps / plain[c].rps:.2f} |"
+            if c in kept
+            else f"| {c} | {https[c].rps / plain[c].rps:.2f} | - |"
+            for c in sorted(plain)
+            if c in https
+        ]
     return "\n".join(lines)
 
 

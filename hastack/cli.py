@@ -88,7 +88,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     chart = Path(args.chart)
     bench.chart(runs, chart, f"hastack bench: {site.cluster}, ab -n {args.requests}")
     print(f"\nchart: {chart}")
-    return 0 if all(run.failed == 0 and run.non_2xx == 0 for run in runs) else 1
+    return 0 if all(run.ok for run in runs) else 1
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:

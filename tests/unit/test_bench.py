@@ -22,3 +22,12 @@ def test_table_shows_the_proxy_cost_as_a_ratio():
         Run("VIP from proxy2", 30, 1000, 1500.0, 20.0, 19, 40, 0, 0),
     ]
     assert "| 30 | 0.75 |" in table(runs)
+
+
+def test_table_shows_what_https_costs_against_plain_http_per_concurrency():
+    runs = [
+        Run("VIP, 2 web hosts", 60, 1000, 600.0, 100.0, 90, 200, 0, 0),
+        Run("VIP, keep-alive", 60, 1000, 1800.0, 30.0, 28, 60, 0, 0),
+        Run("VIP, HTTP 301", 60, 1000, 2400.0, 25.0, 24, 50, 0, 1000),
+    ]
+    assert "| 60 | 0.25 | 0.75 |" in table(runs)
