@@ -158,6 +158,12 @@ ganglia_image = ""
 # loaded where the image is missing. Empty: pull ganglia_image instead.
 ganglia_image_archive = ""
 
+# --- firewall: every host (issue #14, in progress) ----------------------------------
+# nftables on every host: inbound dropped but for what the design needs (hastack/firewall.py).
+firewall_enabled = True
+# Networks (CIDR) SSH is open from. Empty: both site networks.
+admin_networks = []
+
 # --- every host -------------------------------------------------------------------
 # Seconds a deploy waits for apt, held by a freshly booted host's own jobs
 # (apt-daily, unattended-upgrades, cloud-init), before it fails naming the host.

@@ -144,6 +144,15 @@ def fence_devices(value: list) -> tuple[str, str] | None:
     return None
 
 
+def cidr_list(value: list) -> tuple[str, str] | None:
+    for item in value:
+        try:
+            ipaddress.IPv4Network(str(item), strict=False)
+        except ValueError:
+            return f"{item!r} is not an IPv4 network", "write networks like 10.0.0.0/24"
+    return None
+
+
 PORT_KEYS = ("web_port", "haproxy_stats_port", "https_port", "monitoring_web_port", "ganglia_port")
 
 RULES: dict[str, Rule] = {
@@ -190,6 +199,7 @@ RULES: dict[str, Rule] = {
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
+    "admin_networks": cidr_list,
     **{key: port for key in PORT_KEYS},
 }
 

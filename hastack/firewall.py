@@ -1,0 +1,160 @@
+"""The host firewall's allow list (issue #14, work in progress): what each network and peer may
+reach on a host, written from the site's topology and data keys only, so that no address or
+port is listed by hand (the deploy renders it into nftables; the port scans of the tests
+compare with it).
+
+Inbound is dropped by default; established traffic, loopback and ICMP pass; everything else
+is one of these rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hastack import topology
+from hastack.rules import FIXED_PORTS
+
+# Ports written once, in rules.py's table of what each role listens on.
+PCSD = next(port for port, what in FIXED_PORTS["proxy"].items() if what == "pcsd")
+COROSYNC = next(port for port, what in FIXED_PORTS["proxy"].items() if what == "Corosync")
+GLUSTERD = next(port for port, what in FIXED_PORTS["web"].items() if what == "glusterd")
+# glusterd's second port (RDMA/management) and the brick ports it hands out (its defaults:
+# base-port 49152, max-port 60999).
+GLUSTER_PORTS = (f"{GLUSTERD}-{GLUSTERD + 1}", "49152-60999")
+SHOP_PORTS = ("80", "443")
+SNMP = "161"
+
+
+@dataclass(frozen=True)
+class Allow:
+    """One rule: these sources may reach these ports (optionally on one address of the host)."""
+
+    why: str
+    proto: str
+    ports: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # empty: from anywhere
+    destination: str | None = None
+
+
+def _others(hosts: list[dict], role: str, name: str) -> list[dict]:
+    return [other for other in topology.in_role(hosts, role) if other["name"] != name]
+
+
+def allowed(
+    hosts: list[dict],
+    name: str,
+    setting,
+    networks: Mapping[str, str],
+    vip: str,
+    ssh_port: int,
+) -> list[Allow]:
+    """The allow list of the host ``name`` (``setting(key)``: its effective data key value)."""
+    me = next(other for other in hosts if other["name"] == name)
+    role = me["role"]
+    admin = tuple(setting("admin_networks") or networks.values())
+    rules = [Allow("SSH from the admin networks", "tcp", (str(ssh_port),), admin)]
+    if role == "proxy":
+        rules.append(Allow("the shop, on the VIP, from anywhere", "tcp", SHOP_PORTS, destination=vip))
+        peers = _others(hosts, "proxy", name)
+        rules.append(
+            Allow(
+                "Corosync's knet links, from the other proxies (both networks)",
+                "udp",
+                (str(COROSYNC),),
+                tuple(str(address) for peer in peers for address in peer["addresses"].values()),
+            )
+        )
+        rules.append(
+            Allow(
+                "pcsd, from the other proxies' back addresses",
+                "tcp",
+                (str(PCSD),),
+                tuple(str(peer["addresses"]["back"]) for peer in peers),
+            )
+        )
+        rules.append(
+            Allow(
+                "HAProxy's stats page, on the back network",
+                "tcp",
+                (str(setting("haproxy_stats_port")),),
+                (networks["back"],),
+                destination=str(me["addresses"]["back"]),
+            )
+        )
+    if role == "web":
+        rules.append(
+            Allow(
+                "NGINX, from the proxies' HAProxy",
+                "tcp",
+                (str(setting("web_port")),),
+                tuple(topology.back_addresses(hosts, "proxy")),
+            )
+        )
+    pool = topology.storage_pool(hosts, setting("gluster_arbiter"))
+    if any(member["name"] == name for member in pool):
+        rules.append(
+            Allow(
+                "GlusterFS management and bricks, from the pool's members",
+                "tcp",
+                GLUSTER_PORTS,
+                tuple(str(member["addresses"]["back"]) for member in pool if member["name"] != name),
+            )
+        )
+    if setting("monitoring_enabled"):
+        collectors = tuple(topology.collectors(hosts, me["addresses"]))
+        rules.append(Allow("SNMP, from the collectors (Cacti)", "udp", (SNMP,), collectors))
+        if role == "proxy":
+            senders = tuple(
+                topology.primary_address(other["addresses"]) for other in hosts if other["name"] != name
+            )
+            rules.append(
+                Allow(
+                    "gmond's metrics, from every host's gmond",
+                    "udp",
+                    (str(setting("ganglia_port")),),
+                    senders,
+                )
+            )
+            rules.append(
+                Allow(
+                    "gmond's XML, from gmetad on the web hosts",
+                    "tcp",
+                    (str(setting("ganglia_port")),),
+                    tuple(topology.back_addresses(hosts, "web")),
+                )
+            )
+    return rules
+
+
+def render_nft(rules: list[Allow]) -> str:
+    """The nftables table of a host: its own table only (Docker's and others' stay), replaced
+    atomically by ``nft -f`` (the file deletes and makes it in one transaction)."""
+    lines = [
+        "# Managed by hastack: the host's inbound allow list, from the site file.",
+        "table inet hastack",
+        "delete table inet hastack",
+        "table inet hastack {",
+        "    chain input {",
+        "        type filter hook input priority filter; policy drop;",
+        "        ct state established,related accept",
+        "        ct state invalid drop",
+        '        iifname "lo" accept',
+        "        meta l4proto { icmp, ipv6-icmp } accept",
+    ]
+    for rule in rules:
+        match = []
+        if rule.sources:
+            match.append(f"ip saddr {{ {', '.join(rule.sources)} }}")
+        if rule.destination:
+            match.append(f"ip daddr {rule.destination}")
+        match.append(f"{rule.proto} dport {{ {', '.join(rule.ports)} }}")
+        lines.append(f'        {" ".join(match)} accept comment "{rule.why}"')
+    lines += ["    }", "}", ""]
+    return "\n".join(lines)
+
+
+def lab_like_setting(data: Mapping[str, Any], defaults: Mapping[str, Any]):
+    """``setting`` over a data mapping with defaults (for callers without a site model)."""
+    return lambda key: data.get(key, defaults.get(key))
