@@ -3,11 +3,9 @@
 import hashlib
 import io
 import posixpath
-import time
 
-import paramiko
 from pyinfra import host
-from pyinfra.api import OperationError, StringCommand, deploy
+from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files, python, server, systemd
@@ -18,7 +16,7 @@ from hastack.defaults import ROOT
 from hastack.facts.network import Ipv4Interfaces, NetplanFiles
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
 from hastack.operations.files import render_template, validated_file
-from hastack.ssh import ssh_client
+from hastack.operations.guarded import Guard, apply_confirmed
 
 TEMPLATES = ROOT / "templates" / "base"
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/10-hastack.conf"
@@ -41,7 +39,7 @@ CLOUD_INIT_NETWORK_OFF = (
     "# Managed by hastack: the network is hastack's netplan file.\nnetwork: {config: disabled}\n"
 )
 # A failed network change on one host stops it on the hosts after it (one at a time).
-_netplan_failed: list[str] = []
+NETPLAN_GUARD = Guard("network", NETPLAN_SWITCH, "`netplan apply`", "hastack-netplan-apply")
 
 
 def _template(name: str, **data) -> str:
@@ -143,57 +141,12 @@ def apply_netplan(live: str, seconds: int) -> None:
     """Apply the staged netplan file here and keep it only if a new SSH login (from the
     machine running pyinfra) reaches the host within ``seconds``; else the host puts its
     previous files back by itself when its timer fires. Runs host by host."""
-    if _netplan_failed:
-        raise OperationError(
-            f"host {host.name}: its network was not changed, because the change failed on "
-            f"{', '.join(_netplan_failed)} first"
-        )
-    sudo = bool(host.data.get("_sudo"))
-    started, output = host.run_shell_command(
-        StringCommand(
-            "systemd-run --quiet --collect --unit=hastack-netplan-apply "
-            f"sh {NETPLAN_SWITCH} apply {live} {seconds}"
-        ),
-        _sudo=sudo,
-    )
-    if not started:
-        _netplan_failed.append(host.name)
-        raise OperationError(f"host {host.name}: the netplan switch did not start: {output.stderr}")
-    confirm = f"{'sudo -n ' if sudo else ''}sh {NETPLAN_SWITCH} confirm"
-    deadline, status = time.monotonic() + seconds, None
-    while time.monotonic() < deadline and status not in (0, 4):
-        time.sleep(1)
-        try:
-            client = ssh_client(
-                host.data.ssh_hostname,
-                port=host.data.ssh_port,
-                user=host.data.ssh_user,
-                key=host.data.get("ssh_key"),
-                known_hosts=host.data.get("ssh_known_hosts_file"),
-                timeout=5,
-            )
-        except (OSError, paramiko.SSHException):
-            continue
-        try:
-            _, stdout, _ = client.exec_command(confirm, timeout=20)
-            status = stdout.channel.recv_exit_status()
-        except (OSError, paramiko.SSHException):
-            status = None
-        finally:
-            client.close()
-    if status == 0:
-        return
-    _netplan_failed.append(host.name)
-    if status == 4:
-        raise OperationError(
-            f"host {host.name}: `netplan apply` failed with {live}; the previous netplan files "
-            f"are back (log: {NETPLAN_STATE}/switch.log)"
-        )
-    raise OperationError(
-        f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
-        f"`netplan apply` with {live}: the host puts its previous netplan files back and applies "
-        f"them when its timer fires. Check hosts.{host.name}.nics, addresses and dhcp in the site "
-        f"file (log on the host: {NETPLAN_STATE}/switch.log)"
+    apply_confirmed(
+        NETPLAN_GUARD,
+        [live],
+        seconds,
+        f"Check hosts.{host.name}.nics, addresses and dhcp in the site file with {live} "
+        f"(log on the host: {NETPLAN_STATE}/switch.log)",
     )
 
 

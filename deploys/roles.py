@@ -10,6 +10,7 @@ from pyinfra import host
 
 from deploys.base import deploy_base
 from deploys.docker import deploy_docker, needs_docker
+from deploys.firewall import deploy_firewall
 from deploys.gluster import deploy_gluster
 from deploys.haproxy import deploy_haproxy
 from deploys.host_os import preflight
@@ -45,3 +46,5 @@ def deploy_role(role: str) -> None:
         deploy_loadtest()
     if host.data.monitoring_enabled:
         deploy_monitoring()
+    # Last: every service is in place; the allow list does not depend on their state.
+    deploy_firewall()

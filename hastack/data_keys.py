@@ -158,11 +158,14 @@ ganglia_image = ""
 # loaded where the image is missing. Empty: pull ganglia_image instead.
 ganglia_image_archive = ""
 
-# --- firewall: every host (issue #14, in progress) ----------------------------------
+# --- firewall: every host ----------------------------------------------------------
 # nftables on every host: inbound dropped but for what the design needs (hastack/firewall.py).
 firewall_enabled = True
 # Networks (CIDR) SSH is open from. Empty: both site networks.
 admin_networks = []
+# Seconds a host waits, after loading a new firewall table, for a new SSH login from the
+# machine running pyinfra; without one it puts its previous table back by itself.
+firewall_confirm_seconds = 60
 
 # --- every host -------------------------------------------------------------------
 # Seconds a deploy waits for apt, held by a freshly booted host's own jobs

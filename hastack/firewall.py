@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hastack import topology
+from hastack.defaults import ROOT
 from hastack.rules import FIXED_PORTS
 
 # Ports written once, in rules.py's table of what each role listens on.
@@ -23,7 +24,7 @@ GLUSTERD = next(port for port, what in FIXED_PORTS["web"].items() if what == "gl
 # glusterd's second port (RDMA/management) and the brick ports it hands out (its defaults:
 # base-port 49152, max-port 60999).
 GLUSTER_PORTS = (f"{GLUSTERD}-{GLUSTERD + 1}", "49152-60999")
-SHOP_PORTS = ("80", "443")
+SHOP_HTTP = str(next(port for port, what in FIXED_PORTS["proxy"].items() if "shop" in what))
 SNMP = "161"
 
 
@@ -56,7 +57,14 @@ def allowed(
     admin = tuple(setting("admin_networks") or networks.values())
     rules = [Allow("SSH from the admin networks", "tcp", (str(ssh_port),), admin)]
     if role == "proxy":
-        rules.append(Allow("the shop, on the VIP, from anywhere", "tcp", SHOP_PORTS, destination=vip))
+        rules.append(
+            Allow(
+                "the shop, on the VIP, from anywhere",
+                "tcp",
+                (SHOP_HTTP, str(setting("https_port"))),
+                destination=vip,
+            )
+        )
         peers = _others(hosts, "proxy", name)
         rules.append(
             Allow(
@@ -128,31 +136,19 @@ def allowed(
     return rules
 
 
-def render_nft(rules: list[Allow]) -> str:
-    """The nftables table of a host: its own table only (Docker's and others' stay), replaced
-    atomically by ``nft -f`` (the file deletes and makes it in one transaction)."""
-    lines = [
-        "# Managed by hastack: the host's inbound allow list, from the site file.",
-        "table inet hastack",
-        "delete table inet hastack",
-        "table inet hastack {",
-        "    chain input {",
-        "        type filter hook input priority filter; policy drop;",
-        "        ct state established,related accept",
-        "        ct state invalid drop",
-        '        iifname "lo" accept',
-        "        meta l4proto { icmp, ipv6-icmp } accept",
-    ]
-    for rule in rules:
-        match = []
-        if rule.sources:
-            match.append(f"ip saddr {{ {', '.join(rule.sources)} }}")
-        if rule.destination:
-            match.append(f"ip daddr {rule.destination}")
-        match.append(f"{rule.proto} dport {{ {', '.join(rule.ports)} }}")
-        lines.append(f'        {" ".join(match)} accept comment "{rule.why}"')
-    lines += ["    }", "}", ""]
-    return "\n".join(lines)
+def render_nft(rules: list[Allow], name: str, role: str) -> str:
+    """The nftables table of a host (templates/firewall/rules.nft.j2): its own table only,
+    replaced in one transaction by ``nft -f``."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROOT / "templates" / "firewall")),
+        trim_blocks=True,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template("rules.nft.j2").render(rules=rules, name=name, role=role)
 
 
 def lab_like_setting(data: Mapping[str, Any], defaults: Mapping[str, Any]):

@@ -200,6 +200,7 @@ RULES: dict[str, Rule] = {
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
     "admin_networks": cidr_list,
+    "firewall_confirm_seconds": at_least(10),
     **{key: port for key in PORT_KEYS},
 }
 

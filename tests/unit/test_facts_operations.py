@@ -14,6 +14,7 @@ from pyinfra.facts.server import TmpDir
 
 from hastack import facts
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
+from hastack.facts.firewall import HastackFirewall
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.http import HttpStatus
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
@@ -52,6 +53,7 @@ FACTS = {
     "netplan_files": NetplanFiles,
     "host_identities": HostIdentities,
     "arp_answer": ArpAnswer,
+    "hastack_firewall": HastackFirewall,
     "cacti_devices": CactiDevices,
     "docker_image_id": DockerImageId,
     "docker_container_running": DockerContainerRunning,

@@ -55,7 +55,7 @@ def test_ports_follow_the_data_keys(site):
 
 
 def test_the_table_replaces_only_hastacks_own_and_drops_by_default(site):
-    text = firewall.render_nft(allow(site, "web1"))
+    text = firewall.render_nft(allow(site, "web1"), "web1", "web")
     assert (
         "policy drop;" in text,
         "flush ruleset" in text,

@@ -1,0 +1,91 @@
+"""Changes to how a host is reached (its network, its firewall), applied with a way back.
+
+The host itself runs the change in a transient unit (so that a cut SSH session cannot stop
+it halfway), after arming a timer that undoes it; the machine running pyinfra then opens a
+*new* SSH login and confirms. Without a confirmation within the bound, the host undoes the
+change by itself when its timer fires, the run fails naming the host, and the hosts after it
+in the run are not changed (callers run this host by host, ``_serial=True``).
+
+The switch script on the host takes ``apply ARGS... SECONDS`` (arm, change, mark applied or
+failed) and ``confirm`` (exit 0: kept; 3: the apply has not finished; 4: it failed and was
+undone).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import paramiko
+from pyinfra import host
+from pyinfra.api import OperationError, StringCommand
+
+from hastack.ssh import ssh_client
+
+
+@dataclass
+class Guard:
+    """One kind of change: its name, its switch script on the host, and the hosts where it
+    already failed in this run (which stops it on the hosts after them)."""
+
+    what: str  # "network", "firewall"
+    switch: str
+    action: str  # what the host runs, as the person reads it: "`netplan apply`"
+    unit: str  # the transient unit that runs the apply on the host
+    failed: list[str] = field(default_factory=list)
+
+
+def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> None:
+    """Run ``switch apply ARGS SECONDS`` on this host and keep it only after a new SSH login
+    confirms it within ``seconds``; ``hint`` tells the person what to check if none came."""
+    if guard.failed:
+        raise OperationError(
+            f"host {host.name}: its {guard.what} was not changed, because the change failed on "
+            f"{', '.join(guard.failed)} first"
+        )
+    sudo = bool(host.data.get("_sudo"))
+    started, output = host.run_shell_command(
+        StringCommand(
+            f"systemd-run --quiet --collect --unit={guard.unit} "
+            f"sh {guard.switch} apply {' '.join(args)} {seconds}"
+        ),
+        _sudo=sudo,
+    )
+    if not started:
+        guard.failed.append(host.name)
+        raise OperationError(f"host {host.name}: the {guard.what} switch did not start: {output.stderr}")
+    confirm = f"{'sudo -n ' if sudo else ''}sh {guard.switch} confirm"
+    deadline, status = time.monotonic() + seconds, None
+    while time.monotonic() < deadline and status not in (0, 4):
+        time.sleep(1)
+        status = _confirm_over_a_new_login(confirm)
+    if status == 0:
+        return
+    guard.failed.append(host.name)
+    if status == 4:
+        raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")
+    raise OperationError(
+        f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
+        f"{guard.action}: the host undoes the change by itself when its timer fires. {hint}"
+    )
+
+
+def _confirm_over_a_new_login(command: str) -> int | None:
+    try:
+        client = ssh_client(
+            host.data.ssh_hostname,
+            port=host.data.ssh_port,
+            user=host.data.ssh_user,
+            key=host.data.get("ssh_key"),
+            known_hosts=host.data.get("ssh_known_hosts_file"),
+            timeout=5,
+        )
+    except (OSError, paramiko.SSHException):
+        return None
+    try:
+        _, stdout, _ = client.exec_command(command, timeout=20)
+        return stdout.channel.recv_exit_status()
+    except (OSError, paramiko.SSHException):
+        return None
+    finally:
+        client.close()
