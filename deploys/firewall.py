@@ -10,6 +10,7 @@ import hashlib
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 from pyinfra.operations import files, python, server, systemd
 
 from deploys.host_os import install
@@ -48,8 +49,20 @@ def apply_firewall(seconds: int) -> None:
     )
 
 
+def rpcbind_off() -> None:
+    """rpcbind (port 111) comes with GlusterFS's packages (nfs-common), but nothing hastack
+    runs uses it: no NFS. Masked, so that no package start brings it back."""
+    enabled, running = host.get_fact(SystemdEnabled), host.get_fact(SystemdStatus)
+    units = ("rpcbind.socket", "rpcbind.service")
+    if any(enabled.get(unit) or running.get(unit) for unit in units):
+        server.shell(
+            name="rpcbind off (nothing here uses it)", commands=[f"systemctl mask --now {' '.join(units)}"]
+        )
+
+
 @deploy("Firewall: nftables")
 def deploy_firewall() -> None:
+    rpcbind_off()
     state = host.get_fact(HastackFirewall)
     if not host.data.firewall_enabled:
         if state.get("table") or state.get("boot_file"):

@@ -14,7 +14,7 @@ from pyinfra.operations.util import any_changed
 
 from deploys.docker import provide_image
 from deploys.host_os import SECRET_DIR, install, platform
-from hastack import secrets, topology
+from hastack import firewall, secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.monitoring import CactiDevices
 from hastack.operations.files import patched_tree, render_template, validated_file
@@ -163,6 +163,8 @@ def configure_gmond() -> None:
         send_to=topology.collectors(host.data.site_hosts, host.data.site_addresses),
         port=host.data.ganglia_port,
         collector="proxy" in host.groups,
+        senders=["127.0.0.1", *firewall.gmond_senders(host.data.site_hosts, host.name)],
+        pollers=["127.0.0.1", *topology.back_addresses(host.data.site_hosts, "web")],
         modules=platform().gmond_modules(host.get_fact(Arch)),
     )
 

@@ -5,6 +5,7 @@ import io
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.files import FindInFile
 from pyinfra.operations import files, server, systemd
 
 from deploys.host_os import SECRET_DIR, install, platform
@@ -14,6 +15,7 @@ from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
+PCSD_DEFAULTS = "/etc/default/pcsd"
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
 DEBIAN_DEFAULT_CLUSTER = "debian"
@@ -66,8 +68,19 @@ def configure_corosync(replace_default: bool) -> None:
         ),
         validate="corosync -t -c {path}",
     )
+    bind = configure_pcsd_address()
     for service in ("corosync", "pacemaker", "pcsd"):
         systemd.service(name=f"Run {service}", service=service, running=True, enabled=True)
+    back = host.data.site_addresses["back"]
+    server.shell(
+        name="Restart pcsd on its back address (until it answers there)",
+        commands=[
+            "systemctl restart pcsd && for i in $(seq 90); do "
+            f"curl -ks -o /dev/null https://{back}:2224/ && exit 0; sleep 1; done; "
+            "echo 'pcsd did not answer on the back address' >&2; exit 1"
+        ],
+        _if=bind.did_change,
+    )
     server.shell(
         name="Reload corosync's configuration on the cluster",
         commands=["corosync-cfgtool -R"],
@@ -77,6 +90,20 @@ def configure_corosync(replace_default: bool) -> None:
         name="Restart corosync with the new authkey",
         commands=["systemctl restart corosync pacemaker"],
         _if=lambda: authkey.did_change() and not replace_default,
+    )
+
+
+def configure_pcsd_address():
+    """pcsd (the cluster's web UI and API, 2224) listens on this proxy's back address only:
+    the other proxy reaches it there (/etc/hosts names the proxies by their back address)."""
+    wanted = f"PCSD_BIND_ADDR='{host.data.site_addresses['back']}'"
+    found = host.get_fact(FindInFile, path=PCSD_DEFAULTS, pattern=r"^PCSD_BIND_ADDR=") or []
+    return server.shell(
+        name=f"pcsd on the back address only ({PCSD_DEFAULTS})",
+        commands=[
+            f"sed -i '/^#\\?PCSD_BIND_ADDR=/d' {PCSD_DEFAULTS} && echo \"{wanted}\" >> {PCSD_DEFAULTS}"
+        ],
+        _if=lambda: found != [wanted],
     )
 
 

@@ -114,9 +114,7 @@ def allowed(
         collectors = tuple(topology.collectors(hosts, me["addresses"]))
         rules.append(Allow("SNMP, from the collectors (Cacti)", "udp", (SNMP,), collectors))
         if role == "proxy":
-            senders = tuple(
-                topology.primary_address(other["addresses"]) for other in hosts if other["name"] != name
-            )
+            senders = tuple(gmond_senders(hosts, name, others_only=True))
             rules.append(
                 Allow(
                     "gmond's metrics, from every host's gmond",
@@ -134,6 +132,16 @@ def allowed(
                 )
             )
     return rules
+
+
+def gmond_senders(hosts: list[dict], name: str, others_only: bool = False) -> list[str]:
+    """Where the gmonds' metrics come from: every host's primary address (each sends to the
+    collectors on the network it shares with them; this host's own arrives over loopback)."""
+    return [
+        topology.primary_address(other["addresses"])
+        for other in hosts
+        if not (others_only and other["name"] == name)
+    ]
 
 
 def render_nft(rules: list[Allow], name: str, role: str) -> str:

@@ -10,6 +10,7 @@ the whole cluster into it first.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,18 @@ def back_url(site, name: str, path: str = "/") -> str:
     """A URL on a host's back address, at the site's web port for that host."""
     spec = site.hosts[name]
     return f"http://{spec.addresses['back']}:{site.setting('web_port', spec)}{path}"
+
+
+def get_from_proxy(
+    connect, site, url: str, timeout: float = 5, headers: dict | None = None
+) -> tuple[int, str]:
+    """(status, body) of a GET run on the first proxy: with the firewall on, only the proxies
+    reach the web hosts' port (what HAProxy needs), so a check of NGINX goes from there."""
+    proxy = connect(site.hosts_in("proxy")[0].name)
+    options = " ".join(f"-H {shlex.quote(f'{key}: {value}')}" for key, value in (headers or {}).items())
+    result = proxy.run(f"curl -s -m {timeout} {options} -w '\\n%{{http_code}}' {shlex.quote(url)}")
+    body, _, status = result.stdout.rpartition("\n")
+    return (int(status) if status.strip().isdigit() else 0), body
 
 
 def pytest_generate_tests(metafunc):

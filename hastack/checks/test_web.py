@@ -5,8 +5,8 @@ import json
 import pytest
 
 from hastack.checks.plugin import back_url
+from hastack.checks.plugin import get_from_proxy as get
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.probe import http_get as get
 
 LAYER = "web"
 pytestmark = pytest.mark.roles("web")
@@ -53,17 +53,17 @@ def test_content_is_mounted_read_only(host):
     assert "/srv/www:false" in mounts
 
 
-def test_web_host_serves_the_sample_page(host, site):
-    status, body = get(back_url(site, host_name(host, site)))
+def test_web_host_serves_the_sample_page(host, site, connect):
+    status, body = get(connect, site, back_url(site, host_name(host, site)))
     assert (status, f"Welcome to the {site.cluster} shop" in body) == (200, True)
 
 
-def test_healthz_answers_200(host, site):
-    assert get(back_url(site, host_name(host, site), "/healthz"))[0] == 200
+def test_healthz_answers_200(host, site, connect):
+    assert get(connect, site, back_url(site, host_name(host, site), "/healthz"))[0] == 200
 
 
-def test_access_log_records_the_request_id(host, site):
-    get(back_url(site, host_name(host, site)), headers={"X-Request-ID": "rid-test-42"})
+def test_access_log_records_the_request_id(host, site, connect):
+    get(connect, site, back_url(site, host_name(host, site)), headers={"X-Request-ID": "rid-test-42"})
     assert "rid=rid-test-42" in host.check_output("docker logs --tail 20 hastack-web 2>&1")
 
 

@@ -281,3 +281,23 @@ def test_cacti_poller_timer_runs_on_cactis_interval():
         "User=www-data" in service,
         "ExecStart=/usr/bin/php /usr/share/cacti/site/poller.php" in service,
     ) == (True, True, True, True)
+
+
+def test_a_collectors_gmond_answers_only_the_sites_hosts():
+    text = render(
+        "monitoring/gmond.conf.j2",
+        cluster="shop",
+        location="rack 1",
+        send_to=["10.0.1.11"],
+        port=8649,
+        collector=True,
+        senders=["127.0.0.1", "10.0.1.21"],
+        pollers=["127.0.0.1", "10.0.1.22"],
+        modules={},
+    )
+    channels = dict(re.findall(r"(udp_recv_channel|tcp_accept_channel) \{(.*?)\n\}", text, re.S))
+    allowed = {name: re.findall(r"ip = (\S+) mask = 32", body) for name, body in channels.items()}
+    assert (allowed, text.count('default = "deny"')) == (
+        {"udp_recv_channel": ["127.0.0.1", "10.0.1.21"], "tcp_accept_channel": ["127.0.0.1", "10.0.1.22"]},
+        2,
+    )
