@@ -80,7 +80,7 @@ def deploy_firewall() -> None:
         dest=SWITCH,
         mode="700",
     )
-    files.put(
+    unit = files.put(
         name="Load hastack's table at boot, before the network",
         src=str(TEMPLATES / "hastack-firewall.service"),
         dest=f"/etc/systemd/system/{UNIT}",
@@ -93,7 +93,8 @@ def deploy_firewall() -> None:
         validate="nft -c -f {path}",
         mode="600",
     )
-    systemd.service(name="Load it at boot", service=UNIT, enabled=True, running=None, daemon_reload=True)
+    systemd.daemon_reload(name="systemd reads the new unit", _if=unit.did_change)
+    systemd.service(name="Load it at boot", service=UNIT, enabled=True, running=None)
     wanted = hashlib.sha256(content.encode()).hexdigest()
     if state.get("boot_file") == wanted and state.get("table_as_confirmed"):
         host.noop("the firewall table is live as confirmed, and loaded at boot")

@@ -9,7 +9,8 @@
 #   firewall-switch.sh confirm                 (from a new SSH login) keep it, and load it at
 #                                              boot; exits 3 while the apply has not finished,
 #                                              4 if it failed
-#   firewall-switch.sh rollback                the previous table back
+#   firewall-switch.sh rollback                the previous table back (the last confirmed
+#                                              file), or no table if none was
 #   firewall-switch.sh off                     no hastack table, now or at boot
 set -u
 STATE=/var/lib/hastack/firewall
@@ -23,13 +24,8 @@ apply)
     candidate=$2
     systemctl stop "$TIMER.timer" 2>/dev/null
     systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
-    rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed" "$STATE/previous.nft"
+    rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
     nft -c -f "$candidate" || { touch "$STATE/failed"; log "nft -c refused $candidate"; exit 1; }
-    if nft list table inet hastack > "$STATE/previous.new" 2>/dev/null; then
-        mv "$STATE/previous.new" "$STATE/previous.nft"
-    else
-        rm -f "$STATE/previous.new"
-    fi
     cp "$candidate" "$STATE/applying.nft"
     touch "$STATE/pending"
     # Armed before anything changes: if the new rules cut this host off, the timer still runs.
@@ -57,8 +53,9 @@ confirm)
     ;;
 rollback)
     [ -e "$STATE/pending" ] || exit 0
-    if [ -e "$STATE/previous.nft" ]; then
-        { echo "table inet hastack"; echo "delete table inet hastack"; cat "$STATE/previous.nft"; } | nft -f -
+    # The previous table is the last confirmed file (loaded at boot too), or none.
+    if [ -e "$BOOT" ]; then
+        nft -f "$BOOT"
     else
         nft delete table inet hastack 2>/dev/null
     fi
