@@ -134,6 +134,19 @@ def allowed(
     return rules
 
 
+def for_site_host(site, name: str) -> list[Allow]:
+    """``allowed`` for a host of a site model (hastack.site.Site): the checks' and tests' way in."""
+    spec = site.hosts[name]
+    return allowed(
+        site.topology_hosts(),
+        name,
+        lambda key: site.setting(key, spec),
+        {net: str(cidr) for net, cidr in site.networks.items()},
+        str(site.vip),
+        site.ssh.port,
+    )
+
+
 def gmond_senders(hosts: list[dict], name: str, others_only: bool = False) -> list[str]:
     """Where the gmonds' metrics come from: every host's primary address (each sends to the
     collectors on the network it shares with them; this host's own arrives over loopback)."""

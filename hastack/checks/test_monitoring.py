@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hastack import secrets
+from hastack import firewall, secrets
 from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as host_name
 from hastack.probe import cacti_login
@@ -161,6 +161,20 @@ def is_number(value: str) -> bool:
 
 def host_clock(host) -> int:
     return int(host.check_output("date +%s"))
+
+
+@pytest.mark.roles("proxy")
+def test_a_collectors_gmond_takes_only_the_sites_hosts(host, site):
+    """gmond's own ACLs (besides the firewall): metrics from the site's hosts, its XML to the
+    web hosts' gmetad and this host."""
+    conf = host.file("/etc/ganglia/gmond.conf").content_string
+    channels = dict(re.findall(r"(udp_recv_channel|tcp_accept_channel) \{(.*?)\n\}", conf, re.S))
+    allowed = {name: set(re.findall(r"ip = (\S+) mask = 32", body)) for name, body in channels.items()}
+    hosts = site.topology_hosts()
+    assert allowed == {
+        "udp_recv_channel": {"127.0.0.1", *firewall.gmond_senders(hosts, host_name(host, site))},
+        "tcp_accept_channel": {"127.0.0.1", *(str(w.addresses["back"]) for w in site.hosts_in("web"))},
+    }
 
 
 @pytest.mark.roles("web")

@@ -90,15 +90,7 @@ def source_address(site, scanner: str | None, target: str) -> str:
 
 def allowed(site, target_host: str, source: str, address: str, port: int) -> bool:
     """What hastack's allow list says for one TCP probe."""
-    spec = site.hosts[target_host]
-    rules = firewall.allowed(
-        site.topology_hosts(),
-        target_host,
-        lambda key: site.setting(key, spec),
-        {net: str(cidr) for net, cidr in site.networks.items()},
-        str(site.vip),
-        site.ssh.port,
-    )
+    rules = firewall.for_site_host(site, target_host)
     for rule in rules:
         if rule.proto != "tcp" or (rule.destination and rule.destination != address):
             continue

@@ -13,15 +13,7 @@ def site():
 
 
 def allow(site, name):
-    spec = site.hosts[name]
-    return firewall.allowed(
-        site.topology_hosts(),
-        name,
-        lambda key: site.setting(key, spec),
-        {net: str(cidr) for net, cidr in site.networks.items()},
-        str(site.vip),
-        site.ssh.port,
-    )
+    return firewall.for_site_host(site, name)
 
 
 def by_why(rules):

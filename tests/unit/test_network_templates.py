@@ -240,17 +240,13 @@ def test_corosync_two_node_quorum_only_for_two(count, two_node):
     assert ("two_node: 1" in text) == two_node
 
 
+def gmond(**data) -> str:
+    base = dict(cluster="shop", location="rack 1", send_to=["10.0.1.11"], port=8649, collector=False)
+    return render("monitoring/gmond.conf.j2", **{**base, **data})
+
+
 def test_gmond_names_each_metric_module_by_absolute_path():
-    modules = platforms.ganglia_module_paths("x86_64")
-    text = render(
-        "monitoring/gmond.conf.j2",
-        cluster="shop",
-        location="rack 1",
-        send_to=["10.0.1.11"],
-        port=8649,
-        collector=False,
-        modules=modules,
-    )
+    text = gmond(modules=platforms.ganglia_module_paths("x86_64"))
     named = dict(re.findall(r'module \{ name = "(\w+)" path = "([^"]+)" \}', text))
     assert named == {
         "cpu_module": "/usr/lib/x86_64-linux-gnu/ganglia/modcpu.so",
@@ -284,16 +280,8 @@ def test_cacti_poller_timer_runs_on_cactis_interval():
 
 
 def test_a_collectors_gmond_answers_only_the_sites_hosts():
-    text = render(
-        "monitoring/gmond.conf.j2",
-        cluster="shop",
-        location="rack 1",
-        send_to=["10.0.1.11"],
-        port=8649,
-        collector=True,
-        senders=["127.0.0.1", "10.0.1.21"],
-        pollers=["127.0.0.1", "10.0.1.22"],
-        modules={},
+    text = gmond(
+        collector=True, senders=["127.0.0.1", "10.0.1.21"], pollers=["127.0.0.1", "10.0.1.22"], modules={}
     )
     channels = dict(re.findall(r"(udp_recv_channel|tcp_accept_channel) \{(.*?)\n\}", text, re.S))
     allowed = {name: re.findall(r"ip = (\S+) mask = 32", body) for name, body in channels.items()}
