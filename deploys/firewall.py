@@ -10,8 +10,8 @@ import hashlib
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 from pyinfra.operations import files, python, server, systemd
+from pyinfra.operations.util import any_changed
 
 from deploys.host_os import install
 from hastack import firewall
@@ -50,19 +50,27 @@ def apply_firewall(seconds: int) -> None:
 
 
 def rpcbind_off() -> None:
-    """rpcbind (port 111) comes with GlusterFS's packages (nfs-common), but nothing hastack
-    runs uses it: no NFS. Masked, so that no package start brings it back."""
-    enabled, running = host.get_fact(SystemdEnabled), host.get_fact(SystemdStatus)
-    units = ("rpcbind.socket", "rpcbind.service")
-    if any(enabled.get(unit) or running.get(unit) for unit in units):
-        server.shell(
-            name="rpcbind off (nothing here uses it)", commands=[f"systemctl mask --now {' '.join(units)}"]
+    """rpcbind (port 111) comes with GlusterFS's packages (through nfs-common), but nothing
+    hastack runs uses it: no NFS. Masked before any package can bring it (a mask is a link
+    to /dev/null, made whether the unit exists yet or not), and stopped where it ran."""
+    units = ("rpcbind.service", "rpcbind.socket")
+    masks = [
+        files.link(
+            name=f"Mask {unit} (nothing here uses rpcbind)",
+            path=f"/etc/systemd/system/{unit}",
+            target="/dev/null",
         )
+        for unit in units
+    ]
+    server.shell(
+        name="Stop rpcbind where it ran",
+        commands=[f"systemctl daemon-reload && systemctl stop {' '.join(units)}"],
+        _if=any_changed(*masks),
+    )
 
 
 @deploy("Firewall: nftables")
 def deploy_firewall() -> None:
-    rpcbind_off()
     state = host.get_fact(HastackFirewall)
     if not host.data.firewall_enabled:
         if state.get("table") or state.get("boot_file"):

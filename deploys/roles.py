@@ -10,7 +10,7 @@ from pyinfra import host
 
 from deploys.base import deploy_base
 from deploys.docker import deploy_docker, needs_docker
-from deploys.firewall import deploy_firewall
+from deploys.firewall import deploy_firewall, rpcbind_off
 from deploys.gluster import deploy_gluster
 from deploys.haproxy import deploy_haproxy
 from deploys.host_os import preflight
@@ -29,6 +29,8 @@ def deploy_role(role: str) -> None:
         return
     preflight()
     deploy_base()
+    # Before GlusterFS's packages, which bring rpcbind.
+    rpcbind_off()
     if needs_docker():
         deploy_docker()
     if role == "web" and host.data.raid_enabled:
