@@ -31,6 +31,9 @@ def deploy_role(role: str) -> None:
     deploy_base()
     # Before GlusterFS's packages, which bring rpcbind.
     rpcbind_off()
+    # Early: the allow list follows the site, not what runs yet, and the steps below need it
+    # (a site that switches monitoring on: Cacti's setup asks SNMP through the new rules).
+    deploy_firewall()
     if needs_docker():
         deploy_docker()
     if role == "web" and host.data.raid_enabled:
@@ -48,5 +51,3 @@ def deploy_role(role: str) -> None:
         deploy_loadtest()
     if host.data.monitoring_enabled:
         deploy_monitoring()
-    # Last: every service is in place; the allow list does not depend on their state.
-    deploy_firewall()
