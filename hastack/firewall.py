@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from hastack import topology
 from hastack.defaults import ROOT
@@ -170,8 +169,3 @@ def render_nft(rules: list[Allow], name: str, role: str) -> str:
         undefined=jinja2.StrictUndefined,
     )
     return environment.get_template("rules.nft.j2").render(rules=rules, name=name, role=role)
-
-
-def lab_like_setting(data: Mapping[str, Any], defaults: Mapping[str, Any]):
-    """``setting`` over a data mapping with defaults (for callers without a site model)."""
-    return lambda key: data.get(key, defaults.get(key))

@@ -5,6 +5,7 @@ deploying SSH session off is rolled back by the host itself."""
 
 import ipaddress
 import json
+import shlex
 import subprocess
 
 import pytest
@@ -69,14 +70,8 @@ def scan_from(connect, name: str | None, targets: list[tuple[str, int]]) -> dict
             ["python3", "-c", SCAN, payload], capture_output=True, text=True, check=True, timeout=120
         ).stdout
     else:
-        out = connect(name).check_output(f"python3 -c {shlex_quote(SCAN)} {shlex_quote(payload)}")
+        out = connect(name).check_output(f"python3 -c {shlex.quote(SCAN)} {shlex.quote(payload)}")
     return {(a, p): r for a, p, r in json.loads(out)}
-
-
-def shlex_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def source_address(site, scanner: str | None, target: str) -> str:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from hastack import lab, secrets, tls
+from hastack import lab, tls
 from hastack.deploying import run_deploy
 from hastack.probe import http_get, statuses_while
 from hastack.site import load_site
@@ -67,7 +67,8 @@ def test_a_new_certificate_goes_live_under_a_stream_and_fails_no_request(
     folder.mkdir(exist_ok=True)
     cert_file, key_file = folder / "shop.pem", folder / "shop.key"
     cert_file.write_bytes(chain)
-    secrets._write(key_file, key) if not key_file.exists() else key_file.write_bytes(key)
+    key_file.write_bytes(key)
+    key_file.chmod(0o600)
     rotated = lab.derived_site(
         lab.LAB_DIR / "site-rotated.yaml", tls_certificate=str(cert_file), tls_key=str(key_file)
     )
