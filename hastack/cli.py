@@ -67,10 +67,10 @@ def cmd_drill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    results = drill.run_drills(site, names, args.seconds)
+    results = drill.run_drills(site, names, args.seconds, args.rate)
     print()
     print(drill.table(results))
-    return 0 if all(result.data_lost == "no" for result in results) else 1
+    return 0 if all(result.data_lost == "no" and result.met for result in results) else 1
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="one drill (default all)",
     )
     drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")
+    drill.add_argument(
+        "--rate", type=float, default=50, help="requests a second, each on a new connection (default 50)"
+    )
     drill.add_argument("--yes", action="store_true", help="run against real servers: it resets hosts")
     drill.set_defaults(func=cmd_drill)
 

@@ -36,3 +36,55 @@ def test_the_command_offers_every_drill():
     drill_parser = parser._subparsers._group_actions[0].choices["drill"]
     name = next(action for action in drill_parser._actions if action.dest == "name")
     assert list(name.choices) == list(drill.DRILLS)
+
+
+def test_the_stream_is_open_loop_with_fresh_connections_and_a_short_timeout():
+    """The client's stream against a server on loopback that hangs for a second: requests keep
+    starting on schedule while earlier ones hang (open loop), each on a new connection, and
+    a hung one fails after the 1 s timeout instead of being retried."""
+    import http.server
+    import json
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from hastack.drill import STREAM, in_flight
+
+    began = time.time()
+    hang = (began + 1.0, began + 2.0)
+    ports = set()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ports.add(self.client_address[1])
+            if hang[0] <= time.time() < hang[1]:
+                time.sleep(1.5)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        run = subprocess.run(
+            [sys.executable, "-c", STREAM, url, "3", "20"], capture_output=True, text=True, timeout=30
+        )
+    finally:
+        server.shutdown()
+    samples = sorted(tuple(json.loads(line)) for line in run.stdout.splitlines())
+    starts = [start for start, _, _ in samples]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    failed = [(start, end) for start, status, end in samples if status != 200]
+    assert (
+        len(samples),
+        all(abs(gap - 0.05) < 0.02 for gap in gaps),
+        len(ports),
+        18 <= len(failed) <= 22,
+        all(0.95 <= end - start < 1.3 for start, end in failed),
+        in_flight(samples, hang[0] + 0.5) >= 10,
+    ) == (60, True, 60, True, True, True)
