@@ -182,8 +182,11 @@ def configure_resources(new_cluster: bool) -> None:
         meta=meta,
         monitor_interval=interval,
     )
-    pacemaker.colocation(name="HAProxy runs with the VIP", resource_id="haproxy", with_id="vip")
-    pacemaker.order(name="The VIP starts before HAProxy", first="vip", then="haproxy")
+    # HAProxy runs on every proxy (it binds the VIP with ip_nonlocal_bind): when the VIP
+    # moves, HAProxy is already listening where it lands. The VIP goes only where HAProxy
+    # runs; a HAProxy restarted in place leaves the VIP where it is.
+    pacemaker.clone(name="HAProxy on every proxy (a clone)", resource_id="haproxy")
+    pacemaker.colocation(name="The VIP runs where HAProxy runs", resource_id="vip", with_id="haproxy-clone")
 
 
 @deploy("HA: Corosync and Pacemaker")

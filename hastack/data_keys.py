@@ -88,11 +88,17 @@ haproxy_stats_user = "admin"
 haproxy_check_interval = "1s"
 haproxy_check_fall = 2
 haproxy_check_rise = 2
-# Connection attempts per request before HAProxy gives up; with redispatch the
-# last attempts go to another web host.
+# Connection attempts per request before HAProxy gives up; each retry goes to
+# another web host (redispatch).
 haproxy_retries = 3
-# Timeouts: connecting to a web host, and client / server inactivity.
-haproxy_timeout_connect = "2s"
+# Timeouts: connecting to a web host, and client / server inactivity. A dead web
+# host answers nothing, so a request sent to it waits the whole connect timeout
+# before it is retried on another: short enough to fit well inside a customer's
+# patience (a browser's, a 1 s probe's). A web host that takes longer to accept a
+# connection (its kernel does that, not NGINX) counts as failed for that request
+# and leaves the rotation until its checks pass again: on a LAN, a connection
+# takes well under a millisecond.
+haproxy_timeout_connect = "500ms"
 haproxy_timeout_client = "30s"
 haproxy_timeout_server = "30s"
 

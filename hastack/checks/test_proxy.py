@@ -187,7 +187,8 @@ def test_haproxy_follows_the_sites_settings(host, site):
         f"timeout client {value('haproxy_timeout_client')}",
         f"timeout server {value('haproxy_timeout_server')}",
         f"default-server inter {value('haproxy_check_interval')} fall {value('haproxy_check_fall')} "
-        f"rise {value('haproxy_check_rise')}",
+        f"rise {value('haproxy_check_rise')} observe layer4 error-limit 1 on-error mark-down",
+        "retry-on conn-failure empty-response",
     } | {
         f"server {web.name} {web.addresses['back']}:{site.setting('web_port', web)} check"
         for web in site.hosts_in("web")
@@ -197,6 +198,18 @@ def test_haproxy_follows_the_sites_settings(host, site):
 
 def cib_xpath(host, xpath: str) -> ET.Element:
     return ET.fromstring(host.check_output(f"cibadmin --query --xpath {shlex.quote(xpath)}"))
+
+
+@PROXY
+def test_haproxy_runs_on_every_proxy_and_the_vip_only_where_it_runs(host):
+    """HAProxy is a clone (running here, VIP or not: the standby listens before the VIP
+    arrives), and the VIP's one colocation is with that clone."""
+    clone = cib_xpath(host, "//clone[primitive/@id='haproxy']")
+    colocations = cib_xpath(host, "//constraints").iter("rsc_colocation")
+    assert (
+        host.service("haproxy").is_running,
+        [(c.get("rsc"), c.get("with-rsc"), c.get("score")) for c in colocations],
+    ) == (True, [("vip", clone.get("id"), "INFINITY")])
 
 
 @PROXY

@@ -31,8 +31,9 @@ class CibConfiguration(FactBase):
          "resources": {"vip": {"agent": "ocf:heartbeat:IPaddr2", "params": {"ip": "..."},
                                "meta": {}, "monitor": "1s"}},
          "stonith": {"fence1": {...}},
-         "colocations": [{"rsc": "haproxy", "with": "vip", "score": "INFINITY"}],
-         "orders": [{"first": "vip", "then": "haproxy"}],
+         "clones": {"haproxy": "haproxy-clone"},
+         "colocations": [{"rsc": "vip", "with": "haproxy-clone", "score": "INFINITY"}],
+         "constraint_ids": {"colocation-vip-haproxy-clone-INFINITY": ["haproxy-clone", "vip"]},
          "nodes": ["proxy1", "proxy2"]}
     """
 
@@ -71,14 +72,19 @@ class CibConfiguration(FactBase):
             "rsc_defaults": _nvpairs(root.find("rsc_defaults"), "meta_attributes"),
             "resources": resources,
             "stonith": stonith,
+            "clones": {
+                primitive.get("id"): clone.get("id")
+                for clone in root.iterfind("resources/clone")
+                for primitive in clone.iterfind("primitive")
+            },
             "colocations": [
                 {"rsc": c.get("rsc"), "with": c.get("with-rsc"), "score": c.get("score")}
                 for c in root.iterfind("constraints/rsc_colocation")
             ],
-            "orders": [
-                {"first": o.get("first"), "then": o.get("then")}
-                for o in root.iterfind("constraints/rsc_order")
-            ],
+            "constraint_ids": {
+                c.get("id"): sorted({c.get(key) for key in ("rsc", "with-rsc", "first", "then")} - {None})
+                for c in root.iterfind("constraints/*")
+            },
             "nodes": [node.get("uname") for node in root.iterfind("nodes/node")],
         }
 

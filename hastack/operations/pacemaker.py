@@ -14,8 +14,9 @@ EMPTY_CIB = {
     "rsc_defaults": {},
     "resources": {},
     "stonith": {},
+    "clones": {},
     "colocations": [],
-    "orders": [],
+    "constraint_ids": {},
     "nodes": [],
 }
 
@@ -114,6 +115,26 @@ def resource(
 
 
 @operation()
+def clone(resource_id: str):
+    """
+    Run a primitive on every node (``pcs resource clone``; the clone is ``<id>-clone``).
+
+    + resource_id: the primitive, made earlier (in this run or before)
+
+    The constraints that named the primitive itself are deleted first: they placed one
+    instance, and a clone's constraints name the clone.
+    """
+    cib = _cib()
+    if resource_id in cib["clones"]:
+        host.noop(f"{resource_id} is cloned ({cib['clones'][resource_id]})")
+        return
+    for constraint, names in sorted(cib["constraint_ids"].items()):
+        if resource_id in names:
+            yield f"pcs constraint delete {shlex.quote(constraint)}"
+    yield f"pcs resource clone {resource_id}"
+
+
+@operation()
 def colocation(resource_id: str, with_id: str, score: str = "INFINITY"):
     """
     Keep a resource on the node of another.
@@ -127,17 +148,3 @@ def colocation(resource_id: str, with_id: str, score: str = "INFINITY"):
         host.noop(f"{resource_id} is colocated with {with_id}")
         return
     yield f"pcs constraint colocation add {resource_id} with {with_id} {score}"
-
-
-@operation()
-def order(first: str, then: str):
-    """
-    Start one resource before another.
-
-    + first: started first
-    + then: started after it
-    """
-    if {"first": first, "then": then} in _cib()["orders"]:
-        host.noop(f"{first} starts before {then}")
-        return
-    yield f"pcs constraint order start {first} then start {then}"

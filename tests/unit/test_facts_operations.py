@@ -77,7 +77,7 @@ OPERATIONS = {
     "pacemaker_property": pacemaker.cluster_property,
     "pacemaker_resource_default": pacemaker.resource_default,
     "pacemaker_colocation": pacemaker.colocation,
-    "pacemaker_order": pacemaker.order,
+    "pacemaker_clone": pacemaker.clone,
     "patched_tree": patched_tree,
 }
 
