@@ -166,7 +166,10 @@ def configure_resources(new_cluster: bool) -> None:
         option="resource-stickiness",
         value=host.data.pacemaker_resource_stickiness,
     )
-    meta = {"migration-threshold": host.data.pacemaker_migration_threshold}
+    meta = {
+        "migration-threshold": host.data.pacemaker_migration_threshold,
+        "failure-timeout": host.data.pacemaker_failure_timeout,
+    }
     pacemaker.resource(
         name="VIP resource",
         resource_id="vip",

@@ -91,6 +91,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from hastack import soak
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    phases = soak.run_soak(site, args.seconds)
+    print()
+    print(soak.table(phases))
+    return 0 if all(phase.held for phase in phases) else 1
+
+
 def cmd_screenshots(args: argparse.Namespace) -> int:
     from hastack import screenshots
 
@@ -177,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--chart", default="bench.png", help="where to write the PNG chart (default bench.png)"
     )
     bench.set_defaults(func=cmd_bench)
+
+    soak = commands.add_parser(
+        "soak",
+        help="no false failover: ab -c 240 through the VIP, then with the active proxy's CPU saturated",
+    )
+    soak.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    soak.add_argument("--seconds", type=float, default=600, help="length of each phase (default 600)")
+    soak.set_defaults(func=cmd_soak)
 
     ganglia = commands.add_parser(
         "ganglia-image",

@@ -191,6 +191,7 @@ RULES: dict[str, Rule] = {
     "pacemaker_fence_devices": fence_devices,
     "pacemaker_resource_stickiness": at_least(0),
     "pacemaker_migration_threshold": at_least(0),
+    "pacemaker_failure_timeout": matches(PACEMAKER_TIME_RE, "a Pacemaker interval", "60s"),
     "pacemaker_monitor_interval": matches(PACEMAKER_TIME_RE, "a Pacemaker interval", "1s"),
     "snmp_user": matches(USER_RE, "an SNMP user name", "hastack"),
     "snmp_location": one_line,

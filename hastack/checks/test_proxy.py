@@ -132,9 +132,9 @@ def test_only_tls_12_and_13_are_accepted(host, site, version, accepted):
 def test_the_vip_serves_the_sites_certificate(host, site):
     """The leaf served is the site's own certificate, or the one hastack issued (kept with the
     secrets): a deploy that did not reach HAProxy shows here."""
-    served = host.check_output(
-        s_client(site, "") + " | openssl x509 -noout -fingerprint -sha256"
-    ).split("=", 1)[1]
+    served = host.check_output(s_client(site, "") + " | openssl x509 -noout -fingerprint -sha256").split(
+        "=", 1
+    )[1]
     wanted = tls.served_fingerprint_wanted(
         site.cluster, str(site.vip), site.proxy_setting("tls_certificate"), site.proxy_setting("tls_names")
     )
@@ -221,11 +221,14 @@ def test_pacemaker_follows_the_sites_settings(host, site):
         if op.get("name") == "monitor"
     ]
     meta = cib_xpath(host, f"{resources}/meta_attributes").iter("nvpair")
-    thresholds = [pair.get("value") for pair in meta if pair.get("name") == "migration-threshold"]
+    meta = [(pair.get("name"), pair.get("value")) for pair in meta]
+    thresholds = [value for name, value in meta if name == "migration-threshold"]
+    expiries = [value for name, value in meta if name == "failure-timeout"]
     defaults = cib_xpath(host, "//rsc_defaults").iter("nvpair")
     stickiness = [pair.get("value") for pair in defaults if pair.get("name") == "resource-stickiness"]
-    assert (monitors, thresholds, stickiness) == (
+    assert (monitors, thresholds, expiries, stickiness) == (
         [proxy_setting(host, site, "pacemaker_monitor_interval")] * 2,
         [str(proxy_setting(host, site, "pacemaker_migration_threshold"))] * 2,
+        [str(proxy_setting(host, site, "pacemaker_failure_timeout"))] * 2,
         [str(proxy_setting(host, site, "pacemaker_resource_stickiness"))],
     )

@@ -51,6 +51,7 @@ OVERRIDES = {
     "corosync_token_ms": 1500,
     "pacemaker_resource_stickiness": 200,
     "pacemaker_migration_threshold": 5,
+    "pacemaker_failure_timeout": "90s",
     "pacemaker_monitor_interval": "2s",
     "monitoring_web_port": 8090,
     "snmp_user": "shopmon",
