@@ -183,7 +183,7 @@ def configure_resources(new_cluster: bool) -> None:
         resource_id="haproxy",
         agent="systemd:haproxy",
         meta=meta,
-        monitor_interval=interval,
+        monitor_interval=host.data.pacemaker_haproxy_monitor_interval,
     )
     # HAProxy runs on every proxy (it binds the VIP with ip_nonlocal_bind): when the VIP
     # moves, HAProxy is already listening where it lands. The VIP goes only where HAProxy

@@ -126,7 +126,7 @@ tls_hsts_max_age = 63072000
 # a proxy's death (1000: about 3 s). The price: a proxy that cannot send for half a
 # second (a stalled VM, a saturated link) is taken for dead; `hastack soak` measures
 # that no load of the seed's does it.
-corosync_token_ms = 500
+corosync_token_ms = 400
 # Fencing. The seed disabled it, and so does this default: without fencing a
 # node that only *seems* dead (hung, cut off) may keep the VIP too, and two
 # nodes answer on one address. Describe fence devices and enable it on real
@@ -144,10 +144,14 @@ pacemaker_resource_stickiness = 100
 # never moves a resource for failures.
 pacemaker_migration_threshold = 1
 # How long a failure counts: after it the node may run the resource again (the
-# failed HAProxy is started again there; the VIP stays where it is).
-pacemaker_failure_timeout = "60s"
-# Monitor interval of the VIP and HAProxy resources (the seed: every second).
+# failed HAProxy is started again there; the VIP stays where it is). Until then
+# that proxy runs no HAProxy: a short window, as the other proxy is alone.
+pacemaker_failure_timeout = "10s"
+# Monitor interval of the VIP resource (the seed: every second).
 pacemaker_monitor_interval = "1s"
+# Monitor interval of HAProxy (a systemd unit: a cheap D-Bus query). A dead HAProxy
+# is seen within it, then the VIP moves (about 0.3 s): 500ms keeps that under 1 s.
+pacemaker_haproxy_monitor_interval = "500ms"
 
 # --- monitoring: every host ---------------------------------------------------------
 # SNMP and Ganglia (gmond, gmetad). Off for small sites; switching it on later

@@ -198,6 +198,13 @@ class Drills:
             )[1]
             missing = [
                 *([] if f"Online: [ {' '.join(proxies)} ]" in crm else ["both proxies online"]),
+                # HAProxy (a clone) on every proxy: after a failure it returns only when the
+                # failure expires (pacemaker_failure_timeout).
+                *[
+                    f"HAProxy running on {proxy}"
+                    for proxy in proxies
+                    if self.remote(proxy, fresh=True).run("systemctl is-active -q haproxy")[0]
+                ],
                 *[
                     f"{web} serving"
                     for web in webs

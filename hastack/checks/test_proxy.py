@@ -227,7 +227,10 @@ def test_pacemaker_follows_the_sites_settings(host, site):
     defaults = cib_xpath(host, "//rsc_defaults").iter("nvpair")
     stickiness = [pair.get("value") for pair in defaults if pair.get("name") == "resource-stickiness"]
     assert (monitors, thresholds, expiries, stickiness) == (
-        [proxy_setting(host, site, "pacemaker_monitor_interval")] * 2,
+        [
+            proxy_setting(host, site, "pacemaker_monitor_interval"),
+            proxy_setting(host, site, "pacemaker_haproxy_monitor_interval"),
+        ],
         [str(proxy_setting(host, site, "pacemaker_migration_threshold"))] * 2,
         [str(proxy_setting(host, site, "pacemaker_failure_timeout"))] * 2,
         [str(proxy_setting(host, site, "pacemaker_resource_stickiness"))],

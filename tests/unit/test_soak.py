@@ -43,3 +43,7 @@ def test_a_phase_holds_only_without_a_move_a_fail_count_or_a_membership_change(
 ):
     phase = Phase("soak", 10, 100, 0, holders, gained, "1.17", ring_after)
     assert (phase.held, "| yes |" in phase.row()) == (held, held)
+
+
+def test_a_phase_with_a_failed_request_does_not_hold():
+    assert Phase("soak", 10, 100, 1, ["proxy1"], {}, "1.17", "1.17").held is False
