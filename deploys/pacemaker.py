@@ -12,6 +12,7 @@ from deploys.host_os import SECRET_DIR, install, platform
 from hastack import secrets, topology
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
+from hastack.network import knet_link_timers
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
@@ -64,6 +65,8 @@ def configure_corosync(replace_default: bool) -> None:
             str(TEMPLATES / "corosync.conf.j2"),
             cluster=cluster,
             token_ms=host.data.corosync_token_ms,
+            knet_ping_ms=knet_link_timers(host.data.corosync_token_ms)[0],
+            knet_timeout_ms=knet_link_timers(host.data.corosync_token_ms)[1],
             nodes=nodes,
         ),
         validate="corosync -t -c {path}",

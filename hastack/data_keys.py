@@ -122,10 +122,11 @@ tls_hsts_max_age = 63072000
 # --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
 # Totem token timeout (ms): how long a silent node is waited for before the
 # other takes over (then Corosync's consensus, 1.2 x token, before the new
-# membership). With 500 the VIP answers from the other proxy within about 2 s of
-# a proxy's death (1000: about 3 s). The price: a proxy that cannot send for half a
-# second (a stalled VM, a saturated link) is taken for dead; `hastack soak` measures
-# that no load of the seed's does it.
+# membership; then Pacemaker, up to 1 s more). With 400 the VIP answers from the
+# other proxy within 2 s of a proxy's death (1000: about 3 s). The price: a proxy
+# that cannot send for 0.4 s (a stalled VM, a saturated link) is taken for dead.
+# `hastack soak` found 400 holds under the seed's heaviest load with a saturated
+# CPU, and 300 does not (the membership changed).
 corosync_token_ms = 400
 # Fencing. The seed disabled it, and so does this default: without fencing a
 # node that only *seems* dead (hung, cut off) may keep the VIP too, and two

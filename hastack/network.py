@@ -74,3 +74,14 @@ def hosts_entries(hosts: list[dict], cluster: str, vip: str) -> list[dict]:
             entries.append({"address": addresses["front"], "names": [f"{other['name']}-front"]})
     entries.append({"address": vip, "names": [f"{cluster}-vip"]})
     return entries
+
+
+# knet cannot time less than its 200 ms timer: corosync exits when asked to.
+KNET_TIMER_MS = 200
+
+
+def knet_link_timers(token_ms: int) -> tuple[int, int]:
+    """(ping interval, ping timeout) in ms for corosync's knet links: knet's own choice for
+    the token (token/4 and token/2), the timeout never under its timer."""
+    timeout = max(KNET_TIMER_MS, token_ms // 2)
+    return timeout // 2, timeout

@@ -36,11 +36,11 @@ def port(value: int) -> tuple[str, str] | None:
     return f"{value} is not a TCP/UDP port", "give a port from 1 to 65535"
 
 
-def at_least(low: int, why: str = "") -> Rule:
+def at_least(low: int) -> Rule:
     def rule(value: int) -> tuple[str, str] | None:
         if value >= low:
             return None
-        return f"{value} is below {low}{f' ({why})' if why else ''}", f"give a whole number of at least {low}"
+        return f"{value} is below {low}", f"give a whole number of at least {low}"
 
     return rule
 
@@ -187,9 +187,7 @@ RULES: dict[str, Rule] = {
     "tls_key": optional(absolute_path),
     "tls_names": dns_names,
     "tls_hsts_max_age": at_least(0),
-    "corosync_token_ms": at_least(
-        400, "knet pings each link within token/2 ms and cannot time less than 200 ms: corosync exits"
-    ),
+    "corosync_token_ms": at_least(300),
     "pacemaker_fence_devices": fence_devices,
     "pacemaker_resource_stickiness": at_least(0),
     "pacemaker_migration_threshold": at_least(0),

@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hastack import platforms
 from hastack.defaults import ROOT
-from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
+from hastack.network import InterfaceError, hosts_entries, knet_link_timers, netplan_interfaces
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
 FOUND = {
@@ -228,15 +228,46 @@ NODES = [
 ]
 
 
+@pytest.mark.parametrize("token, timers", [(300, (100, 200)), (400, (100, 200)), (1000, (250, 500))])
+def test_knet_link_timers_follow_the_token_never_under_knets_timer(token, timers):
+    assert knet_link_timers(token) == timers
+
+
+def test_corosync_writes_knets_timers_on_both_links():
+    text = render(
+        "proxy/corosync.conf.j2",
+        cluster="shop",
+        token_ms=400,
+        knet_ping_ms=100,
+        knet_timeout_ms=200,
+        nodes=NODES,
+    )
+    assert (text.count("knet_ping_interval: 100"), text.count("knet_ping_timeout: 200")) == (2, 2)
+
+
 def test_corosync_two_links_per_node():
-    text = render("proxy/corosync.conf.j2", cluster="shop", token_ms=1000, nodes=NODES)
+    text = render(
+        "proxy/corosync.conf.j2",
+        cluster="shop",
+        token_ms=1000,
+        knet_ping_ms=250,
+        knet_timeout_ms=500,
+        nodes=NODES,
+    )
     assert ("ring0_addr: 10.0.2.11" in text, "ring1_addr: 10.0.1.11" in text) == (True, True)
 
 
 @pytest.mark.parametrize("count, two_node", [(2, True), (3, False)])
 def test_corosync_two_node_quorum_only_for_two(count, two_node):
     nodes = NODES + [{"name": "proxy3", "front": "10.0.2.13", "back": "10.0.1.13"}]
-    text = render("proxy/corosync.conf.j2", cluster="shop", token_ms=1000, nodes=nodes[:count])
+    text = render(
+        "proxy/corosync.conf.j2",
+        cluster="shop",
+        token_ms=1000,
+        knet_ping_ms=250,
+        knet_timeout_ms=500,
+        nodes=nodes[:count],
+    )
     assert ("two_node: 1" in text) == two_node
 
 
