@@ -279,6 +279,7 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_cactis_interval(host):
 
 
 @pytest.mark.roles("proxy")
+@pytest.mark.after_the_other_checks
 def test_cacti_rrds_hold_values_from_scheduled_polls(host, site):
     """After two scheduled polls (the timer's, at Cacti's interval), each device's load RRD and each
     interface traffic RRD have numbers from the last polls (a traffic counter needs two)."""
