@@ -233,42 +233,32 @@ def test_knet_link_timers_follow_the_token_never_under_knets_timer(token, timers
     assert knet_link_timers(token) == timers
 
 
-def test_corosync_writes_knets_timers_on_both_links():
-    text = render(
+def corosync(nodes=NODES, token_ms=1000) -> str:
+    ping, timeout = knet_link_timers(token_ms)
+    return render(
         "proxy/corosync.conf.j2",
         cluster="shop",
-        token_ms=400,
-        knet_ping_ms=100,
-        knet_timeout_ms=200,
-        nodes=NODES,
+        token_ms=token_ms,
+        knet_ping_ms=ping,
+        knet_timeout_ms=timeout,
+        nodes=nodes,
     )
+
+
+def test_corosync_writes_knets_timers_on_both_links():
+    text = corosync(token_ms=400)
     assert (text.count("knet_ping_interval: 100"), text.count("knet_ping_timeout: 200")) == (2, 2)
 
 
 def test_corosync_two_links_per_node():
-    text = render(
-        "proxy/corosync.conf.j2",
-        cluster="shop",
-        token_ms=1000,
-        knet_ping_ms=250,
-        knet_timeout_ms=500,
-        nodes=NODES,
-    )
+    text = corosync()
     assert ("ring0_addr: 10.0.2.11" in text, "ring1_addr: 10.0.1.11" in text) == (True, True)
 
 
 @pytest.mark.parametrize("count, two_node", [(2, True), (3, False)])
 def test_corosync_two_node_quorum_only_for_two(count, two_node):
     nodes = NODES + [{"name": "proxy3", "front": "10.0.2.13", "back": "10.0.1.13"}]
-    text = render(
-        "proxy/corosync.conf.j2",
-        cluster="shop",
-        token_ms=1000,
-        knet_ping_ms=250,
-        knet_timeout_ms=500,
-        nodes=nodes[:count],
-    )
-    assert ("two_node: 1" in text) == two_node
+    assert ("two_node: 1" in corosync(nodes[:count])) == two_node
 
 
 def gmond(**data) -> str:
