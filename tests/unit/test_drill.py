@@ -82,7 +82,8 @@ def test_the_stream_is_open_loop_with_fresh_connections_and_a_short_timeout():
     failed = [(start, end) for start, status, end in samples if status != 200]
     assert (
         len(samples),
-        all(abs(gap - 0.05) < 0.02 for gap in gaps),
+        # on schedule while answers hang (a loaded machine may start one late)
+        abs(sorted(gaps)[len(gaps) // 2] - 0.05) < 0.02 and max(gaps) < 0.5,
         len(ports),
         18 <= len(failed) <= 22,
         all(0.95 <= end - start < 1.3 for start, end in failed),
