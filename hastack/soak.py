@@ -5,8 +5,10 @@ Each phase runs ``ab -c 240`` (a new TLS connection per request, the seed's heav
 row) from the client through the VIP in a loop for ``seconds``, while this machine
 looks at which proxy holds the VIP every second. The second phase also runs busy
 processes on the proxy holding the VIP, one per CPU, each ended by its own
-``timeout``. A phase holds when the VIP never moved, no resource gained a fail count
-the cluster's membership (Corosync's ring id) did not change and no request failed.
+``timeout``. A phase holds when the VIP never moved, no resource gained a fail count and
+no request failed. A change of the cluster's membership (Corosync's ring id: a proxy was
+taken for dead a moment and rejoined) is shown, not failed: without fencing it moves
+nothing; with STONITH on it would fence that proxy (see corosync_token_ms).
 Fail counts are read every second with the VIP (a failure expires after
 pacemaker_failure_timeout: one read at the end could miss it). Prints a table.
 """
@@ -49,7 +51,6 @@ class Phase:
             and self.vip_moves == 0
             and all(self.holders)
             and not self.failcounts_gained
-            and self.ring_before == self.ring_after
         )
 
     def row(self) -> str:
