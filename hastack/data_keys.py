@@ -125,8 +125,8 @@ tls_hsts_max_age = 63072000
 # membership; then Pacemaker, up to 1 s more). With 400 the VIP answers from the
 # other proxy within 2 s of a proxy's death (1000: about 3 s). The price: a proxy
 # that cannot send for 0.4 s (a stalled VM, a saturated link) is taken for dead.
-# `hastack soak` found 400 holds under the seed's heaviest load with a saturated
-# CPU, and 300 does not (the membership changed).
+# `hastack soak`: no VIP move under the seed's heaviest load with 400, but one
+# membership change in 20 minutes (300: within 90 s); raise it where STONITH is on.
 corosync_token_ms = 400
 # Fencing. The seed disabled it, and so does this default: without fencing a
 # node that only *seems* dead (hung, cut off) may keep the VIP too, and two
