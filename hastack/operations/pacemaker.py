@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from pyinfra import host
 from pyinfra.api import OperationError, operation
 
 from hastack.facts.pacemaker import CibConfiguration
+
+# The intervals `pcs resource create` accepts (its own check, stricter than Pacemaker's).
+PCS_CREATE_INTERVAL_RE = re.compile(r"^[0-9]+(s|sec|m|min|h|hr)?$")
 
 EMPTY_CIB = {
     "properties": {},
@@ -94,7 +98,12 @@ def resource(
         command = f"pcs {kind} create {resource_id} {agent} {_pairs(params)}"
         if meta:
             command += f" meta {_pairs(meta)}"
-        yield f"{command} op monitor interval={monitor_interval}"
+        # `pcs resource create` takes whole seconds, minutes or hours only ("500ms" is refused),
+        # `pcs resource update` any Pacemaker interval: a finer one is set right after.
+        first = monitor_interval if PCS_CREATE_INTERVAL_RE.match(monitor_interval) else "1s"
+        yield f"{command} op monitor interval={first}"
+        if first != monitor_interval:
+            yield f"pcs resource update {resource_id} op monitor interval={monitor_interval}"
         return
     wanted_agent = agent.removeprefix("stonith:")
     if current["agent"].removeprefix("stonith:") != wanted_agent:
