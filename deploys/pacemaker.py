@@ -58,6 +58,7 @@ def configure_corosync(replace_default: bool) -> None:
         {"name": other["name"], "front": other["addresses"]["front"], "back": other["addresses"]["back"]}
         for other in proxies()
     ]
+    knet_ping_ms, knet_timeout_ms = knet_link_timers(host.data.corosync_token_ms)
     conf = validated_file(
         name="Configure corosync (validated by corosync -t)",
         dest="/etc/corosync/corosync.conf",
@@ -65,8 +66,8 @@ def configure_corosync(replace_default: bool) -> None:
             str(TEMPLATES / "corosync.conf.j2"),
             cluster=cluster,
             token_ms=host.data.corosync_token_ms,
-            knet_ping_ms=knet_link_timers(host.data.corosync_token_ms)[0],
-            knet_timeout_ms=knet_link_timers(host.data.corosync_token_ms)[1],
+            knet_ping_ms=knet_ping_ms,
+            knet_timeout_ms=knet_timeout_ms,
             nodes=nodes,
         ),
         validate="corosync -t -c {path}",
