@@ -53,11 +53,21 @@ def configure_volume() -> None:
     names = [other["name"] for other in pool_hosts()]
     volume_name = host.data.site_cluster
     arbiter = host.name == host.data.gluster_arbiter
-    files.directory(
-        name="Create the brick directory", path=arbiter_brick_path() if arbiter else brick_path(), mode="755"
-    )
-    # The pool and the volume are cluster-wide: one web host manages them.
+    path = arbiter_brick_path() if arbiter else brick_path()
+    gluster.fresh_brick(name="No old brick in the way of this one", path=path, volume_name=volume_name)
+    files.directory(name="Create the brick directory", path=path, mode="755")
+    # The pool and the volume are cluster-wide: one web host manages them. A web host that
+    # leaves was drained in HAProxy (before this step, on the proxies); its brick goes once
+    # nothing is left to heal from it, and it leaves the pool, before any host joins (a peer
+    # that cannot reach the new host would fail its add-brick): probed, then its brick added.
     if host.name == names[0]:
+        gluster.volume_shrink(
+            name=f"Bricks that leave volume {volume_name}, and their hosts out of the pool",
+            volume_name=volume_name,
+            bricks=bricks(),
+            arbiter=1 if host.data.gluster_arbiter else 0,
+            pool=names,
+        )
         for other in names[1:]:
             gluster.peer(name=f"Probe {other} into the pool", hostname=other)
         gluster.volume(

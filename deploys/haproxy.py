@@ -9,6 +9,7 @@ from pyinfra.operations import files, server, systemd
 from deploys.host_os import install
 from hastack import secrets, tls, topology
 from hastack.defaults import ROOT
+from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.operations.files import render_template, validated_file
 
@@ -103,3 +104,38 @@ def deploy_haproxy() -> None:
         commands=["systemctl try-reload-or-restart haproxy"],
         _if=lambda: config.did_change() or certificate.did_change(),
     )
+
+
+# The longest a web host that leaves the site is given to finish its requests in HAProxy.
+DRAIN_SECONDS = 60
+ADMIN_SOCKET = "/run/haproxy/admin.sock"
+
+
+def drain_command(server_name: str) -> str:
+    """Drain one server in the HAProxy that runs here (through its admin socket), then wait
+    until it has no session left, at most DRAIN_SECONDS; nothing to do where HAProxy is not
+    running."""
+    stat = f"echo 'show stat' | socat stdio {ADMIN_SOCKET}"
+    return (
+        f"[ -S {ADMIN_SOCKET} ] && systemctl is-active -q haproxy || exit 0; "
+        f"echo 'set server web/{server_name} state drain' | socat stdio {ADMIN_SOCKET}; "
+        f"for i in $(seq {DRAIN_SECONDS}); do "
+        f'n=$({stat} | awk -F, \'$1 == "web" && $2 == "{server_name}" {{ print $5 }}\'); '
+        '[ "${n:-0}" -eq 0 ] && exit 0; sleep 1; done; '
+        f"echo '{server_name} still has sessions after {DRAIN_SECONDS}s; the reload lets them finish'"
+    )
+
+
+@deploy("Proxy: drain the web hosts that leave")
+def drain_departing() -> None:
+    """A web host gone from the site is drained in HAProxy first (no new request goes to it,
+    those under way finish), before its brick leaves the volume and the new configuration,
+    without it, is loaded."""
+    install("Install socat (HAProxy's admin socket)", ["socat"])
+    wanted = {other["name"] for other in topology.in_role(host.data.site_hosts, "web")}
+    for server_name in host.get_fact(HaproxyServers, backend="web"):
+        if server_name not in wanted:
+            server.shell(
+                name=f"Drain {server_name} in HAProxy (it leaves the site)",
+                commands=[drain_command(server_name)],
+            )

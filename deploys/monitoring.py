@@ -292,8 +292,11 @@ def configure_cacti() -> list:
     wanted = {device["name"]: device["address"] for device in devices}
 
     def devices_differ() -> bool:
+        """A host of the site without its device, or a device of a host gone from the site."""
         known = host.get_fact(CactiDevices)
-        return any(known.get(name) != address for name, address in wanted.items())
+        return any(known.get(name) != address for name, address in wanted.items()) or bool(
+            set(known) - set(wanted)
+        )
 
     server.shell(
         name="Apply Cacti's setup",

@@ -12,7 +12,7 @@ from deploys.base import deploy_base
 from deploys.docker import deploy_docker, needs_docker
 from deploys.firewall import deploy_firewall, rpcbind_off
 from deploys.gluster import deploy_gluster
-from deploys.haproxy import deploy_haproxy
+from deploys.haproxy import deploy_haproxy, drain_departing
 from deploys.host_os import preflight
 from deploys.loadtest import deploy_loadtest
 from deploys.monitoring import deploy_monitoring
@@ -38,6 +38,9 @@ def deploy_role(role: str) -> None:
         deploy_docker()
     if role == "web" and host.data.raid_enabled:
         deploy_raid()
+    if role == "proxy":
+        # before the volume loses a leaving web host's brick
+        drain_departing()
     if role == "web" or host.name == host.data.gluster_arbiter:
         deploy_gluster()
     if role == "web":

@@ -155,7 +155,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the hosts' Debian release (default: the running lab's, else 13); another than the running "
         "lab's is refused: `hastack lab down` first",
     )
+    lab_up.add_argument(
+        "--web",
+        type=int,
+        metavar="N",
+        help="how many web hosts (2 to 9; default: as many as the lab has, else 2). More adds hosts; "
+        "fewer leaves the others out of the site (the next deploy drains them and removes their bricks)",
+    )
     lab_commands.add_parser("down", help="remove every container, network and volume of the lab")
+    lab_bench = lab_commands.add_parser(
+        "bench",
+        help="the cost of more web hosts: for each count, a fresh lab, the whole deploy and its "
+        "no-op re-run, timed (it brings the lab down first; about 10 minutes a count)",
+    )
+    lab_bench.add_argument(
+        "--web", type=int, nargs="+", default=[2, 3, 4], metavar="N", help="web host counts (default 2 3 4)"
+    )
     lab_commands.add_parser("status", help="show each lab host, its addresses and SSH")
     ssh = lab_commands.add_parser("ssh", help="open a shell (or run a command) on a lab host")
     ssh.add_argument("host")

@@ -672,6 +672,13 @@ def _check_arbiter(check: _Checker, site_data: dict, hosts: dict[str, Host]) -> 
             "name a proxy host",
             arbiter,
         )
+    elif (webs := sum(1 for host in hosts.values() if host.role == "web")) > 2:
+        check.add(
+            "data.gluster_arbiter",
+            f"an arbiter is for two web hosts; with {webs} their copies keep quorum themselves",
+            "remove gluster_arbiter from data: the next deploy removes the arbiter brick",
+            arbiter,
+        )
     elif "back" not in spec.addresses:
         check.add(
             "data.gluster_arbiter",

@@ -298,7 +298,7 @@ def test_cacti_rrds_hold_values_from_scheduled_polls(host, site):
         "FROM data_local dl JOIN host h ON h.id = dl.host_id "
         "JOIN data_template dt ON dt.id = dl.data_template_id "
         "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
-        "WHERE dt.name LIKE '%Load Average%' OR dt.name LIKE 'Interface - Traffic%'\""
+        "WHERE h.disabled = '' AND (dt.name LIKE '%Load Average%' OR dt.name LIKE 'Interface - Traffic%')\""
     )
     empty = []
     kinds: dict[str, set[str]] = {}
@@ -468,7 +468,7 @@ def test_cacti_polls_every_host_over_snmpv3(host, site):
     """A poller run on this proxy's Cacti finds every host up, named as SNMP names it."""
     host.check_output("su -s /bin/sh www-data -c 'php /usr/share/cacti/site/poller.php --force'")
     columns = "description, status, snmp_sysName, snmp_version, snmp_community"
-    rows = host.check_output(f"mysql -N -B cacti -e 'SELECT {columns} FROM host'")
+    rows = host.check_output(f"mysql -N -B cacti -e 'SELECT {columns} FROM host WHERE disabled=\"\"'")
     devices = {line.split("\t")[0]: line.split("\t")[1:] for line in rows.splitlines()}
     # status 3: up; SNMP version 3 and no community
     assert devices == {name: ["3", name, "3", ""] for name in site.hosts}
@@ -479,7 +479,7 @@ def test_cacti_graphs_every_host_with_its_data_queries(host, site):
     """Each device has the template's graphs and its Ethernet interfaces' traffic (an SNMP data query)."""
     rows = host.check_output(
         "mysql -N -B cacti -e 'SELECT h.description, COUNT(g.id), COALESCE(SUM(g.snmp_query_id > 0), 0) "
-        "FROM host h LEFT JOIN graph_local g ON g.host_id = h.id GROUP BY h.id'"
+        'FROM host h LEFT JOIN graph_local g ON g.host_id = h.id WHERE h.disabled = "" GROUP BY h.id\''
     )
     graphs = {line.split("\t")[0]: [int(n) for n in line.split("\t")[1:]] for line in rows.splitlines()}
     assert {name: (total >= 5, queried >= 1) for name, (total, queried) in graphs.items()} == {

@@ -30,7 +30,7 @@ class PatchState(FactBase):
 
 
 class CactiDevices(FactBase):
-    """Cacti's devices: description -> address, ``""`` for a device with no graph of a data
+    """Cacti's enabled devices: description -> address, ``""`` for a device with no graph of a data
     query yet (its SNMP did not answer when it was added: the setup makes them again); empty
     where Cacti has no database yet. Fails when the database exists and cannot be read."""
 
@@ -43,7 +43,8 @@ class CactiDevices(FactBase):
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
             "SELECT h.description, h.hostname, COUNT(g.id) FROM host h LEFT JOIN graph_local g "
-            "ON g.host_id = h.id AND g.snmp_query_id > 0 GROUP BY h.id, h.description, h.hostname'; fi"
+            "ON g.host_id = h.id AND g.snmp_query_id > 0 WHERE h.disabled = \"\" "
+            "GROUP BY h.id, h.description, h.hostname'; fi"
         )
 
     def process(self, output):

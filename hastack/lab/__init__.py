@@ -97,16 +97,53 @@ def deploy_into_lab():
     return run_deploy(SITE_FILE, log=LAB_DIR / "deploy.log")
 
 
+def deploy_scale_bench(counts: list[int], say_line=print) -> list[tuple[int, int, float, float, int]]:
+    """For each count of web hosts: a fresh lab (`lab down`, `lab up --web N`), the whole
+    deploy timed, then its no-op re-run timed. Rows: (web hosts, hosts, deploy s, re-run s,
+    operations the re-run changed). Leaves the lab up with the last count, deployed."""
+    import time
+
+    from hastack.deploying import run_deploy
+
+    rows = []
+    for count in counts:
+        down()
+        up(web=count)
+        timings = []
+        for attempt in ("deploy", "re-run"):
+            started = time.monotonic()
+            run = run_deploy(SITE_FILE, log=LAB_DIR / f"bench-web{count}-{attempt}.log")
+            timings.append(time.monotonic() - started)
+            if run.returncode != 0:
+                raise LabError(
+                    f"the {attempt} with {count} web hosts failed: see .lab/bench-web{count}-{attempt}.log"
+                )
+        rows.append((count, count + 3, timings[0], timings[1], len(run.changed_operations)))
+        say_line(f"[lab] {count} web hosts: deploy {timings[0]:.0f} s, re-run {timings[1]:.0f} s")
+    return rows
+
+
+def scale_table(rows: list[tuple[int, int, float, float, int]]) -> str:
+    lines = [
+        "| web hosts | hosts | whole deploy, fresh hosts | re-run | operations the re-run changed |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {w} | {h} | {d:.0f} s | {r:.0f} s | {c} |" for w, h, d, r, c in rows]
+    return "\n".join(lines)
+
+
 def main(args) -> int:
     try:
         if args.lab_command == "up":
-            up(args.debian)
+            up(args.debian, args.web)
         elif args.lab_command == "down":
             down()
         elif args.lab_command == "status":
             return status()
         elif args.lab_command == "ssh":
             return ssh(args.host, args.remote_command)
+        elif args.lab_command == "bench":
+            print(scale_table(deploy_scale_bench(args.web)))
     except LabError as error:
         print(f"[lab] error: {error}", file=sys.stderr)
         return 1

@@ -67,6 +67,9 @@ SYSTEMD_FLAGS = [
 ]
 # Web hosts mount GlusterFS through FUSE and run their own Docker engine.
 WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]
+# The arbiter (a proxy): glusterd mounts the volume (FUSE) on the host of a brick that an
+# add-brick adds to a replica set, as when the arbiter returns after a web host left.
+PROXY_FLAGS = ["--device", "/dev/fuse"]
 # Volumes per role: the web hosts' inner Docker storage, and a filesystem of
 # its own for each GlusterFS brick (where a server has its RAID-1 at /raid1;
 # proxy1 keeps the arbiter brick).
@@ -91,13 +94,34 @@ class LabHost:
         return topology.primary_address(self.addresses)
 
 
-HOSTS = [
-    LabHost("proxy1", "proxy", {"back": "10.231.1.11", "front": "10.231.2.11"}),
-    LabHost("proxy2", "proxy", {"back": "10.231.1.12", "front": "10.231.2.12"}),
-    LabHost("web1", "web", {"back": "10.231.1.21"}),
-    LabHost("web2", "web", {"back": "10.231.1.22"}),
-    LabHost("client", "client", {"front": "10.231.2.50"}),
-]
+# `hastack lab up --web N`: web hosts web1..webN at 10.231.1.21 and on.
+MAX_WEB = 9
+
+
+def lab_hosts(web: int = 2) -> list[LabHost]:
+    """The lab's hosts with ``web`` web hosts: two proxies, the web hosts, the client."""
+    return [
+        LabHost("proxy1", "proxy", {"back": "10.231.1.11", "front": "10.231.2.11"}),
+        LabHost("proxy2", "proxy", {"back": "10.231.1.12", "front": "10.231.2.12"}),
+        *[LabHost(f"web{n}", "web", {"back": f"10.231.1.{20 + n}"}) for n in range(1, web + 1)],
+        LabHost("client", "client", {"front": "10.231.2.50"}),
+    ]
+
+
+# The lab a first `lab up` brings: two web hosts, as the seed.
+HOSTS = lab_hosts()
+
+
+def web_count() -> int:
+    """How many web hosts the lab has now: its site file's, else two."""
+    if SITE_FILE.exists():
+        return sum(1 for host in load_site(SITE_FILE).hosts.values() if host.role == "web")
+    return 2
+
+
+def current_hosts() -> list[LabHost]:
+    """The lab's hosts as its site file has them now."""
+    return lab_hosts(web_count())
 
 
 def _check_subnets_free() -> None:
@@ -151,7 +175,7 @@ def ensure_networks() -> None:
 
 def host_named(name: str) -> LabHost:
     """The lab host of that name; LabError when the lab has none."""
-    for host in HOSTS:
+    for host in current_hosts():
         if host.name == name:
             return host
     raise LabError(f"the lab has no host {name!r}")
@@ -209,8 +233,7 @@ def create_container(host: LabHost, image: str, release: int) -> None:
         first_ip,
         *SYSTEMD_FLAGS,
     ]
-    if host.role == "web":
-        cmd += WEB_FLAGS
+    cmd += {"web": WEB_FLAGS, "proxy": PROXY_FLAGS}.get(host.role, [])
     for suffix, path in ROLE_VOLUMES.get(host.role, {}).items():
         volume = f"{host.container}-{suffix}"
         docker("volume", "create", "--label", f"{LABEL}=1", volume)
@@ -309,8 +332,15 @@ def needs_ganglia_image(release: int) -> bool:
     return platforms.for_os("debian", str(release)).ganglia_in_container
 
 
-def up(release: int | None = None) -> int:
-    """Bring the lab up on a Debian release (default: the running lab's, else 13); its release."""
+def up(release: int | None = None, web: int | None = None) -> int:
+    """Bring the lab up on a Debian release (default: the running lab's, else 13) with ``web``
+    web hosts (default: as many as it has, else two); its release.
+
+    Fewer web hosts than before leaves the others' containers running, out of the site: the
+    next deploy drains them and removes their bricks; `lab down` removes them."""
+    web = web_count() if web is None else web
+    if not 2 <= web <= MAX_WEB:
+        raise LabError(f"--web {web}: the lab runs 2 to {MAX_WEB} web hosts (fewer than two is not HA)")
     ensure_docker()
     running = running_release()
     if release is None:
@@ -326,22 +356,27 @@ def up(release: int | None = None) -> int:
     if needs_ganglia_image(release):
         GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
     ensure_networks()
-    for host in HOSTS:
+    hosts = lab_hosts(web)
+    for host in hosts:
         state = container_state(host)
         if state == "missing":
             create_container(host, image, release)
         elif state != "running":
             say(f"starting {host.name} (was {state})")
             docker("start", host.container)
-    wait_for_ssh(HOSTS)
-    for host in HOSTS:
+    wait_for_ssh(hosts)
+    for host in hosts:
         install_key(host, public_key)
+    for left in lab_hosts(MAX_WEB)[len(hosts) - 1 : -1]:
+        if container_state(left) == "running":
+            say(f"{left.name} is out of the site now: the next deploy drains it and removes its brick")
     from hastack.lab.sitefile import site_text
 
-    text = site_text(release)
+    text = site_text(release, hosts)
     if not SITE_FILE.exists() or SITE_FILE.read_text() != text:
         SITE_FILE.write_text(text)
-    say(f"lab is up: {len(HOSTS)} hosts on Debian {release}; site file {SITE_FILE.relative_to(ROOT)}")
+    where = SITE_FILE.relative_to(ROOT)
+    say(f"lab is up: {len(hosts)} hosts ({web} web) on Debian {release}; site file {where}")
     return release
 
 
@@ -387,7 +422,7 @@ def status() -> int:
         return 1
     print(f"{'host':<8} {'role':<7} {'container':<10} {'back':<13} {'front':<13} ssh")
     all_up = True
-    for host in HOSTS:
+    for host in current_hosts():
         state = container_state(host)
         ssh = state == "running" and ssh_answers(host.ssh_address)
         all_up = all_up and ssh
@@ -410,7 +445,7 @@ def status() -> int:
 
 
 def ssh(name: str, command: list[str]) -> int:
-    hosts = {host.name: host for host in HOSTS}
+    hosts = {host.name: host for host in lab_hosts(MAX_WEB)}
     if name not in hosts:
         raise LabError(f"no lab host {name!r}: one of {', '.join(hosts)}")
     args = [

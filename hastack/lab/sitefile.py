@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 
 from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE, LabError
-from hastack.lab.hosts import HOSTS, NETWORKS, SUDO_USER, VIP, lab_release, needs_ganglia_image
+from hastack.lab.hosts import (
+    NETWORKS,
+    SUDO_USER,
+    VIP,
+    LabHost,
+    current_hosts,
+    lab_release,
+    needs_ganglia_image,
+)
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
 from hastack.site import dump_site, load_site
 
@@ -16,7 +24,7 @@ LAB_DATA_REASONS = {
     "chrony_set_clock": "the lab's hosts share this machine's clock",
     "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
     "gluster_brick_root": "a volume of its own instead of the RAID",
-    "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away",
+    "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away (none with 3+ web hosts)",
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
 }
@@ -77,15 +85,17 @@ def ssh_user() -> str:
     return user
 
 
-def site_document(release: int | None = None) -> dict:
-    """The lab's site on a Debian release (default: the lab's), as a site file holds it."""
+def site_document(release: int | None = None, lab_hosts: list[LabHost] | None = None) -> dict:
+    """The lab's site on a Debian release (default: the lab's) with these hosts (default: the
+    lab's now), as a site file holds it."""
+    lab_hosts = lab_hosts or current_hosts()
     release = release or lab_release()
     images = {"web_image": WEB_IMAGE.name(release), "web_image_archive": str(WEB_IMAGE.archive(release))}
     if needs_ganglia_image(release):
         images["ganglia_image"] = GANGLIA_IMAGE.name(GANGLIA_IMAGE_RELEASE)
         images["ganglia_image_archive"] = str(GANGLIA_IMAGE.archive(GANGLIA_IMAGE_RELEASE))
     hosts = {}
-    for host in HOSTS:
+    for host in lab_hosts:
         spec: dict = {"role": host.role, **host.addresses}
         if host.role == "web":
             # The containers have no disks of their own; the RAID layer is verified in a VM.
@@ -102,8 +112,12 @@ def site_document(release: int | None = None) -> dict:
             "chrony_set_clock": False,
             "raid_enabled": False,
             "gluster_brick_root": "/srv/gluster",
-            "gluster_arbiter": "proxy1",
-            "gluster_arbiter_brick_root": "/srv/gluster",
+            # an arbiter is for two web hosts: three or more keep quorum themselves
+            **(
+                {"gluster_arbiter": "proxy1", "gluster_arbiter_brick_root": "/srv/gluster"}
+                if sum(1 for host in lab_hosts if host.role == "web") == 2
+                else {}
+            ),
             "gluster_quorum_type": "auto",
             **images,
             **(OVERRIDES if overridden() else {}),
@@ -112,14 +126,14 @@ def site_document(release: int | None = None) -> dict:
     }
 
 
-def site_text(release: int | None = None) -> str:
+def site_text(release: int | None = None, lab_hosts: list[LabHost] | None = None) -> str:
     header = [
         "Written by `hastack lab up`: the lab's own site file. Regenerated on",
         "every `lab up`; edit lab/ and hastack/lab/ instead. Where it differs from a real site:",
     ] + [f"  {key}: {reason}" for key, reason in LAB_DATA_REASONS.items()]
     if overridden():
         header.append("HASTACK_LAB_OVERRIDES: every other key it can take set apart from its default")
-    return dump_site(site_document(release), "\n".join(header))
+    return dump_site(site_document(release, lab_hosts), "\n".join(header))
 
 
 def derived_site(path: Path, **data) -> Path:

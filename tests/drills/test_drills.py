@@ -93,15 +93,6 @@ def test_soak_moves_no_vip_and_gains_no_fail_count():
     assert (result.returncode, result.stdout.count("| yes |")) == (0, 2), result.stderr[-2000:]
 
 
-def test_raid_drill_in_the_vm_loses_no_data_and_resyncs():
-    result = hastack("drill", str(lab.SITE_FILE), "raid", "--seconds", "20")
-    assert (result.returncode, "| YES |" in result.stdout, "re-added (resynced)" in result.stdout) == (
-        0,
-        False,
-        True,
-    ), result.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
 def real_servers_site():
     """The lab's hosts under a site file of another name: to hastack, real servers."""

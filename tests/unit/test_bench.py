@@ -31,3 +31,10 @@ def test_table_shows_what_https_costs_against_plain_http_per_concurrency():
         Run("VIP, HTTP 301", 60, 1000, 2400.0, 25.0, 24, 50, 0, 1000),
     ]
     assert "| 60 | 0.25 | 0.75 |" in table(runs)
+
+
+def test_the_scale_table_has_a_row_per_count():
+    from hastack.lab import scale_table
+
+    table = scale_table([(2, 5, 451.2, 80.4, 0), (3, 6, 470.0, 85.0, 0)])
+    assert table.splitlines()[2:] == ["| 2 | 5 | 451 s | 80 s | 0 |", "| 3 | 6 | 470 s | 85 s | 0 |"]

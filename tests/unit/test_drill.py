@@ -22,7 +22,7 @@ def test_drills_act_on_lab_containers_only_for_a_lab_site(fixtures):
     from hastack.site import load_site, parse_site
 
     servers = load_site(fixtures / "good_site.yaml")
-    in_lab = parse_site(lab.site_text(), "anywhere.yaml")
+    in_lab = parse_site(lab.site_text(13, lab.HOSTS), "anywhere.yaml")
     assert (type(drill.host_control(servers, None)), type(drill.host_control(in_lab, None))) == (
         drill.RealServers,
         drill.LabHosts,
@@ -89,3 +89,24 @@ def test_the_stream_is_open_loop_with_fresh_connections_and_a_short_timeout():
         all(0.95 <= end - start < 1.3 for start, end in failed),
         in_flight(samples, hang[0] + 0.5) >= 10,
     ) == (60, True, 60, True, True, True)
+
+
+def test_the_stream_stops_when_its_stop_file_appears(tmp_path):
+    """A join or removal lasts as long as its deploy: the stream then runs until told to stop."""
+    import subprocess
+    import sys
+    import time
+
+    from hastack.drill import STREAM
+
+    stop = tmp_path / "stop"
+    began = time.monotonic()
+    stream = subprocess.Popen(
+        [sys.executable, "-c", STREAM, "http://127.0.0.1:9/", "60", "20", str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1)
+    stop.touch()
+    lines = stream.communicate(timeout=30)[0].splitlines()
+    assert (time.monotonic() - began < 10, 10 <= len(lines) <= 40) == (True, True)

@@ -16,6 +16,7 @@ from hastack import facts
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.firewall import HastackFirewall
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
+from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.http import HttpStatus
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
@@ -47,6 +48,7 @@ FACTS = {
     "ipv4_interfaces": Ipv4Interfaces,
     "gluster_peers": GlusterPeers,
     "gluster_volumes": GlusterVolumes,
+    "haproxy_servers": HaproxyServers,
     "block_signature": BlockSignature,
     "md_array": MdArray,
     "device_paths": DevicePaths,
@@ -71,6 +73,8 @@ OPERATIONS = {
     "fstab_entry": fstab_entry,
     "gluster_peer": gluster.peer,
     "gluster_volume": gluster.volume,
+    "gluster_fresh_brick": gluster.fresh_brick,
+    "gluster_volume_shrink": gluster.volume_shrink,
     "mdadm_array": mdadm.array,
     "mdadm_filesystem": mdadm.filesystem,
     "pacemaker_resource": pacemaker.resource,

@@ -9,7 +9,7 @@ from hastack.site import parse_site
 
 @pytest.fixture
 def site():
-    return parse_site(lab.site_text(13), "lab.yaml")
+    return parse_site(lab.site_text(13, lab.HOSTS), "lab.yaml")
 
 
 def allow(site, name):

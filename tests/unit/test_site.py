@@ -146,9 +146,21 @@ def test_dumping_refuses_a_document_that_is_not_a_valid_site(fixtures):
 def test_the_lab_site_is_made_from_the_model():
     from hastack import lab
 
-    site = parse_site(lab.site_text(), "lab")
+    site = parse_site(lab.site_text(13, lab.HOSTS), "lab")
     assert (site.cluster, site.setting("gluster_arbiter"), sorted(site.hosts)) == (
         "lab",
         "proxy1",
         ["client", "proxy1", "proxy2", "web1", "web2"],
+    )
+
+
+def test_the_lab_site_with_three_web_hosts_has_no_arbiter():
+    """`lab up --web 3`: web3 joins at the next address; the arbiter goes (three copies vote)."""
+    from hastack import lab
+    from hastack.lab.hosts import lab_hosts
+
+    site = parse_site(lab.site_text(13, lab_hosts(3)), "lab")
+    assert (site.setting("gluster_arbiter"), [str(h.addresses["back"]) for h in site.hosts_in("web")]) == (
+        "",
+        ["10.231.1.21", "10.231.1.22", "10.231.1.23"],
     )
