@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import shlex
 from io import StringIO
 
 from pyinfra import host, state
@@ -11,10 +12,10 @@ from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCo
 from pyinfra.api.util import get_template
 from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import Mounts
-from pyinfra.operations import files as pyinfra_files
 from pyinfra.operations import server
 
 from hastack.facts.monitoring import PatchState
+from hastack.facts.system import IsDirectory
 
 
 def render_template(src: str, **data) -> str:
@@ -114,6 +115,20 @@ def _fstab_target(line: str) -> str | None:
     return fields[1] if len(fields) >= 2 and not fields[0].startswith("#") else None
 
 
+@operation()
+def directory_for_mount(path: str):
+    """
+    A directory to mount on, made when missing; its owner, mode and times are left alone (a
+    filesystem mounted on it has its own).
+
+    + path: the mount point
+    """
+    if host.get_fact(IsDirectory, path=path):
+        host.noop(f"{path} is a directory")
+        return
+    yield f"mkdir -p {shlex.quote(path)}"
+
+
 def mount_at_boot(
     mount_point: str, device: str, fs_type: str, options: list[str], how: str, passno: int = 0
 ) -> None:
@@ -121,7 +136,7 @@ def mount_at_boot(
 
     ``how`` ends the fstab step's name ("Mount /raid1 <how>").
     """
-    pyinfra_files.directory(name=f"Create {mount_point}", path=mount_point)
+    directory_for_mount(name=f"Create {mount_point}", path=mount_point)
     fstab_entry(
         name=f"Mount {mount_point} {how}",
         mount_point=mount_point,

@@ -22,9 +22,9 @@ from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.facts.monitoring import CactiDevices, PatchState
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
-from hastack.facts.system import AptBusyAfterWait, HostIdentities, OsRelease
+from hastack.facts.system import AptBusyAfterWait, HostIdentities, IsDirectory, OsRelease
 from hastack.operations import gluster, mdadm, pacemaker
-from hastack.operations.files import fstab_entry, patched_tree, validated_file
+from hastack.operations.files import directory_for_mount, fstab_entry, patched_tree, validated_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FACT_CLASSES = {
@@ -40,6 +40,7 @@ FACT_CLASSES = {
         MdArray,
         CibConfiguration,
         PatchState,
+        IsDirectory,
     )
 }
 # Facts given per device in the fixtures: {"BlockSignature": {"/dev/vdb": {...}}}.
@@ -66,11 +67,13 @@ FACTS = {
     "corosync_cluster_name": CorosyncClusterName,
     "pcsd_known_hosts": PcsdKnownHosts,
     "os_release": OsRelease,
+    "is_directory": IsDirectory,
     "apt_busy_after_wait": AptBusyAfterWait,
 }
 OPERATIONS = {
     "validated_file": validated_file,
     "fstab_entry": fstab_entry,
+    "directory_for_mount": directory_for_mount,
     "gluster_peer": gluster.peer,
     "gluster_volume": gluster.volume,
     "gluster_fresh_brick": gluster.fresh_brick,

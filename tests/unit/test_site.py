@@ -164,3 +164,10 @@ def test_the_lab_site_with_three_web_hosts_has_no_arbiter():
         "",
         ["10.231.1.21", "10.231.1.22", "10.231.1.23"],
     )
+
+
+def test_the_lab_refuses_fewer_than_two_web_hosts_before_touching_docker():
+    from hastack import lab
+
+    with pytest.raises(lab.LabError, match="--web 1: the lab runs 2 to 9 web hosts"):
+        lab.up(web=1)
