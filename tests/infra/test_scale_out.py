@@ -139,7 +139,7 @@ def test_a_third_web_host_joins_with_no_failed_request_and_every_file(site, two,
 
 
 def test_monitoring_collects_from_the_host_that_joined(joined):
-    """Both collectors' gmetad hold web3's metrics and both Cacti's poll it (the checks'
+    """Every web host's gmetad holds web3's metrics and both proxies' Cacti poll it (the checks'
     own tests, on the grown site, would wait 10 minutes for Cacti's polls: these ask the
     collectors directly)."""
     grown, _, _ = joined
@@ -147,21 +147,24 @@ def test_monitoring_collects_from_the_host_that_joined(joined):
         "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', 8651)); "
         "import sys; sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
     )
-    seen = {}
-    deadline = time.monotonic() + 120
+    ganglia, deadline = {}, time.monotonic() + 120
     while time.monotonic() < deadline:
-        seen = {
-            proxy.name: (
-                'HOST NAME="web3"' in grown.remote(proxy.name, fresh=True).run(xml)[1],
-                grown.remote(proxy.name).run(CACTI_WEB3)[1].strip(),
-            )
-            for proxy in grown.site.hosts_in("proxy")
+        ganglia = {
+            web.name: 'HOST NAME="web3"' in grown.remote(web.name, fresh=True).run(xml)[1]
+            for web in grown.site.hosts_in("web")
         }
-        if all(ganglia for ganglia, _ in seen.values()):
+        if all(ganglia.values()):
             break
         time.sleep(5)
+    cacti = {
+        proxy.name: grown.remote(proxy.name).run(CACTI_WEB3)[1].strip()
+        for proxy in grown.site.hosts_in("proxy")
+    }
     web3 = str(grown.site.hosts["web3"].addresses["back"])
-    assert seen == {proxy.name: (True, web3) for proxy in grown.site.hosts_in("proxy")}
+    assert (ganglia, cacti) == (
+        {web.name: True for web in grown.site.hosts_in("web")},
+        {proxy.name: web3 for proxy in grown.site.hosts_in("proxy")},
+    )
 
 
 def test_removing_the_host_drains_it_and_keeps_every_file(site, two, removed):
