@@ -15,7 +15,7 @@ import pytest
 
 from hastack import lab
 from hastack.deploying import run_deploy
-from hastack.drill import Drills
+from hastack.drill import Drills, outage
 from hastack.site import load_site
 
 pytestmark = [pytest.mark.lab]
@@ -58,7 +58,12 @@ def change_under_stream(drills: Drills, web: int) -> tuple[list, object]:
         lab.up(web=web)
         runs.append(run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / f"deploy-web{web}.log"))
 
+    started = time.monotonic()
     samples = drills.stream(change, until_done=1800)
+    print(
+        f"\n`lab up --web {web}` and the deploy under the stream: {time.monotonic() - started:.0f} s, "
+        f"{len(samples)} requests, {failed(samples)} failed, longest gap {outage(samples):.2f} s"
+    )
     return samples, runs[0]
 
 
