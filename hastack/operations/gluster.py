@@ -45,10 +45,6 @@ class BrickPlan:
     add_arbiter: str | None  # the arbiter brick that comes
     final_data: int  # data bricks at the end
 
-    @property
-    def changes(self) -> bool:
-        return bool(self.drop_arbiter or self.leaving or self.joining or self.add_arbiter)
-
 
 def brick_plan(name: str, current: dict, bricks: list[str], arbiter: int) -> BrickPlan:
     """The plan, or OperationError for a change hastack does not make in one run."""
