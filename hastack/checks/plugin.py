@@ -115,6 +115,11 @@ def site():
     return SITE
 
 
+# gmetad's XML: every host it holds and their metrics (its port 8651 answers on loopback only).
+GMETAD_XML = (
+    "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', 8651)); "
+    "import sys; sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
+)
 # What the monitoring layer puts on a host, and where it shows in the other tiers' files.
 MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]
 # Where a release has no Ganglia packages: the units that run gmond and gmetad in Docker.

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack import firewall, secrets
-from hastack.checks.plugin import host_platform
+from hastack.checks.plugin import GMETAD_XML, host_platform
 from hastack.checks.plugin import site_host_name as host_name
 from hastack.probe import cacti_login
 
@@ -122,10 +122,7 @@ def test_gmetad_knows_every_host(host, site):
     seen: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        xml = host.run(
-            "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', 8651)); "
-            "import sys; sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
-        )
+        xml = host.run(GMETAD_XML)
         if xml.rc == 0 and xml.stdout.strip():
             seen = sorted({h.get("NAME") for h in ET.fromstring(xml.stdout).iter("HOST")})
             if seen == wanted:

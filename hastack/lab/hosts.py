@@ -380,6 +380,14 @@ def up(release: int | None = None, web: int | None = None) -> int:
     return release
 
 
+def remove_host(host: LabHost) -> None:
+    """A host's container and its volumes gone (a host out of the lab's site, retired)."""
+    docker("rm", "-f", host.container, check=False)
+    volumes = [f"{host.container}-{suffix}" for suffix in ROLE_VOLUMES.get(host.role, {})]
+    if volumes:
+        docker("volume", "rm", "-f", *volumes, check=False)
+
+
 def lab_objects(kind: str) -> list[str]:
     listed = docker(
         kind, "ls", "-q", *(["-a"] if kind == "container" else []), "--filter", f"label={LABEL}=1"

@@ -13,7 +13,9 @@ import time
 
 import pytest
 
+from deploys.haproxy import ADMIN_SOCKET
 from hastack import lab
+from hastack.checks.plugin import GMETAD_XML
 from hastack.deploying import run_deploy
 from hastack.drill import Drills, outage
 from hastack.site import load_site
@@ -40,7 +42,7 @@ def haproxy_state(drills: Drills, site) -> dict[str, tuple[str, list[str]]]:
     for proxy in site.hosts_in("proxy"):
         run = drills.remote(proxy.name, fresh=True).run
         pid = run("systemctl show -P MainPID haproxy")[1].strip()
-        stat = run("echo 'show stat' | socat stdio /run/haproxy/admin.sock")[1]
+        stat = run(f"echo 'show stat' | socat stdio {ADMIN_SOCKET}")[1]
         up = sorted(
             f[1]
             for f in (line.split(",") for line in stat.splitlines())
@@ -100,8 +102,7 @@ def removed(two, joined):
     samples, run = change_under_stream(drills, 2)
     drills.healthy(limit=600)
     # web3 is out of the site: its container goes, as a retired server would
-    lab.docker("rm", "-f", f"{lab.PREFIX}-web3", check=False)
-    lab.docker("volume", "rm", "-f", f"{lab.PREFIX}-web3-docker", f"{lab.PREFIX}-web3-gluster", check=False)
+    lab.remove_host(lab.lab_hosts(3)[-2])
     return samples, run
 
 
@@ -148,14 +149,10 @@ def test_monitoring_collects_from_the_host_that_joined(joined):
     own tests, on the grown site, would wait 10 minutes for Cacti's polls: these ask the
     collectors directly)."""
     grown, _, _ = joined
-    xml = (
-        "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', 8651)); "
-        "import sys; sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
-    )
     ganglia, deadline = {}, time.monotonic() + 120
     while time.monotonic() < deadline:
         ganglia = {
-            web.name: 'HOST NAME="web3"' in grown.remote(web.name, fresh=True).run(xml)[1]
+            web.name: 'HOST NAME="web3"' in grown.remote(web.name, fresh=True).run(GMETAD_XML)[1]
             for web in grown.site.hosts_in("web")
         }
         if all(ganglia.values()):
