@@ -16,7 +16,7 @@ from deploys.docker import provide_image
 from deploys.host_os import SECRET_DIR, install, platform
 from hastack import firewall, secrets, topology
 from hastack.defaults import ROOT
-from hastack.facts.monitoring import CactiDevices
+from hastack.facts.monitoring import CactiDevices, CactiDiscovery
 from hastack.operations.files import patched_tree, render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "monitoring"
@@ -113,12 +113,15 @@ def ganglia_daemon(daemon: str, purpose: str, template: str, dest: str, **data) 
     this = platform()
     service = this.gmond_service if daemon == "gmond" else this.gmetad_service
     files.directory(name="Create /etc/ganglia", path="/etc/ganglia")
-    packages = this.gmond_packages if daemon == "gmond" else this.gmetad_packages
-    if packages:
-        install(f"Install {daemon}", packages)
+    # Written before the package is installed (apt keeps it: --force-confold), so that the
+    # daemon's first start already follows it: the package's own gmond.conf sends to and joins
+    # the multicast group 239.2.11.71 (seen in the lab until it was written first).
     conf = files.template(
         name=f"Configure {daemon}: {purpose}", src=str(TEMPLATES / template), dest=dest, **data
     )
+    packages = this.gmond_packages if daemon == "gmond" else this.gmetad_packages
+    if packages:
+        install(f"Install {daemon}", packages)
     changes = [conf]
     if this.ganglia_in_container:
         image = host.data.ganglia_image
@@ -266,6 +269,15 @@ def configure_cacti() -> list:
                 "'cacti cacti/dbconfig-install boolean true' | debconf-set-selections"
             ],
         )
+        # The package's cron entry would run the poller (and its automation, which scans the
+        # "Test Network" it ships) between the install and the setup below, where cron runs:
+        # an entry of ours stands in its place (apt keeps it) until the timer replaces it.
+        files.put(
+            name="Stand in for the package's cron entry until the poller's timer runs it",
+            src=io.StringIO("# hastack: Cacti's poller runs from hastack-cacti-poller.timer\n"),
+            dest="/etc/cron.d/cacti",
+            mode="644",
+        )
     install("Install MariaDB and Cacti", ["mariadb-server", "cacti"])
     systemd.service(name="Run MariaDB", service="mariadb", running=True, enabled=True)
     served = files.link(
@@ -285,6 +297,8 @@ def configure_cacti() -> list:
             snmp_auth=secrets.password(cluster, "snmp_auth_password"),
             snmp_priv=secrets.password(cluster, "snmp_priv_password"),
             devices=devices,
+            snmp_timeout_ms=host.data.cacti_snmp_timeout_ms,
+            snmp_retries=host.data.cacti_snmp_retries,
         ),
         validate="sh -n {path}",
         mode="700",
@@ -301,7 +315,7 @@ def configure_cacti() -> list:
     server.shell(
         name="Apply Cacti's setup",
         commands=[CACTI_SETUP],
-        _if=lambda: setup.did_change() or devices_differ(),
+        _if=lambda: setup.did_change() or devices_differ() or bool(host.get_fact(CactiDiscovery)),
     )
     schedule_cacti_poller()
     return [served]

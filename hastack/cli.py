@@ -172,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--web", type=int, nargs="+", default=[2, 3, 4], metavar="N", help="web host counts (default 2 3 4)"
     )
     lab_commands.add_parser("status", help="show each lab host, its addresses and SSH")
+    guard = lab_commands.add_parser(
+        "guard", help="what the lab's guard dropped (packets to private ranges outside it); exit 1 if any"
+    )
+    guard.add_argument("--reset", action="store_true", help="set its counter and addresses to nothing")
     ssh = lab_commands.add_parser("ssh", help="open a shell (or run a command) on a lab host")
     ssh.add_argument("host")
     ssh.add_argument("remote_command", nargs=argparse.REMAINDER)

@@ -197,6 +197,8 @@ RULES: dict[str, Rule] = {
     "snmp_user": matches(USER_RE, "an SNMP user name", "hastack"),
     "snmp_location": one_line,
     "snmp_contact": one_line,
+    "cacti_snmp_timeout_ms": at_least(100),
+    "cacti_snmp_retries": at_least(0),
     "ganglia_poll_seconds": at_least(1),
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),

@@ -62,7 +62,7 @@ def snmpget_from_collector(connect, site, target: str, v3: bool = True) -> tuple
         f"SNMPCONFPATH={folder} snmpget -t 2 -r 1 {version} {own_address(site, target)} {SYS_NAME}; "
         f"status=$?; rm -rf {folder}; exit $status"
     )
-    return result.rc, result.stdout
+    return result.rc, result.stdout + ("" if result.rc == 0 else result.stderr)
 
 
 def test_snmpd_running(host):
@@ -88,6 +88,16 @@ def test_snmp_v2c_public_gets_nothing_even_from_a_collector(host, site, connect)
 def test_no_community_in_the_configuration(host):
     lines = host.file("/etc/snmp/snmpd.conf").content_string.splitlines()
     assert [line for line in lines if re.match(r"\s*(rocommunity|rwcommunity|com2sec)", line)] == []
+
+
+def test_gmond_sends_and_joins_no_multicast(host):
+    """gmond's channels are unicast: its configuration names no multicast group, and no daemon of
+    the host has joined one (the package's own gmond.conf joins 239.2.11.71 and sends to it)."""
+    conf = host.file("/etc/ganglia/gmond.conf").content_string
+    groups = host.check_output("ip -4 maddr show")
+    # The kernel's own: all hosts (224.0.0.1), and all snoopers on a bridge (Docker's, 224.0.0.106).
+    joined = sorted(set(re.findall(r"inet (\d+\.\d+\.\d+\.\d+)", groups)) - {"224.0.0.1", "224.0.0.106"})
+    assert ("mcast" in conf, joined) == (False, []), groups
 
 
 def test_gmond_running(host, site):
@@ -275,21 +285,43 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_cactis_interval(host):
     ) == (True, True, True, False), schedule
 
 
-@pytest.mark.roles("proxy")
-@pytest.mark.after_the_other_checks
-def test_cacti_rrds_hold_values_from_scheduled_polls(host, site):
-    """After two scheduled polls (the timer's, at Cacti's interval), each device's load RRD and each
-    interface traffic RRD have numbers from the last polls (a traffic counter needs two)."""
+def cacti_last_poll(host) -> int:
+    """When Cacti's poller last really polled (its own record; a run it skipped leaves it)."""
+    out = host.check_output(
+        "mysql -N -B cacti -e \"SELECT value FROM settings WHERE name = 'poller_lastrun_1'\""
+    )
+    return int(out.strip() or 0)
+
+
+def wait_for_scheduled_polls(host, count: int) -> tuple[int, str, int]:
+    """Wait until the timer's poller has run ``count`` times within the last ``count`` intervals,
+    the last of them a run that polled: Cacti's poller exits without polling ("Cron is configured
+    to run too often") when a run, forced or not, began less than about 230 s of a 300 s interval
+    before; the journal counts that run as a success all the same. (interval, RRD folder, now)."""
     interval, rra = cacti_config(host)
-    # Two runs of the timer in the last two intervals (a stopped timer is told).
-    deadline = time.monotonic() + 2 * interval + 120
+    deadline = time.monotonic() + (count + 1) * interval + 120
     while True:
         polls, now = scheduled_polls(host), host_clock(host)
-        recent_polls = [poll for poll in polls if now - poll <= 2 * interval + 60]
-        if len(recent_polls) >= 2 or time.monotonic() > deadline:
+        recent = [poll for poll in polls if now - poll <= count * interval + 60]
+        polled = bool(recent) and cacti_last_poll(host) >= recent[-1] // interval * interval - 5
+        if (len(recent) >= count and polled) or time.monotonic() > deadline:
             break
         time.sleep(10)
-    assert len(recent_polls) >= 2, f"the timer's poller ran at {polls[-3:]}, now is {now}: expected two runs"
+    window = count * interval + 60
+    assert len(recent) >= count, f"the timer ran the poller at {polls[-3:]}, now {now}: {count} in {window} s"
+    assert polled, (
+        f"the timer's last run (finished at {recent[-1]}) did not poll: Cacti last polled at "
+        f"{cacti_last_poll(host)} (a forced poller run shortly before a scheduled one makes Cacti skip it)"
+    )
+    return interval, rra, now
+
+
+@pytest.mark.roles("proxy")
+@pytest.mark.after_the_other_checks
+def test_cacti_rrds_hold_values_from_scheduled_polls(host, site, connect):
+    """After two scheduled polls (the timer's, at Cacti's interval), each device's load RRD and each
+    interface traffic RRD have numbers from the last polls (a traffic counter needs two)."""
+    interval, rra, now = wait_for_scheduled_polls(host, 2)
     rrds = host.check_output(
         'mysql -N -B cacti -e "SELECT h.description, dt.name, dtd.data_source_path '
         "FROM data_local dl JOIN host h ON h.id = dl.host_id "
@@ -309,10 +341,71 @@ def test_cacti_rrds_hold_values_from_scheduled_polls(host, site):
         recent = [values.split() for stamp, values in rows if int(stamp) >= now - 2 * interval]
         if not any(values and all(map(is_number, values)) for values in recent):
             empty.append(f"{device} {template}: {fetched.strip().splitlines()[-3:]}")
+    why = cacti_blind_spots(host, site, connect, sorted({line.split()[0] for line in empty}))
     assert (empty, {device: sorted(kinds.get(device, [])) for device in site.hosts}) == (
         [],
         {device: ["load", "traffic"] for device in site.hosts},
+    ), why
+
+
+CACTI_LOG = "/var/log/cacti/cacti.log"
+# What an SNMP request's failure says, from net-snmp (snmpget, the poller's log), by cause.
+SNMP_CAUSES = {
+    "an authentication failure (the SNMPv3 user or its passwords differ from the agent's)": (
+        "Authentication failure",
+        "Unknown user name",
+        "authorizationError",
+        "Decryption error",
+        "Unknown security name",
+    ),
+    "a timeout (no answer within cacti_snmp_timeout_ms and its retries)": ("Timeout",),
+    "no such object (the agent answers, without that OID)": ("No Such Object", "No Such Instance"),
+}
+
+
+def snmp_cause(text: str) -> str | None:
+    for cause, words in SNMP_CAUSES.items():
+        if any(word in text for word in words):
+            return cause
+    return None
+
+
+def cacti_blind_spots(host, site, connect, devices: list[str]) -> str:
+    """Why Cacti on this proxy has no data of these devices: Cacti's own view of each (status,
+    last error), an SNMP GET of it now with the site's user, the poller's log lines about it,
+    and scheduled runs the poller skipped."""
+    if not devices:
+        return ""
+    status_names = {"0": "unknown", "1": "down", "2": "recovering", "3": "up"}
+    rows = host.check_output(
+        "mysql -N -B cacti -e 'SELECT id, description, status, status_last_error FROM host'"
     )
+    cacti = {line.split("\t")[1]: line.split("\t") for line in rows.splitlines()}
+    log = host.run(f"tail -n 3000 {CACTI_LOG}").stdout.splitlines()
+    skipped = [line for line in log if "run too often" in line or "out of sync" in line][-3:]
+    report = [f"Cacti on {host_name(host, site)} has no data of {', '.join(devices)}:"]
+    for device in devices:
+        if device not in site.hosts:
+            continue
+        device_id, _, status, error = (cacti.get(device, ["?", device, "0", "not in Cacti"]) + [""])[:4]
+        rc, answer = snmpget_from_collector(connect, site, device)
+        address = own_address(site, device)
+        lines = [line for line in log if f"Device[{device_id}]" in line or f"'{address}'" in line]
+        errors = [line for line in lines if re.search(r"WARNING|ERROR|[Tt]imeout|failure|did not respond", line)][-3:]
+        answer = (answer.strip().splitlines() or [""])[-1]  # net-snmp's verdict, after MIB warnings
+        cause = snmp_cause(" ".join([answer, error, *errors])) or (
+            "unknown: SNMP answers now; see the poller's log lines" if rc == 0 else "unknown"
+        )
+        report.append(
+            f"- {device}: cause: {cause}. Cacti's status: {status_names.get(status, status)}"
+            f"{f', last error: {error}' if error else ''}; an SNMPv3 GET from the first proxy now: "
+            f"{'answers' if rc == 0 else answer or f'exit {rc}'}"
+            + "".join(f"\n    log: {line}" for line in errors)
+        )
+    if skipped:
+        report.append("Scheduled runs that did not poll (a forced run came shortly before them):")
+        report += [f"    log: {line}" for line in skipped]
+    return "\n".join(report)
 
 
 # --- the front ends: Ganglia's pages (web hosts), Cacti (proxies), through the VIP ---------
@@ -461,14 +554,50 @@ def test_cacti_lets_admin_in_with_the_generated_password_only(site, deployed):
 
 
 @pytest.mark.roles("proxy")
+@pytest.mark.after_the_other_checks
 def test_cacti_polls_every_host_over_snmpv3(host, site):
-    """A poller run on this proxy's Cacti finds every host up, named as SNMP names it."""
-    host.check_output("su -s /bin/sh www-data -c 'php /usr/share/cacti/site/poller.php --force'")
+    """The timer's last poller run on this proxy's Cacti found every host up, named as SNMP names
+    it. Never a forced run here: Cacti would skip the next scheduled poll, a gap in the graphs."""
+    wait_for_scheduled_polls(host, 1)
     columns = "description, status, snmp_sysName, snmp_version, snmp_community"
     rows = host.check_output(f"mysql -N -B cacti -e 'SELECT {columns} FROM host WHERE disabled=\"\"'")
     devices = {line.split("\t")[0]: line.split("\t")[1:] for line in rows.splitlines()}
     # status 3: up; SNMP version 3 and no community
     assert devices == {name: ["3", name, "3", ""] for name in site.hosts}
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_discovers_no_network(host):
+    """No automation network is enabled: Cacti ships "Test Network" (192.168.1.0/24) enabled and
+    scheduled, and its poller would ping and SNMP-probe it. The devices are the site's hosts."""
+    enabled = host.check_output(
+        "mysql -N -B cacti -e 'SELECT name, subnet_range FROM automation_networks WHERE enabled <> \"\"'"
+    )
+    assert enabled.splitlines() == []
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_asks_with_the_sites_snmp_timeout_and_retries(host, site):
+    """Every device, and Cacti's defaults, have this proxy's cacti_snmp_timeout_ms and
+    cacti_snmp_retries (availability check: ping_timeout and ping_retries; polls: snmp_timeout
+    and the global snmp_retries)."""
+    own = site.hosts[host_name(host, site)]
+    timeout, retries = site.setting("cacti_snmp_timeout_ms", own), site.setting("cacti_snmp_retries", own)
+    rows = host.check_output(
+        "mysql -N -B cacti -e 'SELECT description, snmp_timeout, ping_timeout, ping_retries "
+        'FROM host WHERE disabled = ""\''
+    )
+    devices = {line.split("\t")[0]: [int(n) for n in line.split("\t")[1:]] for line in rows.splitlines()}
+    names = "'snmp_timeout', 'snmp_retries', 'ping_timeout', 'ping_retries'"
+    settings = host.check_output(
+        f"mysql -N -B cacti -e \"SELECT name, value FROM settings WHERE name IN ({names})\""
+    )
+    defaults = dict(line.split("\t") for line in settings.splitlines())
+    assert (devices, defaults) == (
+        {name: [timeout, timeout, retries] for name in site.hosts},
+        {"snmp_timeout": str(timeout), "snmp_retries": str(retries), "ping_timeout": str(timeout),
+         "ping_retries": str(retries)},
+    )
 
 
 @pytest.mark.roles("proxy")

@@ -54,3 +54,23 @@ class CactiDevices(FactBase):
             if len(parts) == 3:
                 devices[parts[0]] = parts[1] if parts[2].strip() != "0" else ""
         return devices
+
+
+class CactiDiscovery(FactBase):
+    """Cacti's enabled automation networks (its own network discovery), as ``name subnet``
+    lines: Cacti ships one ("Test Network", 192.168.1.0/24); hastack switches every one off.
+    Empty where Cacti has no database yet."""
+
+    default = list
+
+    def requires_command(self) -> str:
+        return "mysql"
+
+    def command(self) -> str:
+        return (
+            "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
+            "SELECT name, subnet_range FROM automation_networks WHERE enabled <> \"\"'; fi"
+        )
+
+    def process(self, output):
+        return [" ".join(line.split("\t")) for line in output if line.strip()]

@@ -146,6 +146,14 @@ def main(args) -> int:
             return status()
         elif args.lab_command == "ssh":
             return ssh(args.host, args.remote_command)
+        elif args.lab_command == "guard":
+            from hastack.lab import guard
+
+            if args.reset:
+                guard.reset()
+            print(guard.describe())
+            found = guard.report()
+            return 0 if found is None or found[0] == 0 else 1
         elif args.lab_command == "bench":
             print(scale_table(deploy_scale_bench(args.web)))
     except LabError as error:

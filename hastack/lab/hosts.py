@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hastack import topology
 from hastack.defaults import ROOT
+from hastack.lab import guard
 from hastack.lab.common import (
     KEY_FILE,
     KNOWN_HOSTS,
@@ -356,6 +357,7 @@ def up(release: int | None = None, web: int | None = None) -> int:
     if needs_ganglia_image(release):
         GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
     ensure_networks()
+    guard.ensure(list(NETWORKS.values()))
     hosts = lab_hosts(web)
     for host in hosts:
         state = container_state(host)

@@ -22,6 +22,7 @@ from hastack.site import dump_site, load_site
 LAB_DATA_REASONS = {
     "netplan_apply": "Docker owns the lab's addresses",
     "chrony_set_clock": "the lab's hosts share this machine's clock",
+    "chrony_servers": "and ask no NTP server beyond the lab (loopback: none answers)",
     "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
     "gluster_brick_root": "a volume of its own instead of the RAID",
     "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away (none with 3+ web hosts)",
@@ -66,6 +67,8 @@ OVERRIDES = {
     "snmp_user": "shopmon",
     "snmp_location": "rack 7, shop",
     "snmp_contact": "ops@shop.invalid",
+    "cacti_snmp_timeout_ms": 2500,
+    "cacti_snmp_retries": 3,
     "ganglia_port": 8659,
     "ganglia_poll_seconds": 20,
     "apt_wait_seconds": 600,
@@ -110,6 +113,7 @@ def site_document(release: int | None = None, lab_hosts: list[LabHost] | None = 
         "data": {
             "netplan_apply": False,
             "chrony_set_clock": False,
+            "chrony_servers": ["127.0.0.1"],
             "raid_enabled": False,
             "gluster_brick_root": "/srv/gluster",
             # an arbiter is for two web hosts: three or more keep quorum themselves

@@ -213,6 +213,8 @@ def test_cacti_setup_adds_every_device_without_a_community():
         snmp_auth="b",
         snmp_priv="c",
         devices=[{"name": "web1", "address": "10.0.1.21"}, {"name": "client", "address": "10.0.2.50"}],
+        snmp_timeout_ms=2500,
+        snmp_retries=4,
     )
     calls = [line for line in text.splitlines() if line.startswith("device ")]
     assert (calls, "snmp_community=''" in text, "--version=3" in text) == (
@@ -220,6 +222,28 @@ def test_cacti_setup_adds_every_device_without_a_community():
         True,
         True,
     )
+    # The site's SNMP timeout and retries for each device and as Cacti's defaults.
+    assert (
+        "snmp_timeout=2500, ping_timeout=2500, ping_retries=4" in text,
+        "('snmp_timeout', '2500')," in text and "('snmp_retries', '4')" in text,
+    ) == (True, True)
+
+
+def test_cacti_setup_switches_every_automation_network_off():
+    """Cacti ships "Test Network" (192.168.1.0/24) enabled: the setup turns every one off, adds none."""
+    text = render(
+        "monitoring/cacti-setup.sh.j2",
+        admin_user="admin",
+        admin_password="a",
+        snmp_user="hastack",
+        snmp_auth="b",
+        snmp_priv="c",
+        devices=[],
+        snmp_timeout_ms=2000,
+        snmp_retries=2,
+    )
+    statements = [line for line in text.splitlines() if "automation_networks" in line and "mysql" in line]
+    assert statements == ["mysql cacti -e \"UPDATE automation_networks SET enabled='' WHERE enabled<>''\""]
 
 
 NODES = [
