@@ -103,6 +103,26 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return 0 if all(phase.held for phase in phases) else 1
 
 
+def cmd_snmp_bench(args: argparse.Namespace) -> int:
+    from hastack import snmp_probe
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    if args.busy and not site.lab and not args.yes:
+        print(
+            f"error: {site.source} is not the lab: --busy saturates every host's CPU for minutes. "
+            "Run it in a quiet hour with --yes.",
+            file=sys.stderr,
+        )
+        return 2
+    timeouts = [int(t) for t in args.timeout_ms.split(",")] if args.timeout_ms else [0]
+    rows = snmp_probe.run_bench(site, args.rounds, args.busy, timeouts, args.retries)
+    print()
+    print(snmp_probe.table(rows))
+    return 0
+
+
 def cmd_screenshots(args: argparse.Namespace) -> int:
     from hastack import screenshots
 
@@ -216,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
     soak.add_argument("--seconds", type=float, default=600, help="length of each phase (default 600)")
     soak.set_defaults(func=cmd_soak)
+
+    snmp = commands.add_parser(
+        "snmp-bench",
+        help="Cacti's availability check and a GET of every device, timed from a proxy (idle, --busy)",
+    )
+    snmp.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    snmp.add_argument("--rounds", type=int, default=20, help="checks of every device (default 20)")
+    snmp.add_argument("--busy", action="store_true", help="again with every host's CPU saturated")
+    snmp.add_argument(
+        "--timeout-ms", default="", help="timeouts to try, comma-separated (default: the site's)"
+    )
+    snmp.add_argument("--retries", type=int, help="retries to try (default: the site's)")
+    snmp.add_argument("--yes", action="store_true", help="--busy against real servers")
+    snmp.set_defaults(func=cmd_snmp_bench)
 
     ganglia = commands.add_parser(
         "ganglia-image",

@@ -45,6 +45,15 @@ def at_least(low: int) -> Rule:
     return rule
 
 
+def between(low: int, high: int) -> Rule:
+    def rule(value: int) -> tuple[str, str] | None:
+        if low <= value <= high:
+            return None
+        return f"{value} is not between {low} and {high}", f"give a whole number from {low} to {high}"
+
+    return rule
+
+
 def one_of(*choices: str) -> Rule:
     def rule(value: str) -> tuple[str, str] | None:
         if value in choices:
@@ -198,7 +207,8 @@ RULES: dict[str, Rule] = {
     "snmp_location": one_line,
     "snmp_contact": one_line,
     "cacti_snmp_timeout_ms": at_least(100),
-    "cacti_snmp_retries": at_least(0),
+    # Cacti's availability check takes 1 to 5 (any other number: 2).
+    "cacti_snmp_retries": between(1, 5),
     "ganglia_poll_seconds": at_least(1),
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),

@@ -363,6 +363,10 @@ SNMP_CAUSES = {
 }
 
 
+# The poller's log lines that tell of a device's trouble.
+SNMP_TROUBLE = r"WARNING|ERROR|[Tt]imeout|failure|did not respond"
+
+
 def snmp_cause(text: str) -> str | None:
     for cause, words in SNMP_CAUSES.items():
         if any(word in text for word in words):
@@ -391,7 +395,7 @@ def cacti_blind_spots(host, site, connect, devices: list[str]) -> str:
         rc, answer = snmpget_from_collector(connect, site, device)
         address = own_address(site, device)
         lines = [line for line in log if f"Device[{device_id}]" in line or f"'{address}'" in line]
-        errors = [line for line in lines if re.search(r"WARNING|ERROR|[Tt]imeout|failure|did not respond", line)][-3:]
+        errors = [line for line in lines if re.search(SNMP_TROUBLE, line)][-3:]
         answer = (answer.strip().splitlines() or [""])[-1]  # net-snmp's verdict, after MIB warnings
         cause = snmp_cause(" ".join([answer, error, *errors])) or (
             "unknown: SNMP answers now; see the poller's log lines" if rc == 0 else "unknown"
