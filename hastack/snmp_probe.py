@@ -14,6 +14,7 @@ another timeout than the site's (``--timeout-ms``), to choose cacti_snmp_timeout
 
 from __future__ import annotations
 
+import math
 import shlex
 import statistics
 from dataclasses import dataclass
@@ -151,10 +152,13 @@ def table(rows: list[tuple[str, list[Answer]]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for condition, answers in rows:
-        for device in sorted({answer.device for answer in answers}):
-            own = [answer for answer in answers if answer.device == device]
+        groups = [
+            (device, [a for a in answers if a.device == device])
+            for device in sorted({a.device for a in answers})
+        ]
+        for device, own in [*groups, ("all", answers)]:
             times = sorted(answer.ms for answer in own)
-            p95 = times[max(0, round(0.95 * len(times)) - 1)]
+            p95 = times[max(0, math.ceil(0.95 * len(times)) - 1)]  # nearest rank
             lines.append(
                 f"| {condition} | {device} | {len(own)} | {sum(a.polled for a in own)} | "
                 f"{statistics.median(times):.0f} | {p95} | {times[-1]} |"
