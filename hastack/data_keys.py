@@ -168,9 +168,10 @@ snmp_location = "hastack cluster"
 snmp_contact = "root@localhost"
 # How long Cacti waits for each device's SNMP answer (ms), in its availability check
 # and its polls, and how often it asks again before it takes the device for down
-# (and polls nothing of it until the next run). Cacti's own 500 ms went blind under
-# a saturated CPU in CI: SNMPv3 with SHA-256 and AES costs both ends CPU time.
-cacti_snmp_timeout_ms = 2000
+# (and polls nothing of it until the next run). Answers came within 30 ms (49 of 50) with every
+# CPU saturated (`hastack snmp-bench --busy`): 500 ms, Cacti's own, leaves room for
+# a slower link; the retries cover a lost datagram. Retries: 1 to 5.
+cacti_snmp_timeout_ms = 500
 cacti_snmp_retries = 2
 # Port of gmond's unicast metrics and of its XML (polled by gmetad).
 ganglia_port = 8649

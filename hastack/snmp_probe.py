@@ -185,7 +185,7 @@ def run_bench(
                 )
                 say(f"[snmp-bench] {label}: {rounds} rounds of every device from {proxy}")
                 if condition == "busy":
-                    # About 2 s a check when saturated: they outlast the rounds, then end by themselves.
+                    # Up to about 2 s a check when saturated: they outlast the rounds, then end by themselves.
                     for runner in runners.values():
                         saturate(runner, 20 + rounds * len(site.hosts) * 2)
                 rows.append((label, run_probe(runners[proxy], rounds, timeout, retries, sudo=sudo)))
