@@ -204,18 +204,22 @@ def test_apache_listens_on_loopback_only():
     assert [line for line in text.splitlines() if line.startswith("Listen")] == ["Listen 127.0.0.1:8080"]
 
 
-def test_cacti_setup_adds_every_device_without_a_community():
-    text = render(
+def cacti_setup(devices: list[dict]) -> str:
+    return render(
         "monitoring/cacti-setup.sh.j2",
         admin_user="admin",
         admin_password="a",
         snmp_user="hastack",
         snmp_auth="b",
         snmp_priv="c",
-        devices=[{"name": "web1", "address": "10.0.1.21"}, {"name": "client", "address": "10.0.2.50"}],
+        devices=devices,
         snmp_timeout_ms=2500,
         snmp_retries=4,
     )
+
+
+def test_cacti_setup_adds_every_device_without_a_community():
+    text = cacti_setup([{"name": "web1", "address": "10.0.1.21"}, {"name": "client", "address": "10.0.2.50"}])
     calls = [line for line in text.splitlines() if line.startswith("device ")]
     assert (calls, "snmp_community=''" in text, "--version=3" in text) == (
         ["device web1 10.0.1.21", "device client 10.0.2.50"],
@@ -231,17 +235,7 @@ def test_cacti_setup_adds_every_device_without_a_community():
 
 def test_cacti_setup_switches_every_automation_network_off():
     """Cacti ships "Test Network" (192.168.1.0/24) enabled: the setup turns every one off, adds none."""
-    text = render(
-        "monitoring/cacti-setup.sh.j2",
-        admin_user="admin",
-        admin_password="a",
-        snmp_user="hastack",
-        snmp_auth="b",
-        snmp_priv="c",
-        devices=[],
-        snmp_timeout_ms=2000,
-        snmp_retries=2,
-    )
+    text = cacti_setup([])
     statements = [line for line in text.splitlines() if "automation_networks" in line and "mysql" in line]
     assert statements == ["mysql cacti -e \"UPDATE automation_networks SET enabled='' WHERE enabled<>''\""]
 
