@@ -1,4 +1,4 @@
-"""Firewall, every host: nftables, inbound dropped but for what the design needs (issue #14).
+"""Firewall, every host: nftables, inbound dropped but for what the design needs.
 
 The allow list comes from the site (hastack/firewall.py), into hastack's own table
 `inet hastack` only: Docker's tables and any other stay. A new table is checked with

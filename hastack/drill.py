@@ -131,7 +131,7 @@ def outage(samples: list[tuple]) -> float:
     return longest
 
 
-# What a customer must not notice (issue #16): the goal each drill is held to, by drill.
+# What a customer must not notice: the goal each drill is held to, by drill.
 GOALS = {
     "active proxy dies": ("at most 2 s without service", lambda r: r.outage_s <= 2.0),
     "haproxy dies": ("at most 1 s without service", lambda r: r.outage_s <= 1.0),

@@ -1,4 +1,4 @@
-"""The host firewall's allow list (issue #14, work in progress): what each network and peer may
+"""The host firewall's allow list: what each network and peer may
 reach on a host, written from the site's topology and data keys only, so that no address or
 port is listed by hand (the deploy renders it into nftables; the port scans of the tests
 compare with it).

@@ -1,4 +1,4 @@
-"""TLS for the shop's VIP (issue #15): the site's own certificate, checked before any host is
+"""TLS for the shop's VIP: the site's own certificate, checked before any host is
 touched, or one hastack issues from a site CA of its own, kept with the other secrets.
 
 Everything here runs on the machine that runs pyinfra; nothing reaches a host.

@@ -1,4 +1,4 @@
-"""The firewall's allow list, from the lab's site (issue #14, in progress): each rule from the
+"""The firewall's allow list, from the lab's site: each rule from the
 topology and data keys, nothing open to the front network but the shop on the VIP."""
 
 import pytest

@@ -1,5 +1,5 @@
 """The VIP's certificate: the site's own checked before any host is touched, or issued from a
-site CA hastack makes and keeps (issue #15; the local half, no host involved)."""
+site CA hastack makes and keeps (the local half, no host involved)."""
 
 import datetime
 import stat
