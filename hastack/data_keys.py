@@ -1,200 +1,379 @@
-"""Defaults of every hastack data key: the one place they are written.
+"""Defaults of every hastack data key, each with its description: the one place both are written.
 
-Override any key for the whole site under `data:` in the site file, or for one
-host under `hosts.<name>.data:`. Each key is documented in README.md. The site
-model gives each host its effective values (own, else the site's, else these),
-to the deploys through the inventory and to ``hastack verify`` alike.
+The comment above each key is its reference; `python -m hastack.keydoc --write` turns this file
+into docs/data-keys.md (a test fails when that file is stale). Override a key for the whole site
+under `data:` in the site file, or for one host under `hosts.<name>.data:`. The site model gives
+each host its effective values (own, else the site's, else these), to the deploys through the
+inventory and to ``hastack verify`` alike.
 """
 
 # --- base: every host ---------------------------------------------------------
-# Apply the netplan file with `netplan apply` when it changes. The lab sets this
-# false: Docker owns the lab's addresses.
+# Apply a changed netplan file at once, one host at a time, kept only if a new SSH login follows
+# (see `netplan_confirm_seconds` and "Using it on real servers"). `false`: the file is put in
+# place for the next boot and nothing is applied. The lab sets it `false`: Docker owns the lab's
+# addresses.
 netplan_apply = True
-# Where the rendered netplan file goes.
+# hastack's netplan file (mode 0600): the host's only one. The host's other files in
+# `/etc/netplan` (an installer's `00-installer-config.yaml`, cloud-init's `50-cloud-init.yaml`)
+# are put aside, kept, in `/var/lib/hastack/netplan/aside/`. The whole set that will be live (this
+# file, plus `/run/netplan` and `/lib/netplan`) is validated with `netplan generate` in a scratch
+# root before anything changes.
 netplan_file = "/etc/netplan/60-hastack.yaml"
-# Seconds a host waits, after `netplan apply`, for a new SSH login from the machine
-# running pyinfra; without one it puts its previous netplan files back by itself.
+# After `netplan apply`, how long the host waits for a new SSH login from the machine running
+# pyinfra (to the host's `ssh_host` or address, with the site's key and known hosts). Without one,
+# the host puts its previous netplan files back and applies them when this timer fires, and the
+# run fails naming the host; the hosts after it are not changed.
 netplan_confirm_seconds = 60
-# NTP servers or pools chrony follows.
+# NTP servers or pools chrony follows (`pool NAME iburst` each).
 chrony_servers = ["2.debian.pool.ntp.org"]
-# Let chrony step and slew the system clock. The lab sets this false: its hosts
-# share the machine's kernel clock, which is not theirs to change.
+# Let chronyd step and slew the system clock. The lab sets it `false` (`chronyd -x`): its hosts
+# share this machine's kernel clock.
+#
+# What the base deploy does, besides those keys: sets the hostname; writes
+# `/etc/hosts` with every cluster host (back address, else front; `<name>-front`
+# for hosts on both networks; `<cluster>-vip`); writes chrony's configuration
+# *before* installing chrony so that its first start already follows it; installs
+# an sshd drop-in (`/etc/ssh/sshd_config.d/10-hastack.conf`: root by key only, no
+# passwords), validated with `sshd -t` and followed by a reload, not a restart.
 chrony_set_clock = True
 
 # --- storage: web hosts ---------------------------------------------------------
-# Filesystem that holds the GlusterFS brick: the RAID-1 mount. The brick is the
-# directory `brick` below it, never the mount point itself (an unmounted disk
-# then leaves an empty mount point, not a brick that looks empty).
+# The filesystem that holds the brick (the RAID-1 mount). The brick is
+# `<gluster_brick_root>/brick`, never the mount point itself, so an unmounted disk leaves an empty
+# mount point rather than an empty brick. The lab sets `/srv/gluster`, a Docker volume of its own
+# on each web host.
 gluster_brick_root = "/raid1"
-# Where every web host mounts the replica volume (named after the cluster).
+# Where every web host mounts the volume (named after `cluster`), through `/etc/fstab` with
+# `_netdev`, `x-systemd.requires=glusterd.service` and `backup-volfile-servers=<the other web
+# hosts>`, so it mounts at boot while either peer is down.
 gluster_mount_point = "/cluster"
-# Seconds a client waits for a dead brick before it carries on with the other.
-# GlusterFS's default of 42 stalls the surviving web host for that long.
+# `network.ping-timeout`: seconds a client waits on a brick that went silent before it carries on
+# with the other (GlusterFS's default, 42 s, stalls the surviving web host that long). Measured in
+# the lab: with web2 made silent (iptables DROP both ways on web1, like a cut cable), the first
+# write on web1 took 7-10 s over two runs (the timeout plus the ping interval that notices it);
+# with web2 killed (`docker kill`, its connections reset) it took 0.0 s.
 gluster_ping_timeout = 5
-# Client quorum. "none" keeps the surviving web host writable when its peer is
-# away (availability), at the risk of split-brain after a network partition;
-# "auto" refuses writes without the first brick (consistency).
+# Client quorum (`cluster.quorum-type`). What each choice risks:
+#
+# - two bricks, `none` (the default, as the seed): the surviving web host stays
+#   writable when its peer is away (availability), but if the two are cut off
+#   from each other and both write the same file, that file splits its brain
+#   (healed by `gluster_favorite_child_policy`, the older copy lost);
+# - two bricks, `auto`: no split-brain, but writes stop whenever the first
+#   brick (web1) is away: the shop loses uploads when web1 dies;
+# - with an arbiter (`gluster_arbiter`) and `auto` (the lab's choice): writes go
+#   on with any one web host away, and a split brain cannot form: two of three
+#   bricks must agree. This is the recommended setting.
 gluster_quorum_type = "none"
-# How a split-brain file is resolved without a person: the newest copy wins.
+# `cluster.favorite-child-policy`: how a split-brain file is healed without a person (the newest
+# copy wins; the older is lost).
+#
+# Also set on the volume: `auth.allow` = the back addresses of the web hosts and the arbiter,
+# `cluster.self-heal-daemon on`. The pool is probed and the volume created, started and tuned from
+# the first web host; an existing volume is never re-created, and one whose bricks differ from the
+# site is refused with a message instead.
 gluster_favorite_child_policy = "mtime"
-# A third host (a proxy: it is on the back network) that keeps an arbiter
-# brick: file names and metadata only. With it the volume keeps quorum with
-# either web host away and cannot split its brain; set gluster_quorum_type to
-# "auto" with it. Empty: two bricks only (replica 2).
+# A third host that keeps an arbiter brick (file names and metadata only, no file data): a proxy,
+# since it is on the back network (the client is not). Validated with the site: it must be a host
+# of the site, not a web host, with a back address, set under the site's `data:`, and only with
+# two web hosts (three or more keep quorum themselves: see "Scale-out"). An existing replica-2
+# volume gets the arbiter added (`add-brick ... arbiter 1`), never re-created; taking it out of
+# the site removes its brick. The lab uses `proxy1` (glusterd mounts the volume through FUSE on
+# the arbiter when it joins a replica set: the host needs `/dev/fuse`).
 gluster_arbiter = ""
-# Filesystem that holds the arbiter's brick (`brick` below it); like the web
-# bricks it must not be the root filesystem (a small volume or a bind mount).
+# The filesystem that holds the arbiter's brick (`brick` below it). As for the web hosts,
+# GlusterFS refuses a brick on the root filesystem and hastack never forces it: make it a small
+# volume or a bind mount. The lab sets `/srv/gluster`, a Docker volume of its own.
 gluster_arbiter_brick_root = "/srv/gluster-arbiter"
 
 # --- disks: web hosts ---------------------------------------------------------------
-# Build the RAID-1 from the host's two `disks`. The lab sets this false: its
-# containers have no md driver; the RAID layer is verified in a VM instead.
+# Build the RAID-1 from the host's two `disks`. The lab sets it `false` (its containers have no md
+# driver); the RAID layer is verified in a qemu VM instead (`tests/vm`).
 raid_enabled = True
-# Wipe disks that carry a partition table, a filesystem or another array's
-# superblock. Without it such a disk is refused. Set it for one host only.
+# Wipe disks that carry a partition table, a filesystem or another array's superblock. Without it
+# such a disk stops the run before any operation, with a message that names the disk, e.g. `disk
+# /dev/sdc on host web1 carries a ext4 filesystem (UUID ...): hastack will not build a RAID over
+# it. If its data is not needed, wipe it (wipefs -a /dev/sdc) or set raid_force: true in
+# hosts.web1.data`. Set it for one host, once.
 raid_force = False
-# The array's device; mdadm.conf and the initramfs make it keep this name.
+# The array's device. `/etc/mdadm/mdadm.conf` gets an `ARRAY /dev/md0 metadata=1.2 UUID=...` line
+# and the initramfs is rebuilt with it, so the array comes back as `/dev/md0` after a reboot (the
+# seed's array came back as `/dev/md127`, which its fstab then had to name).
 raid_device = "/dev/md0"
-# Where the array's ext4 filesystem is mounted (by UUID, from /etc/fstab).
+# Where the array's ext4 filesystem is mounted, by UUID from `/etc/fstab`
+# (`nofail,x-systemd.device-timeout=90s`: a host whose array starts late, degraded, still boots;
+# Debian's `mdadm-last-resort` timer runs a degraded array after 30 s).
+#
+# How it behaves: an array that exists is never re-created; one that exists on the disks but is
+# not running is assembled (`--run`); the array is made with a write-intent bitmap, so a disk that
+# drops out and comes back is re-added with a short resync instead of a full one; the array and
+# filesystem UUIDs are derived from the cluster and host names, so `mdadm.conf` and `fstab` can be
+# written before they exist, and a second run computes the same ones.
 raid_mount_point = "/raid1"
 
 # --- web: web hosts -------------------------------------------------------------
-# The NGINX image the web hosts run (the seed ran the official one). It is
-# pulled only when it is not already on the host.
+# The NGINX image (the seed ran the official one). It is pulled only when the host does not have
+# it; pin a tag. The lab sets an image it builds from Debian packages
+# (`hastack-lab-nginx:<hash>`).
 web_image = "nginx:1.27"
-# A `docker save` archive on the machine running pyinfra, loaded into a web
-# host's Docker when web_image is not there (for hosts without a registry; the
-# lab uses it). Empty: pull from the registry instead.
+# A `docker save` archive on the machine running pyinfra, uploaded and loaded (`docker load`) when
+# `web_image` is not on the host: for hosts that reach no registry. Empty: `docker pull` instead.
+# The lab sets `.lab/nginx-image-<release>.tar`.
 web_image_archive = ""
-# Where the compose project and the NGINX configuration live on the web hosts.
+# The compose project (`docker-compose.yml`, from `templates/web/docker-compose.yml.j2`) and the
+# NGINX configuration (`conf/nginx.conf`, from `templates/web/nginx.conf.j2`). The folder `conf/`
+# is bind-mounted, not the file, so a new configuration renamed into place is what NGINX reloads.
 web_compose_dir = "/opt/hastack/web"
-# The folder on the GlusterFS volume that NGINX serves (read-only).
+# The folder on the GlusterFS volume that NGINX serves, read-only. A sample shop page is placed
+# there only when the folder is empty: content is never overwritten.
 web_content_dir = "/cluster/www"
-# Port NGINX listens on, on every address of the web host.
+# The port NGINX listens on (host networking: no NAT in front of it).
 web_port = 80
 # Seconds NGINX keeps an idle client connection open.
 web_keepalive_timeout = 65
-# Docker daemon: size and number of json-file log files per container.
+# Size of a container's json-file log before it rotates.
 docker_log_max_size = "10m"
+# Rotated log files kept per container.
+#
+# How it behaves: `/etc/docker/daemon.json` (log rotation, `live-restore`) is written before
+# Docker is installed, and a later change reloads the daemon. The container runs with `restart:
+# always`. `/healthz` answers 200 only while the content on `/cluster` can be read (503 otherwise,
+# so HAProxy drops the host). The access log records `$http_x_request_id`. A new `nginx.conf` is
+# validated with `nginx -t` in the image before it replaces the live one, then NGINX is reloaded
+# (no connection dropped); a new compose file recreates the container one web host at a time
+# (`_serial`), each waiting until its `/healthz` answers before the next starts.
 docker_log_max_files = 3
 
 # --- proxy: proxy hosts ---------------------------------------------------------
-# HAProxy's stats page: port on the proxy's back address, and its user. The
-# password is a generated secret (.secrets/<cluster>/haproxy_stats_password).
+# The stats page, bound to the proxy's back address only.
 haproxy_stats_port = 8404
+# The stats page's user; its password is the secret `haproxy_stats_password`.
 haproxy_stats_user = "admin"
-# Health checks of the web hosts (on web `/healthz`): interval, and how many
-# checks in a row take a host out of rotation (fall) or back in (rise).
+# Interval of the health checks of the web hosts (`option httpchk GET /healthz`, expecting 200).
 haproxy_check_interval = "1s"
+# Failed checks in a row that take a web host out.
 haproxy_check_fall = 2
+# Passed checks in a row that put it back.
 haproxy_check_rise = 2
-# Connection attempts per request before HAProxy gives up; each retry goes to
-# another web host (redispatch).
+# Connection attempts per request; with `option redispatch 1` each retry goes to another web host,
+# so a dead web host costs no request.
 haproxy_retries = 3
-# Timeouts: connecting to a web host, and client / server inactivity. A dead web
-# host answers nothing, so a request sent to it waits the whole connect timeout
-# before it is retried on another: short enough to fit well inside a customer's
-# patience (a browser's, a 1 s probe's). A web host that takes longer to accept a
-# connection (its kernel does that, not NGINX) counts as failed for that request
-# and leaves the rotation until its checks pass again: on a LAN, a connection
-# takes well under a millisecond.
+# Connecting to a web host. A dead host sends no reset: a request sent to it waits this long
+# before it is retried on another, so it must fit inside the customer's patience (it was `2s`: a 1
+# s client gave up first). The trade-off: a web host slower than this to accept a connection (its
+# kernel's job, under a millisecond on a LAN) counts as failed for that request and leaves the
+# rotation until `haproxy_check_rise` checks pass.
 haproxy_timeout_connect = "500ms"
+# Client inactivity.
 haproxy_timeout_client = "30s"
+# Web host inactivity.
+#
+# How it behaves: the frontend binds `VIP:80` and `VIP:https_port` (below), sets `X-Request-ID` on
+# every request (`unique-id-header`, logged as `rid=` by HAProxy and NGINX) and balances
+# round-robin over every web host's back address. A web host that refuses or leaves unanswered one
+# connection is out at once (`observe layer4 error-limit 1 on-error mark-down`), not after
+# `haproxy_check_fall` checks; requests are retried on another host after a connection failure or
+# a connection closed without an answer (`retry-on conn-failure empty-response`, GET and HEAD
+# only: nothing that may change state is sent twice). `haproxy.cfg` is validated with `haproxy -c`
+# before it replaces the live one, and a change reloads HAProxy where it runs (`systemctl
+# try-reload-or-restart`): no restart, no VIP move. systemd does not start HAProxy at boot;
+# Pacemaker does, with the VIP.
 haproxy_timeout_server = "30s"
 
 # --- HTTPS: proxy hosts (the VIP's listener) ------------------------------------
-# Port of the shop's HTTPS listener on the VIP (HAProxy terminates TLS there; port
-# 80 answers 301 to it).
+# The shop's HTTPS listener on the VIP; port 80 answers 301 to it.
 https_port = 443
-# The site's own certificate file (leaf first, then its intermediates) and its key,
-# on the machine running pyinfra; checked before any host is touched, uploaded 0600.
-# Empty: hastack issues the VIP's certificate from a site CA of its own
-# (.secrets/<cluster>/tls_ca.pem, the file clients trust).
+# The site's own certificate file on the machine running pyinfra: the leaf first, then its
+# intermediates. Empty: hastack issues the VIP's certificate from a site CA of its own (see
+# "HTTPS" above).
 tls_certificate = ""
+# The key of `tls_certificate` (unencrypted PEM), on the machine running pyinfra; given with
+# `tls_certificate` or not at all.
 tls_key = ""
-# Extra DNS names of the certificate hastack issues (it always has <cluster>-vip and
-# the VIP's address).
+# Extra DNS names of the certificate hastack issues (it always carries `<cluster>-vip` and the
+# VIP's address). Unused with `tls_certificate`.
 tls_names = []
-# Strict-Transport-Security max-age (seconds) on every HTTPS answer: browsers keep
-# to HTTPS for this long. Two years, as Mozilla's profiles advise.
+# `Strict-Transport-Security: max-age` of every HTTPS answer (two years, as Mozilla advises);
+# browsers keep to HTTPS that long. 0 tells them to forget it.
+#
+# These keys describe the one listener of the VIP: the proxies must agree on them (set them under
+# the site's `data:`), or the site is refused.
 tls_hsts_max_age = 63072000
 
 # --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
-# Totem token timeout (ms): how long a silent node is waited for before the
-# other takes over (then Corosync's consensus, 1.2 x token, before the new
-# membership; then Pacemaker, up to 1 s more). With 400 the VIP answers from the
-# other proxy within 2 s of a proxy's death (1000: about 3 s). The price: a proxy
-# that cannot send for 0.4 s (a stalled VM, a saturated link) is taken for dead.
-# `hastack soak`: no VIP move under the seed's heaviest load with 400, but one
-# membership change in 20 minutes (300: within 90 s); raise it where STONITH is on.
+# Totem token timeout: how long a silent proxy is waited
+# for before the other takes over (then consensus, 1.2 x token, before the new
+# membership; then Pacemaker, which waits up to 1 s more for the lost node's state
+# to be written before it schedules the VIP). 400 brings the VIP back within 2 s of a
+# proxy's death (1000, the earlier default: about 3 s). knet's link checks follow it
+# (a ping every token/4 ms, a link dead after token/2 ms, never under knet's 200 ms
+# timer: written out in `corosync.conf`, since a shorter one made corosync exit).
+# **Trade-off:** a proxy that cannot send for 0.4 s (a stalled VM, a saturated link) is
+# taken for dead (with STONITH on, it is fenced). `hastack soak` (20 minutes of the seed's
+# heaviest load, half of it with a saturated CPU) moved no VIP and failed no request with
+# 400, but saw the membership change once (see "Soak"); with 300 it changed within 90 s. The
+# lab's corosync runs without real-time priority, as containers do. Raise it on hosts that
+# stall, and wherever STONITH is on, until `hastack soak` shows no membership change.
 corosync_token_ms = 400
-# Fencing. The seed disabled it, and so does this default: without fencing a
-# node that only *seems* dead (hung, cut off) may keep the VIP too, and two
-# nodes answer on one address. Describe fence devices and enable it on real
-# hardware.
+# Fencing. The seed disabled it and so does this
+# default, which suits the lab. **Risk:** without fencing, a proxy that only
+# *seems* dead (hung, or cut off from the other) may keep the VIP while the other
+# takes it too: two hosts answer on one address until one of them is stopped.
+# On real servers describe fence devices and enable it.
 pacemaker_stonith_enabled = False
-# Fence devices, each {"name": ..., "agent": "fence_ipmilan", "options": {...}},
-# created with `pcs stonith create` when pacemaker_stonith_enabled is true.
+# Fence devices, each `{name: ..., agent: fence_ipmilan, options: {...}}`, created with `pcs
+# stonith create` when `pacemaker_stonith_enabled` is true.
 pacemaker_fence_devices = []
-# How strongly resources stay where they run: the VIP does not move back when
-# a failed node returns.
+# Resources stay where they run: the VIP does not move back when a failed proxy returns.
 pacemaker_resource_stickiness = 100
-# Failures of a resource on a node before it is moved away. 1: a HAProxy that
-# dies takes the VIP to the other proxy, whose HAProxy (a clone) already listens,
-# instead of waiting for a restart in place (about 2 s). 0 (the seed's value)
-# never moves a resource for failures.
+# Failures of a resource on a node before Pacemaker moves it
+# away. With 1, a HAProxy that dies takes the VIP to the other proxy, whose HAProxy
+# (a clone, always running) already listens: under a second, where a restart in
+# place takes about 2 s. 0 (the seed's value) never moves a resource for failures.
+# **Trade-off:** until `pacemaker_failure_timeout` passes, the proxy whose HAProxy
+# failed runs none, so a second failure on the other proxy then stops the shop.
 pacemaker_migration_threshold = 1
-# How long a failure counts: after it the node may run the resource again (the
-# failed HAProxy is started again there; the VIP stays where it is). Until then
-# that proxy runs no HAProxy: a short window, as the other proxy is alone.
+# How long a failure counts: then the node may run the resource again (its HAProxy is started
+# again, about 10-15 s after it died; the VIP stays where it is). Short, because until then the
+# other proxy is alone: the drills found that a proxy dying within the window (60 s then) left no
+# HAProxy anywhere.
 pacemaker_failure_timeout = "10s"
-# Monitor interval of the VIP resource (the seed: every second).
+# The seed's value. Monitor interval of the VIP.
 pacemaker_monitor_interval = "1s"
-# Monitor interval of HAProxy (a systemd unit: a cheap D-Bus query). A dead HAProxy
-# is seen within it, then the VIP moves (about 0.3 s): 500ms keeps that under 1 s.
+# Monitor interval of HAProxy (the seed's was `1s`). A dead HAProxy is seen within it and the VIP
+# then moves in about 0.3 s: with 1 s the drill measured up to 1.2 s without service, over the 1 s
+# goal. A systemd unit's monitor is one D-Bus query.
+#
+# How it behaves: `/etc/corosync/corosync.conf` is rendered from
+# `templates/proxy/corosync.conf.j2` (knet, `aes256`/`sha256` crypto, the front network as link 0
+# and the back network as link 1, `two_node: 1`), validated with `corosync -t`, and a later change
+# is reloaded with `corosync-cfgtool -R`. This departs from `pcs cluster setup` on purpose: a
+# rendered file is declarative, reviewable and idempotent, and it keeps the authkey that hastack
+# generated; `pcs` is used for everything in the CIB. Debian's pacemaker package starts a one-node
+# cluster named `debian` on install: it is stopped and its CIB removed before the real cluster
+# starts; a cluster with any other name than the site's stops the run before anything is touched
+# (hastack never destroys a configured cluster). The first proxy then sets, each only where it
+# differs from the live CIB (read with `cibadmin --query`): `stonith-enabled`,
+# `resource-stickiness`, an `ocf:heartbeat:IPaddr2` VIP (address and prefix from the site, no
+# `nic=`: it picks the interface by subnet) and a `systemd:haproxy` resource cloned on both
+# proxies (`haproxy-clone`: the standby's HAProxy already listens on the VIP's port,
+# `ip_nonlocal_bind`, when the VIP arrives), monitored every second (the VIP) and every 500 ms
+# (HAProxy), with the migration threshold and failure timeout, and the VIP colocated with the
+# clone (it runs only where HAProxy runs; a HAProxy restarted in place does not move it). A
+# cluster made by an earlier hastack (HAProxy one primitive, colocated with the VIP and ordered
+# after it) has those two constraints deleted and HAProxy cloned by the next deploy. pcsd is
+# authenticated between the proxies with the `hacluster` password.
 pacemaker_haproxy_monitor_interval = "500ms"
 
 # --- monitoring: every host ---------------------------------------------------------
-# SNMP and Ganglia (gmond, gmetad). Off for small sites; switching it on later
-# works.
+# Deploy the monitoring layer. Off for small sites: then nothing of it is installed and neither
+# NGINX nor HAProxy route `/ganglia/` or `/cacti/`. Switching it on later deploys it then (tested:
+# a fresh lab is first deployed with it off); switching it off removes nothing.
 monitoring_enabled = True
-# Loopback port of the monitoring web server (Apache with PHP) on the web hosts
-# (Ganglia's pages, behind NGINX) and the proxies (Cacti, behind HAProxy).
+# The loopback port of the Apache (with PHP) that serves the monitoring pages: Ganglia's on the
+# web hosts, Cacti on the proxies. Apache never listens elsewhere (its `ports.conf` is written
+# before the package is installed, so it never takes port 80).
 monitoring_web_port = 8080
-# SNMPv3 user (authPriv: SHA-256 and AES); its passwords are generated secrets
-# (.secrets/<cluster>/snmp_auth_password, snmp_priv_password). No community.
+# The SNMPv3 user (authPriv: SHA-256 and AES). Its passwords are the secrets `snmp_auth_password`
+# and `snmp_priv_password`; there is no community at all, so v1/v2c requests (`public`) get
+# nothing. snmpd listens on the host's back address (the client: its front address).
 snmp_user = "hastack"
+# sysLocation (and Ganglia's host location).
 snmp_location = "hastack cluster"
+# sysContact.
 snmp_contact = "root@localhost"
-# How long Cacti waits for each device's SNMP answer (ms), in its availability check
-# and its polls, and how often it asks again before it takes the device for down
-# (and polls nothing of it until the next run). Answers came within 30 ms (49 of 50) with every
-# CPU saturated (`hastack snmp-bench --busy`): 500 ms, Cacti's own, leaves room for
-# a slower link; the retries cover a lost datagram. Retries: 1 to 5.
+# Cacti's own default. How long Cacti waits for a device's SNMP answer, in milliseconds: in its
+# availability check (a device that does not answer is taken for down and nothing of it is polled
+# in that run) and in each poll. Raise it for devices behind a slow link. With every CPU of the
+# lab saturated, answers came within 30 ms in 49 of 50 checks: docs/monitoring.md (`hastack
+# snmp-bench`).
 cacti_snmp_timeout_ms = 500
+# From 1 to 5 (Cacti's availability check makes any other number 2). How often Cacti asks a device
+# again after a timeout, in its availability check and its polls. A device that is really down
+# costs a poll at most (1 + retries) x timeout.
 cacti_snmp_retries = 2
-# Port of gmond's unicast metrics and of its XML (polled by gmetad).
+# gmond's port. Every gmond sends its metrics by unicast (multicast crosses neither the lab's
+# networks nor most real ones) to the collectors, which are the proxies: they reach every network,
+# the client's included. gmetad on each web host polls the collectors' XML.
 ganglia_port = 8649
-# Seconds between gmetad's polls of the collectors.
+# Seconds between gmetad's polls.
 ganglia_poll_seconds = 15
-# Where the OS has no Ganglia packages (Debian 13, Ubuntu 24.04), gmond and
-# gmetad run in Docker from this image: Debian 12's packages, built by
-# `hastack ganglia-image` (the lab builds it too). Empty: such a host is refused.
+# Where the host's OS has no Ganglia packages (Debian 13, Ubuntu 24.04): the image gmond and
+# gmetad run from, made by `hastack ganglia-image` (Debian 12's packages). Empty: such hosts are
+# refused before any change (set it, or `monitoring_enabled: false`). Ignored on other releases.
 ganglia_image = ""
-# A `docker save` archive of ganglia_image on the machine running pyinfra,
-# loaded where the image is missing. Empty: pull ganglia_image instead.
+# A `docker save` archive of `ganglia_image` on the machine running pyinfra, uploaded and loaded
+# where the image is missing. Empty: pull `ganglia_image` from a registry.
+#
+# **gmond's metric modules** (cpu, disk, load, memory, network, processes,
+# system) are named in `gmond.conf` by their absolute paths: gmond looks for a
+# bare file name in a folder compiled into it, which Debian's build leaves as
+# the literal `${prefix}/lib/x86_64-linux-gnu/ganglia`, so every module failed to
+# load and gmond sent heartbeats without a single metric. The folder is
+# Debian's multiarch library folder of the host's architecture
+# (`hastack/platforms.py`, the one place OS knowledge lives). gmond collects
+# every metric Ganglia's reports draw (Debian's default set without gexec: cpu,
+# load, processes, memory and swap, network, disk), so no report frame is empty.
+#
+# **Ganglia's pages.** Each web host runs gmetad, which polls the collectors and
+# keeps every host's history, and Debian's `ganglia-webfrontend` in Apache on
+# loopback; NGINX passes `/ganglia/` (and the `/javascript/` libraries the pages
+# load) to it, so `https://VIP/ganglia/` goes HAProxy -> either web host -> its
+# own gmetad. Both web hosts hold the same data: either one dying loses nothing.
+# Neither release's package runs on its PHP as shipped; hastack makes it run
+# with `/etc/ganglia-webfrontend/conf.php` (the package reads it first: it
+# supplies PHP 8's removed `each()` and a bare constant), Apache's user owning
+# its Dwoo template folders (Debian 13 leaves them to root: every page failed),
+# and patches in `templates/monitoring/`, chosen per release by the OS map:
+# Debian 12's 3.7.5 on PHP 8.2 gets `ganglia-web-3.7.5-php8.patch` (five
+# one-line changes), `ganglia-web-stacked.patch` (the cluster page's stacked
+# graph: `stacked.php` HTML-escaped the quotes of its whole rrdtool command, so
+# rrdtool refused it; the request's cluster, metric and time zone are checked
+# instead), `ganglia-web-links.patch` (four linked pages that died on PHP 8) and
+# `ganglia-web-3.7.5-switch.patch` (a warning on every page); Debian 13's 3.7.6
+# on PHP 8.4 needs only `ganglia-web-3.7.6-php8.patch` and the links patch.
+# Each patch is applied with `patch` on its own, and again after a package
+# upgrade; if an upgrade changes those files so that a patch neither applies nor
+# is applied, the deploy stops and says so. gmond resends its constant metrics
+# (totals, CPU count, boot time) every minute instead of every 20: a collector
+# that restarted drew no memory report for anyone else until then.
+#
+# **Cacti** runs on each proxy, with its own MariaDB (Debian's package, its
+# database made by dbconfig-common over the local socket): the proxies are the
+# hosts that reach every host's SNMP agent, the client's included. Each polls
+# every host of the cluster over SNMPv3 (Cacti's "Net-SNMP Device" template:
+# load, memory, processes, ...; plus the 64-bit traffic graph of each Ethernet
+# interface that is up; no community) every 5 minutes (Cacti's own poller
+# interval), run by a systemd timer the deploy installs and enables,
+# `hastack-cacti-poller.timer` (`systemctl list-timers`; each run's output in
+# `journalctl -u hastack-cacti-poller`). The package's cron entry
+# (`/etc/cron.d/cacti`) is removed: a minimal host has no cron, and where cron
+# exists, two schedulers would run the poller twice. dpkg keeps a removed
+# configuration file removed on upgrades. The SNMP passwords reach
+# Cacti's database on standard input, never on a command line. HAProxy sends `/cacti/` to the Cacti on the
+# proxy that holds the VIP. There is no shared or replicated database: both
+# proxies poll all the time, so each has the whole history, and when the active
+# proxy dies the VIP moves to the other, whose Cacti answers with its own
+# history; the user logs in again (sessions are per proxy). A proxy that was
+# down has a gap in its graphs for that time. The admin user `admin` logs in
+# with the secret `cacti_admin_password`; `guest` stays disabled. hastack owns
+# the admin password and one device per host (named as the host; a device
+# removed from the site stays in Cacti with its history); graphs, trees and
+# users made in Cacti's pages are left alone.
 ganglia_image_archive = ""
 
 # --- firewall: every host ----------------------------------------------------------
-# nftables on every host: inbound dropped but for what the design needs (hastack/firewall.py).
+# nftables on every host: inbound dropped but for the allow list `hastack/firewall.py` writes from
+# the site (see "The firewall"). `false` removes hastack's table.
 firewall_enabled = True
-# Networks (CIDR) SSH is open from. Empty: both site networks.
+# Empty: both site networks. Networks (CIDR) SSH is open from; narrow it to your management
+# network (see "The firewall").
 admin_networks = []
-# Seconds a host waits, after loading a new firewall table, for a new SSH login from the
-# machine running pyinfra; without one it puts its previous table back by itself.
+# At least 10. Seconds a host waits, after loading a new firewall table, for a new SSH login from
+# the machine running pyinfra; without one it puts its previous table back by itself.
 firewall_confirm_seconds = 60
 
 # --- every host -------------------------------------------------------------------
-# Seconds a deploy waits for apt, held by a freshly booted host's own jobs
-# (apt-daily, unattended-upgrades, cloud-init), before it fails naming the host.
+# How long the preflight waits for a host's own apt jobs (apt-daily, apt-daily-upgrade,
+# cloud-init), and apt for its lock, before the run fails naming the host.
 apt_wait_seconds = 900
