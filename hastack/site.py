@@ -165,7 +165,7 @@ class Site:
             "site_hosts": self.topology_hosts(),
         }
         if self.ssh.user != "root":
-            # Every operation and fact through sudo (the user needs NOPASSWD rights: README).
+            # Every operation and fact through sudo (the user needs NOPASSWD rights: docs/real-servers.md).
             data["_sudo"] = True
         if self.ssh.key:
             data["ssh_key"] = str(Path(self.ssh.key).expanduser())
@@ -299,7 +299,7 @@ class _Checker:
         for key, item in mapping.items():
             if key not in DEFAULTS:
                 guess = _closest(key, list(DEFAULTS))
-                fix = f"did you mean {guess!r}?" if guess else "see the data key reference in README.md"
+                fix = f"did you mean {guess!r}?" if guess else "see the data keys in docs/data-keys.md"
                 self.add(f"{path}.{key}", "unknown data key", fix, host)
                 continue
             default = DEFAULTS[key]

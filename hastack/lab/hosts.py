@@ -256,7 +256,7 @@ def create_container(host: LabHost, image: str, release: int) -> None:
     say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
 
 
-# A non-root user with passwordless sudo on every lab host, as README asks of a site's
+# A non-root user with passwordless sudo on every lab host, as docs/real-servers.md asks of a site's
 # ssh.user: the lab deploys through it with HASTACK_LAB_SSH_USER=deployer.
 SUDO_USER = "deployer"
 

@@ -78,7 +78,7 @@ def test_drill_meets_its_goal_loses_no_data_and_ends_healthy(drill):
 def test_active_proxy_drill_loses_no_data_and_comes_near_its_goal():
     """The active proxy's death: its goal (2 s) is met here with little to spare (1.9-2.0 s
     when Pacemaker waits its 1 s for the lost node's state, under 1 s when it does not; see
-    the README), so a machine slower than the lab's may miss it by a little: CI holds 2.5 s,
+    docs/measurements.md), so a machine slower than the lab's may miss it by a little: CI holds 2.5 s,
     and no data lost. A miss is printed in the table (MISSED) and fails `hastack drill`."""
     result = hastack("drill", str(lab.SITE_FILE), "proxy", "--seconds", "25")
     row = next(line for line in result.stdout.splitlines() if line.startswith("| active proxy dies |"))
@@ -87,7 +87,7 @@ def test_active_proxy_drill_loses_no_data_and_comes_near_its_goal():
 
 
 def test_soak_moves_no_vip_and_gains_no_fail_count():
-    """A short `hastack soak` (the README's figures come from 600 s phases): ab -c 240 through
+    """A short `hastack soak` (the figures in docs/ come from 600 s phases): ab -c 240 through
     the VIP, then the same with the active proxy's CPU saturated."""
     result = hastack("soak", str(lab.SITE_FILE), "--seconds", "40")
     assert (result.returncode, result.stdout.count("| yes |")) == (0, 2), result.stderr[-2000:]
