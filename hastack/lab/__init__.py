@@ -32,16 +32,11 @@ from hastack.lab.common import (
 )
 from hastack.lab.engine import docker, ensure_docker
 from hastack.lab.hosts import (
-    HOSTS,
-    NETWORKS,
-    SUDO_USER,
-    VIP,
-    LabHost,
     container_state,
+    current_hosts,
     down,
     ensure_key,
     host_named,
-    lab_hosts,
     lab_release,
     remove_host,
     running_release,
@@ -50,7 +45,17 @@ from hastack.lab.hosts import (
     status,
     up,
 )
-from hastack.lab.sitefile import derived_site, site_document, site_text
+from hastack.lab.layout import HOSTS, NETWORKS, SUDO_USER, VIP, LabHost, lab_hosts
+from hastack.lab.sitefile import derived_site, site_document
+
+
+def site_text(release: int | None = None, hosts: list[LabHost] | None = None) -> str:
+    """The lab's site file: on a Debian release (default: the lab's) with these hosts (default:
+    the lab's now)."""
+    from hastack.lab import sitefile
+
+    return sitefile.site_text(release or lab_release(), hosts or current_hosts())
+
 
 __all__ = [
     "HOSTS",

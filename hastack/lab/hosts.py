@@ -9,10 +9,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
-from hastack import topology
 from hastack.defaults import ROOT
 from hastack.lab import guard
 from hastack.lab.common import (
@@ -31,13 +29,18 @@ from hastack.lab.common import (
 )
 from hastack.lab.engine import docker, ensure_docker, restart_own_dockerd
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE, ensure_image
+from hastack.lab.layout import (
+    MAX_WEB,
+    NETWORKS,
+    SUDO_USER,
+    VIP,
+    LabHost,
+    lab_hosts,
+    needs_ganglia_image,
+)
+from hastack.lab.sitefile import site_text
 from hastack.probe import http_get
 from hastack.site import load_site
-
-# Docker's own pool for each network is its upper half (--ip-range), so the
-# fixed host addresses and the VIP below never collide with it.
-NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
-VIP = "10.231.2.10"
 
 # Flags measured on this machine for a systemd container (--privileged fails
 # here). /sys/fs/cgroup is never bind-mounted: systemd inside would remount the
@@ -80,37 +83,6 @@ ROLE_VOLUMES = {
 }
 
 
-@dataclass(frozen=True)
-class LabHost:
-    name: str
-    role: str
-    addresses: dict[str, str]
-
-    @property
-    def container(self) -> str:
-        return f"{PREFIX}-{self.name}"
-
-    @property
-    def ssh_address(self) -> str:
-        return topology.primary_address(self.addresses)
-
-
-# `hastack lab up --web N`: web hosts web1..webN at 10.231.1.21 and on.
-MAX_WEB = 9
-
-
-def lab_hosts(web: int = 2) -> list[LabHost]:
-    """The lab's hosts with ``web`` web hosts: two proxies, the web hosts, the client."""
-    return [
-        LabHost("proxy1", "proxy", {"back": "10.231.1.11", "front": "10.231.2.11"}),
-        LabHost("proxy2", "proxy", {"back": "10.231.1.12", "front": "10.231.2.12"}),
-        *[LabHost(f"web{n}", "web", {"back": f"10.231.1.{20 + n}"}) for n in range(1, web + 1)],
-        LabHost("client", "client", {"front": "10.231.2.50"}),
-    ]
-
-
-# The lab a first `lab up` brings: two web hosts, as the seed.
-HOSTS = lab_hosts()
 
 
 def web_count() -> int:
@@ -256,9 +228,6 @@ def create_container(host: LabHost, image: str, release: int) -> None:
     say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
 
 
-# A non-root user with passwordless sudo on every lab host, as docs/real-servers.md asks of a site's
-# ssh.user: the lab deploys through it with HASTACK_LAB_SSH_USER=deployer.
-SUDO_USER = "deployer"
 
 
 def install_key(host: LabHost, public_key: str) -> None:
@@ -327,10 +296,6 @@ def lab_release() -> int:
     return running_release() or wanted_release()
 
 
-def needs_ganglia_image(release: int) -> bool:
-    from hastack import platforms
-
-    return platforms.for_os("debian", str(release)).ganglia_in_container
 
 
 def up(release: int | None = None, web: int | None = None) -> int:
@@ -372,8 +337,6 @@ def up(release: int | None = None, web: int | None = None) -> int:
     for left in lab_hosts(MAX_WEB)[len(hosts) - 1 : -1]:
         if container_state(left) == "running":
             say(f"{left.name} is out of the site now: the next deploy drains it and removes its brick")
-    from hastack.lab.sitefile import site_text
-
     text = site_text(release, hosts)
     if not SITE_FILE.exists() or SITE_FILE.read_text() != text:
         SITE_FILE.write_text(text)

@@ -6,16 +6,8 @@ import os
 from pathlib import Path
 
 from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE, LabError
-from hastack.lab.hosts import (
-    NETWORKS,
-    SUDO_USER,
-    VIP,
-    LabHost,
-    current_hosts,
-    lab_release,
-    needs_ganglia_image,
-)
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
+from hastack.lab.layout import NETWORKS, SUDO_USER, VIP, LabHost, needs_ganglia_image
 from hastack.site import dump_site, load_site
 
 # Why the lab's site differs from a real one, key by key (written into its header).
@@ -88,11 +80,8 @@ def ssh_user() -> str:
     return user
 
 
-def site_document(release: int | None = None, lab_hosts: list[LabHost] | None = None) -> dict:
-    """The lab's site on a Debian release (default: the lab's) with these hosts (default: the
-    lab's now), as a site file holds it."""
-    lab_hosts = lab_hosts or current_hosts()
-    release = release or lab_release()
+def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
+    """The lab's site on a Debian release with these hosts, as a site file holds it."""
     images = {"web_image": WEB_IMAGE.name(release), "web_image_archive": str(WEB_IMAGE.archive(release))}
     if needs_ganglia_image(release):
         images["ganglia_image"] = GANGLIA_IMAGE.name(GANGLIA_IMAGE_RELEASE)
@@ -130,7 +119,7 @@ def site_document(release: int | None = None, lab_hosts: list[LabHost] | None = 
     }
 
 
-def site_text(release: int | None = None, lab_hosts: list[LabHost] | None = None) -> str:
+def site_text(release: int, lab_hosts: list[LabHost]) -> str:
     header = [
         "Written by `hastack lab up`: the lab's own site file. Regenerated on",
         "every `lab up`; edit lab/ and hastack/lab/ instead. Where it differs from a real site:",

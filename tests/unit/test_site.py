@@ -157,7 +157,7 @@ def test_the_lab_site_is_made_from_the_model():
 def test_the_lab_site_with_three_web_hosts_has_no_arbiter():
     """`lab up --web 3`: web3 joins at the next address; the arbiter goes (three copies vote)."""
     from hastack import lab
-    from hastack.lab.hosts import lab_hosts
+    from hastack.lab.layout import lab_hosts
 
     site = parse_site(lab.site_text(13, lab_hosts(3)), "lab")
     assert (site.setting("gluster_arbiter"), [str(h.addresses["back"]) for h in site.hosts_in("web")]) == (

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from hastack import lab
-from hastack.lab.hosts import lab_hosts
+from hastack.lab.layout import lab_hosts
 
 HASTACK = str(Path(sys.executable).with_name("hastack"))
 
