@@ -340,6 +340,10 @@ def schedule_cacti_poller() -> None:
     ]
     # A removed conffile stays removed on upgrades (dpkg keeps the admin's choice).
     files.file(name="Remove the package's cron entry for the poller", path="/etc/cron.d/cacti", present=False)
+    # Where ours stood in for it at the install, dpkg put the package's beside it (cron skips it).
+    files.file(
+        name="Remove the package's copy of its cron entry", path="/etc/cron.d/cacti.dpkg-dist", present=False
+    )
     systemd.daemon_reload(name="Load the poller's units", _if=any_changed(*units))
     systemd.service(
         name="Run the poller's timer",

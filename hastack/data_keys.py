@@ -285,8 +285,8 @@ snmp_contact = "root@localhost"
 # Cacti's own default. How long Cacti waits for a device's SNMP answer, in milliseconds: in its
 # availability check (a device that does not answer is taken for down and nothing of it is polled
 # in that run) and in each poll. Raise it for devices behind a slow link. With every CPU of the
-# lab saturated, answers came within 30 ms in 49 of 50 checks: docs/monitoring.md (`hastack
-# snmp-bench`).
+# lab saturated, the answer came within a 30 ms timeout (on the first try or its one retry) in
+# 49 of 50 checks: docs/monitoring.md (`hastack snmp-bench`). From 100 to 10000.
 cacti_snmp_timeout_ms = 500
 # From 1 to 5 (Cacti's availability check makes any other number 2). How often Cacti asks a device
 # again after a timeout, in its availability check and its polls. A device that is really down

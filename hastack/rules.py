@@ -206,7 +206,9 @@ RULES: dict[str, Rule] = {
     "snmp_user": matches(USER_RE, "an SNMP user name", "hastack"),
     "snmp_location": one_line,
     "snmp_contact": one_line,
-    "cacti_snmp_timeout_ms": at_least(100),
+    # At most 10 s: (1 + retries) x timeout for each device that is down must stay well inside
+    # the poller's run (its unit stops it at the interval less 20 s).
+    "cacti_snmp_timeout_ms": between(100, 10000),
     # Cacti's availability check takes 1 to 5 (any other number: 2).
     "cacti_snmp_retries": between(1, 5),
     "ganglia_poll_seconds": at_least(1),

@@ -15,16 +15,17 @@ import hashlib
 import ipaddress
 import json
 import shutil
+import socket
+import urllib.parse
 from pathlib import Path
 
-from hastack.lab.common import LabError, run
+from hastack.lab.common import MIRROR, LabError, run
 
 TABLE = "hastack_lab_guard"
-# Private and link-local ranges (RFC 1918, RFC 3927; RFC 4193 and link-local for IPv6), and
+# Private and link-local ranges (RFC 1918, RFC 3927), and
 # multicast: a daemon that announces or discovers by multicast (Ganglia's default channel,
 # 239.2.11.71) is caught too, even where the packets would stay on the lab's bridges.
 GUARDED_V4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "224.0.0.0/4"]
-GUARDED_V6 = ["fc00::/7", "fe80::/10", "ff00::/8"]
 RESOLV_CONFS = [Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf")]
 
 
@@ -49,30 +50,47 @@ def resolvers() -> list[str]:
     return found
 
 
-def ruleset(networks: list[str], name_servers: list[str]) -> str:
+def mirror_endpoints(url: str = MIRROR) -> list[tuple[str, int]]:
+    """The package mirror's addresses in a guarded range, and its port: HASTACK_LAB_MIRROR may
+    name one on a private network (an apt cache), which the lab must reach. A public mirror is
+    not guarded, so it needs none (and its rotating addresses would change the rules)."""
+    parsed = urllib.parse.urlsplit(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parsed.hostname or "", port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    guarded = [ipaddress.ip_network(net) for net in GUARDED_V4]
+    return sorted(
+        {
+            (info[4][0], port)
+            for info in infos
+            if info[0] == socket.AF_INET and any(ipaddress.ip_address(info[4][0]) in net for net in guarded)
+        }
+    )
+
+
+def ruleset(networks: list[str], name_servers: list[str], mirror: list[tuple[str, int]] = ()) -> str:
     """The guard's table: from the lab's networks, to a guarded range other than those networks
-    (and the resolvers' port 53), dropped, counted and its address remembered."""
+    (the resolvers' port 53 and the mirror's port excepted), counted, its address remembered,
+    and dropped. The lab's networks are IPv4 only (Docker disables IPv6 in their containers)."""
     lab = "{ " + ", ".join(networks) + " }"
     v4 = [s for s in name_servers if ipaddress.ip_address(s).version == 4]
-    v6 = [s for s in name_servers if ipaddress.ip_address(s).version == 6]
-    dns = "meta l4proto { tcp, udp } th dport 53 accept"
+    guarded = "{ " + ", ".join(GUARDED_V4) + " }"
     rules = [f"ip saddr {lab} ip daddr {lab} accept"]
     if v4:
-        rules.append(f"ip saddr {lab} ip daddr {{ {', '.join(v4)} }} {dns}")
+        rules.append(
+            f"ip saddr {lab} ip daddr {{ {', '.join(v4)} }} meta l4proto {{ tcp, udp }} th dport 53 accept"
+        )
+    for address, port in mirror:
+        rules.append(f"ip saddr {lab} ip daddr {address} tcp dport {port} accept")
     # The kernel's own membership reports (IGMP): not a daemon's traffic; what a daemon then
     # sends to its group is caught below.
     rules.append(f"ip saddr {lab} ip protocol igmp accept")
-    rules.append(
-        f"ip saddr {lab} ip daddr {{ {', '.join(GUARDED_V4)} }} "
-        "update @dropped4 { ip daddr } counter name dropped drop"
-    )
-    if v6:
-        rules.append(f"ip6 daddr {{ {', '.join(v6)} }} {dns}")
-    # The lab's networks are IPv4 only: any IPv6 packet to a guarded range from its bridges.
-    rules.append(
-        f'iifname "br-*" ip6 daddr {{ {", ".join(GUARDED_V6)} }} '
-        "update @dropped6 { ip6 daddr } counter name dropped drop"
-    )
+    # Remembered in one rule, counted and dropped in the next: a full set (4096 addresses)
+    # stops only the first, never the drop.
+    rules.append(f"ip saddr {lab} ip daddr {guarded} update @dropped4 {{ ip daddr }}")
+    rules.append(f"ip saddr {lab} ip daddr {guarded} counter name dropped drop")
     body = "\n".join(f"    {rule}" for rule in rules)
     chains = [
         f"  chain {hook} {{\n    type filter hook {hook} priority filter - 10; policy accept;\n{body}\n  }}"
@@ -82,7 +100,6 @@ def ruleset(networks: list[str], name_servers: list[str]) -> str:
         f"table inet {TABLE} {{\n"
         '  comment "{stamp}"\n'
         "  set dropped4 { type ipv4_addr; flags dynamic; size 4096; }\n"
-        "  set dropped6 { type ipv6_addr; flags dynamic; size 4096; }\n"
         "  counter dropped { }\n" + "\n".join(chains) + "\n}\n"
     )
 
@@ -108,12 +125,19 @@ def installed() -> bool:
 
 def ensure(networks: list[str]) -> None:
     """The guard in place for these networks. An existing guard with the same rules is kept as
-    it is, with its counter and addresses; one with other rules is written anew."""
-    text = stamped(ruleset(networks, resolvers()))
+    it is, with its counter and addresses. One with other rules (an older hastack, another
+    resolver) is written anew, unless it has counted something: then nothing is lost unsaid."""
+    text = stamped(ruleset(networks, resolvers(), mirror_endpoints()))
     if installed():
         current = _nft("list", "table", "inet", TABLE).stdout
         if text.splitlines()[1].strip() in current:
             return
+        found = report()
+        if found and found[0]:
+            raise LabError(
+                f"{describe()}; its rules are to change (this machine's resolver or mirror moved, or "
+                "hastack did): read that, then `hastack lab guard --reset` and `hastack lab up` again"
+            )
         _nft("delete", "table", "inet", TABLE)
     _nft("-f", "-", stdin=text)
 
@@ -122,7 +146,6 @@ def reset() -> None:
     if installed():
         _nft("reset", "counter", "inet", TABLE, "dropped")
         _nft("flush", "set", "inet", TABLE, "dropped4")
-        _nft("flush", "set", "inet", TABLE, "dropped6")
 
 
 def report() -> tuple[int, list[str]] | None:
@@ -134,7 +157,7 @@ def report() -> tuple[int, list[str]] | None:
     for item in listed.get("nftables", []):
         if "counter" in item and item["counter"].get("name") == "dropped":
             packets = int(item["counter"].get("packets", 0))
-        if "set" in item and item["set"].get("name") in ("dropped4", "dropped6"):
+        if "set" in item and item["set"].get("name") == "dropped4":
             for element in item["set"].get("elem", []):
                 if isinstance(element, dict):  # an element with its own data: {"elem": {"val": ...}}
                     element = element.get("elem", {}).get("val", element)

@@ -14,7 +14,7 @@ from hastack.site import dump_site, load_site
 LAB_DATA_REASONS = {
     "netplan_apply": "Docker owns the lab's addresses",
     "chrony_set_clock": "the lab's hosts share this machine's clock",
-    "chrony_servers": "and ask no NTP server beyond the lab (loopback: none answers)",
+    "chrony_servers": "loopback, where none answers: the lab asks no NTP server beyond itself",
     "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
     "gluster_brick_root": "a volume of its own instead of the RAID",
     "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away (none with 3+ web hosts)",
