@@ -103,6 +103,19 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return 0 if all(phase.held for phase in phases) else 1
 
 
+def milliseconds(text: str) -> list[int]:
+    """``500,2000``: timeouts in milliseconds, each at least 1."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write whole milliseconds, comma-separated: 500,2000"
+        ) from None
+    if any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each timeout is at least 1 ms")
+    return values
+
+
 def cmd_snmp_bench(args: argparse.Namespace) -> int:
     from hastack import snmp_probe
 
@@ -116,8 +129,7 @@ def cmd_snmp_bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    timeouts = [int(t) for t in args.timeout_ms.split(",")] if args.timeout_ms else [0]
-    rows = snmp_probe.run_bench(site, args.rounds, args.busy, timeouts, args.retries)
+    rows = snmp_probe.run_bench(site, args.rounds, args.busy, args.timeout_ms or [0], args.retries)
     print()
     print(snmp_probe.table(rows))
     return 0
@@ -245,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     snmp.add_argument("--rounds", type=int, default=20, help="checks of every device (default 20)")
     snmp.add_argument("--busy", action="store_true", help="again with every host's CPU saturated")
     snmp.add_argument(
-        "--timeout-ms", default="", help="timeouts to try, comma-separated (default: the site's)"
+        "--timeout-ms", type=milliseconds, help="timeouts to try, comma-separated (default: the site's)"
     )
     snmp.add_argument("--retries", type=int, help="retries to try (default: the site's)")
     snmp.add_argument("--yes", action="store_true", help="--busy against real servers")

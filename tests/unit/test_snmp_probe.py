@@ -40,3 +40,25 @@ def test_the_probe_runs_as_www_data_at_the_pollers_niceness_and_cleans_up():
 
 def test_the_probe_never_runs_cactis_poller():
     assert ("poller.php" in snmp_probe.PROBE_PHP, "Net_Ping" in snmp_probe.PROBE_PHP) == (False, True)
+
+
+def test_busy_on_real_servers_wants_yes_and_timeouts_are_whole_milliseconds(capsys):
+    import pytest
+
+    from hastack import cli
+    from hastack.defaults import ROOT
+
+    real = str(ROOT / "tests" / "unit" / "fixtures" / "good_site.yaml")
+    assert cli.main(["snmp-bench", real, "--busy"]) == 2
+    assert "is not the lab: --busy saturates every host's CPU" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["snmp-bench", real, "--timeout-ms", "500,2s"])
+    assert (stopped.value.code, "write whole milliseconds" in capsys.readouterr().err) == (2, True)
+
+
+def test_the_cacti_keys_bounds():
+    from hastack import rules
+
+    timeout, retries = rules.RULES["cacti_snmp_timeout_ms"], rules.RULES["cacti_snmp_retries"]
+    assert [timeout(v) is None for v in (99, 100, 10000, 10001)] == [False, True, True, False]
+    assert [retries(v) is None for v in (0, 1, 5, 6)] == [False, True, True, False]
