@@ -34,26 +34,25 @@ def test_the_lab_sent_nothing_beyond_its_own_networks():
     )
 
 
-# The proof's target: a link-local address of this machine's own, on a dummy interface the test
-# makes and removes. A lab host reaches it only through its gateway (this machine): the packet
-# stops at this machine's input hook and never leaves it, guard or not. (docker0's address
-# would not do: on Debian 13 every lab host runs its own Docker, with its own 172.17.0.1.)
-PROOF_LINK = "hastack-guard0"
+# The proof's target: a link-local address of this machine's own, added to its loopback by the
+# test and removed after it (no dummy interface: not every kernel has the module). A lab host
+# reaches it only through its gateway (this machine): the packet stops at this machine's input
+# hook and never leaves it, guard or not. (docker0's address would not do: on Debian 13 every lab
+# host runs its own Docker, with its own 172.17.0.1.)
 PROOF_ADDRESS = "169.254.231.231"
 
 
 @pytest.fixture
 def proof_address():
-    subprocess.run(["ip", "link", "del", PROOF_LINK], capture_output=True)
-    for command in (
-        ["ip", "link", "add", PROOF_LINK, "type", "dummy"],
-        ["ip", "addr", "add", f"{PROOF_ADDRESS}/32", "dev", PROOF_LINK],
-        ["ip", "link", "set", PROOF_LINK, "up"],
-    ):
-        made = subprocess.run(command, text=True, capture_output=True)
-        assert made.returncode == 0, f"{' '.join(command)}: {made.stderr} (the guard's proof runs as root)"
+    subprocess.run(["ip", "addr", "del", f"{PROOF_ADDRESS}/32", "dev", "lo"], capture_output=True)
+    made = subprocess.run(
+        ["ip", "addr", "add", f"{PROOF_ADDRESS}/32", "dev", "lo"], text=True, capture_output=True
+    )
+    assert made.returncode == 0, (
+        f"ip addr add {PROOF_ADDRESS}/32 dev lo: {made.stderr} (the proof runs as root)"
+    )
     yield PROOF_ADDRESS
-    subprocess.run(["ip", "link", "del", PROOF_LINK], capture_output=True)
+    subprocess.run(["ip", "addr", "del", f"{PROOF_ADDRESS}/32", "dev", "lo"], capture_output=True)
 
 
 def test_the_guard_drops_and_counts_a_packet_to_a_private_range(proof_address):
