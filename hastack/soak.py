@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from hastack.bench import parse_ab
 from hastack.site import Site
+from hastack.snmp_probe import saturate
 from hastack.ssh import SshRunner
 
 CONCURRENCY = 240
@@ -136,10 +137,7 @@ class Soak:
         )
         if busy_on:
             # One busy process per CPU, each ended by its own timeout (nothing is killed).
-            self.remote(busy_on).run(
-                f"for i in $(seq $(nproc)); do nohup timeout {seconds} sh -c 'while :; do :; done' "
-                ">/dev/null 2>&1 < /dev/null & done"
-            )
+            saturate(self.remote(busy_on), seconds)
         _, stdout, _ = self.remote(client).client.exec_command(loop, timeout=seconds + 120)
         started = time.monotonic()
         highest = dict(counts_before)
