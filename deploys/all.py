@@ -3,7 +3,8 @@
 pyinfra inventory.py deploys/all.py
 """
 
-from deploys.roles import ROLES, deploy_role
+from hastack.components.roles import deploy_role
+from hastack.topology import ROLES
 
 for role in ROLES:
     deploy_role(role)

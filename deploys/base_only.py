@@ -5,8 +5,8 @@ time with a way back) and sshd. Used by the network VM test, whose VM is a web h
 real kernel, systemd-networkd and netplan.
 """
 
-from deploys.base import deploy_base
-from deploys.host_os import preflight
+from hastack.components.base import deploy_base
+from hastack.components.host_os import preflight
 
 preflight()
 deploy_base()

@@ -1,5 +1,5 @@
 """Deploy the client hosts again, alone: pyinfra inventory.py deploys/client.py"""
 
-from deploys.roles import deploy_role
+from hastack.components.roles import deploy_role
 
 deploy_role("client")

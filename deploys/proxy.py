@@ -1,5 +1,5 @@
 """Deploy the proxy hosts again, alone: pyinfra inventory.py deploys/proxy.py"""
 
-from deploys.roles import deploy_role
+from hastack.components.roles import deploy_role
 
 deploy_role("proxy")

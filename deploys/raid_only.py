@@ -4,6 +4,6 @@ Used by the RAID VM test and the RAID drill in the lab, whose VM is a web host
 with disks and nothing else.
 """
 
-from deploys.raid import deploy_raid
+from hastack.components.raid import deploy_raid
 
 deploy_raid()

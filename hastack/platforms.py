@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from hastack.topology import ROLES
+
 # Debian's multiarch triplet per kernel architecture (``uname -m``): the folder
 # below /usr/lib where Debian and Ubuntu put a package's libraries and plugins.
 MULTIARCH = {
@@ -56,7 +58,7 @@ class UnsupportedPlatform(ValueError):
     """This host's OS or architecture is not one hastack knows."""
 
 
-SERVER_ROLES = ("proxy", "web", "client")
+SERVER_ROLES = ROLES
 
 
 @dataclass(frozen=True)

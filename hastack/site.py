@@ -21,7 +21,7 @@ import yaml
 from hastack import rules, topology
 from hastack.defaults import DEFAULTS
 
-ROLES = ("proxy", "web", "client")
+ROLES = topology.ROLES
 NETWORKS = ("back", "front")
 # Which networks a host of each role must have an address on.
 ROLE_NETWORKS = {"proxy": ("back", "front"), "web": ("back",), "client": ("front",)}

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# The roles a host can have, in the order they are deployed.
+ROLES = ("proxy", "web", "client")
+
 
 def primary_network(addresses: Mapping[str, Any]) -> str:
     """The network a host is reached on inside the cluster: back, else front (the client)."""

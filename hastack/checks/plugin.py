@@ -21,6 +21,7 @@ import testinfra.host
 from hastack import platforms
 from hastack.site import Site, load_site, parse_site
 from hastack.ssh import site_client
+from hastack.topology import ROLES
 
 SITE_PATH = os.environ.get("HASTACK_SITE")
 LAB_MODE = SITE_PATH is None
@@ -95,7 +96,7 @@ def pytest_generate_tests(metafunc):
     if "host" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("roles")
-    roles = marker.args if marker else ("proxy", "web", "client")
+    roles = marker.args if marker else ROLES
     names = [host.name for host in SITE.hosts.values() if host.role in roles]
     metafunc.parametrize("host", names, indirect=True)
 

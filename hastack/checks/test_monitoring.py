@@ -15,6 +15,7 @@ import pytest
 from hastack import firewall, secrets
 from hastack.checks.plugin import GMETAD_XML, host_platform
 from hastack.checks.plugin import site_host_name as host_name
+from hastack.components.monitoring import CACTI_POLLER_UNIT, GMETAD_RRDS
 from hastack.probe import cacti_login
 
 LAYER = "monitoring"
@@ -156,7 +157,7 @@ def test_gmetad_knows_every_host(host, site):
 
 # The metrics every host's Ganglia graphs need, one per module: load, cpu, mem, net.
 GANGLIA_METRICS = ["load_one", "cpu_idle", "mem_free", "bytes_in"]
-GANGLIA_RRDS = "/var/lib/ganglia/rrds"
+GANGLIA_RRDS = GMETAD_RRDS
 
 
 def last_update(host, rrd: str) -> tuple[int, list[str]] | None:
@@ -259,7 +260,6 @@ def test_gmetad_writes_fresh_values_for_every_host(host, site):
     assert stale == {}
 
 
-CACTI_POLLER_UNIT = "hastack-cacti-poller"
 # systemd's "unit started" message (a start job done): one per successful poller run.
 UNIT_STARTED = "39f53479d3a045ac8e11786248231fbf"
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from deploys.haproxy import ADMIN_SOCKET
 from hastack import lab
 from hastack.checks.plugin import GMETAD_XML
+from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.deploying import run_deploy
 from hastack.drill import Drills, outage
 from hastack.site import load_site

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hastack.defaults import ROOT
+from hastack.topology import ROLES
 
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 
@@ -20,7 +21,7 @@ def inventory(fixtures, monkeypatch):
 
 
 def test_groups(inventory):
-    groups = {name: [h for h, _ in inventory[name]] for name in ("proxy", "web", "client")}
+    groups = {name: [h for h, _ in inventory[name]] for name in ROLES}
     assert groups == {"proxy": ["proxy1", "proxy2"], "web": ["web1", "web2"], "client": ["client"]}
 
 

@@ -15,8 +15,8 @@ from hastack import platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration
 from hastack.facts.system import AptBusyAfterWait, HostIdentities, OsRelease
+from hastack.topology import ROLES
 
-ROLES = ("proxy", "web", "client")
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
 # Where a secret a command needs is handed over: a private file on a tmpfs, removed by the
 # command that reads it. A secret on a command line would show in `ps` to every local user.

@@ -12,9 +12,9 @@ from pyinfra.facts.server import Arch
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from deploys.docker import provide_image
-from deploys.host_os import SECRET_DIR, install, platform
 from hastack import firewall, secrets, topology
+from hastack.components.docker import provide_image
+from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
 from hastack.facts.monitoring import CactiDevices, CactiDiscovery
 from hastack.operations.files import patched_tree, render_template, validated_file

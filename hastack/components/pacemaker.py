@@ -8,8 +8,8 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import FindInFile
 from pyinfra.operations import files, server, systemd
 
-from deploys.host_os import SECRET_DIR, install, platform
 from hastack import secrets, topology
+from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.network import knet_link_timers

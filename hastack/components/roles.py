@@ -8,19 +8,17 @@ glusterd before the first web host probes it).
 
 from pyinfra import host
 
-from deploys.base import deploy_base
-from deploys.docker import deploy_docker, needs_docker
-from deploys.firewall import deploy_firewall, rpcbind_off
-from deploys.gluster import deploy_gluster
-from deploys.haproxy import deploy_haproxy, drain_departing
-from deploys.host_os import preflight
-from deploys.loadtest import deploy_loadtest
-from deploys.monitoring import deploy_monitoring
-from deploys.nginx import deploy_nginx
-from deploys.pacemaker import deploy_pacemaker
-from deploys.raid import deploy_raid
-
-ROLES = ("proxy", "web", "client")
+from hastack.components.base import deploy_base
+from hastack.components.docker import deploy_docker, needs_docker
+from hastack.components.firewall import deploy_firewall, rpcbind_off
+from hastack.components.gluster import deploy_gluster
+from hastack.components.haproxy import deploy_haproxy, drain_departing
+from hastack.components.host_os import preflight
+from hastack.components.loadtest import deploy_loadtest
+from hastack.components.monitoring import deploy_monitoring
+from hastack.components.nginx import deploy_nginx
+from hastack.components.pacemaker import deploy_pacemaker
+from hastack.components.raid import deploy_raid
 
 
 def deploy_role(role: str) -> None:

@@ -7,8 +7,8 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server
 
-from deploys.host_os import install, platform
 from hastack import tls
+from hastack.components.host_os import install, platform
 
 
 def ca_file() -> str:

@@ -6,8 +6,8 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from deploys.docker import compose_command, provide_image
 from hastack import topology
+from hastack.components.docker import compose_command, provide_image
 from hastack.defaults import ROOT
 from hastack.facts.docker import DockerContainerRunning, EntryCount
 from hastack.facts.http import HttpStatus
@@ -96,7 +96,7 @@ def start_docker_after_the_volume() -> None:
     dropin = files.put(
         name=f"Start Docker only once {host.data.gluster_mount_point} is mounted",
         src=StringIO(
-            "# Managed by hastack (deploys/nginx.py): NGINX serves the GlusterFS volume.\n"
+            "# Managed by hastack (hastack/components/nginx.py): NGINX serves the GlusterFS volume.\n"
             f"[Unit]\nRequiresMountsFor={host.data.gluster_mount_point}\n"
         ),
         dest=DOCKER_MOUNT_DROPIN,

@@ -6,8 +6,8 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from deploys.host_os import install
 from hastack import secrets, tls, topology
+from hastack.components.host_os import install
 from hastack.defaults import ROOT
 from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.pacemaker import CibConfiguration

@@ -10,7 +10,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from deploys.host_os import install, platform, role
+from hastack.components.host_os import install, platform, role
 from hastack.defaults import ROOT
 from hastack.facts.docker import DockerImageId
 from hastack.operations.files import render_template, validated_file

@@ -4,8 +4,8 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, systemd
 
-from deploys.host_os import install
 from hastack import topology
+from hastack.components.host_os import install
 from hastack.operations import gluster
 from hastack.operations.files import mount_at_boot
 

@@ -13,8 +13,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, python, server, systemd
 from pyinfra.operations.util import any_changed
 
-from deploys.host_os import install
 from hastack import firewall
+from hastack.components.host_os import install
 from hastack.defaults import ROOT
 from hastack.facts.firewall import STATE, HastackFirewall
 from hastack.operations.files import validated_file

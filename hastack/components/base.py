@@ -11,7 +11,7 @@ from pyinfra.facts.files import Directory
 from pyinfra.operations import files, python, server, systemd
 from pyinfra.operations.util import any_changed
 
-from deploys.host_os import install, platform
+from hastack.components.host_os import install, platform
 from hastack.defaults import ROOT
 from hastack.facts.network import Ipv4Interfaces, NetplanFiles
 from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
