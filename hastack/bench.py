@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hastack import topology
 from hastack.site import Site
 from hastack.ssh import SshRunner
 
@@ -88,9 +89,8 @@ def parse_ab(output: str, scenario: str, concurrency: int) -> Run:
 
 
 def vip_holder(site: Site, remotes: dict[str, SshRunner]) -> str:
-    for proxy in site.hosts_in("proxy"):
-        if f" {site.vip}/" in remotes[proxy.name].run("ip -4 -o addr show")[1]:
-            return proxy.name
+    for name in topology.vip_holders(site, lambda name: remotes[name].run(topology.ADDRESSES_COMMAND)[1]):
+        return name
     raise RuntimeError("no proxy holds the VIP: deploy the cluster first")
 
 

@@ -24,7 +24,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from hastack import lab
+from hastack import lab, topology
 from hastack.site import Site
 from hastack.ssh import SshRunner
 
@@ -159,11 +159,9 @@ class Drills:
         return self.remotes[name]
 
     def vip_holders(self) -> list[str]:
-        return [
-            proxy.name
-            for proxy in self.site.hosts_in("proxy")
-            if f" {self.site.vip}/" in self.remote(proxy.name, fresh=True).run("ip -4 -o addr show")[1]
-        ]
+        return topology.vip_holders(
+            self.site, lambda name: self.remote(name, fresh=True).run(topology.ADDRESSES_COMMAND)[1]
+        )
 
     def vip_holder(self) -> str:
         holders = self.vip_holders()

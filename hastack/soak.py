@@ -20,6 +20,7 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
+from hastack import topology
 from hastack.bench import parse_ab
 from hastack.site import Site
 from hastack.snmp_probe import saturate
@@ -115,10 +116,10 @@ class Soak:
 
     def holder(self) -> str:
         """The proxy holding the VIP now ("" when none answers with it)."""
-        for proxy in self.site.hosts_in("proxy"):
-            if f" {self.site.vip}/" in self.remote(proxy.name).run("ip -4 -o addr show")[1]:
-                return proxy.name
-        return ""
+        holders = topology.vip_holders(
+            self.site, lambda name: self.remote(name).run(topology.ADDRESSES_COMMAND)[1]
+        )
+        return holders[0] if holders else ""
 
     def cluster(self) -> tuple[str, dict[str, int]]:
         proxy = self.site.hosts_in("proxy")[0].name

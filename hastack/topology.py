@@ -7,7 +7,7 @@ the site model and the tools call the same functions, so no rule is written twic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 # The roles a host can have, in the order they are deployed.
@@ -45,3 +45,13 @@ def collectors(hosts: Iterable[dict], addresses: Mapping[str, Any]) -> list[str]
 def back_addresses(hosts: Iterable[dict], role: str) -> list[str]:
     """The back addresses of a role's hosts (proxies and web hosts all have one)."""
     return [str(other["addresses"]["back"]) for other in in_role(hosts, role)]
+
+
+# How every tool asks a proxy whether it holds the VIP now.
+ADDRESSES_COMMAND = "ip -4 -o addr show"
+
+
+def vip_holders(site: Any, addresses_of: Callable[[str], str]) -> list[str]:
+    """The site's proxies that hold its VIP now. ``addresses_of(name)`` returns the output of
+    ADDRESSES_COMMAND on that host (each tool runs it over its own connection)."""
+    return [proxy.name for proxy in site.hosts_in("proxy") if f" {site.vip}/" in addresses_of(proxy.name)]

@@ -18,7 +18,7 @@ import testinfra
 import testinfra.backend
 import testinfra.host
 
-from hastack import platforms
+from hastack import platforms, topology
 from hastack.site import Site, load_site, parse_site
 from hastack.ssh import site_client
 from hastack.topology import ROLES
@@ -234,10 +234,8 @@ def vip_holders(site, connect):
     """A function: the proxies that hold the VIP now (fresh connections: hosts may have restarted)."""
 
     def holders() -> list[str]:
-        return [
-            proxy.name
-            for proxy in site.hosts_in("proxy")
-            if f" {site.vip}/" in connect(proxy.name, fresh=True).check_output("ip -4 -o addr show")
-        ]
+        return topology.vip_holders(
+            site, lambda name: connect(name, fresh=True).check_output(topology.ADDRESSES_COMMAND)
+        )
 
     return holders

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from hastack import firewall, lab
+from hastack import firewall, lab, topology
 from hastack.deploying import run_deploy
 
 pytestmark = pytest.mark.lab
@@ -45,10 +45,11 @@ def listening(connect, site) -> dict[str, list[tuple[str, int]]]:
     that the socket takes (a wildcard socket: every site address of the host, and the VIP on
     the proxy holding it)."""
     found = {}
+    holders = topology.vip_holders(site, lambda name: connect(name).check_output(topology.ADDRESSES_COMMAND))
     for name, spec in site.hosts.items():
         lines = connect(name).check_output("ss -Hltn").splitlines()
         addresses = {str(a) for a in spec.addresses.values()}
-        if spec.role == "proxy" and str(site.vip) in connect(name).check_output("ip -4 -o addr show"):
+        if spec.role == "proxy" and name in holders:
             addresses.add(str(site.vip))
         sockets = set()
         for line in lines:
