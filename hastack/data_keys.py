@@ -292,6 +292,15 @@ cacti_snmp_timeout_ms = 500
 # again after a timeout, in its availability check and its polls. A device that is really down
 # costs a poll at most (1 + retries) x timeout.
 cacti_snmp_retries = 2
+# Cacti's poller interval: 5 (Cacti's own default) or 1 minute. It is also the step of the RRDs the
+# graphs are drawn from (Cacti's "5 Minute Collection" or "1 Minute Collection" profile of data
+# sources), so the timer, Cacti's settings and every RRD follow it. Changing it on a running site
+# recreates the RRDs with the new step: **the graphs' history is lost** (the deploy says which
+# files it removed; Cacti's poller makes them again on its next run). 1 minute costs each proxy
+# five times the polls and the disk writes; the lab uses it so that its checks see two polls in
+# about two minutes. A site whose devices could all time out must fit them in one run:
+# (1 + cacti_snmp_retries) x cacti_snmp_timeout_ms x hosts at most (interval - 20 s).
+cacti_poll_minutes = 5
 # gmond's port. Every gmond sends its metrics by unicast (multicast crosses neither the lab's
 # networks nor most real ones) to the collectors, which are the proxies: they reach every network,
 # the client's included. gmetad on each web host polls the collectors' XML.

@@ -54,11 +54,12 @@ def between(low: int, high: int) -> Rule:
     return rule
 
 
-def one_of(*choices: str) -> Rule:
-    def rule(value: str) -> tuple[str, str] | None:
+def one_of(*choices: str | int) -> Rule:
+    def rule(value: str | int) -> tuple[str, str] | None:
         if value in choices:
             return None
-        return f"{value!r} is not one of {', '.join(choices)}", f"use one of {', '.join(choices)}"
+        named = ", ".join(map(str, choices))
+        return f"{value!r} is not one of {named}", f"use one of {named}"
 
     return rule
 
@@ -211,6 +212,8 @@ RULES: dict[str, Rule] = {
     "cacti_snmp_timeout_ms": between(100, 10000),
     # Cacti's availability check takes 1 to 5 (any other number: 2).
     "cacti_snmp_retries": between(1, 5),
+    # The intervals Cacti's profiles of data sources ship with (their RRDs' step).
+    "cacti_poll_minutes": one_of(1, 5),
     "ganglia_poll_seconds": at_least(1),
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),

@@ -283,17 +283,43 @@ def scheduled_polls(host) -> list[int]:
 
 
 @pytest.mark.roles("proxy")
-def test_cacti_poller_is_scheduled_by_a_timer_at_cactis_interval(host):
-    """The timer runs the poller on the clock every poller_interval (Cacti's own setting); no cron entry."""
-    minutes = cacti_config(host)[0] // 60
+def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
+    """Cacti's poller_interval is the site's cacti_poll_minutes, and the timer runs the poller on
+    the clock at it; no cron entry."""
+    minutes = site.setting("cacti_poll_minutes", site.hosts[host_name(host, site)])
     timer = host.service(f"{CACTI_POLLER_UNIT}.timer")
     schedule = host.check_output(f"systemctl show -p TimersCalendar --value {CACTI_POLLER_UNIT}.timer")
     assert (
+        cacti_config(host)[0],
         timer.is_enabled,
         timer.is_running,
         f"OnCalendar=*-*-* *:00/{minutes}:00 " in schedule,
         host.file("/etc/cron.d/cacti").exists,
-    ) == (True, True, True, False), schedule
+    ) == (minutes * 60, True, True, True, False), schedule
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_rrds_have_the_sites_step(host, site):
+    """Every data source (its record in Cacti and its RRD file, where the poller made it already)
+    has the step of the site's cacti_poll_minutes: a changed interval made them again."""
+    step = site.setting("cacti_poll_minutes", site.hosts[host_name(host, site)]) * 60
+    rra = cacti_config(host)[1]
+    rows = host.check_output(
+        "mysql -N -B cacti -e \"SELECT rrd_step, data_source_path FROM data_template_data "
+        "WHERE local_data_id > 0 AND data_source_path <> ''\""
+    ).splitlines()
+    paths = [line.split("\t")[1].replace("<path_rra>", rra) for line in rows]
+    quoted = " ".join(map(shlex.quote, paths))
+    files = host.check_output(
+        f"for f in {quoted}; do [ ! -e $f ] || echo $f $(rrdtool info $f | sed -n 's/^step = //p'); done"
+    )
+    records = {line.split("\t")[1]: int(line.split("\t")[0]) for line in rows}
+    made = {line.split()[0]: int(line.split()[1]) for line in files.splitlines()}
+    assert (
+        {path: got for path, got in records.items() if got != step},
+        {path: got for path, got in made.items() if got != step},
+        len(records) > 0,
+    ) == ({}, {}, True)
 
 
 def cacti_last_poll(host) -> int:

@@ -39,8 +39,8 @@ GANGLIA_CONTAINER_USER = "nobody"
 GANGLIA_CONTAINER_GROUP = "nogroup"
 CACTI_SETUP = "/usr/local/sbin/hastack-cacti-setup"
 CACTI_ADMIN = "admin"
-# Cacti's own polling interval (its data sources' step): a timer runs the poller on it.
-CACTI_POLL_MINUTES = 5
+# Cacti's profiles of data sources by step (seconds): their hashes, the same in every install.
+CACTI_PROFILES = {60: "66d35da8f75c912ede3dbe901fedcae0", 300: "d62c52891f4f9688729a5bc9fad91b18"}
 CACTI_POLLER_UNIT = "hastack-cacti-poller"
 
 
@@ -299,6 +299,8 @@ def configure_cacti() -> list:
             devices=devices,
             snmp_timeout_ms=host.data.cacti_snmp_timeout_ms,
             snmp_retries=host.data.cacti_snmp_retries,
+            step=host.data.cacti_poll_minutes * 60,
+            profile=CACTI_PROFILES[host.data.cacti_poll_minutes * 60],
         ),
         validate="sh -n {path}",
         mode="700",
@@ -322,20 +324,21 @@ def configure_cacti() -> list:
 
 
 def schedule_cacti_poller() -> None:
-    """Cacti's poller every 5 minutes from a systemd timer (the package's cron entry needs cron,
-    which a minimal host lacks; where cron exists, two schedulers would run it twice)."""
+    """Cacti's poller every cacti_poll_minutes from a systemd timer (the package's cron entry needs
+    cron, which a minimal host lacks; where cron exists, two schedulers would run it twice)."""
+    minutes = host.data.cacti_poll_minutes
     units = [
         files.template(
             name=f"Cacti's poller as a service ({CACTI_POLLER_UNIT}.service)",
             src=str(TEMPLATES / "cacti-poller.service.j2"),
             dest=f"/etc/systemd/system/{CACTI_POLLER_UNIT}.service",
-            timeout_seconds=CACTI_POLL_MINUTES * 60 - 20,
+            timeout_seconds=minutes * 60 - 20,
         ),
         files.template(
-            name=f"Cacti's poller every {CACTI_POLL_MINUTES} minutes ({CACTI_POLLER_UNIT}.timer)",
+            name=f"Cacti's poller every {minutes} minute(s) ({CACTI_POLLER_UNIT}.timer)",
             src=str(TEMPLATES / "cacti-poller.timer.j2"),
             dest=f"/etc/systemd/system/{CACTI_POLLER_UNIT}.timer",
-            minutes=CACTI_POLL_MINUTES,
+            minutes=minutes,
         ),
     ]
     # A removed conffile stays removed on upgrades (dpkg keeps the admin's choice).

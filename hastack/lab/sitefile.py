@@ -18,6 +18,7 @@ LAB_DATA_REASONS = {
     "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
     "gluster_brick_root": "a volume of its own instead of the RAID",
     "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away (none with 3+ web hosts)",
+    "cacti_poll_minutes": "its checks wait for two scheduled polls: about 2 minutes, not 10",
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
 }
@@ -59,7 +60,7 @@ OVERRIDES = {
     "snmp_user": "shopmon",
     "snmp_location": "rack 7, shop",
     "snmp_contact": "ops@shop.invalid",
-    "cacti_snmp_timeout_ms": 2500,
+    "cacti_snmp_timeout_ms": 1000,
     "cacti_snmp_retries": 3,
     "ganglia_port": 8659,
     "ganglia_poll_seconds": 20,
@@ -112,6 +113,7 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
                 else {}
             ),
             "gluster_quorum_type": "auto",
+            "cacti_poll_minutes": 1,
             **images,
             **(OVERRIDES if overridden() else {}),
         },

@@ -7,6 +7,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hastack import platforms
+from hastack.components.monitoring import CACTI_PROFILES
 from hastack.defaults import ROOT
 from hastack.network import InterfaceError, hosts_entries, knet_link_timers, netplan_interfaces
 
@@ -204,7 +205,7 @@ def test_apache_listens_on_loopback_only():
     assert [line for line in text.splitlines() if line.startswith("Listen")] == ["Listen 127.0.0.1:8080"]
 
 
-def cacti_setup(devices: list[dict]) -> str:
+def cacti_setup(devices: list[dict], step: int = 300) -> str:
     return render(
         "monitoring/cacti-setup.sh.j2",
         admin_user="admin",
@@ -215,6 +216,8 @@ def cacti_setup(devices: list[dict]) -> str:
         devices=devices,
         snmp_timeout_ms=2500,
         snmp_retries=4,
+        step=step,
+        profile=CACTI_PROFILES[step],
     )
 
 
@@ -231,6 +234,20 @@ def test_cacti_setup_adds_every_device_without_a_community():
         "snmp_timeout=2500, ping_timeout=2500, ping_retries=4" in text,
         "('snmp_timeout', '2500')," in text and "('snmp_retries', '4')" in text,
     ) == (True, True)
+
+
+@pytest.mark.parametrize("step", [60, 300])
+def test_cacti_setup_sets_the_interval_and_makes_rrds_of_another_step_again(step):
+    """The poller's interval, the templates' profile and step, and the data sources of another
+    step: their RRDs removed (the poller makes them again), then given this step."""
+    text = cacti_setup([], step)
+    assert (
+        f"('poller_interval', '{step}'), ('cron_interval', '{step}')" in text,
+        f"hash='{CACTI_PROFILES[step]}' AND step={step}" in text,
+        f"rrd_step={step} WHERE local_data_id=0" in text,
+        text.index(f"rrd_step <> {step} AND data_source_path") < text.index('rm -f "$rrd"')
+        < text.index(f"rrd_step={step}\n    WHERE local_data_id > 0 AND rrd_step <> {step}"),
+    ) == (True, True, True, True)
 
 
 def test_cacti_setup_switches_every_automation_network_off():
