@@ -298,23 +298,33 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
     ) == (minutes * 60, True, True, True, False), schedule
 
 
+def data_sources(host) -> dict[str, int]:
+    """Each data source's RRD file and the step Cacti has for it."""
+    rra = cacti_config(host)[1]
+    rows = host.check_output(
+        "mysql -N -B cacti -e \"SELECT rrd_step, data_source_path FROM data_template_data "
+        "WHERE local_data_id > 0 AND data_source_path <> ''\""
+    )
+    pairs = (row.split("\t") for row in rows.splitlines())
+    return {path.replace("<path_rra>", rra): int(step) for step, path in pairs}
+
+
+def rrd_steps(host, paths) -> dict[str, int]:
+    """The step of each of these RRD files that exists (the poller makes a missing one)."""
+    quoted = " ".join(map(shlex.quote, paths))
+    out = host.check_output(
+        f"for f in {quoted}; do [ ! -e $f ] || echo $f $(rrdtool info $f | sed -n 's/^step = //p'); done"
+    )
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()}
+
+
 @pytest.mark.roles("proxy")
 def test_cacti_rrds_have_the_sites_step(host, site):
     """Every data source (its record in Cacti and its RRD file, where the poller made it already)
     has the step of the site's cacti_poll_minutes: a changed interval made them again."""
     step = site.setting("cacti_poll_minutes", site.hosts[host_name(host, site)]) * 60
-    rra = cacti_config(host)[1]
-    rows = host.check_output(
-        "mysql -N -B cacti -e \"SELECT rrd_step, data_source_path FROM data_template_data "
-        "WHERE local_data_id > 0 AND data_source_path <> ''\""
-    ).splitlines()
-    paths = [line.split("\t")[1].replace("<path_rra>", rra) for line in rows]
-    quoted = " ".join(map(shlex.quote, paths))
-    files = host.check_output(
-        f"for f in {quoted}; do [ ! -e $f ] || echo $f $(rrdtool info $f | sed -n 's/^step = //p'); done"
-    )
-    records = {line.split("\t")[1]: int(line.split("\t")[0]) for line in rows}
-    made = {line.split()[0]: int(line.split()[1]) for line in files.splitlines()}
+    records = data_sources(host)
+    made = rrd_steps(host, records)
     assert (
         {path: got for path, got in records.items() if got != step},
         {path: got for path, got in made.items() if got != step},
