@@ -60,7 +60,11 @@ def table(site: Site, collector: Collector) -> str:
 
 
 def run_verify(site: Site) -> int:
+    from hastack.checks import plugin
+
     os.environ["HASTACK_SITE"] = site.source
+    # The checks look at this very site: the values it was loaded with (group_data/ included).
+    plugin.use_site(site)
     collector = Collector()
     skipped = []
     if not site.setting("monitoring_enabled"):

@@ -1,10 +1,9 @@
 """The pytest plugin of hastack's checks: testinfra against the hosts of a site.
 
-``hastack verify`` loads it (``-p hastack.checks.plugin``), and so does the
-checkout's conftest.py for the test suite. With HASTACK_SITE set the checks
-look at that site's hosts as they are (nothing is deployed). Without it (in a
-checkout) they run against the lab: the session brings the lab up and deploys
-the whole cluster into it first.
+``hastack verify`` loads it (``-p hastack.checks.plugin``) with HASTACK_SITE set: the checks
+look at that site's hosts as they are; nothing is deployed. The checkout's own test harness
+(tests/harness.py) gives it the lab's site instead (``use_site``) and deploys it first, by
+overriding the ``deployed`` fixture.
 """
 
 from __future__ import annotations
@@ -19,24 +18,30 @@ import testinfra.backend
 import testinfra.host
 
 from hastack import platforms, topology
-from hastack.site import Site, load_site, parse_site
+from hastack.site import Site, load_site
 from hastack.ssh import site_client
 from hastack.topology import ROLES
 
-SITE_PATH = os.environ.get("HASTACK_SITE")
-LAB_MODE = SITE_PATH is None
+SITE: Site | None = None
 
 
-def _site() -> Site:
-    if not LAB_MODE:
-        return load_site(SITE_PATH)
-    from hastack import lab
-
-    # In the lab the site is known before the lab is up, which collection needs.
-    return parse_site(lab.site_text(), str(lab.SITE_FILE))
+def use_site(site: Site) -> None:
+    """Check this site (a harness's, such as the lab's) instead of HASTACK_SITE's."""
+    global SITE
+    SITE = site
 
 
-SITE = _site()
+def current_site() -> Site:
+    """The site the checks look at: the one given to ``use_site``, else HASTACK_SITE's."""
+    global SITE
+    if SITE is None:
+        path = os.environ.get("HASTACK_SITE")
+        if not path:
+            raise pytest.UsageError(
+                "hastack's checks need a site: set HASTACK_SITE (`hastack verify SITE` does)"
+            )
+        SITE = load_site(path)
+    return SITE
 
 
 def site_host_name(host, site) -> str:
@@ -97,7 +102,7 @@ def pytest_generate_tests(metafunc):
         return
     marker = metafunc.definition.get_closest_marker("roles")
     roles = marker.args if marker else ROLES
-    names = [host.name for host in SITE.hosts.values() if host.role in roles]
+    names = [host.name for host in current_site().hosts.values() if host.role in roles]
     metafunc.parametrize("host", names, indirect=True)
 
 
@@ -113,7 +118,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def site():
-    return SITE
+    return current_site()
 
 
 # gmetad's XML: every host it holds and their metrics (its port 8651 answers on loopback only).
@@ -121,14 +126,6 @@ GMETAD_XML = (
     "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', 8651)); "
     "import sys; sys.stdout.write(b''.join(iter(lambda: s.recv(65536), b'')).decode())\""
 )
-# What the monitoring layer puts on a host, and where it shows in the other tiers' files.
-MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]
-# Where a release has no Ganglia packages: the units that run gmond and gmetad in Docker.
-MONITORING_UNITS = ["hastack-gmond", "hastack-gmetad"]
-MONITORING_TRACES = {"/opt/hastack/web/conf/nginx.conf": "ganglia", "/etc/haproxy/haproxy.cfg": "cacti"}
-# In a fresh lab, the hosts after a deploy with monitoring_enabled false: host ->
-# monitoring packages and traces found (None: the lab had monitoring already).
-MONITORING_OFF: dict[str, list[str]] | None = None
 
 
 def testinfra_host(site, name: str) -> testinfra.host.Host:
@@ -149,57 +146,10 @@ def testinfra_host(site, name: str) -> testinfra.host.Host:
     return remote
 
 
-def monitoring_found(site, name: str) -> list[str]:
-    remote = testinfra_host(site, name)
-    found = [package for package in MONITORING_PACKAGES if remote.package(package).is_installed]
-    found += [unit for unit in MONITORING_UNITS if remote.file(f"/etc/systemd/system/{unit}.service").exists]
-    for path, word in MONITORING_TRACES.items():
-        if remote.file(path).exists and word in remote.file(path).content_string:
-            found.append(f"{word} in {path}")
-    return found
-
-
-def _deploy(site_file: Path, log: str):
-    from hastack import lab
-    from hastack.deploying import run_deploy
-
-    run = run_deploy(site_file, log=lab.LAB_DIR / log)
-    if run.returncode != 0:
-        tail = "\n".join(run.output.splitlines()[-40:])
-        pytest.fail(f"deploys/all.py with {site_file.name} failed against the lab (log .lab/{log}):\n{tail}")
-    return run
-
-
 @pytest.fixture(scope="session")
-def deployed(request, site):
-    """The cluster, deployed: in the lab, bring it up and run deploys/all.py.
-
-    A fresh lab is deployed twice when a test of the session asks what a deploy
-    with monitoring_enabled false leaves (``monitoring_off``): first with it
-    false (kept in MONITORING_OFF), then with the lab's site, which switches
-    monitoring on later.
-    """
-    global MONITORING_OFF
-    if not LAB_MODE:
-        return None
-    from hastack import lab
-
-    try:
-        lab.up()
-    except lab.LabError as error:
-        pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
-    wants_off = any("monitoring_off" in item.fixturenames for item in request.session.items)
-    if wants_off and not any(monitoring_found(site, name) for name in site.hosts):
-        off = lab.derived_site(lab.LAB_DIR / "site-monitoring-off.yaml", monitoring_enabled=False)
-        _deploy(off, "deploy-monitoring-off.log")
-        MONITORING_OFF = {name: monitoring_found(site, name) for name in site.hosts}
-    return _deploy(lab.SITE_FILE, "deploy.log")
-
-
-@pytest.fixture(scope="session")
-def monitoring_off(deployed):
-    """What the deploy with monitoring_enabled false left (see ``deployed``)."""
-    return MONITORING_OFF
+def deployed():
+    """The cluster as it is: the checks deploy nothing (a harness may override this to deploy)."""
+    return None
 
 
 _connections: dict[str, testinfra.host.Host] = {}
@@ -222,11 +172,6 @@ def connect(site, deployed):
 def host(request, connect):
     """The testinfra host of this test's parameter."""
     return connect(request.param)
-
-
-@pytest.fixture(scope="session")
-def lab_mode():
-    return LAB_MODE
 
 
 @pytest.fixture

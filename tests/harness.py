@@ -1,0 +1,87 @@
+"""The checkout's lab harness, a pytest plugin beside the checks' own (conftest.py loads both).
+
+Without HASTACK_SITE the tests run against the lab: the lab's site is given to the checks
+(known before the lab is up, which collection needs), and the session brings the lab up and
+deploys the whole cluster into it first (``deployed``). With HASTACK_SITE set they look at that
+site's hosts as they are, as ``hastack verify`` does, and the tests that deploy or break hosts fail
+saying they need the lab.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hastack import lab
+from hastack.checks import plugin
+from hastack.checks.plugin import testinfra_host
+from hastack.deploying import run_deploy
+from hastack.site import parse_site
+
+LAB_MODE = "HASTACK_SITE" not in os.environ
+if LAB_MODE:
+    plugin.use_site(parse_site(lab.site_text(), str(lab.SITE_FILE)))
+
+# What the monitoring layer puts on a host, and where it shows in the other tiers' files.
+MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]
+# Where a release has no Ganglia packages: the units that run gmond and gmetad in Docker.
+MONITORING_UNITS = ["hastack-gmond", "hastack-gmetad"]
+MONITORING_TRACES = {"/opt/hastack/web/conf/nginx.conf": "ganglia", "/etc/haproxy/haproxy.cfg": "cacti"}
+# In a fresh lab, the hosts after a deploy with monitoring_enabled false: host ->
+# monitoring packages and traces found (None: the lab had monitoring already).
+MONITORING_OFF: dict[str, list[str]] | None = None
+
+
+def monitoring_found(site, name: str) -> list[str]:
+    remote = testinfra_host(site, name)
+    found = [package for package in MONITORING_PACKAGES if remote.package(package).is_installed]
+    found += [unit for unit in MONITORING_UNITS if remote.file(f"/etc/systemd/system/{unit}.service").exists]
+    for path, word in MONITORING_TRACES.items():
+        if remote.file(path).exists and word in remote.file(path).content_string:
+            found.append(f"{word} in {path}")
+    return found
+
+
+def _deploy(site_file: Path, log: str):
+    run = run_deploy(site_file, log=lab.LAB_DIR / log)
+    if run.returncode != 0:
+        tail = "\n".join(run.output.splitlines()[-40:])
+        pytest.fail(f"deploys/all.py with {site_file.name} failed against the lab (log .lab/{log}):\n{tail}")
+    return run
+
+
+@pytest.fixture(scope="session")
+def deployed(request, site):
+    """The cluster, deployed: in the lab, bring it up and run deploys/all.py.
+
+    A fresh lab is deployed twice when a test of the session asks what a deploy
+    with monitoring_enabled false leaves (``monitoring_off``): first with it
+    false (kept in MONITORING_OFF), then with the lab's site, which switches
+    monitoring on later.
+    """
+    global MONITORING_OFF
+    if not LAB_MODE:
+        return None
+    try:
+        lab.up()
+    except lab.LabError as error:
+        pytest.fail(f"the lab cannot come up, so no lab test can run: {error}")
+    wants_off = any("monitoring_off" in item.fixturenames for item in request.session.items)
+    if wants_off and not any(monitoring_found(site, name) for name in site.hosts):
+        off = lab.derived_site(lab.LAB_DIR / "site-monitoring-off.yaml", monitoring_enabled=False)
+        _deploy(off, "deploy-monitoring-off.log")
+        MONITORING_OFF = {name: monitoring_found(site, name) for name in site.hosts}
+    return _deploy(lab.SITE_FILE, "deploy.log")
+
+
+@pytest.fixture(scope="session")
+def monitoring_off(deployed):
+    """What the deploy with monitoring_enabled false left (see ``deployed``)."""
+    return MONITORING_OFF
+
+
+@pytest.fixture(scope="session")
+def lab_mode():
+    return LAB_MODE
