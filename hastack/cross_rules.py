@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hastack import rules
-from hastack.defaults import DEFAULTS
 
 if TYPE_CHECKING:
-    from hastack.site.model import Host, SshSettings
+    from hastack.site.model import Host, Layers, SshSettings
     from hastack.site.validation import Checker
 
 
@@ -63,7 +62,7 @@ def check_cluster_shape(check: Checker, hosts: dict[str, Host], networks: dict, 
         )
 
 
-def check_arbiter(check: Checker, site_data: dict, hosts: dict[str, Host]) -> None:
+def check_arbiter(check: Checker, layers: Layers, hosts: dict[str, Host]) -> None:
     """gluster_arbiter names a host of the site, not a web host, on the back network."""
     for host in hosts.values():
         if "gluster_arbiter" in host.data:
@@ -73,51 +72,58 @@ def check_arbiter(check: Checker, site_data: dict, hosts: dict[str, Host]) -> No
                 "set it under the site's 'data:' instead",
                 host.name,
             )
-    arbiter = site_data.get("gluster_arbiter", "")
+    for group_file in layers.group_files:
+        if group_file.group != "all" and "gluster_arbiter" in group_file.values:
+            check.add(
+                f"{group_file.path}: gluster_arbiter",
+                "the arbiter is one for the whole volume",
+                "set it under the site's 'data:' or in group_data/all.py instead",
+            )
+    arbiter, path = layers.find("gluster_arbiter")
     if not arbiter:
         return
     spec = hosts.get(arbiter)
     if spec is None:
         check.add(
-            "data.gluster_arbiter",
+            path,
             f"{arbiter!r} is not a host of the site",
             f"name a proxy host ({', '.join(h.name for h in hosts.values() if h.role == 'proxy')})",
         )
     elif spec.role == "web":
         check.add(
-            "data.gluster_arbiter",
+            path,
             f"{arbiter} is a web host, which already holds a data brick",
             "name a proxy host",
             arbiter,
         )
     elif (webs := sum(1 for host in hosts.values() if host.role == "web")) > 2:
         check.add(
-            "data.gluster_arbiter",
+            path,
             f"an arbiter is for two web hosts; with {webs} their copies keep quorum themselves",
             "remove gluster_arbiter from data: the next deploy removes the arbiter brick",
             arbiter,
         )
     elif "back" not in spec.addresses:
         check.add(
-            "data.gluster_arbiter",
+            path,
             f"{arbiter} is not on the back network, where the bricks talk",
             "name a proxy host, or give this host a back address",
             arbiter,
         )
 
 
-def check_agreement(check: Checker, site_data: dict, hosts: dict[str, Host], ssh: SshSettings) -> None:
+def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh: SshSettings) -> None:
     """Keys that must agree, on each host's effective values: ports, STONITH, the arbiter, paths."""
 
     def where(key: str, host: Host) -> tuple[str, str | None]:
-        """The key path that sets a host's value (its own data, else the site's), and the host."""
-        return (f"hosts.{host.name}.data.{key}" if key in host.data else f"data.{key}"), host.name
+        """The key path that sets a host's value (its data, the site's, a group data file), and the host."""
+        return layers.origin(key, host), host.name
 
-    arbiter = site_data.get("gluster_arbiter", "")
+    arbiter = layers.value("gluster_arbiter")
     for host in hosts.values():
 
         def setting(key: str, host: Host = host) -> Any:
-            return host.data.get(key, site_data.get(key, DEFAULTS[key]))
+            return layers.value(key, host)
 
         for key, port, other in rules.port_conflicts(host.role, setting, ssh.port, host.name == arbiter):
             path, name = where(key, host)
@@ -153,9 +159,10 @@ def check_agreement(check: Checker, site_data: dict, hosts: dict[str, Host], ssh
                     f"put the bricks below {raid}, or set raid_enabled: false",
                     name,
                 )
-    if arbiter and site_data.get("gluster_quorum_type", DEFAULTS["gluster_quorum_type"]) != "auto":
+    quorum, path = layers.find("gluster_quorum_type")
+    if arbiter and quorum != "auto":
         check.add(
-            "data.gluster_quorum_type",
+            path,
             "an arbiter prevents split-brain only with client quorum",
             "set gluster_quorum_type: auto with gluster_arbiter",
         )
@@ -165,13 +172,13 @@ def check_agreement(check: Checker, site_data: dict, hosts: dict[str, Host], ssh
 VIP_LISTENER_KEYS = ("https_port", "tls_certificate", "tls_key", "tls_names", "tls_hsts_max_age")
 
 
-def check_tls(check: Checker, site_data: dict, hosts: dict[str, Host]) -> list[str]:
+def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:
     """The proxies agree on the VIP's listener, and the site's certificate (if it names one)
     is usable: the key matches, the chain is complete, nothing expired. Returns warnings."""
     proxies = [host for host in hosts.values() if host.role == "proxy"]
 
     def setting(key: str, host: Host) -> Any:
-        return host.data.get(key, site_data.get(key, DEFAULTS[key]))
+        return layers.value(key, host)
 
     for key in VIP_LISTENER_KEYS:
         values = {repr(setting(key, host)) for host in proxies}
@@ -189,7 +196,7 @@ def check_tls(check: Checker, site_data: dict, hosts: dict[str, Host]) -> list[s
     if bool(certificate) != bool(key):
         given, missing = ("tls_certificate", "tls_key") if certificate else ("tls_key", "tls_certificate")
         check.add(
-            f"data.{missing}",
+            layers.origin(missing, proxies[0]),
             f"{given} is set but {missing} is not",
             "give both the certificate file and its key file, or neither (hastack then issues one)",
         )
@@ -200,5 +207,9 @@ def check_tls(check: Checker, site_data: dict, hosts: dict[str, Host]) -> list[s
 
     result = tls.check_files(Path(certificate), Path(key))
     for problem in result.problems:
-        check.add("data.tls_certificate", problem, "give a current certificate, its chain and its own key")
+        check.add(
+            layers.origin("tls_certificate", proxies[0]),
+            problem,
+            "give a current certificate, its chain and its own key",
+        )
     return result.warnings

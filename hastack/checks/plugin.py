@@ -19,7 +19,7 @@ import testinfra.backend
 import testinfra.host
 
 from hastack import platforms, topology
-from hastack.site import Site, load_site, parse_site
+from hastack.site import Site, load_site, parse_site, read_group_data
 from hastack.ssh import site_client
 from hastack.topology import ROLES
 
@@ -29,11 +29,13 @@ LAB_MODE = SITE_PATH is None
 
 def _site() -> Site:
     if not LAB_MODE:
+        # With the group data pyinfra reads for inventory.py: <cwd>/group_data, the checkout's.
         return load_site(SITE_PATH)
     from hastack import lab
 
-    # In the lab the site is known before the lab is up, which collection needs.
-    return parse_site(lab.site_text(), str(lab.SITE_FILE))
+    # In the lab the site is known before the lab is up, which collection needs; the group
+    # data is what the lab's deploy (pyinfra inventory.py, from the checkout) reads too.
+    return parse_site(lab.site_text(), str(lab.SITE_FILE), read_group_data())
 
 
 SITE = _site()

@@ -1,27 +1,31 @@
 """Reading a site file: YAML that refuses duplicate keys, the checks in order, the model made.
 
-``load_site`` reads a file, ``parse_site`` text; both raise SiteError listing every problem.
-``dump_site`` writes a document (``Site.document``) back as a site file, validated.
+``load_site`` reads a file and the group data files beside it (hastack.site.group_data),
+``parse_site`` text; both raise SiteError listing every problem. ``dump_site`` writes a
+document (``Site.document``) back as a site file, validated.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hastack import cross_rules
-from hastack.site.model import CLUSTER_RE, REQUIRED_TOP_KEYS, TOP_KEYS, Problem, Site, SiteError
-from hastack.site.validation import Checker, check_hosts, check_networks, check_ssh
+from hastack.site.group_data import GroupData, read_group_data
+from hastack.site.model import CLUSTER_RE, REQUIRED_TOP_KEYS, TOP_KEYS, Layers, Problem, Site, SiteError
+from hastack.site.validation import Checker, check_group_files, check_hosts, check_networks, check_ssh
 
 
-def dump_site(document: dict[str, Any], header: str = "") -> str:
-    """A site file's text from a document (``Site.document``), validated before it is given."""
+def dump_site(document: dict[str, Any], header: str = "", group_data: GroupData | None = None) -> str:
+    """A site file's text from a document (``Site.document``), validated before it is given
+    (with ``group_data`` when given: the group data it will be loaded with)."""
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     text = comment + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=110)
-    parse_site(text, "<dumped site>")
+    parse_site(text, "<dumped site>", group_data)
     return text
 
 
@@ -44,8 +48,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_site(text: str, source: str = "<site>") -> Site:
-    """Parse and validate site file text; raise SiteError listing every problem."""
+def parse_site(text: str, source: str = "<site>", group_data: GroupData | None = None) -> Site:
+    """Parse and validate site file text, with the group data files read for it (None: none);
+    raise SiteError listing every problem, the group data files' too."""
+    group_data = group_data or GroupData()
     loader = _Loader(text)
     loader.duplicates = []
     try:
@@ -58,7 +64,7 @@ def parse_site(text: str, source: str = "<site>") -> Site:
             f"YAML syntax error at {where}: {error.problem or error.context}",
             "correct the YAML at that line (indentation, quotes, colons)",
         )
-        raise SiteError(source, [problem]) from None
+        raise SiteError(source, [problem, *group_data.problems]) from None
     finally:
         loader.dispose()
 
@@ -69,7 +75,7 @@ def parse_site(text: str, source: str = "<site>") -> Site:
         raw = {}
     top = check.mapping(raw, "(top level)")
     if top is None:
-        raise SiteError(source, check.problems)
+        raise SiteError(source, [*check.problems, *group_data.problems])
 
     check.unknown_keys(top, TOP_KEYS, "")
     for key in REQUIRED_TOP_KEYS:
@@ -88,11 +94,14 @@ def parse_site(text: str, source: str = "<site>") -> Site:
     vip = check.address(top["vip"], "vip") if "vip" in top else None
     ssh = check_ssh(check, top.get("ssh", {}))
     site_data = check.data(top.get("data", {}), "data")
+    check.problems.extend(group_data.problems)
+    group_files = check_group_files(check, group_data.files)
+    layers = Layers(site_data, group_files)
     hosts = check_hosts(check, top.get("hosts"), networks)
     cross_rules.check_cluster_shape(check, hosts, networks, vip)
-    cross_rules.check_arbiter(check, site_data, hosts)
-    cross_rules.check_agreement(check, site_data, hosts, ssh)
-    warnings = cross_rules.check_tls(check, site_data, hosts)
+    cross_rules.check_arbiter(check, layers, hosts)
+    cross_rules.check_agreement(check, layers, hosts, ssh)
+    warnings = cross_rules.check_tls(check, layers, hosts)
 
     lab = top.get("lab", False)
     lab_debian = None
@@ -106,13 +115,26 @@ def parse_site(text: str, source: str = "<site>") -> Site:
         raise SiteError(source, check.problems)
     assert vip is not None
     return Site(
-        source, cluster, networks, vip, ssh, hosts, site_data, lab is not False, lab_debian, tuple(warnings)
+        source,
+        cluster,
+        networks,
+        vip,
+        ssh,
+        hosts,
+        site_data,
+        lab is not False,
+        lab_debian,
+        tuple(warnings),
+        group_files,
     )
 
 
-def load_site(path: str | Path) -> Site:
-    """Read and validate a site file; raise SiteError on any problem."""
+def load_site(path: str | Path, group_data_dirs: Iterable[str | Path] | None = None) -> Site:
+    """Read and validate a site file with the group data files in ``group_data_dirs``, lowest
+    first (None: ``<cwd>/group_data``, then the checkout's, as pyinfra reads them for
+    ``inventory.py``); raise SiteError on any problem."""
     source = str(path)
+    group_data = read_group_data(group_data_dirs)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -121,14 +143,14 @@ def load_site(path: str | Path) -> Site:
             f"cannot read the site file: {error.strerror}",
             "give the path of a site file, or set HASTACK_SITE",
         )
-        raise SiteError(source, [problem]) from None
-    return parse_site(text, source)
+        raise SiteError(source, [problem, *group_data.problems]) from None
+    return parse_site(text, source, group_data)
 
 
-def load_site_or_exit(path: str | Path) -> Site:
+def load_site_or_exit(path: str | Path, group_data_dirs: Iterable[str | Path] | None = None) -> Site:
     """For entry points: load the site, or print every problem and exit 2."""
     try:
-        return load_site(path)
+        return load_site(path, group_data_dirs)
     except SiteError as error:
         print(error.report(), file=sys.stderr)
         raise SystemExit(2) from None

@@ -23,6 +23,8 @@ TOP_KEYS = ("cluster", "networks", "vip", "ssh", "hosts", "data", "lab")
 SSH_KEYS = ("user", "key", "port", "known_hosts")
 HOST_KEYS = ("role", "back", "front", "disks", "ssh_host", "nics", "dhcp", "data")
 REQUIRED_TOP_KEYS = ("cluster", "networks", "vip", "hosts")
+# The group data files hastack reads (group_data/<group>.py): every host, and each role.
+GROUPS = ("all", *ROLES)
 
 CLUSTER_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -89,6 +91,44 @@ class Host:
 
 
 @dataclass(frozen=True)
+class GroupFile:
+    """One group data file (``group_data/<group>.py``): its group, its path as shown, its values."""
+
+    group: str
+    path: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Where a data key's value comes from, highest first: the host's ``data:``, the site's
+    ``data:``, ``group_data/<role>.py``, ``group_data/all.py``, the default. Without a host:
+    the site's ``data:``, ``group_data/all.py``, the default. Of two group data folders that
+    hold one group's file, the later one's value wins (pyinfra's order)."""
+
+    data: dict[str, Any]
+    group_files: tuple[GroupFile, ...] = ()
+
+    def find(self, key: str, host: Host | None = None) -> tuple[Any, str]:
+        """The effective value and the key path that sets it (``data.<key>`` for a default)."""
+        if host is not None and key in host.data:
+            return host.data[key], f"hosts.{host.name}.data.{key}"
+        if key in self.data:
+            return self.data[key], f"data.{key}"
+        for group in ([host.role] if host is not None else []) + ["all"]:
+            for group_file in reversed(self.group_files):
+                if group_file.group == group and key in group_file.values:
+                    return group_file.values[key], f"{group_file.path}: {key}"
+        return DEFAULTS[key], f"data.{key}"
+
+    def value(self, key: str, host: Host | None = None) -> Any:
+        return self.find(key, host)[0]
+
+    def origin(self, key: str, host: Host | None = None) -> str:
+        return self.find(key, host)[1]
+
+
+@dataclass(frozen=True)
 class Site:
     source: str
     cluster: str
@@ -103,6 +143,20 @@ class Site:
     lab_debian: int | None = None
     # What is usable but should be seen to (a certificate near its expiry).
     warnings: tuple[str, ...] = ()
+    # The group data files read with the site (validated), in the order they were read.
+    group_files: tuple[GroupFile, ...] = ()
+
+    @property
+    def layers(self) -> Layers:
+        return Layers(self.data, self.group_files)
+
+    @property
+    def group_data(self) -> dict[str, dict[str, Any]]:
+        """Each group's values from its group data files (a later folder's value wins)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for group_file in self.group_files:
+            merged.setdefault(group_file.group, {}).update(group_file.values)
+        return merged
 
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
@@ -119,11 +173,9 @@ class Site:
         ]
 
     def setting(self, key: str, host: Host | None = None) -> Any:
-        """The value a data key has for a host (or the whole site): its own, the site's, the default."""
-        for data in ([host.data] if host else []) + [self.data]:
-            if key in data:
-                return data[key]
-        return DEFAULTS[key]
+        """The value a data key has for a host (or the whole site): the host's data, the site's,
+        group_data/<role>.py, group_data/all.py, the default (``Layers``)."""
+        return self.layers.value(key, host)
 
     def proxy_setting(self, key: str) -> Any:
         """A key the proxies share (the validator makes them agree): the VIP's listeners."""
@@ -172,7 +224,9 @@ class Site:
 
     def document(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """The site as a site file holds it (``dump_site`` writes it), with ``data`` merged
-        into the site's data: derived sites are made from the model, never spliced as text."""
+        into the site's data: derived sites are made from the model, never spliced as text.
+        Group data stays in its files (it is not folded in): a derived site loaded with the
+        same group data folders has the same effective values."""
         ssh: dict[str, Any] = {"user": self.ssh.user, "port": self.ssh.port}
         ssh.update({key: value for key in ("key", "known_hosts") if (value := getattr(self.ssh, key))})
         hosts = {}
@@ -209,4 +263,7 @@ class Site:
                 addrs = "  ".join(f"{n} {a}" for n, a in host.addresses.items())
                 extra = f"  disks {' '.join(host.disks)}" if host.disks else ""
                 lines.append(f"  {role:<6} {host.name:<10} {addrs}{extra}")
+        for group_file in self.group_files:
+            if group_file.values:
+                lines.append(f"  group data: {group_file.path}: {', '.join(group_file.values)}")
         return "\n".join(lines)

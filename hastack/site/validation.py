@@ -21,6 +21,7 @@ from hastack.site.model import (
     ROLE_NETWORKS,
     ROLES,
     SSH_KEYS,
+    GroupFile,
     Host,
     Problem,
     SshSettings,
@@ -73,7 +74,8 @@ class Checker:
             self.add(path, f"{value!r} is not an IPv4 network ({error})", fix)
             return None
 
-    def data(self, value: Any, path: str, host=None) -> dict[str, Any]:
+    def data(self, value: Any, path: str, host=None, sep: str = ".") -> dict[str, Any]:
+        """The good entries of a data mapping; each bad one is a problem at ``<path><sep><key>``."""
         mapping = self.mapping(value, path, host)
         if mapping is None:
             return {}
@@ -82,12 +84,12 @@ class Checker:
             if key not in DEFAULTS:
                 guess = closest(key, list(DEFAULTS))
                 fix = f"did you mean {guess!r}?" if guess else "see the data keys in docs/data-keys.md"
-                self.add(f"{path}.{key}", "unknown data key", fix, host)
+                self.add(f"{path}{sep}{key}", "unknown data key", fix, host)
                 continue
             default = DEFAULTS[key]
             if default is not None and not same_type(item, default):
                 self.add(
-                    f"{path}.{key}",
+                    f"{path}{sep}{key}",
                     f"expected {type(default).__name__}, got {type(item).__name__} {item!r}",
                     f"give a {type(default).__name__} like the default {default!r}",
                     host,
@@ -95,7 +97,7 @@ class Checker:
                 continue
             problem = rules.check_value(key, item)
             if problem:
-                self.add(f"{path}.{key}", *problem, host)
+                self.add(f"{path}{sep}{key}", *problem, host)
                 continue
             good[key] = item
         return good
@@ -315,3 +317,33 @@ def check_nics(check: Checker, value: Any, path: str, name: str) -> dict[str, st
             continue
         nics[net_name] = nic.lower() if MAC_RE.match(nic.lower()) else nic
     return nics
+
+
+def check_group_files(check: Checker, group_files: tuple[GroupFile, ...]) -> tuple[GroupFile, ...]:
+    """Each group data file's values, checked like the site's ``data:``; only good values are kept.
+
+    pyinfra's own names (``ssh_*`` for the connection, ``_*`` such as ``_sudo`` for its operation
+    arguments) are refused: pyinfra would apply them, past the site file's ``ssh:`` section,
+    which hastack's checks, verify, drills and bench all connect by."""
+    checked = []
+    for group_file in group_files:
+        values = {}
+        for key, value in group_file.values.items():
+            if key.startswith(("ssh_", "_")):
+                check.add(
+                    f"{group_file.path}: {key}",
+                    "pyinfra's connection and sudo settings are hastack's to give",
+                    "set the connection in the site file's 'ssh:' section (user, key, port, known_hosts); "
+                    "with a user other than root, hastack runs everything through sudo",
+                )
+            elif key.startswith("site_"):
+                check.add(
+                    f"{group_file.path}: {key}",
+                    "hastack writes the site_* keys from the site file",
+                    "describe it in the site file (cluster, networks, vip, hosts)",
+                )
+            else:
+                values[key] = value
+        good = check.data(values, group_file.path, sep=": ")
+        checked.append(GroupFile(group_file.group, group_file.path, good))
+    return tuple(checked)
