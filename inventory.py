@@ -1,16 +1,28 @@
 """pyinfra inventory: the hosts of the site file, grouped by role.
 
-The site file is $HASTACK_SITE (default site.yaml). It is validated before
+The site file is $HASTACK_SITE (default site.yaml). It is validated, with the
+group data files pyinfra reads (group_data/all.py, proxy.py, web.py, client.py
+in the working folder, beside this file, and any --group-data folder), before
 pyinfra connects to anything; a bad site file stops the run with every problem
-listed.
+listed. So does --data for a hastack data key: it would bypass the checks.
 """
 
 import os
 import sys
 
+from hastack.pyinfra_args import group_data_folders, refused_data
 from hastack.site import load_site_or_exit
 
-_site = load_site_or_exit(os.environ.get("HASTACK_SITE", "site.yaml"))
+_refused = refused_data(sys.argv[1:])
+if _refused:
+    for _message in _refused:
+        print(f"hastack: {_message}", file=sys.stderr)
+    print("hastack: nothing was touched", file=sys.stderr)
+    raise SystemExit(2)
+
+_site = load_site_or_exit(
+    os.environ.get("HASTACK_SITE", "site.yaml"), group_data_folders(sys.argv[1:], __file__)
+)
 for _warning in _site.warnings:
     print(f"hastack: warning: {_warning}", file=sys.stderr)
 

@@ -26,10 +26,11 @@ Generated from `hastack/data_keys.py` by `python -m hastack.keydoc --write`: edi
 there, not this file (a test fails when it is stale).
 
 Every key has a default. Override it for the whole site under `data:` in the site file, or for
-one host under `hosts.<name>.data:`. The site model gives each host every key's effective value
-(its own, else the site's, else the default) through the inventory, so the deploys and `hastack
-verify` read the same values. Each value is checked before any host is touched
-(`hastack/rules.py`).
+one host under `hosts.<name>.data:`, or in `group_data/all.py` or `group_data/<role>.py`
+(docs/real-servers.md). The site model gives each host every key's effective value (its own,
+else the site's, else its role's group data, else `all.py`'s, else the default) through the
+inventory, so the deploys and `hastack verify` read the same values. Each value is checked
+before any host is touched (`hastack/rules.py`, `hastack/cross_rules.py`).
 """
 
 

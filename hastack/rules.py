@@ -1,9 +1,10 @@
 """What a data key's value must be, beyond its type: ranges, formats, and keys that must agree.
 
 Each rule takes the value and returns None when it is good, else ``(message, fix)``.
-The site validator applies them to the site's and each host's data, and checks
-the effective values of every host together (ports, STONITH, the arbiter), so
-that every problem is listed at once with its key path, host and fix.
+The site validator (hastack/site/validation.py) applies them to the site's and each
+host's data; hastack/cross_rules.py checks the effective values of every host together
+(ports, STONITH, the arbiter), so that every problem is listed at once with its key
+path, host and fix.
 """
 
 from __future__ import annotations

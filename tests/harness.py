@@ -18,11 +18,13 @@ from hastack import lab
 from hastack.checks import plugin
 from hastack.checks.plugin import testinfra_host
 from hastack.deploying import run_deploy
-from hastack.site import parse_site
+from hastack.site import parse_site, read_group_data
 
 LAB_MODE = "HASTACK_SITE" not in os.environ
 if LAB_MODE:
-    plugin.use_site(parse_site(lab.site_text(), str(lab.SITE_FILE)))
+    # With the group data the lab's deploy reads (pyinfra inventory.py from the checkout:
+    # <cwd>/group_data, the checkout's).
+    plugin.use_site(parse_site(lab.site_text(), str(lab.SITE_FILE), read_group_data()))
 
 # What the monitoring layer puts on a host, and where it shows in the other tiers' files.
 MONITORING_PACKAGES = ["snmpd", "ganglia-monitor", "gmetad", "apache2", "ganglia-webfrontend", "cacti"]

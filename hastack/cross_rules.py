@@ -1,0 +1,215 @@
+"""The rules that relate several keys or hosts of a site: the cluster's shape, the arbiter, the
+keys that must agree on each host's effective values, the VIP's TLS listener.
+
+The rules for one value alone are in hastack/rules.py; the site's structure is checked in
+hastack/site/validation.py. Each rule adds its problems to the checker it is given.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hastack import rules
+
+if TYPE_CHECKING:
+    from hastack.site.model import Host, Layers, SshSettings
+    from hastack.site.validation import Checker
+
+
+def check_cluster_shape(check: Checker, hosts: dict[str, Host], networks: dict, vip) -> None:
+    for role, needed in (("proxy", 2), ("web", 2)):
+        count = sum(1 for host in hosts.values() if host.role == role)
+        if count < needed:
+            check.add(
+                "hosts",
+                f"{count} {role} host(s), at least {needed} are needed for HA",
+                f"describe at least {needed} hosts with 'role: {role}'",
+            )
+
+    owners: dict[ipaddress.IPv4Address, str] = {}
+    for host in hosts.values():
+        for net_name, addr in host.addresses.items():
+            if addr in owners:
+                check.add(
+                    f"hosts.{host.name}.{net_name}",
+                    f"{addr} is also used by {owners[addr]}",
+                    "give every host its own address",
+                    host.name,
+                )
+            owners.setdefault(addr, f"hosts.{host.name}.{net_name}")
+
+    front = networks.get("front")
+    if vip is not None and front is not None:
+        if vip not in front:
+            check.add(
+                "vip",
+                f"{vip} is outside networks.front ({front})",
+                f"choose a free address inside {front}",
+            )
+        elif vip in (front.network_address, front.broadcast_address):
+            check.add(
+                "vip",
+                f"{vip} is the network or broadcast address of {front}",
+                "choose a host address",
+            )
+    if vip is not None and vip in owners:
+        check.add(
+            "vip",
+            f"{vip} is the address of {owners[vip]}",
+            "choose an address that no host has: the VIP floats between the proxies",
+        )
+
+
+def check_arbiter(check: Checker, layers: Layers, hosts: dict[str, Host]) -> None:
+    """gluster_arbiter names a host of the site, not a web host, on the back network."""
+    for host in hosts.values():
+        if "gluster_arbiter" in host.data:
+            check.add(
+                f"hosts.{host.name}.data.gluster_arbiter",
+                "the arbiter is one for the whole volume",
+                "set it under the site's 'data:' instead",
+                host.name,
+            )
+    for group_file in layers.group_files:
+        if group_file.group != "all" and "gluster_arbiter" in group_file.values:
+            check.add(
+                f"{group_file.path}: gluster_arbiter",
+                "the arbiter is one for the whole volume",
+                "set it under the site's 'data:' or in group_data/all.py instead",
+            )
+    arbiter, path = layers.find("gluster_arbiter")
+    if not arbiter:
+        return
+    spec = hosts.get(arbiter)
+    if spec is None:
+        check.add(
+            path,
+            f"{arbiter!r} is not a host of the site",
+            f"name a proxy host ({', '.join(h.name for h in hosts.values() if h.role == 'proxy')})",
+        )
+    elif spec.role == "web":
+        check.add(
+            path,
+            f"{arbiter} is a web host, which already holds a data brick",
+            "name a proxy host",
+            arbiter,
+        )
+    elif (webs := sum(1 for host in hosts.values() if host.role == "web")) > 2:
+        check.add(
+            path,
+            f"an arbiter is for two web hosts; with {webs} their copies keep quorum themselves",
+            "remove gluster_arbiter from data: the next deploy removes the arbiter brick",
+            arbiter,
+        )
+    elif "back" not in spec.addresses:
+        check.add(
+            path,
+            f"{arbiter} is not on the back network, where the bricks talk",
+            "name a proxy host, or give this host a back address",
+            arbiter,
+        )
+
+
+def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh: SshSettings) -> None:
+    """Keys that must agree, on each host's effective values: ports, STONITH, the arbiter, paths."""
+
+    def where(key: str, host: Host) -> tuple[str, str | None]:
+        """The key path that sets a host's value (its data, the site's, a group data file), and the host."""
+        return layers.origin(key, host), host.name
+
+    arbiter = layers.value("gluster_arbiter")
+    for host in hosts.values():
+
+        def setting(key: str, host: Host = host) -> Any:
+            return layers.value(key, host)
+
+        for key, port, other in rules.port_conflicts(host.role, setting, ssh.port, host.name == arbiter):
+            path, name = where(key, host)
+            check.add(path, f"port {port} is also {other} on {name}", "give it a port of its own", name)
+        if (
+            host.role == "proxy"
+            and setting("pacemaker_stonith_enabled")
+            and not setting("pacemaker_fence_devices")
+        ):
+            path, name = where("pacemaker_stonith_enabled", host)
+            check.add(
+                path,
+                "STONITH is on but no fence device is described",
+                "describe pacemaker_fence_devices, or set pacemaker_stonith_enabled: false",
+                name,
+            )
+        if host.role == "web":
+            mount, content = setting("gluster_mount_point"), setting("web_content_dir")
+            if not f"{content}/".startswith(f"{mount.rstrip('/')}/"):
+                path, name = where("web_content_dir", host)
+                check.add(
+                    path,
+                    f"{content} is outside the replicated volume at gluster_mount_point ({mount})",
+                    f"put the content below {mount}",
+                    name,
+                )
+            raid, bricks = setting("raid_mount_point"), setting("gluster_brick_root")
+            if setting("raid_enabled") and not f"{bricks}/".startswith(f"{raid.rstrip('/')}/"):
+                path, name = where("gluster_brick_root", host)
+                check.add(
+                    path,
+                    f"{bricks} is not on the RAID at raid_mount_point ({raid})",
+                    f"put the bricks below {raid}, or set raid_enabled: false",
+                    name,
+                )
+    quorum, path = layers.find("gluster_quorum_type")
+    if arbiter and quorum != "auto":
+        check.add(
+            path,
+            "an arbiter prevents split-brain only with client quorum",
+            "set gluster_quorum_type: auto with gluster_arbiter",
+        )
+
+
+# The VIP's listener is one for both proxies: these keys must not differ between them.
+VIP_LISTENER_KEYS = ("https_port", "tls_certificate", "tls_key", "tls_names", "tls_hsts_max_age")
+
+
+def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """The proxies agree on the VIP's listener, and the site's certificate (if it names one)
+    is usable: the key matches, the chain is complete, nothing expired. Returns warnings."""
+    proxies = [host for host in hosts.values() if host.role == "proxy"]
+
+    def setting(key: str, host: Host) -> Any:
+        return layers.value(key, host)
+
+    for key in VIP_LISTENER_KEYS:
+        values = {repr(setting(key, host)) for host in proxies}
+        if len(values) > 1:
+            own = next(host.name for host in proxies if key in host.data)
+            check.add(
+                f"hosts.{own}.data.{key}",
+                f"the proxies differ on {key}: one VIP has one listener",
+                f"set {key} under data: for the whole site, not for {own} alone",
+                own,
+            )
+    if not proxies or check.problems:
+        return []
+    certificate, key = setting("tls_certificate", proxies[0]), setting("tls_key", proxies[0])
+    if bool(certificate) != bool(key):
+        given, missing = ("tls_certificate", "tls_key") if certificate else ("tls_key", "tls_certificate")
+        check.add(
+            layers.origin(missing, proxies[0]),
+            f"{given} is set but {missing} is not",
+            "give both the certificate file and its key file, or neither (hastack then issues one)",
+        )
+        return []
+    if not certificate:
+        return []
+    from hastack import tls  # cryptography, only for a site that brings its own certificate
+
+    result = tls.check_files(Path(certificate), Path(key))
+    for problem in result.problems:
+        check.add(
+            layers.origin("tls_certificate", proxies[0]),
+            problem,
+            "give a current certificate, its chain and its own key",
+        )
+    return result.warnings

@@ -1,0 +1,269 @@
+"""The site model: what a validated site file describes (hastack.site.loading makes it).
+
+Problem and SiteError are how every check reports; the constants are the site file's shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hastack import topology
+from hastack.defaults import DEFAULTS
+
+ROLES = topology.ROLES
+NETWORKS = ("back", "front")
+# Which networks a host of each role must have an address on.
+ROLE_NETWORKS = {"proxy": ("back", "front"), "web": ("back",), "client": ("front",)}
+TOP_KEYS = ("cluster", "networks", "vip", "ssh", "hosts", "data", "lab")
+SSH_KEYS = ("user", "key", "port", "known_hosts")
+HOST_KEYS = ("role", "back", "front", "disks", "ssh_host", "nics", "dhcp", "data")
+REQUIRED_TOP_KEYS = ("cluster", "networks", "vip", "hosts")
+# The group data files hastack reads (group_data/<group>.py): every host, and each role.
+GROUPS = ("all", *ROLES)
+
+CLUSTER_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a site file."""
+
+    path: str
+    message: str
+    fix: str
+    host: str | None = None
+
+    def __str__(self) -> str:
+        where = f" [host {self.host}]" if self.host else ""
+        return f"{self.path}{where}: {self.message}. Fix: {self.fix}."
+
+
+class SiteError(Exception):
+    """The site file is not usable; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"{self.source}: {len(self.problems)} problem(s), nothing was touched:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    user: str = "root"
+    key: str | None = None
+    port: int = 22
+    known_hosts: str | None = None
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    role: str
+    addresses: dict[str, ipaddress.IPv4Address]
+    disks: tuple[str, ...] = ()
+    ssh_host: str | None = None
+    nics: dict[str, str] = field(default_factory=dict)
+    dhcp: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def connect_address(self) -> str:
+        """Where SSH goes: ``ssh_host`` if given, else the back address, else the front."""
+        return self.ssh_host or self.primary_address
+
+    @property
+    def primary_address(self) -> str:
+        """Where its peers and agents reach it: the back address, else the front."""
+        return topology.primary_address(self.addresses)
+
+
+@dataclass(frozen=True)
+class GroupFile:
+    """One group data file (``group_data/<group>.py``): its group, its path as shown, its values."""
+
+    group: str
+    path: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Where a data key's value comes from, highest first: the host's ``data:``, the site's
+    ``data:``, ``group_data/<role>.py``, ``group_data/all.py``, the default. Without a host:
+    the site's ``data:``, ``group_data/all.py``, the default. Of two group data folders that
+    hold one group's file, the later one's value wins (pyinfra's order)."""
+
+    data: dict[str, Any]
+    group_files: tuple[GroupFile, ...] = ()
+
+    def find(self, key: str, host: Host | None = None) -> tuple[Any, str]:
+        """The effective value and the key path that sets it (``data.<key>`` for a default)."""
+        if host is not None and key in host.data:
+            return host.data[key], f"hosts.{host.name}.data.{key}"
+        if key in self.data:
+            return self.data[key], f"data.{key}"
+        for group in ([host.role] if host is not None else []) + ["all"]:
+            for group_file in reversed(self.group_files):
+                if group_file.group == group and key in group_file.values:
+                    return group_file.values[key], f"{group_file.path}: {key}"
+        return DEFAULTS[key], f"data.{key}"
+
+    def value(self, key: str, host: Host | None = None) -> Any:
+        return self.find(key, host)[0]
+
+    def origin(self, key: str, host: Host | None = None) -> str:
+        return self.find(key, host)[1]
+
+
+@dataclass(frozen=True)
+class Site:
+    source: str
+    cluster: str
+    networks: dict[str, ipaddress.IPv4Network]
+    vip: ipaddress.IPv4Address
+    ssh: SshSettings
+    hosts: dict[str, Host]
+    data: dict[str, Any] = field(default_factory=dict)
+    # The hosts are the lab's containers (``hastack lab up`` writes it): drills kill containers.
+    lab: bool = False
+    # The lab's Debian release (``lab: {debian: N}``), None outside the lab.
+    lab_debian: int | None = None
+    # What is usable but should be seen to (a certificate near its expiry).
+    warnings: tuple[str, ...] = ()
+    # The group data files read with the site (validated), in the order they were read.
+    group_files: tuple[GroupFile, ...] = ()
+
+    @property
+    def layers(self) -> Layers:
+        return Layers(self.data, self.group_files)
+
+    @property
+    def group_data(self) -> dict[str, dict[str, Any]]:
+        """Each group's values from its group data files (a later folder's value wins)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for group_file in self.group_files:
+            merged.setdefault(group_file.group, {}).update(group_file.values)
+        return merged
+
+    def hosts_in(self, role: str) -> list[Host]:
+        return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
+
+    def topology_hosts(self) -> list[dict]:
+        """Every host as deploys see it (``site_hosts``): name, role, addresses."""
+        return [
+            {
+                "name": other.name,
+                "role": other.role,
+                "addresses": {network: str(address) for network, address in other.addresses.items()},
+            }
+            for other in self.hosts.values()
+        ]
+
+    def setting(self, key: str, host: Host | None = None) -> Any:
+        """The value a data key has for a host (or the whole site): the host's data, the site's,
+        group_data/<role>.py, group_data/all.py, the default (``Layers``)."""
+        return self.layers.value(key, host)
+
+    def proxy_setting(self, key: str) -> Any:
+        """A key the proxies share (the validator makes them agree): the VIP's listeners."""
+        proxies = self.hosts_in("proxy")
+        return self.setting(key, proxies[0] if proxies else None)
+
+    def url(self, path: str = "/", scheme: str = "https") -> str:
+        """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80."""
+        port = self.proxy_setting("https_port") if scheme == "https" else 80
+        suffix = "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
+        return f"{scheme}://{self.vip}{suffix}{path}"
+
+    def probe_ca(self) -> str | None:
+        """The CA file hastack's own probes verify the VIP with (None: the system's CAs)."""
+        from hastack import tls
+
+        return tls.client_ca_file(self.cluster, self.proxy_setting("tls_certificate"))
+
+    def host_data(self, host: Host) -> dict[str, Any]:
+        """Everything pyinfra needs for one host: connection, site facts, data overrides."""
+        data: dict[str, Any] = {
+            "ssh_hostname": host.connect_address,
+            "ssh_user": self.ssh.user,
+            "ssh_port": self.ssh.port,
+            "site_cluster": self.cluster,
+            "site_role": host.role,
+            "site_networks": {name: str(net) for name, net in self.networks.items()},
+            "site_vip": str(self.vip),
+            "site_addresses": {name: str(addr) for name, addr in host.addresses.items()},
+            "site_disks": list(host.disks),
+            "site_nics": dict(host.nics),
+            "site_dhcp": list(host.dhcp),
+            "site_hosts": self.topology_hosts(),
+        }
+        if self.ssh.user != "root":
+            # Every operation and fact through sudo (the user needs NOPASSWD rights: docs/real-servers.md).
+            data["_sudo"] = True
+        if self.ssh.key:
+            data["ssh_key"] = str(Path(self.ssh.key).expanduser())
+        if self.ssh.known_hosts:
+            data["ssh_known_hosts_file"] = str(Path(self.ssh.known_hosts).expanduser())
+            data["ssh_strict_host_key_checking"] = "accept-new"
+        # Every data key's effective value, as ``setting`` gives it: deploys and checks agree.
+        data.update({key: copy.deepcopy(self.setting(key, host)) for key in DEFAULTS})
+        return data
+
+    def document(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The site as a site file holds it (``dump_site`` writes it), with ``data`` merged
+        into the site's data: derived sites are made from the model, never spliced as text.
+        Group data stays in its files (it is not folded in): a derived site loaded with the
+        same group data folders has the same effective values."""
+        ssh: dict[str, Any] = {"user": self.ssh.user, "port": self.ssh.port}
+        ssh.update({key: value for key in ("key", "known_hosts") if (value := getattr(self.ssh, key))})
+        hosts = {}
+        for host in self.hosts.values():
+            spec: dict[str, Any] = {"role": host.role}
+            spec.update({network: str(address) for network, address in host.addresses.items()})
+            optional = {
+                "disks": list(host.disks),
+                "ssh_host": host.ssh_host,
+                "nics": dict(host.nics),
+                "dhcp": list(host.dhcp),
+                "data": dict(host.data),
+            }
+            spec.update({key: value for key, value in optional.items() if value})
+            hosts[host.name] = spec
+        return {
+            **({"lab": {"debian": self.lab_debian} if self.lab_debian else True} if self.lab else {}),
+            "cluster": self.cluster,
+            "networks": {name: str(network) for name, network in self.networks.items()},
+            "vip": str(self.vip),
+            "ssh": ssh,
+            "data": {**self.data, **(data or {})},
+            "hosts": hosts,
+        }
+
+    def summary(self) -> str:
+        nets = ", ".join(f"{name} {net}" for name, net in self.networks.items())
+        lines = [
+            f"{self.source}: cluster {self.cluster!r}, {len(self.hosts)} hosts",
+            f"  networks: {nets}; VIP {self.vip}",
+        ]
+        for role in ROLES:
+            for host in self.hosts_in(role):
+                addrs = "  ".join(f"{n} {a}" for n, a in host.addresses.items())
+                extra = f"  disks {' '.join(host.disks)}" if host.disks else ""
+                lines.append(f"  {role:<6} {host.name:<10} {addrs}{extra}")
+        for group_file in self.group_files:
+            if group_file.values:
+                lines.append(f"  group data: {group_file.path}: {', '.join(group_file.values)}")
+        return "\n".join(lines)
