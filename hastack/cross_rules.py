@@ -140,6 +140,21 @@ def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh:
                 "describe pacemaker_fence_devices, or set pacemaker_stonith_enabled: false",
                 name,
             )
+        if host.role == "proxy" and setting("monitoring_enabled"):
+            # Every device timing out must fit in one poller run (its unit stops it at the
+            # interval less 20 s): Cacti asks the devices one after the other.
+            tries, timeout = 1 + setting("cacti_snmp_retries"), setting("cacti_snmp_timeout_ms")
+            budget = setting("cacti_poll_minutes") * 60 - 20
+            if tries * timeout * len(hosts) > budget * 1000:
+                path, name = where("cacti_snmp_timeout_ms", host)
+                check.add(
+                    path,
+                    f"{len(hosts)} devices that all time out take {tries * timeout * len(hosts) / 1000:g} s "
+                    f"({tries} tries of {timeout} ms each), more than the poller's {budget} s "
+                    f"(cacti_poll_minutes {setting('cacti_poll_minutes')} less 20 s)",
+                    "lower cacti_snmp_timeout_ms or cacti_snmp_retries, or poll every 5 minutes",
+                    name,
+                )
         if host.role == "web":
             mount, content = setting("gluster_mount_point"), setting("web_content_dir")
             if not f"{content}/".startswith(f"{mount.rstrip('/')}/"):
