@@ -352,7 +352,7 @@ ganglia_image = ""
 # hosts that reach every host's SNMP agent, the client's included. Each polls
 # every host of the cluster over SNMPv3 (Cacti's "Net-SNMP Device" template:
 # load, memory, processes, ...; plus the 64-bit traffic graph of each Ethernet
-# interface that is up; no community) every 5 minutes (Cacti's own poller
+# interface that is up; no community) every `cacti_poll_minutes` (Cacti's own poller
 # interval), run by a systemd timer the deploy installs and enables,
 # `hastack-cacti-poller.timer` (`systemctl list-timers`; each run's output in
 # `journalctl -u hastack-cacti-poller`). The package's cron entry

@@ -39,14 +39,19 @@ class DeployRun:
 
 
 def run_deploy(
-    site: str | Path, entry: str = "deploys/all.py", *extra: str, log: Path | None = None
+    site: str | Path,
+    entry: str = "deploys/all.py",
+    *extra: str,
+    log: Path | None = None,
+    cwd: Path = ROOT,
 ) -> DeployRun:
-    """Run ``pyinfra -y inventory.py ENTRY`` against a site file, from the repository root."""
+    """Run ``pyinfra -y inventory.py ENTRY`` against a site file, from the repository root or
+    from ``cwd`` (whose group_data/ pyinfra and the inventory read then, beside the checkout's)."""
     pyinfra = Path(sys.executable).with_name("pyinfra")
     env = {**os.environ, "HASTACK_SITE": str(site)}
     result = subprocess.run(
-        [str(pyinfra), "-y", "inventory.py", entry, *extra],
-        cwd=ROOT,
+        [str(pyinfra), "-y", str(ROOT / "inventory.py"), str(ROOT / entry), *extra],
+        cwd=cwd,
         env=env,
         text=True,
         stdout=subprocess.PIPE,
