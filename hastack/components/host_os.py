@@ -7,6 +7,8 @@ What differs between releases is written in hastack/platforms.py only; deploys a
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyinfra import host, logger, state
 from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, dnf, files
@@ -27,20 +29,43 @@ def role() -> str:
     return next(group for group in ROLES if group in host.groups)
 
 
+# Facts no operation of a run changes (the OS release, a machine's identities), asked once per
+# host and run: most operations ask for the platform, and each question is a round trip.
+_STEADY: dict[tuple[str, str], Any] = {}
+
+
+def steady_fact(target, fact) -> Any:
+    key = (target.name, fact.__name__)
+    if key not in _STEADY:
+        _STEADY[key] = target.get_fact(fact)
+    return _STEADY[key]
+
+
 def platform() -> platforms.Platform:
     """This host's row of the matrix; DeployError (naming the host, its OS and the list) if none."""
     try:
-        return platforms.for_host(host.get_fact(OsRelease), role())
+        return platforms.for_host(steady_fact(host, OsRelease), role())
     except platforms.UnsupportedPlatform as error:
         raise DeployError(f"host {host.name} {error}. Nothing was changed on any host.") from None
 
 
+# The hosts whose apt lists this run has seen to already (by their first install).
+_LISTS_SEEN: set[str] = set()
+
+
 def install(name: str, packages: list[str] | tuple[str, ...], no_recommends: bool = False):
-    """Install packages with the platform's package manager (apt: its lists at most an hour old)."""
+    """Install packages with the platform's package manager (apt: its lists at most an hour old,
+    seen to by the host's first install of the run; no operation adds a source after it)."""
     if platform().packager == "dnf":
         return dnf.packages(name=name, packages=list(packages))
+    first = host.name not in _LISTS_SEEN
+    _LISTS_SEEN.add(host.name)
     return apt.packages(
-        name=name, packages=list(packages), update=True, cache_time=3600, no_recommends=no_recommends
+        name=name,
+        packages=list(packages),
+        update=first,
+        cache_time=3600 if first else None,
+        no_recommends=no_recommends,
     )
 
 
@@ -110,12 +135,12 @@ IDENTITY_FIXES = {
 def refuse_cloned_identities() -> None:
     """Hosts cloned from one VM share what must be theirs alone: their DHCP client ids
     (machine-id), their SSH identity, their place in the GlusterFS pool."""
-    mine = host.get_fact(HostIdentities)
+    mine = steady_fact(host, HostIdentities)
     others = [other for other in state.inventory if other.name != host.name and other.connected]
     for what, value in mine.items():
         if not value:
             continue
-        twins = sorted(other.name for other in others if other.get_fact(HostIdentities).get(what) == value)
+        twins = sorted(o.name for o in others if steady_fact(o, HostIdentities).get(what) == value)
         if twins:
             raise DeployError(
                 f"host {host.name} has the same {what} as {', '.join(twins)}: they were cloned from one "
