@@ -295,8 +295,8 @@ cacti_snmp_retries = 2
 # Cacti's poller interval: 5 (Cacti's own default) or 1 minute. It is also the step of the RRDs the
 # graphs are drawn from (Cacti's "5 Minute Collection" or "1 Minute Collection" profile of data
 # sources), so the timer, Cacti's settings and every RRD follow it. Changing it on a running site
-# recreates the RRDs with the new step: **the graphs' history is lost** (the deploy says which
-# files it removed; Cacti's poller makes them again on its next run). 1 minute costs each proxy
+# recreates the RRDs with the new step: **the graphs' history is lost** (the deploy warns, with
+# how many; Cacti's poller makes them again on its next run). 1 minute costs each proxy
 # five times the polls and the disk writes; the lab uses it so that its checks see two polls in
 # about two minutes. A site whose devices could all time out must fit them in one run:
 # (1 + cacti_snmp_retries) x cacti_snmp_timeout_ms x hosts at most (interval - 20 s).

@@ -24,7 +24,7 @@ def certificate_file() -> str:
 
 def haproxy_config() -> str:
     servers = [
-        {"name": other["name"], "address": other["addresses"]["back"], "port": host.data.web_port}
+        {"name": other["name"], "address": other["addresses"]["back"], "port": other["web_port"]}
         for other in topology.in_role(host.data.site_hosts, "web")
     ]
     return render_template(

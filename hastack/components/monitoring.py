@@ -4,7 +4,7 @@ and Ganglia's web front end; on the proxies Cacti. Both front ends run in Apache
 import hashlib
 import io
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FileContents
@@ -16,7 +16,7 @@ from hastack import firewall, secrets, topology
 from hastack.components.docker import provide_image
 from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
-from hastack.facts.monitoring import CactiDevices, CactiDiscovery
+from hastack.facts.monitoring import CactiDevices, CactiDiscovery, CactiRrdsOfAnotherStep
 from hastack.operations.files import patched_tree, render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "monitoring"
@@ -286,6 +286,13 @@ def configure_cacti() -> list:
         target="../conf-available/cacti.conf",
     )
     devices = site_devices()
+    step = host.data.cacti_poll_minutes * 60
+    remade = host.get_fact(CactiRrdsOfAnotherStep, step=step)
+    if remade:
+        logger.warning(
+            f"host {host.name}: Cacti polls every {step // 60} minute(s) now (cacti_poll_minutes): "
+            f"{remade} RRDs are made again with a {step} s step, their history lost"
+        )
     setup = validated_file(
         name="Write Cacti's setup: admin password, one SNMPv3 device per host",
         dest=CACTI_SETUP,
@@ -299,8 +306,8 @@ def configure_cacti() -> list:
             devices=devices,
             snmp_timeout_ms=host.data.cacti_snmp_timeout_ms,
             snmp_retries=host.data.cacti_snmp_retries,
-            step=host.data.cacti_poll_minutes * 60,
-            profile=CACTI_PROFILES[host.data.cacti_poll_minutes * 60],
+            step=step,
+            profile=CACTI_PROFILES[step],
         ),
         validate="sh -n {path}",
         mode="700",

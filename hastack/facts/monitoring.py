@@ -74,3 +74,23 @@ class CactiDiscovery(FactBase):
 
     def process(self, output):
         return [" ".join(line.split("\t")) for line in output if line.strip()]
+
+
+class CactiRrdsOfAnotherStep(FactBase):
+    """How many of Cacti's data sources have an RRD step other than ``step`` (seconds): the
+    RRDs a changed cacti_poll_minutes makes again. 0 where Cacti has no database yet."""
+
+    default = int
+
+    def requires_command(self, step: int) -> str:
+        return "mysql"
+
+    def command(self, step: int) -> str:
+        return (
+            "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
+            f"SELECT COUNT(*) FROM data_template_data WHERE local_data_id > 0 AND rrd_step <> {int(step)} "
+            "AND data_source_path <> \"\"'; else echo 0; fi"
+        )
+
+    def process(self, output):
+        return int(output[0]) if output and output[0].strip().isdigit() else 0

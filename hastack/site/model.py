@@ -162,12 +162,14 @@ class Site:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
 
     def topology_hosts(self) -> list[dict]:
-        """Every host as deploys see it (``site_hosts``): name, role, addresses."""
+        """Every host as deploys see it (``site_hosts``): name, role, addresses, and for a web host
+        the port its NGINX listens on (its own web_port: a proxy sends there)."""
         return [
             {
                 "name": other.name,
                 "role": other.role,
                 "addresses": {network: str(address) for network, address in other.addresses.items()},
+                **({"web_port": self.setting("web_port", other)} if other.role == "web" else {}),
             }
             for other in self.hosts.values()
         ]
