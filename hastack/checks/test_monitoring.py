@@ -500,6 +500,32 @@ def test_ganglia_cluster_page_shows_every_host(host, site):
 # A walk of Ganglia's pages stops after this many (the lab's cluster has about 400).
 GANGLIA_WALK_LIMIT = 600
 APACHE_ERROR_LOG = "/var/log/apache2/error.log"
+WALK_DIR = "/tmp/hastack-walk"
+
+
+def fetch_pages(host, urls: list[str]) -> dict[str, tuple[str, str, str]]:
+    """GET each URL from ``host`` with one curl (4 at a time, like a browser): url -> (status,
+    content type, the page where it is HTML). Two round trips for the lot, not two a page."""
+    outputs = " ".join(f"-o {WALK_DIR}/{number} {shlex.quote(url)}" for number, url in enumerate(urls))
+    statuses = host.run(
+        f"rm -rf {WALK_DIR} && mkdir {WALK_DIR} && curl -s -m 30 --parallel --parallel-max 4 "
+        f"-w '%{{filename_effective}} %{{http_code}} %{{content_type}}\\n' {outputs}"
+    ).stdout
+    found = {}
+    for line in statuses.splitlines():
+        path, status, kind = (line.split(" ", 2) + ["", ""])[:3]
+        found[path.rsplit("/", 1)[-1]] = (status, kind)
+    html_pages = [number for number, (status, kind) in found.items() if kind.startswith("text/html")]
+    listed = " ".join(html_pages) or "/dev/null"
+    pages = host.check_output(
+        f"cd {WALK_DIR} && for f in {listed}; do printf '\\n=== %s\\n' $f; cat $f; done; "
+        f"cd / && rm -rf {WALK_DIR}"
+    )
+    bodies = dict(re.findall(r"\n=== (\d+)\n(.*?)(?=\n=== \d+\n|\Z)", pages, re.S))
+    return {
+        url: (*found.get(str(number), ("000", "")), bodies.get(str(number), ""))
+        for number, url in enumerate(urls)
+    }
 
 
 @pytest.mark.roles("client")
@@ -510,27 +536,22 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
     offsets = {web: int(connect(web).check_output(f"stat -c %s {APACHE_ERROR_LOG}")) for web in webs}
     base = site.url("/ganglia/")
     seen: set[str] = set()
-    todo = [base]
+    level = [base]
     failed: dict[str, str] = {}
-    while todo and len(seen) < GANGLIA_WALK_LIMIT:
-        url = todo.pop(0)
-        if url in seen:
-            continue
-        seen.add(url)
-        out = host.check_output(
-            f"curl -s -m 30 -o /tmp/hastack-walk -w '%{{http_code}} %{{content_type}}' {shlex.quote(url)}"
-        )
-        status, _, kind = out.partition(" ")
-        if status != "200":
-            failed[url] = status
-            continue
-        if not kind.startswith("text/html"):
-            continue
-        page = host.check_output("cat /tmp/hastack-walk")
-        for href in re.findall(r"""href=["']([^"'#]+)""", page):
-            link = urllib.parse.urljoin(url, html.unescape(href))
-            if link.startswith(base) and not link.endswith((".css", ".js", ".png", ".ico")):
-                todo.append(link)
+    # Breadth first, a level of links at a time.
+    while level and len(seen) < GANGLIA_WALK_LIMIT:
+        level = list(dict.fromkeys(url for url in level if url not in seen))[: GANGLIA_WALK_LIMIT - len(seen)]
+        seen.update(level)
+        found = []
+        for url, (status, kind, page) in fetch_pages(host, level).items():
+            if status != "200":
+                failed[url] = status
+            elif kind.startswith("text/html"):
+                for href in re.findall(r"""href=["']([^"'#]+)""", page):
+                    link = urllib.parse.urljoin(url, html.unescape(href))
+                    if link.startswith(base) and not link.endswith((".css", ".js", ".png", ".ico")):
+                        found.append(link)
+        level = found
     since = {web: f"tail -c +{offsets[web] + 1} {APACHE_ERROR_LOG}" for web in webs}
     logged = {web: connect(web).check_output(since[web]) for web in webs}
     errors = {web: [line for line in text.splitlines() if "PHP " in line] for web, text in logged.items()}
