@@ -83,3 +83,12 @@ def test_the_graph_sees_lazy_and_relative_imports():
         True,
         True,
     )
+
+
+def test_every_test_module_has_a_basename_of_its_own():
+    """pytest imports test modules by basename (rootdir-relative, no packages): two files of one
+    name in different suites fail collection of a run that names both."""
+    names: dict[str, list[str]] = {}
+    for path in sorted([*(ROOT / "tests").rglob("test_*.py"), *(ROOT / "hastack").rglob("test_*.py")]):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
