@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hastack import rules
+from hastack.defaults import DEFAULTS
 
 if TYPE_CHECKING:
     from hastack.site.model import Host, Layers, SshSettings
@@ -62,23 +63,40 @@ def check_cluster_shape(check: Checker, hosts: dict[str, Host], networks: dict, 
         )
 
 
+# Keys with one value for the whole cluster: the volume's options, the arbiter, whether there is
+# monitoring at all, gmetad's schedule. The site's tools read them without a host, so they may be
+# set in the site's data: or group_data/all.py only, never for a role or a host.
+CLUSTER_WIDE_KEYS = (
+    "monitoring_enabled",
+    "ganglia_poll_seconds",
+    *(key for key in DEFAULTS if key.startswith("gluster_")),
+)
+
+
+def check_cluster_wide(check: Checker, layers: Layers, hosts: dict[str, Host]) -> None:
+    """A cluster-wide key set for one host or one role is refused, naming where it is set."""
+    for key in CLUSTER_WIDE_KEYS:
+        why = (
+            "the arbiter is one for the whole volume"
+            if key == "gluster_arbiter"
+            else ("one value for the whole cluster")
+        )
+        for host in hosts.values():
+            if key in host.data:
+                check.add(
+                    f"hosts.{host.name}.data.{key}", why, "set it under the site's 'data:' instead", host.name
+                )
+        for group_file in layers.group_files:
+            if group_file.group != "all" and key in group_file.values:
+                check.add(
+                    f"{group_file.path}: {key}",
+                    why,
+                    "set it under the site's 'data:' or in group_data/all.py instead",
+                )
+
+
 def check_arbiter(check: Checker, layers: Layers, hosts: dict[str, Host]) -> None:
     """gluster_arbiter names a host of the site, not a web host, on the back network."""
-    for host in hosts.values():
-        if "gluster_arbiter" in host.data:
-            check.add(
-                f"hosts.{host.name}.data.gluster_arbiter",
-                "the arbiter is one for the whole volume",
-                "set it under the site's 'data:' instead",
-                host.name,
-            )
-    for group_file in layers.group_files:
-        if group_file.group != "all" and "gluster_arbiter" in group_file.values:
-            check.add(
-                f"{group_file.path}: gluster_arbiter",
-                "the arbiter is one for the whole volume",
-                "set it under the site's 'data:' or in group_data/all.py instead",
-            )
     arbiter, path = layers.find("gluster_arbiter")
     if not arbiter:
         return

@@ -324,7 +324,10 @@ def configure_cacti() -> list:
     server.shell(
         name="Apply Cacti's setup",
         commands=[CACTI_SETUP],
-        _if=lambda: setup.did_change() or devices_differ() or bool(host.get_fact(CactiDiscovery)),
+        # Again where a run that changed the interval stopped before its RRDs were made again.
+        _if=lambda: (
+            setup.did_change() or devices_differ() or bool(host.get_fact(CactiDiscovery)) or bool(remade)
+        ),
     )
     schedule_cacti_poller()
     return [served]

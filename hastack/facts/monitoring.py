@@ -77,8 +77,9 @@ class CactiDiscovery(FactBase):
 
 
 class CactiRrdsOfAnotherStep(FactBase):
-    """How many of Cacti's data sources have an RRD step other than ``step`` (seconds): the
-    RRDs a changed cacti_poll_minutes makes again. 0 where Cacti has no database yet."""
+    """How many data sources of the devices Cacti polls (not disabled) have an RRD step other
+    than ``step`` (seconds): the RRDs a changed cacti_poll_minutes makes again. 0 where Cacti
+    has no database yet."""
 
     default = int
 
@@ -88,8 +89,9 @@ class CactiRrdsOfAnotherStep(FactBase):
     def command(self, step: int) -> str:
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
-            f"SELECT COUNT(*) FROM data_template_data WHERE local_data_id > 0 AND rrd_step <> {int(step)} "
-            "AND data_source_path <> \"\"'; else echo 0; fi"
+            "SELECT COUNT(*) FROM data_template_data dtd JOIN data_local dl ON dl.id = dtd.local_data_id "
+            f"JOIN host h ON h.id = dl.host_id WHERE h.disabled = \"\" AND dtd.rrd_step <> {int(step)} "
+            "AND dtd.data_source_path <> \"\"'; else echo 0; fi"
         )
 
     def process(self, output):

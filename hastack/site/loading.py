@@ -99,6 +99,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     layers = Layers(site_data, group_files)
     hosts = check_hosts(check, top.get("hosts"), networks)
     cross_rules.check_cluster_shape(check, hosts, networks, vip)
+    cross_rules.check_cluster_wide(check, layers, hosts)
     cross_rules.check_arbiter(check, layers, hosts)
     cross_rules.check_agreement(check, layers, hosts, ssh)
     warnings = cross_rules.check_tls(check, layers, hosts)

@@ -114,6 +114,14 @@ def test_the_arbiter_is_not_set_for_one_role(work, fixtures):
     assert "group_data/proxy.py: gluster_arbiter" in dict(problems(write_site(work, fixtures)))
 
 
+@pytest.mark.parametrize("key, value", [("monitoring_enabled", "True"), ("gluster_quorum_type", '"none"')])
+def test_a_cluster_wide_key_is_not_set_for_one_role(work, fixtures, key, value):
+    """The tools read these without a host (verify: is there monitoring?; the volume's options):
+    a role's value would be deployed and never checked."""
+    group_file(work, "web", f"{key} = {value}\n")
+    assert f"group_data/web.py: {key}" in dict(problems(write_site(work, fixtures)))
+
+
 def test_an_unknown_key_gets_a_guess(work, fixtures):
     group_file(work, "web", "web_prot = 8081\n")
     assert problems(write_site(work, fixtures)) == [

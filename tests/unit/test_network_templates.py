@@ -245,9 +245,13 @@ def test_cacti_setup_sets_the_interval_and_makes_rrds_of_another_step_again(step
         f"('poller_interval', '{step}'), ('cron_interval', '{step}')" in text,
         f"hash='{CACTI_PROFILES[step]}' AND step={step}" in text,
         f"rrd_step={step} WHERE local_data_id=0" in text,
-        text.index(f"rrd_step <> {step} AND data_source_path") < text.index('rm -f "$rrd"')
-        < text.index(f"rrd_step={step}\n    WHERE local_data_id > 0 AND rrd_step <> {step}"),
-    ) == (True, True, True, True)
+        # The paths of the polled devices' data sources first, then their step, then the files
+        # (the poller makes a missing RRD with the step Cacti has for it).
+        text.index('> "$remade"')
+        < text.index(f"dtd.rrd_step = {step}\n    WHERE h.disabled = ''")
+        < text.index('rm -f "$rrd"'),
+        text.count("h.disabled = ''"),
+    ) == (True, True, True, True, 2)
 
 
 def test_cacti_setup_switches_every_automation_network_off():
