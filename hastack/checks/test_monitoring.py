@@ -15,7 +15,7 @@ import pytest
 from hastack import firewall, secrets
 from hastack.checks.plugin import GMETAD_XML, host_platform
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.components.monitoring import CACTI_POLLER_UNIT, GMETAD_RRDS
+from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_POLLER_UNIT, GMETAD_RRDS
 from hastack.probe import cacti_login
 
 LAYER = "monitoring"
@@ -296,6 +296,22 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
         f"OnCalendar=*-*-* *:00/{minutes}:00 " in schedule,
         host.file("/etc/cron.d/cacti").exists,
     ) == (minutes * 60, True, True, True, False), schedule
+
+
+@pytest.mark.roles("proxy")
+def test_cacti_has_no_graph_polled_through_command_line_tools(host):
+    """No graph, and no device template's graph, of the templates that Cacti's script server
+    polls through net-snmp's command-line tools: those carry the SNMPv3 passphrases on their
+    command line at every poll (tests/infra/test_secrets_in_transit.py watches for them)."""
+    listed = ", ".join(f"'{value}'" for value in sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
+    out = host.check_output(
+        'mysql -N -B cacti -e "SELECT gt.name, COUNT(gl.id), COUNT(DISTINCT htg.host_template_id) '
+        "FROM graph_templates gt LEFT JOIN graph_local gl ON gl.graph_template_id = gt.id "
+        "LEFT JOIN host_template_graph htg ON htg.graph_template_id = gt.id "
+        f'WHERE gt.hash IN ({listed}) GROUP BY gt.id, gt.name"'
+    )
+    found = {line.split("\t")[0]: line.split("\t")[1:] for line in out.splitlines() if line.strip()}
+    assert {name: counts for name, counts in found.items() if counts != ["0", "0"]} == {}
 
 
 def data_sources(host) -> dict[str, int]:

@@ -16,7 +16,12 @@ from hastack import firewall, secrets, topology
 from hastack.components.docker import provide_image
 from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
-from hastack.facts.monitoring import CactiDevices, CactiDiscovery, CactiRrdsOfAnotherStep
+from hastack.facts.monitoring import (
+    CactiDevices,
+    CactiDiscovery,
+    CactiGraphsOfTemplates,
+    CactiRrdsOfAnotherStep,
+)
 from hastack.operations.files import patched_tree, render_template, validated_file
 
 TEMPLATES = ROOT / "templates" / "monitoring"
@@ -42,6 +47,13 @@ CACTI_ADMIN = "admin"
 # Cacti's profiles of data sources by step (seconds): their hashes, the same in every install.
 CACTI_PROFILES = {60: "66d35da8f75c912ede3dbe901fedcae0", 300: "d62c52891f4f9688729a5bc9fad91b18"}
 CACTI_POLLER_UNIT = "hastack-cacti-poller"
+# Graph templates of Cacti's "Net-SNMP Device" that its script server polls through net-snmp's
+# command-line tools, which carry the SNMPv3 passphrases on their command line at every poll
+# (Cacti 1.2 runs SNMPv3 through the tools): never made (hash: name).
+CACTI_GRAPHS_POLLED_BY_COMMAND_LINE = {
+    "8eeff0b956240da5625c05d4cdbfbe7f": "Net-SNMP - Combined SCSI Disk I/O",
+    "cf044e8a7a9d21229564265d2fa2d80c": "Net-SNMP - Combined SCSI Disk Bytes",
+}
 
 
 def own_address() -> str:
@@ -308,11 +320,13 @@ def configure_cacti() -> list:
             snmp_retries=host.data.cacti_snmp_retries,
             step=step,
             profile=CACTI_PROFILES[step],
+            unsafe_graph_hashes=sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE),
         ),
         validate="sh -n {path}",
         mode="700",
     )
     wanted = {device["name"]: device["address"] for device in devices}
+    unsafe_graphs = tuple(sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
 
     def devices_differ() -> bool:
         """A host of the site without its device, or a device of a host gone from the site."""
@@ -326,7 +340,11 @@ def configure_cacti() -> list:
         commands=[CACTI_SETUP],
         # Again where a run that changed the interval stopped before its RRDs were made again.
         _if=lambda: (
-            setup.did_change() or devices_differ() or bool(host.get_fact(CactiDiscovery)) or bool(remade)
+            setup.did_change()
+            or devices_differ()
+            or bool(host.get_fact(CactiDiscovery))
+            or bool(remade)
+            or bool(host.get_fact(CactiGraphsOfTemplates, hashes=unsafe_graphs))
         ),
     )
     schedule_cacti_poller()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from pyinfra.api import FactBase
@@ -43,7 +44,7 @@ class CactiDevices(FactBase):
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
             "SELECT h.description, h.hostname, COUNT(g.id) FROM host h LEFT JOIN graph_local g "
-            "ON g.host_id = h.id AND g.snmp_query_id > 0 WHERE h.disabled = \"\" "
+            'ON g.host_id = h.id AND g.snmp_query_id > 0 WHERE h.disabled = "" '
             "GROUP BY h.id, h.description, h.hostname'; fi"
         )
 
@@ -69,7 +70,7 @@ class CactiDiscovery(FactBase):
     def command(self) -> str:
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
-            "SELECT name, subnet_range FROM automation_networks WHERE enabled <> \"\"'; fi"
+            'SELECT name, subnet_range FROM automation_networks WHERE enabled <> ""\'; fi'
         )
 
     def process(self, output):
@@ -90,8 +91,35 @@ class CactiRrdsOfAnotherStep(FactBase):
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
             "SELECT COUNT(*) FROM data_template_data dtd JOIN data_local dl ON dl.id = dtd.local_data_id "
-            f"JOIN host h ON h.id = dl.host_id WHERE h.disabled = \"\" AND dtd.rrd_step <> {int(step)} "
-            "AND dtd.data_source_path <> \"\"'; else echo 0; fi"
+            f'JOIN host h ON h.id = dl.host_id WHERE h.disabled = "" AND dtd.rrd_step <> {int(step)} '
+            'AND dtd.data_source_path <> ""\'; else echo 0; fi'
+        )
+
+    def process(self, output):
+        return int(output[0]) if output and output[0].strip().isdigit() else 0
+
+
+class CactiGraphsOfTemplates(FactBase):
+    """How many of Cacti's graphs and device-template links are of the graph templates with
+    these hashes (hastack removes those that Cacti polls through net-snmp's command-line
+    tools). 0 where Cacti has no database yet."""
+
+    default = int
+
+    def requires_command(self, hashes: tuple[str, ...]) -> str:
+        return "mysql"
+
+    def command(self, hashes: tuple[str, ...]) -> str:
+        if not all(re.fullmatch(r"[0-9a-f]{32}", value) for value in hashes):
+            raise ValueError(f"not Cacti template hashes: {hashes!r}")
+        listed = ", ".join(f'"{value}"' for value in hashes)
+        return (
+            "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
+            "SELECT (SELECT COUNT(*) FROM graph_local gl "
+            "JOIN graph_templates gt ON gt.id = gl.graph_template_id "
+            f"WHERE gt.hash IN ({listed})) + (SELECT COUNT(*) FROM host_template_graph htg "
+            f"JOIN graph_templates gt ON gt.id = htg.graph_template_id WHERE gt.hash IN ({listed}))'; "
+            "else echo 0; fi"
         )
 
     def process(self, output):
