@@ -131,6 +131,22 @@ def outage(samples: list[tuple]) -> float:
     return longest
 
 
+def failures(samples: list[tuple], moment: float | None) -> str:
+    """The failed requests by answer (0: none within the timeout) and when they started,
+    in seconds from ``moment`` (the injection): what a missed goal is read from."""
+    failed = [(started, status) for started, status, *_ in samples if status != 200]
+    if not failed:
+        return ""
+    kinds: dict[int, int] = {}
+    for _, status in failed:
+        kinds[status] = kinds.get(status, 0) + 1
+    said = ", ".join(
+        f"{count} {'timeouts' if status == 0 else status}" for status, count in sorted(kinds.items())
+    )
+    base = moment if moment is not None else samples[0][0]
+    return f"failed: {said}, started {failed[0][0] - base:+.1f} s to {failed[-1][0] - base:+.1f} s"
+
+
 # What a customer must not notice: the goal each drill is held to, by drill.
 GOALS = {
     "active proxy dies": ("at most 2 s without service", lambda r: r.outage_s <= 2.0),
@@ -243,6 +259,8 @@ class Drills:
         failed = sum(1 for _, status, *_ in samples if status != 200)
         flying = in_flight(samples, self.injected_at) if self.injected_at is not None else None
         result = Result(name, len(samples), failed, outage(samples), data_lost, note, in_flight=flying)
+        if failed:
+            result.note = "; ".join(part for part in (note, failures(samples, self.injected_at)) if part)
         if name in GOALS:
             result.goal, holds = GOALS[name]
             result.met = holds(result)

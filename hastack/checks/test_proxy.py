@@ -213,6 +213,14 @@ def test_haproxy_runs_on_every_proxy_and_the_vip_only_where_it_runs(host):
 
 
 @PROXY
+def test_a_failed_haproxy_sends_everything_away_at_once(host):
+    """HAProxy's monitor fails with on-fail=standby: the VIP leaves in the transition that sees
+    the failure, not after HAProxy's stop (hastack drill haproxy holds the gap)."""
+    monitor = cib_xpath(host, "//primitive[@id='haproxy']/operations/op[@name='monitor']")
+    assert monitor.get("on-fail") == "standby"
+
+
+@PROXY
 def test_pacemaker_follows_the_sites_settings(host, site):
     resources = "//primitive[@id='vip' or @id='haproxy']"
     monitors = [

@@ -55,16 +55,14 @@ class CibConfiguration(FactBase):
         root = ET.fromstring(text)
         resources, stonith = {}, {}
         for primitive in root.iterfind("resources//primitive"):
-            monitors = [
-                op.get("interval")
-                for op in primitive.iterfind("operations/op")
-                if op.get("name") == "monitor"
-            ]
+            monitors = [op for op in primitive.iterfind("operations/op") if op.get("name") == "monitor"]
             entry = {
                 "agent": agent_of(primitive),
                 "params": _nvpairs(primitive, "instance_attributes"),
                 "meta": _nvpairs(primitive, "meta_attributes"),
-                "monitor": monitors[0] if monitors else None,
+                "monitor": monitors[0].get("interval") if monitors else None,
+                # What a failed monitor does (Pacemaker's default, restart in place, when unset).
+                "monitor_on_fail": monitors[0].get("on-fail") if monitors else None,
             }
             (stonith if primitive.get("class") == "stonith" else resources)[primitive.get("id")] = entry
         return {

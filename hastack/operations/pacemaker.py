@@ -77,6 +77,7 @@ def resource(
     meta: dict | None = None,
     monitor_interval: str = "10s",
     stonith: bool = False,
+    monitor_on_fail: str | None = None,
 ):
     """
     A primitive resource (or a fence device with ``stonith``).
@@ -87,10 +88,13 @@ def resource(
     + meta: meta attributes
     + monitor_interval: interval of the monitor operation
     + stonith: create it with ``pcs stonith create``
+    + monitor_on_fail: what a failed monitor does (``standby``: every resource leaves the node
+      in the transition that sees the failure); Pacemaker's default (restart) when None
 
     A resource is never re-created: one with another agent is an error.
     """
     params, meta = params or {}, meta or {}
+    on_fail = f" on-fail={shlex.quote(monitor_on_fail)}" if monitor_on_fail else ""
     cib = _cib()
     current = (cib["stonith"] if stonith else cib["resources"]).get(resource_id)
     kind = "stonith" if stonith else "resource"
@@ -101,9 +105,9 @@ def resource(
         # `pcs resource create` takes whole seconds, minutes or hours only ("500ms" is refused),
         # `pcs resource update` any Pacemaker interval: a finer one is set right after.
         first = monitor_interval if PCS_CREATE_INTERVAL_RE.match(monitor_interval) else "1s"
-        yield f"{command} op monitor interval={first}"
+        yield f"{command} op monitor interval={first}{on_fail}"
         if first != monitor_interval:
-            yield f"pcs resource update {resource_id} op monitor interval={monitor_interval}"
+            yield f"pcs resource update {resource_id} op monitor interval={monitor_interval}{on_fail}"
         return
     wanted_agent = agent.removeprefix("stonith:")
     if current["agent"].removeprefix("stonith:") != wanted_agent:
@@ -116,8 +120,8 @@ def resource(
         changes.append(f"pcs {kind} update {resource_id} {_pairs(_differs(current['params'], params))}")
     if _differs(current["meta"], meta):
         changes.append(f"pcs resource meta {resource_id} {_pairs(_differs(current['meta'], meta))}")
-    if current["monitor"] != monitor_interval:
-        changes.append(f"pcs resource update {resource_id} op monitor interval={monitor_interval}")
+    if current["monitor"] != monitor_interval or current.get("monitor_on_fail") != monitor_on_fail:
+        changes.append(f"pcs resource update {resource_id} op monitor interval={monitor_interval}{on_fail}")
     if not changes:
         host.noop(f"{kind} {resource_id} is as wanted")
     yield from changes

@@ -1,6 +1,6 @@
 """Seconds without service, from a stream of (time, status) samples."""
 
-from hastack.drill import outage
+from hastack.drill import failures, outage
 
 
 def test_no_failure_no_outage():
@@ -110,3 +110,11 @@ def test_the_stream_stops_when_its_stop_file_appears(tmp_path):
     stop.touch()
     lines = stream.communicate(timeout=30)[0].splitlines()
     assert (time.monotonic() - began < 10, 10 <= len(lines) <= 40) == (True, True)
+
+
+def test_failures_say_which_answers_failed_and_when():
+    samples = [(10.0, 200), (11.2, 0), (11.4, 503), (11.6, 0), (12.0, 200)]
+    assert (failures(samples, 11.0), failures(samples[:1], 11.0)) == (
+        "failed: 2 timeouts, 1 503, started +0.2 s to +0.6 s",
+        "",
+    )

@@ -19,7 +19,13 @@ from hastack.facts.gluster import GlusterPeers, GlusterVolumes
 from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.http import HttpStatus
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
-from hastack.facts.monitoring import CactiDevices, CactiDiscovery, CactiRrdsOfAnotherStep, PatchState
+from hastack.facts.monitoring import (
+    CactiDevices,
+    CactiDiscovery,
+    CactiGraphsOfTemplates,
+    CactiRrdsOfAnotherStep,
+    PatchState,
+)
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.system import AptBusyAfterWait, HostIdentities, IsDirectory, OsRelease
@@ -60,6 +66,7 @@ FACTS = {
     "cacti_devices": CactiDevices,
     "cacti_discovery": CactiDiscovery,
     "cacti_rrds_of_another_step": CactiRrdsOfAnotherStep,
+    "cacti_graphs_of_templates": CactiGraphsOfTemplates,
     "docker_image_id": DockerImageId,
     "docker_container_running": DockerContainerRunning,
     "http_status": HttpStatus,

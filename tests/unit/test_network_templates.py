@@ -7,7 +7,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hastack import platforms
-from hastack.components.monitoring import CACTI_PROFILES
+from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_PROFILES
 from hastack.defaults import ROOT
 from hastack.network import InterfaceError, hosts_entries, knet_link_timers, netplan_interfaces
 
@@ -218,7 +218,19 @@ def cacti_setup(devices: list[dict], step: int = 300) -> str:
         snmp_retries=4,
         step=step,
         profile=CACTI_PROFILES[step],
+        unsafe_graph_hashes=sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE),
     )
+
+
+def test_cacti_setup_removes_the_graphs_polled_through_command_line_tools():
+    """Both graph templates left out of every device template and their graphs removed."""
+    text = cacti_setup([{"name": "web1", "address": "10.0.1.21"}])
+    loop = next(line for line in text.splitlines() if line.startswith("for hash in"))
+    assert (
+        sorted(loop.removeprefix("for hash in ").removesuffix("; do").split()),
+        "DELETE FROM host_template_graph WHERE graph_template_id='$unsafe'" in text,
+        'remove_graphs.php --graph-template-id="$unsafe" --force' in text,
+    ) == (sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE), True, True)
 
 
 def test_cacti_setup_adds_every_device_without_a_community():
