@@ -229,7 +229,11 @@ pacemaker_resource_stickiness = 100
 # Failures of a resource on a node before Pacemaker moves it
 # away. With 1, a HAProxy that dies takes the VIP to the other proxy, whose HAProxy
 # (a clone, always running) already listens: under a second, where a restart in
-# place takes about 2 s. 0 (the seed's value) never moves a resource for failures.
+# place takes about 2 s. With 1, HAProxy's monitor also fails with `on-fail=standby`:
+# every resource leaves that proxy in the transition that sees the failure (the DC
+# otherwise restarts HAProxy in place first, and the VIP waits 2 s for its stop), until
+# the failure expires or `pcs resource cleanup haproxy`. 0 (the seed's value) never
+# moves a resource for failures.
 # **Trade-off:** until `pacemaker_failure_timeout` passes, the proxy whose HAProxy
 # failed runs none, so a second failure on the other proxy then stops the shop.
 pacemaker_migration_threshold = 1

@@ -300,18 +300,21 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
 
 @pytest.mark.roles("proxy")
 def test_cacti_has_no_graph_polled_through_command_line_tools(host):
-    """No graph, and no device template's graph, of the templates that Cacti's script server
+    """No graph of a device, and no link of a device or a device template, of the templates
+    that Cacti's script server
     polls through net-snmp's command-line tools: those carry the SNMPv3 passphrases on their
     command line at every poll (tests/infra/test_secrets_in_transit.py watches for them)."""
     listed = ", ".join(f"'{value}'" for value in sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
     out = host.check_output(
-        'mysql -N -B cacti -e "SELECT gt.name, COUNT(gl.id), COUNT(DISTINCT htg.host_template_id) '
-        "FROM graph_templates gt LEFT JOIN graph_local gl ON gl.graph_template_id = gt.id "
-        "LEFT JOIN host_template_graph htg ON htg.graph_template_id = gt.id "
-        f'WHERE gt.hash IN ({listed}) GROUP BY gt.id, gt.name"'
+        'mysql -N -B cacti -e "SELECT gt.name, '
+        "(SELECT COUNT(*) FROM graph_local gl JOIN host h ON h.id = gl.host_id "
+        "WHERE gl.graph_template_id = gt.id), "
+        "(SELECT COUNT(*) FROM host_template_graph htg WHERE htg.graph_template_id = gt.id), "
+        "(SELECT COUNT(*) FROM host_graph hg WHERE hg.graph_template_id = gt.id) "
+        f'FROM graph_templates gt WHERE gt.hash IN ({listed})"'
     )
     found = {line.split("\t")[0]: line.split("\t")[1:] for line in out.splitlines() if line.strip()}
-    assert {name: counts for name, counts in found.items() if counts != ["0", "0"]} == {}
+    assert {name: counts for name, counts in found.items() if counts != ["0", "0", "0"]} == {}
 
 
 def data_sources(host) -> dict[str, int]:

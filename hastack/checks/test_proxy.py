@@ -9,6 +9,7 @@ import pytest
 
 from hastack import secrets, tls
 from hastack.checks.plugin import site_host_name
+from hastack.components.pacemaker import haproxy_on_fail
 from hastack.probe import http_get
 
 PROXY = pytest.mark.roles("proxy")
@@ -213,11 +214,13 @@ def test_haproxy_runs_on_every_proxy_and_the_vip_only_where_it_runs(host):
 
 
 @PROXY
-def test_a_failed_haproxy_sends_everything_away_at_once(host):
-    """HAProxy's monitor fails with on-fail=standby: the VIP leaves in the transition that sees
-    the failure, not after HAProxy's stop (hastack drill haproxy holds the gap)."""
+def test_a_failed_haproxy_does_what_the_sites_threshold_says(host, site):
+    """With a migration threshold of 1, HAProxy's monitor fails with on-fail=standby (the VIP
+    leaves in the transition that sees the failure, not after HAProxy's stop: hastack drill
+    haproxy holds the gap); with any other, Pacemaker's default (restart in place)."""
     monitor = cib_xpath(host, "//primitive[@id='haproxy']/operations/op[@name='monitor']")
-    assert monitor.get("on-fail") == "standby"
+    threshold = int(proxy_setting(host, site, "pacemaker_migration_threshold"))
+    assert monitor.get("on-fail") == haproxy_on_fail(threshold)
 
 
 @PROXY

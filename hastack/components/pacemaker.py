@@ -188,17 +188,23 @@ def configure_resources(new_cluster: bool) -> None:
         agent="systemd:haproxy",
         meta=meta,
         monitor_interval=host.data.pacemaker_haproxy_monitor_interval,
-        # A failed HAProxy sends the VIP away in the very transition that sees the failure.
-        # With a restart in place (the default) the DC, when it is the failed proxy, plans the
-        # restart before the fail count that forbids the node lands, and the VIP waits for
-        # HAProxy's stop (2 s for a systemd resource): 2.5-2.9 s without service, not 0.4-0.6.
-        monitor_on_fail="standby",
+        monitor_on_fail=haproxy_on_fail(host.data.pacemaker_migration_threshold),
     )
     # HAProxy runs on every proxy (it binds the VIP with ip_nonlocal_bind): when the VIP
     # moves, HAProxy is already listening where it lands. The VIP goes only where HAProxy
     # runs; a HAProxy restarted in place leaves the VIP where it is.
     pacemaker.clone(name="HAProxy on every proxy (a clone)", resource_id="haproxy")
     pacemaker.colocation(name="The VIP runs where HAProxy runs", resource_id="vip", with_id="haproxy-clone")
+
+
+def haproxy_on_fail(migration_threshold: int) -> str | None:
+    """What a failed HAProxy monitor does. With a migration threshold of 1 (the first failure
+    moves the VIP) ``standby``: the VIP leaves in the very transition that sees the failure.
+    With a restart in place instead, the DC, when it is the failed proxy, plans the restart
+    before the fail count that forbids the node lands, and the VIP waits for HAProxy's stop
+    (2 s for a systemd resource): 2.5-2.9 s without service, against 0.3-0.6 s. Any other
+    threshold keeps Pacemaker's default, a restart in place until the threshold is reached."""
+    return "standby" if migration_threshold == 1 else None
 
 
 @deploy("HA: Corosync and Pacemaker")

@@ -100,9 +100,9 @@ class CactiRrdsOfAnotherStep(FactBase):
 
 
 class CactiGraphsOfTemplates(FactBase):
-    """How many of Cacti's graphs and device-template links are of the graph templates with
-    these hashes (hastack removes those that Cacti polls through net-snmp's command-line
-    tools). 0 where Cacti has no database yet."""
+    """How many of Cacti's graphs of a device, device-template links and device links are of
+    the graph templates with these hashes (hastack removes those that Cacti polls through
+    net-snmp's command-line tools). 0 where Cacti has no database yet."""
 
     default = int
 
@@ -115,10 +115,12 @@ class CactiGraphsOfTemplates(FactBase):
         listed = ", ".join(f'"{value}"' for value in hashes)
         return (
             "if [ -d /var/lib/mysql/cacti ]; then mysql -N -B cacti -e '"
-            "SELECT (SELECT COUNT(*) FROM graph_local gl "
+            "SELECT (SELECT COUNT(*) FROM graph_local gl JOIN host h ON h.id = gl.host_id "
             "JOIN graph_templates gt ON gt.id = gl.graph_template_id "
             f"WHERE gt.hash IN ({listed})) + (SELECT COUNT(*) FROM host_template_graph htg "
-            f"JOIN graph_templates gt ON gt.id = htg.graph_template_id WHERE gt.hash IN ({listed}))'; "
+            f"JOIN graph_templates gt ON gt.id = htg.graph_template_id WHERE gt.hash IN ({listed})) "
+            "+ (SELECT COUNT(*) FROM host_graph hg "
+            f"JOIN graph_templates gt ON gt.id = hg.graph_template_id WHERE gt.hash IN ({listed}))'; "
             "else echo 0; fi"
         )
 

@@ -228,7 +228,8 @@ def test_cacti_setup_removes_the_graphs_polled_through_command_line_tools():
     loop = next(line for line in text.splitlines() if line.startswith("for hash in"))
     assert (
         sorted(loop.removeprefix("for hash in ").removesuffix("; do").split()),
-        "DELETE FROM host_template_graph WHERE graph_template_id='$unsafe'" in text,
+        "DELETE FROM host_template_graph WHERE graph_template_id='$unsafe'; "
+        "DELETE FROM host_graph WHERE graph_template_id='$unsafe'" in text,
         'remove_graphs.php --graph-template-id="$unsafe" --force' in text,
     ) == (sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE), True, True)
 
