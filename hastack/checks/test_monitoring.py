@@ -301,9 +301,9 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
 @pytest.mark.roles("proxy")
 def test_cacti_has_no_graph_polled_through_command_line_tools(host):
     """No graph of a device, and no link of a device or a device template, of the templates
-    that Cacti's script server
-    polls through net-snmp's command-line tools: those carry the SNMPv3 passphrases on their
-    command line at every poll (tests/infra/test_secrets_in_transit.py watches for them)."""
+    that Cacti's script server polls through net-snmp's command-line tools: those carry the
+    SNMPv3 passphrases on their command line at every poll (tests/infra/test_secrets_in_transit.py
+    watches for them)."""
     listed = ", ".join(f"'{value}'" for value in sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
     out = host.check_output(
         'mysql -N -B cacti -e "SELECT gt.name, '

@@ -305,6 +305,7 @@ def configure_cacti() -> list:
             f"host {host.name}: Cacti polls every {step // 60} minute(s) now (cacti_poll_minutes): "
             f"{remade} RRDs are made again with a {step} s step, their history lost"
         )
+    unsafe_graphs = tuple(sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
     setup = validated_file(
         name="Write Cacti's setup: admin password, one SNMPv3 device per host",
         dest=CACTI_SETUP,
@@ -320,13 +321,12 @@ def configure_cacti() -> list:
             snmp_retries=host.data.cacti_snmp_retries,
             step=step,
             profile=CACTI_PROFILES[step],
-            unsafe_graph_hashes=sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE),
+            unsafe_graph_hashes=unsafe_graphs,
         ),
         validate="sh -n {path}",
         mode="700",
     )
     wanted = {device["name"]: device["address"] for device in devices}
-    unsafe_graphs = tuple(sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE))
 
     def devices_differ() -> bool:
         """A host of the site without its device, or a device of a host gone from the site."""
