@@ -69,6 +69,7 @@ def check_cluster_shape(check: Checker, hosts: dict[str, Host], networks: dict, 
 CLUSTER_WIDE_KEYS = (
     "monitoring_enabled",
     "ganglia_poll_seconds",
+    "quorum_device_host",
     *(key for key in DEFAULTS if key.startswith("gluster_")),
 )
 
@@ -128,6 +129,33 @@ def check_arbiter(check: Checker, layers: Layers, hosts: dict[str, Host]) -> Non
             "name a proxy host, or give this host a back address",
             arbiter,
         )
+
+
+def check_quorum_device(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """quorum_device_host names a host of the site that is not a proxy (the proxies are on both
+    networks, so they reach it on the one it has). Returns warnings: none named (split brain)."""
+    name, path = layers.find("quorum_device_host")
+    proxies = [host for host in hosts.values() if host.role == "proxy"]
+    others = ", ".join(host.name for host in hosts.values() if host.role != "proxy") or "a third host"
+    if not name:
+        if len(proxies) == 2:
+            return [
+                f"{path}: no quorum device: when the two proxies lose each other (both links down, "
+                "or one frozen longer than the token), both take the VIP (split brain). Set "
+                f"quorum_device_host under data: to a third host ({others})"
+            ]
+        return []
+    spec = hosts.get(name)
+    if spec is None:
+        check.add(path, f"{name!r} is not a host of the site", f"name a host that is not a proxy ({others})")
+    elif spec.role == "proxy":
+        check.add(
+            path,
+            f"{name} is a proxy: the quorum device must be a third vote, apart from both proxies",
+            f"name a host that is not a proxy ({others})",
+            name,
+        )
+    return []
 
 
 def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh: SshSettings) -> None:

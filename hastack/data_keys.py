@@ -215,6 +215,20 @@ tls_hsts_max_age = 63072000
 # lab's corosync runs without real-time priority, as containers do. Raise it on hosts that
 # stall, and wherever STONITH is on, until `hastack soak` shows no membership change.
 corosync_token_ms = 400
+# The host that runs the quorum device's server (corosync-qnetd, TCP 5403), a third vote for the
+# two proxies: a host of the site that is not a proxy (the lab: `client`). Each proxy runs
+# corosync-qdevice (model `net`, algorithm `ffsplit`, one vote), the cluster drops `two_node`,
+# and Pacemaker's `no-quorum-policy` is `stop`: when the proxies lose each other, qnetd gives
+# its vote to one side only, and the other side gives up the VIP. Of two equal sides, the one
+# that holds the VIP wins (a heuristic, `/usr/local/sbin/hastack-holds-vip`), so the VIP does not
+# move on a cut. The qnetd host's firewall opens 5403 to the proxies only; it listens on its
+# address on a network it shares with the proxies (back, else front). Its TLS certificates
+# (a CA of their own, the server's, the cluster's) are made on the machine running pyinfra and
+# kept with the other secrets (`qnetd_*` in the secrets folder); no pcsd runs on the qnetd host.
+# **Risk** with `""` (no quorum device): two proxies that lose each other both take the VIP
+# (split brain): `hastack check` warns. **Trade-off** with one: with the qnetd host down as
+# well as a proxy, the last proxy has no quorum and stops the shop.
+quorum_device_host = ""
 # Fencing. The seed disabled it and so does this
 # default, which suits the lab. **Risk:** without fencing, a proxy that only
 # *seems* dead (hung, or cut off from the other) may keep the VIP while the other

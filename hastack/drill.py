@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hastack import lab, topology
+from hastack.network import stall_tolerance_ms
 from hastack.site import Site
 from hastack.ssh import SshRunner
 
@@ -76,6 +77,76 @@ while time.time() < end:
     time.sleep(max(0, 0.05 - (time.time() - started)))
 print("done", flush=True)
 """
+
+
+# Runs on a proxy: whether it holds the VIP, about every 100 ms for the given seconds, one
+# "time 1|0" line a sample (sh, ip and grep only: a proxy needs no Python).
+HOLDER_SAMPLER = (
+    'end=$(($(date +%s) + {seconds})); while [ "$(date +%s)" -lt "$end" ]; do t=$(date +%s.%N); '
+    'if ip -o -4 addr show | grep -q \' inet {vip}/\'; then echo "$t 1"; else echo "$t 0"; fi; '
+    "sleep 0.1; done"
+)
+
+# Runs on the client: who answers ARP for the VIP, as the shop's neighbours see it. Every 200
+# ms a broadcast request on the interface that reaches the VIP, and every MAC that answers
+# within 150 ms: one JSON line a round, [time, [MACs]]. Two MACs in a round: two holders.
+ARP_PROBE = """
+import fcntl, json, socket, struct, sys, time
+iface, vip, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+raw.bind((iface, 0))
+mine = raw.getsockname()[4][:6]
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ip = fcntl.ioctl(udp.fileno(), 0x8915, struct.pack("256s", iface.encode()[:15]))[20:24]
+target = socket.inet_aton(vip)
+request = (b"\xff" * 6 + mine + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+           + mine + ip + b"\x00" * 6 + target)
+raw.settimeout(0.02)
+end = time.time() + seconds
+while time.time() < end:
+    start, macs = time.time(), set()
+    raw.send(request)
+    while time.time() < start + 0.15:
+        try:
+            frame = raw.recv(128)
+        except socket.timeout:
+            continue
+        if frame[12:14] == b"\x08\x06" and frame[20:22] == b"\x00\x02" and frame[28:32] == target:
+            macs.add(frame[22:28].hex(":"))
+    print(json.dumps([start, sorted(macs)]), flush=True)
+    time.sleep(max(0, start + 0.2 - time.time()))
+"""
+
+# The partition: Corosync's links (UDP) to and from the other proxies dropped, in a table of
+# its own, removed by a timer on the host itself should the drill not come back to heal it.
+CUT_TABLE = "hastack_drill_cut"
+CUT = """table inet {table} {{
+    chain in {{
+        type filter hook input priority -200; policy accept;
+        meta l4proto udp ip saddr {{ {peers} }} drop;
+    }}
+    chain out {{
+        type filter hook output priority -200; policy accept;
+        meta l4proto udp ip daddr {{ {peers} }} drop;
+    }}
+}}
+"""
+
+# Loss on Corosync's links: this share of its UDP packets, in and out, dropped at random
+# (nftables' numgen: this machine's kernel has no netem), in a table of its own.
+LOSS_TABLE = "hastack_drill_loss"
+LOSS = """table inet {table} {{
+    chain in {{
+        type filter hook input priority -200; policy accept;
+        meta l4proto udp ip saddr {{ {peers} }} numgen random mod 100 < {percent} drop;
+    }}
+    chain out {{
+        type filter hook output priority -200; policy accept;
+        meta l4proto udp ip daddr {{ {peers} }} numgen random mod 100 < {percent} drop;
+    }}
+}}
+"""
+LOSSES_PERCENT = (5, 10)
 
 
 def python_command(script: str, *args: str) -> str:
@@ -146,6 +217,35 @@ def failures(samples: list[tuple], moment: float | None) -> str:
     base = moment if moment is not None else samples[0][0]
     return f"failed: {said}, started {failed[0][0] - base:+.1f} s to {failed[-1][0] - base:+.1f} s"
 
+
+def two_holders(samples: dict[str, list[tuple[float, int]]], fresh: float = 0.5) -> list[float]:
+    """The moments (any proxy's sample) at which two or more proxies held the VIP: each proxy's
+    latest sample at that moment, if no older than ``fresh`` seconds, says whether it held it."""
+    moments = sorted({moment for series in samples.values() for moment, _ in series})
+    found = []
+    for moment in moments:
+        holding = 0
+        for series in samples.values():
+            latest = [held for when, held in series if moment - fresh <= when <= moment]
+            holding += bool(latest and latest[-1])
+        if holding >= 2:
+            found.append(moment)
+    return found
+
+
+def parse_holder_samples(output: str) -> list[tuple[float, int]]:
+    rows = [line.split() for line in output.splitlines()]
+    return [(float(row[0]), int(row[1])) for row in rows if len(row) == 2 and row[1] in ("0", "1")]
+
+
+def parse_arp_rounds(output: str) -> list[tuple[float, list[str]]]:
+    return [tuple(json.loads(line)) for line in output.splitlines() if line.startswith("[")]
+
+
+# The longest gap a failover of the proxies may leave (the partition and stall drills').
+GAP_GOAL_S = 5.0
+# The stalls of Corosync the stall drill makes, in seconds.
+STALLS_S = (0.5, 1.0, 2.0)
 
 # What a customer must not notice: the goal each drill is held to, by drill.
 GOALS = {
@@ -370,6 +470,184 @@ class Drills:
             lost = "YES" if lost == "YES" else "no (array not whole)"
         return self.result("RAID disk fails and is re-added", samples, data_lost=lost, note=note)
 
+    def partition(self) -> Result:
+        """Both Corosync links between the proxies cut for ``seconds``, on every proxy, then
+        healed: at no sample may two proxies hold the VIP (by their addresses every ~100 ms, and
+        by ARP from the client every 200 ms)."""
+        proxies = [proxy for proxy in self.site.hosts_in("proxy")]
+        client = self.site.hosts_in("client")[0].name
+        cut_s, vip = self.seconds, str(self.site.vip)
+        span = int(cut_s) + 40
+        holders_log, arp_log = "/tmp/hastack-drill-holders.log", "/tmp/hastack-drill-arp.log"
+        for proxy in proxies:
+            sampler = HOLDER_SAMPLER.format(seconds=span, vip=vip)
+            self.remote(proxy.name, fresh=True).run(
+                f"nohup sh -c {shlex.quote(sampler)} > {holders_log} 2>&1 < /dev/null &"
+            )
+        iface = self.remote(client, fresh=True).run(f"ip -o route get {vip}")[1].split(" dev ")[1].split()[0]
+        probe = python_command(ARP_PROBE, iface, vip, str(span))
+        self.remote(client).run(f"nohup {probe} > {arp_log} 2>&1 < /dev/null &")
+
+        def cut_and_heal() -> None:
+            self.cut_tables(CUT_TABLE, CUT, cut_s)
+            time.sleep(cut_s)
+            self.heal_tables(CUT_TABLE)
+
+        before = self.vip_holder()
+        samples = self.stream(cut_and_heal, until_done=cut_s + 120)
+        self.healthy()
+        holders = {
+            proxy.name: parse_holder_samples(self.remote(proxy.name, fresh=True).run(f"cat {holders_log}")[1])
+            for proxy in proxies
+        }
+        rounds = parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {arp_log}")[1])
+        doubled = two_holders(holders)
+        arp_doubled = [when for when, macs in rounds if len(macs) > 1]
+        unanswered = sum(1 for _, macs in rounds if not macs)
+        result = self.result(
+            "partition",
+            samples,
+            note=(
+                f"both links cut {cut_s:.0f} s on every proxy; VIP on {before}, then {self.vip_holder()}; "
+                f"{len(doubled)} of {sum(len(series) for series in holders.values())} holder samples with "
+                f"two holders; {len(arp_doubled)} of {len(rounds)} ARP rounds with two MACs "
+                f"({unanswered} unanswered)"
+            ),
+        )
+        result.goal = f"no two VIP holders, at most {GAP_GOAL_S:g} s without service"
+        result.met = not doubled and not arp_doubled and bool(rounds) and result.outage_s <= GAP_GOAL_S
+        return result
+
+    def cut_tables(self, table: str, template: str, seconds: float, **values) -> None:
+        """Put a drill's nftables table on every proxy (dropping traffic from and to the other
+        proxies), with a timer on the host that removes it after ``seconds`` + 30 anyway."""
+        proxies = self.site.hosts_in("proxy")
+        for proxy in proxies:
+            peers = ", ".join(
+                str(address)
+                for other in proxies
+                if other.name != proxy.name
+                for address in other.addresses.values()
+            )
+            text = template.format(table=table, peers=peers, **values)
+            self.remote(proxy.name, fresh=True).run(
+                f"systemd-run -q --unit {table} --on-active={int(seconds) + 30} "
+                f"nft delete table inet {table}; "
+                f"printf %s {shlex.quote(text)} | nft -f -"
+            )
+
+    def heal_tables(self, table: str) -> None:
+        for proxy in self.site.hosts_in("proxy"):
+            self.remote(proxy.name, fresh=True).run(
+                f"nft delete table inet {table} 2>/dev/null; systemctl stop {table}.timer 2>/dev/null; true"
+            )
+
+    def memberships(self) -> dict[str, int]:
+        """How many memberships each proxy's Corosync has formed (its log's count)."""
+        return {
+            proxy.name: int(
+                self.remote(proxy.name, fresh=True)
+                .run("grep -c 'A new membership' /var/log/corosync/corosync.log || true")[1]
+                .strip()
+                or 0
+            )
+            for proxy in self.site.hosts_in("proxy")
+        }
+
+    def loss(self) -> list[Result]:
+        """5 % and then 10 % of Corosync's packets between the proxies lost for ``seconds``,
+        under ab's load through the VIP (50 at once): no membership change at 5 %."""
+        client = self.site.hosts_in("client")[0].name
+        results = []
+        for percent in LOSSES_PERCENT:
+            before, holder = self.memberships(), self.vip_holder()
+            load = f"ab -q -k -c 50 -s 5 -t {int(self.seconds)} -n 10000000 {self.site.url('/')}"
+            self.remote(client, fresh=True).run(
+                f"nohup {load} > /tmp/hastack-drill-ab.log 2>&1 < /dev/null &"
+            )
+
+            def lossy(percent: int = percent) -> None:
+                self.cut_tables(LOSS_TABLE, LOSS, self.seconds, percent=percent)
+                time.sleep(self.seconds)
+                self.heal_tables(LOSS_TABLE)
+
+            samples = self.stream(lossy, until_done=self.seconds + 60)
+            time.sleep(3)
+            after = self.memberships()
+            changes = sum(after[name] - before.get(name, 0) for name in after)
+            ab = self.remote(client, fresh=True).run("cat /tmp/hastack-drill-ab.log")[1]
+            done = re.search(r"Complete requests:\s+(\d+)", ab)
+            result = self.result(
+                f"{percent} % loss on Corosync's links",
+                samples,
+                note=(
+                    f"{self.seconds:.0f} s, under ab -c 50 ({done.group(1) if done else '?'} requests); "
+                    f"{changes} membership changes; VIP on {holder}, then {', '.join(self.vip_holders())}"
+                ),
+            )
+            if percent <= 5:
+                result.goal = "no membership change"
+                result.met = changes == 0
+            self.healthy()
+            results.append(result)
+        return results
+
+    def ring_ids(self) -> dict[str, str]:
+        """Each proxy's Corosync ring (its membership's id): a new one is a membership change."""
+        return {
+            proxy.name: self.remote(proxy.name, fresh=True)
+            .run("corosync-quorumtool -s | sed -n 's/^Ring ID: *//p'")[1]
+            .strip()
+            for proxy in self.site.hosts_in("proxy")
+        }
+
+    def fail_counts(self) -> list[tuple[str, str]]:
+        """Pacemaker's fail counts, as its status section holds them (empty when none)."""
+        proxy = self.site.hosts_in("proxy")[0].name
+        xpath = "//status//nvpair[starts-with(@name,'fail-count-')]"
+        output = self.remote(proxy, fresh=True).run(f'cibadmin --query --xpath "{xpath}" 2>/dev/null')[1]
+        return sorted(re.findall(r'name="(fail-count-[^"]+)" value="([^"]+)"', output))
+
+    def stall(self) -> list[Result]:
+        """Corosync on the VIP holder frozen (SIGSTOP, then SIGCONT) for 0.5, 1 and 2 s: at or
+        below the site's tolerance (hastack.network.stall_tolerance_ms) no membership change,
+        no VIP move and no fail count; above it, one holder after and the cluster whole."""
+        token = int(self.site.setting("corosync_token_ms", self.site.hosts_in("proxy")[0]))
+        tolerance = stall_tolerance_ms(token) / 1000
+        results = []
+        for stall_s in STALLS_S:
+            holder, rings, fails = self.vip_holder(), self.ring_ids(), self.fail_counts()
+            freeze = (
+                f"systemctl kill -s SIGSTOP corosync && sleep {stall_s}; systemctl kill -s SIGCONT corosync"
+            )
+            samples = self.stream(
+                lambda holder=holder, freeze=freeze: self.remote(holder).run(freeze), until_done=60
+            )
+            time.sleep(max(5, 3 * token / 1000))
+            after_rings, after_holder, after_fails = self.ring_ids(), self.vip_holders(), self.fail_counts()
+            changed = [name for name in rings if rings[name] != after_rings.get(name)]
+            result = self.result(
+                f"corosync stalls {stall_s:g} s",
+                samples,
+                note=(
+                    f"on {holder} (token {token} ms, tolerance {tolerance:g} s); membership "
+                    f"{'changed on ' + ', '.join(changed) if changed else 'unchanged'}; VIP then on "
+                    f"{', '.join(after_holder) or 'no proxy'}; fail counts "
+                    f"{'raised' if after_fails != fails and after_fails else 'none new'}"
+                ),
+            )
+            if stall_s <= tolerance:
+                result.goal = "within tolerance: no membership change, no VIP move, no fail count"
+                result.met = (
+                    not changed and after_holder == [holder] and (after_fails == fails or not after_fails)
+                )
+            else:
+                result.goal = f"beyond tolerance: one holder after, at most {GAP_GOAL_S:g} s without service"
+                result.met = len(after_holder) == 1 and result.outage_s <= GAP_GOAL_S
+            self.healthy()
+            results.append(result)
+        return results
+
     def close(self) -> None:
         for remote in self.remotes.values():
             remote.close()
@@ -514,6 +792,9 @@ DRILLS = {
     "web": Drills.web_dies,
     "gluster": Drills.gluster_peer_away,
     "raid": Drills.raid_disk_fails,
+    "partition": Drills.partition,
+    "stall": Drills.stall,
+    "loss": Drills.loss,
 }
 
 
@@ -536,7 +817,8 @@ def run_drills(site: Site, names: list[str], seconds: float, rate: float = 50, s
         results = []
         for name in names:
             say(f"[drill] {name}")
-            results.append(DRILLS[name](drills))
+            done = DRILLS[name](drills)
+            results.extend(done if isinstance(done, list) else [done])
         return results
     finally:
         drills.close()

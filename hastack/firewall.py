@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from hastack import topology
 from hastack.defaults import ROOT
+from hastack.qdevice import QNETD_PORT, qnetd_address
 from hastack.rules import FIXED_PORTS
 
 # Ports written once, in rules.py's table of what each role listens on.
@@ -88,6 +89,19 @@ def allowed(
                 (str(setting("haproxy_stats_port")),),
                 (networks["back"],),
                 destination=str(me["addresses"]["back"]),
+            )
+        )
+    if name == setting("quorum_device_host"):
+        proxies = topology.in_role(hosts, "proxy")
+        address = qnetd_address(me["addresses"], [proxy["addresses"] for proxy in proxies])
+        network = next(net for net, value in me["addresses"].items() if str(value) == address)
+        rules.append(
+            Allow(
+                "corosync-qnetd (the quorum device), from the proxies",
+                "tcp",
+                (str(QNETD_PORT),),
+                tuple(str(proxy["addresses"][network]) for proxy in proxies),
+                destination=address,
             )
         )
     if role == "web":

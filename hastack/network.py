@@ -80,6 +80,12 @@ def hosts_entries(hosts: list[dict], cluster: str, vip: str) -> list[dict]:
 KNET_TIMER_MS = 200
 
 
+def stall_tolerance_ms(token_ms: int) -> int:
+    """The longest stall of Corosync on one proxy that changes no membership, for this token
+    (measured: docs/measurements.md, "Corosync's token")."""
+    return token_ms // 2
+
+
 def knet_link_timers(token_ms: int) -> tuple[int, int]:
     """(ping interval, ping timeout) in ms for corosync's knet links: knet's own choice for
     the token (token/4 and token/2), the timeout never under its timer."""

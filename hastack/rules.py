@@ -199,6 +199,7 @@ RULES: dict[str, Rule] = {
     "tls_names": dns_names,
     "tls_hsts_max_age": at_least(0),
     "corosync_token_ms": at_least(300),
+    "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),
     "pacemaker_fence_devices": fence_devices,
     "pacemaker_resource_stickiness": at_least(0),
     "pacemaker_migration_threshold": at_least(0),

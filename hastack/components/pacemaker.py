@@ -8,7 +8,8 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import FindInFile
 from pyinfra.operations import files, server, systemd
 
-from hastack import secrets, topology
+from hastack import qdevice, secrets, topology
+from hastack.components import quorum
 from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
@@ -38,7 +39,7 @@ def check_existing_cluster() -> None:
         )
 
 
-def configure_corosync(replace_default: bool) -> None:
+def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
     cluster = host.data.site_cluster
     if replace_default:
         server.shell(
@@ -59,6 +60,14 @@ def configure_corosync(replace_default: bool) -> None:
         for other in proxies()
     ]
     knet_ping_ms, knet_timeout_ms = knet_link_timers(host.data.corosync_token_ms)
+    qnetd = None
+    if quorum.enabled():
+        qnetd = {
+            "name": host.data.quorum_device_host,
+            "address": quorum.address(),
+            "port": qdevice.QNETD_PORT,
+            "heuristic": qdevice.HOLDS_VIP,
+        }
     conf = validated_file(
         name="Configure corosync (validated by corosync -t)",
         dest="/etc/corosync/corosync.conf",
@@ -69,6 +78,7 @@ def configure_corosync(replace_default: bool) -> None:
             knet_ping_ms=knet_ping_ms,
             knet_timeout_ms=knet_timeout_ms,
             nodes=nodes,
+            qnetd=qnetd,
         ),
         validate="corosync -t -c {path}",
     )
@@ -95,6 +105,20 @@ def configure_corosync(replace_default: bool) -> None:
         commands=["systemctl restart corosync pacemaker"],
         _if=lambda: authkey.did_change() and not replace_default,
     )
+    # After corosync has the device in its configuration (qdevice exits without it).
+    systemd.service(
+        name="Run corosync-qdevice (the quorum device's client)" if qnetd else "No corosync-qdevice",
+        service="corosync-qdevice",
+        running=bool(qnetd),
+        enabled=bool(qnetd),
+    )
+    if qdevice_rebuilt is not None:
+        systemd.service(
+            name="Restart corosync-qdevice with its new certificate",
+            service="corosync-qdevice",
+            restarted=True,
+            _if=qdevice_rebuilt.did_change,
+        )
 
 
 def configure_pcsd_address():
@@ -160,6 +184,10 @@ def configure_resources(new_cluster: bool) -> None:
                 monitor_interval="60s",
                 stonith=True,
             )
+    # The side of a split that has no quorum (no qnetd vote) stops its resources: the VIP.
+    pacemaker.cluster_property(
+        name="No quorum: stop every resource", property_name="no-quorum-policy", value="stop"
+    )
     pacemaker.cluster_property(
         name="STONITH as the site says",
         property_name="stonith-enabled",
@@ -215,7 +243,8 @@ def deploy_pacemaker() -> None:
     if host.data.pacemaker_stonith_enabled:
         agents = [device["agent"] for device in host.data.pacemaker_fence_devices]
         install("Install the fence agents (STONITH is on)", list(platform().fence_packages(agents)))
-    configure_corosync(replace_default)
+    rebuilt = quorum.deploy_qdevice() if quorum.enabled() else None
+    configure_corosync(replace_default, rebuilt)
     authenticate_pcsd()
     if host.name == proxies()[0]["name"]:
         configure_resources(replace_default)

@@ -18,6 +18,7 @@ from hastack.components.loadtest import deploy_loadtest
 from hastack.components.monitoring import deploy_monitoring
 from hastack.components.nginx import deploy_nginx
 from hastack.components.pacemaker import deploy_pacemaker
+from hastack.components.quorum import deploy_qnetd
 from hastack.components.raid import deploy_raid
 
 
@@ -48,6 +49,8 @@ def deploy_role(role: str) -> None:
         deploy_pacemaker()
     # ab on the proxies too: only they reach both the VIP and the web hosts,
     # so the bench measures the proxy's cost from there on equal footing.
+    if host.name == host.data.quorum_device_host:
+        deploy_qnetd()
     if role in ("proxy", "client"):
         deploy_loadtest()
     if host.data.monitoring_enabled:

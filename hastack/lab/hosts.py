@@ -68,6 +68,11 @@ SYSTEMD_FLAGS = [
     "/run/lock",
     "--stop-signal",
     "SIGRTMIN+3",
+    # Docker's default /dev/shm is 64 MB; a server's is half its memory. Corosync (an 8 MB
+    # blackbox, 3 MB a client connection), Pacemaker and corosync-qdevice filled 64 MB on a
+    # proxy: corosync then refused its clients ("No space left on device").
+    "--shm-size",
+    "256m",
 ]
 # Web hosts mount GlusterFS through FUSE and run their own Docker engine.
 WEB_FLAGS = ["--device", "/dev/fuse", "--device-cgroup-rule", "a *:* rwm"]

@@ -113,6 +113,7 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
                 else {}
             ),
             "gluster_quorum_type": "auto",
+            "quorum_device_host": "client",
             "cacti_poll_minutes": 1,
             **images,
             **(OVERRIDES if overridden() else {}),

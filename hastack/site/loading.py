@@ -101,8 +101,9 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     cross_rules.check_cluster_shape(check, hosts, networks, vip)
     cross_rules.check_cluster_wide(check, layers, hosts)
     cross_rules.check_arbiter(check, layers, hosts)
+    quorum_warnings = cross_rules.check_quorum_device(check, layers, hosts)
     cross_rules.check_agreement(check, layers, hosts, ssh)
-    warnings = cross_rules.check_tls(check, layers, hosts)
+    warnings = quorum_warnings + cross_rules.check_tls(check, layers, hosts)
 
     lab = top.get("lab", False)
     lab_debian = None

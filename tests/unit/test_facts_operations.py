@@ -28,6 +28,7 @@ from hastack.facts.monitoring import (
 )
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
+from hastack.facts.quorum import NssCertificates
 from hastack.facts.system import AptBusyAfterWait, HostIdentities, IsDirectory, OsRelease
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import directory_for_mount, fstab_entry, patched_tree, validated_file
@@ -78,6 +79,7 @@ FACTS = {
     "os_release": OsRelease,
     "is_directory": IsDirectory,
     "apt_busy_after_wait": AptBusyAfterWait,
+    "nss_certificates": NssCertificates,
 }
 OPERATIONS = {
     "validated_file": validated_file,

@@ -286,7 +286,7 @@ def test_knet_link_timers_follow_the_token_never_under_knets_timer(token, timers
     assert knet_link_timers(token) == timers
 
 
-def corosync(nodes=NODES, token_ms=1000) -> str:
+def corosync(nodes=NODES, token_ms=1000, qnetd=None) -> str:
     ping, timeout = knet_link_timers(token_ms)
     return render(
         "proxy/corosync.conf.j2",
@@ -295,6 +295,7 @@ def corosync(nodes=NODES, token_ms=1000) -> str:
         knet_ping_ms=ping,
         knet_timeout_ms=timeout,
         nodes=nodes,
+        qnetd=qnetd,
     )
 
 

@@ -1,0 +1,135 @@
+"""Quorum: the quorum device as the site says (qnetd on its host, a qdevice vote on each proxy,
+no `two_node`), and Pacemaker stopping resources without quorum."""
+
+import re
+import time
+
+import pytest
+
+from hastack import qdevice, topology
+
+PROXY = pytest.mark.roles("proxy")
+
+LAYER = "proxy/HA"
+
+
+def quorum_host(site) -> str:
+    return site.setting("quorum_device_host")
+
+
+def quorum_status(host, wait: float = 0) -> dict[str, str]:
+    """``corosync-quorumtool -s`` as "key: value" pairs, with its member lines under "members".
+    With ``wait``, asked again until the quorum device has voted (it connects after a start)."""
+    deadline = time.monotonic() + wait
+    while True:
+        output = host.check_output("corosync-quorumtool -s")
+        status = {
+            key.strip(): value.strip()
+            for key, value in (line.split(":", 1) for line in output.splitlines() if ":" in line)
+        }
+        status["members"] = output.split("Membership information", 1)[-1]
+        if time.monotonic() >= deadline or vote_cast(status["members"], expect=True):
+            return status
+        time.sleep(2)
+
+
+def vote_cast(members: str, proxies: int = 0, expect: bool = False) -> bool:
+    """Every node's line says the device is alive and voted ("1  1  A,V,NMW proxy1": A,V), and
+    the device has its vote ("0  1  Qdevice"). ``proxies``: how many node lines there must be."""
+    flags = re.findall(r"^\s*[1-9]\d*\s+\d+\s+(\S+)\s+\S+", members, re.MULTILINE)
+    device = re.search(r"^\s*0\s+1\s+Qdevice", members, re.MULTILINE)
+    return (
+        bool(device)
+        and bool(flags)
+        and (expect or len(flags) == proxies)
+        and all(flag.startswith("A,V") for flag in flags)
+    )
+
+
+@PROXY
+def test_quorum_as_the_site_says(host, site):
+    """With a quorum device: expected and total votes one more than the proxies, the device's
+    vote cast (A,V) and `two_node` gone; without: `two_node` (2Node) and the proxies' votes only."""
+    proxies = len(site.hosts_in("proxy"))
+    with_device = bool(quorum_host(site))
+    status = quorum_status(host, wait=60 if with_device else 0)
+    cast = vote_cast(status["members"], proxies)
+    votes = proxies + 1 if with_device else proxies
+    assert (
+        status.get("Quorate"),
+        status.get("Expected votes"),
+        status.get("Total votes"),
+        "2Node" in status.get("Flags", ""),
+        "Qdevice" in status.get("Flags", ""),
+        cast,
+    ) == ("Yes", str(votes), str(votes), proxies == 2 and not with_device, with_device, with_device), status
+
+
+@PROXY
+def test_qdevice_is_connected_to_the_sites_qnetd(host, site):
+    if not quorum_host(site):
+        assert not host.service("corosync-qdevice").is_running
+        return
+    spec = site.hosts[quorum_host(site)]
+    address = qdevice.qnetd_address(
+        {net: str(value) for net, value in spec.addresses.items()},
+        [{net: str(value) for net, value in p.addresses.items()} for p in site.hosts_in("proxy")],
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        status = host.check_output("corosync-qdevice-tool -s -v")
+        connected = re.search(r"State:\s+Connected", status) is not None
+        if connected or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert (
+        connected,
+        f"{address}:{qdevice.QNETD_PORT}" in status,
+        host.service("corosync-qdevice").is_enabled,
+    ) == (
+        True,
+        True,
+        True,
+    ), status
+
+
+@PROXY
+def test_no_quorum_stops_every_resource(host):
+    policy = host.run("crm_attribute -t crm_config -n no-quorum-policy -G -q")
+    assert policy.stdout.strip() == "stop"
+
+
+def test_qnetd_serves_the_cluster_on_its_one_address(site, connect, deployed):
+    """qnetd on the site's quorum host lists this cluster with every proxy, and listens on the
+    address the proxies reach it on, nowhere else."""
+    name = quorum_host(site)
+    if not name:
+        # Nothing to serve: the site is warned instead (the test below).
+        assert any("split brain" in warning for warning in site.warnings) or len(site.hosts_in("proxy")) != 2
+        return
+    qnetd = connect(name)
+    spec = site.hosts[name]
+    address = qdevice.qnetd_address(
+        {net: str(value) for net, value in spec.addresses.items()},
+        [{net: str(value) for net, value in p.addresses.items()} for p in site.hosts_in("proxy")],
+    )
+    listing = qnetd.check_output("corosync-qnetd-tool -l")
+    nodes = sorted(int(node) for node in re.findall(r"Node ID (\d+)", listing))
+    listening = sorted(
+        {
+            line.split()[3]
+            for line in qnetd.check_output("ss -Hltn").splitlines()
+            if line.split()[3].endswith(f":{qdevice.QNETD_PORT}")
+        }
+    )
+    assert (f'Cluster "{site.cluster}"' in listing, nodes, listening) == (
+        True,
+        list(range(1, len(site.hosts_in("proxy")) + 1)),
+        [f"{address}:{qdevice.QNETD_PORT}"],
+    ), listing
+
+
+def test_the_sites_split_brain_risk_is_said(site):
+    """No quorum device with two proxies: `hastack check` says so (the risk and the fix)."""
+    warned = any("split brain" in warning for warning in site.warnings)
+    assert warned == (not quorum_host(site) and len(topology.in_role(site.topology_hosts(), "proxy")) == 2)

@@ -1,0 +1,119 @@
+"""The quorum device, off the hosts: its certificates, its place in corosync.conf and the
+firewall, the site's warning without one, and how the partition drill counts two holders."""
+
+import stat
+
+import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from hastack import firewall, lab, qdevice
+from hastack.drill import parse_arp_rounds, parse_holder_samples, two_holders
+from hastack.site import dump_site, load_site, parse_site
+from tests.unit.test_network_templates import corosync
+
+
+@pytest.fixture
+def lab_site():
+    return parse_site(lab.site_text(13, lab.HOSTS), "lab.yaml")
+
+
+def test_material_is_made_once_kept_private_and_names_what_the_daemons_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("HASTACK_SECRETS_DIR", str(tmp_path))
+    first, second = qdevice.material("shop"), qdevice.material("shop")
+    password = first.password_file.read_bytes().strip()
+    server = pkcs12.load_pkcs12(first.server_p12.read_bytes(), password)
+    client = pkcs12.load_pkcs12(first.client_p12.read_bytes(), password)
+
+    def common_name(entry):
+        return entry.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+    modes = {stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "shop").iterdir()}
+    assert (
+        first == second,
+        common_name(server.cert),
+        server.cert.friendly_name,
+        common_name(client.cert),
+        client.cert.friendly_name,
+        [common_name(ca) for ca in server.additional_certs],
+        [ca.friendly_name for ca in client.additional_certs],
+        modes,
+    ) == (
+        True,
+        "Qnetd Server",
+        b"QNetd Cert",
+        "shop",
+        b"Cluster Cert",
+        ["QNet CA"],
+        [b"QNet CA"],
+        {0o600},
+    )
+
+
+def test_qnetd_is_reached_on_the_back_network_if_the_host_has_it():
+    proxies = [{"back": "10.0.1.11", "front": "10.0.2.11"}, {"back": "10.0.1.12", "front": "10.0.2.12"}]
+    assert (
+        qdevice.qnetd_address({"front": "10.0.2.50"}, proxies),
+        qdevice.qnetd_address({"back": "10.0.1.30", "front": "10.0.2.30"}, proxies),
+    ) == ("10.0.2.50", "10.0.1.30")
+
+
+def test_corosync_names_the_device_and_drops_two_node():
+    qnetd = {"name": "client", "address": "10.0.2.50", "port": 5403, "heuristic": qdevice.HOLDS_VIP}
+    text = corosync(qnetd=qnetd)
+    assert (
+        "two_node" in text,
+        "host: 10.0.2.50" in text,
+        "algorithm: ffsplit" in text,
+        "tls: required" in text,
+        f"exec_holds_vip: {qdevice.HOLDS_VIP}" in text,
+        "two_node: 1" in corosync(),
+    ) == (False, True, True, True, True, True)
+
+
+def test_only_the_proxies_reach_qnetd_and_only_on_its_address(lab_site):
+    rules = [rule for rule in firewall.for_site_host(lab_site, "client") if "qnetd" in rule.why]
+    proxies = tuple(str(proxy.addresses["front"]) for proxy in lab_site.hosts_in("proxy"))
+    assert [(rule.ports, rule.sources, rule.destination) for rule in rules] == [
+        (("5403",), proxies, str(lab_site.hosts["client"].addresses["front"]))
+    ]
+
+
+def test_no_quorum_device_is_warned_with_the_fix(lab_site):
+    document = lab_site.document({})
+    document["data"].pop("quorum_device_host")
+    site = parse_site(dump_site(document))
+    warnings = [warning for warning in site.warnings if "split brain" in warning]
+    assert (
+        len(warnings),
+        "quorum_device_host" in warnings[0],
+        "client" in warnings[0],
+        lab_site.warnings,
+    ) == (
+        1,
+        True,
+        True,
+        (),
+    )
+
+
+def test_the_example_site_names_a_quorum_device():
+    assert load_site("site.yaml").setting("quorum_device_host") == "client"
+
+
+def test_two_holders_are_counted_only_where_both_samples_say_so():
+    samples = {
+        "proxy1": parse_holder_samples("10.0 1\n10.1 1\n10.2 1\n10.3 0\n"),
+        "proxy2": parse_holder_samples("10.05 0\n10.15 1\n10.25 1\n10.35 1\nnoise\n"),
+    }
+    assert two_holders(samples) == [10.15, 10.2, 10.25]
+
+
+def test_a_stale_sample_does_not_make_a_second_holder():
+    samples = {"proxy1": [(10.0, 1), (11.0, 1)], "proxy2": [(9.0, 1), (11.0, 0)]}
+    assert two_holders(samples) == []
+
+
+def test_arp_rounds_are_read_with_their_macs():
+    rounds = parse_arp_rounds('[1.0, ["02:42:0a:e7:02:0b"]]\n[1.2, ["a", "b"]]\nTraceback\n')
+    assert [len(macs) for _, macs in rounds] == [1, 2]
