@@ -67,10 +67,22 @@ def cmd_drill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    results = drill.run_drills(site, names, args.seconds, args.rate)
+    results = drill.run_drills(site, names, args.seconds, args.rate, stalls=args.stalls, losses=args.losses)
     print()
     print(drill.table(results))
     return 0 if all(result.data_lost == "no" and result.met for result in results) else 1
+
+
+def cmd_timers(args: argparse.Namespace) -> int:
+    from hastack import lab, timers
+
+    if not lab.SITE_FILE.exists():
+        print("error: no lab: `hastack lab up` and a deploy first (`./run lab`)", file=sys.stderr)
+        return 2
+    rows = timers.measure(args.tokens, args.loss_seconds)
+    print()
+    print(timers.table(rows))
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -229,8 +241,35 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument(
         "--rate", type=float, default=50, help="requests a second, each on a new connection (default 50)"
     )
+    drill.add_argument(
+        "--stalls",
+        type=float,
+        nargs="+",
+        default=[0.5, 1.0, 2.0],
+        metavar="S",
+        help="stall: how long Corosync is frozen, each in turn (default 0.5 1 2)",
+    )
+    drill.add_argument(
+        "--losses",
+        type=int,
+        nargs="+",
+        default=[5, 10],
+        metavar="PERCENT",
+        help="loss: the share of Corosync's packets dropped, each in turn, for --seconds (default 5 10)",
+    )
     drill.add_argument("--yes", action="store_true", help="run against real servers: it resets hosts")
     drill.set_defaults(func=cmd_drill)
+
+    timers_parser = commands.add_parser(
+        "timers",
+        help="the lab: each Corosync token against the stall it survives, the gap of a proxy's death "
+        "and memberships under 5 %% loss (redeploys the proxies; long)",
+    )
+    timers_parser.add_argument("--tokens", type=int, nargs="+", default=[400, 1000, 2000, 3000], metavar="MS")
+    timers_parser.add_argument(
+        "--loss-seconds", type=float, default=600, help="how long the 5 %% loss lasts (default 600)"
+    )
+    timers_parser.set_defaults(func=cmd_timers)
 
     bench = commands.add_parser("bench", help="the seed's ab table: throughput and latency through the VIP")
     bench.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")

@@ -99,8 +99,8 @@ mine = raw.getsockname()[4][:6]
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 ip = fcntl.ioctl(udp.fileno(), 0x8915, struct.pack("256s", iface.encode()[:15]))[20:24]
 target = socket.inet_aton(vip)
-request = (b"\xff" * 6 + mine + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
-           + mine + ip + b"\x00" * 6 + target)
+request = (b"\\xff" * 6 + mine + b"\\x08\\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+           + mine + ip + b"\\x00" * 6 + target)
 raw.settimeout(0.02)
 end = time.time() + seconds
 while time.time() < end:
@@ -111,7 +111,7 @@ while time.time() < end:
             frame = raw.recv(128)
         except socket.timeout:
             continue
-        if frame[12:14] == b"\x08\x06" and frame[20:22] == b"\x00\x02" and frame[28:32] == target:
+        if frame[12:14] == b"\\x08\\x06" and frame[20:22] == b"\\x00\\x02" and frame[28:32] == target:
             macs.add(frame[22:28].hex(":"))
     print(json.dumps([start, sorted(macs)]), flush=True)
     time.sleep(max(0, start + 0.2 - time.time()))
@@ -166,6 +166,8 @@ class Result:
     # The goal this drill is held to ("" when none), and whether it was met.
     goal: str = ""
     met: bool = True
+    # Memberships Corosync formed during the drill (the loss drill's count), when counted.
+    memberships: int | None = None
 
     def row(self) -> str:
         flying = "-" if self.in_flight is None else self.in_flight
@@ -261,6 +263,9 @@ GOALS = {
 class Drills:
     def __init__(self, site: Site, seconds: float = 40, rate: float = 50):
         self.site = site
+        # The stall and loss drills' steps (hastack drill --stalls, --losses).
+        self.stalls: tuple[float, ...] = STALLS_S
+        self.losses: tuple[int, ...] = LOSSES_PERCENT
         self.seconds = seconds
         self.rate = rate
         self.injected_at: float | None = None
@@ -493,7 +498,7 @@ class Drills:
             time.sleep(cut_s)
             self.heal_tables(CUT_TABLE)
 
-        before = self.vip_holder()
+        before, formed = self.vip_holder(), self.memberships()
         samples = self.stream(cut_and_heal, until_done=cut_s + 120)
         self.healthy()
         holders = {
@@ -501,6 +506,7 @@ class Drills:
             for proxy in proxies
         }
         rounds = parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {arp_log}")[1])
+        changes = sum(count - formed.get(name, 0) for name, count in self.memberships().items())
         doubled = two_holders(holders)
         arp_doubled = [when for when, macs in rounds if len(macs) > 1]
         unanswered = sum(1 for _, macs in rounds if not macs)
@@ -508,14 +514,18 @@ class Drills:
             "partition",
             samples,
             note=(
-                f"both links cut {cut_s:.0f} s on every proxy; VIP on {before}, then {self.vip_holder()}; "
+                f"both links cut {cut_s:.0f} s on every proxy ({changes} memberships formed); "
+                f"VIP on {before}, then {self.vip_holder()}; "
                 f"{len(doubled)} of {sum(len(series) for series in holders.values())} holder samples with "
                 f"two holders; {len(arp_doubled)} of {len(rounds)} ARP rounds with two MACs "
                 f"({unanswered} unanswered)"
             ),
         )
         result.goal = f"no two VIP holders, at most {GAP_GOAL_S:g} s without service"
-        result.met = not doubled and not arp_doubled and bool(rounds) and result.outage_s <= GAP_GOAL_S
+        # No membership change: the cut did not cut, and the drill proved nothing.
+        result.met = (
+            changes > 0 and not doubled and not arp_doubled and bool(rounds) and result.outage_s <= GAP_GOAL_S
+        )
         return result
 
     def cut_tables(self, table: str, template: str, seconds: float, **values) -> None:
@@ -559,7 +569,7 @@ class Drills:
         under ab's load through the VIP (50 at once): no membership change at 5 %."""
         client = self.site.hosts_in("client")[0].name
         results = []
-        for percent in LOSSES_PERCENT:
+        for percent in self.losses:
             before, holder = self.memberships(), self.vip_holder()
             load = f"ab -q -k -c 50 -s 5 -t {int(self.seconds)} -n 10000000 {self.site.url('/')}"
             self.remote(client, fresh=True).run(
@@ -585,6 +595,7 @@ class Drills:
                     f"{changes} membership changes; VIP on {holder}, then {', '.join(self.vip_holders())}"
                 ),
             )
+            result.memberships = changes
             if percent <= 5:
                 result.goal = "no membership change"
                 result.met = changes == 0
@@ -608,6 +619,22 @@ class Drills:
         output = self.remote(proxy, fresh=True).run(f'cibadmin --query --xpath "{xpath}" 2>/dev/null')[1]
         return sorted(re.findall(r'name="(fail-count-[^"]+)" value="([^"]+)"', output))
 
+    def freeze_corosync(self, name: str, seconds: float) -> None:
+        self.remote(name, fresh=True).run(
+            f"systemctl kill -s SIGSTOP corosync && sleep {seconds}; systemctl kill -s SIGCONT corosync"
+        )
+
+    def stall_survived(self, seconds: float) -> bool:
+        """Corosync on the VIP holder frozen this long, without a stream: no membership formed
+        (the timer table's probe, quicker than the drill)."""
+        token = int(self.site.setting("corosync_token_ms", self.site.hosts_in("proxy")[0]))
+        formed = self.memberships()
+        self.freeze_corosync(self.vip_holder(), seconds)
+        time.sleep(3 * token / 1000 + 3)
+        survived = self.memberships() == formed
+        self.healthy()
+        return survived
+
     def stall(self) -> list[Result]:
         """Corosync on the VIP holder frozen (SIGSTOP, then SIGCONT) for 0.5, 1 and 2 s: at or
         below the site's tolerance (hastack.network.stall_tolerance_ms) no membership change,
@@ -615,13 +642,10 @@ class Drills:
         token = int(self.site.setting("corosync_token_ms", self.site.hosts_in("proxy")[0]))
         tolerance = stall_tolerance_ms(token) / 1000
         results = []
-        for stall_s in STALLS_S:
+        for stall_s in self.stalls:
             holder, rings, fails = self.vip_holder(), self.ring_ids(), self.fail_counts()
-            freeze = (
-                f"systemctl kill -s SIGSTOP corosync && sleep {stall_s}; systemctl kill -s SIGCONT corosync"
-            )
             samples = self.stream(
-                lambda holder=holder, freeze=freeze: self.remote(holder).run(freeze), until_done=60
+                lambda holder=holder, stall_s=stall_s: self.freeze_corosync(holder, stall_s), until_done=60
             )
             time.sleep(max(5, 3 * token / 1000))
             after_rings, after_holder, after_fails = self.ring_ids(), self.vip_holders(), self.fail_counts()
@@ -808,8 +832,17 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def run_drills(site: Site, names: list[str], seconds: float, rate: float = 50, say=print) -> list[Result]:
+def run_drills(
+    site: Site,
+    names: list[str],
+    seconds: float,
+    rate: float = 50,
+    say=print,
+    stalls: tuple[float, ...] = STALLS_S,
+    losses: tuple[int, ...] = LOSSES_PERCENT,
+) -> list[Result]:
     drills = Drills(site, seconds, rate)
+    drills.stalls, drills.losses = tuple(stalls), tuple(losses)
     try:
         if any(name != "raid" or not drills.hosts.raid_apart for name in names):
             # the cluster whole before the first drill (not for the lab's RAID drill: its VM is apart)
