@@ -16,7 +16,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(error.report(), file=sys.stderr)
         return 2
     print(site.summary())
-    print("ok: the site file is valid")
+    for warning in site.warnings:
+        print(f"warning: {warning}")
+    said = f" ({len(site.warnings)} warning(s) above)" if site.warnings else ""
+    print(f"ok: the site file is valid{said}")
     return 0
 
 
@@ -234,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument(
         "name",
         nargs="?",
-        choices=["proxy", "haproxy", "web", "gluster", "raid", "partition", "stall", "loss"],
+        choices=["proxy", "haproxy", "web", "gluster", "raid", "partition", "stall", "loss", "web-stall"],
         help="one drill (default all)",
     )
     drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")

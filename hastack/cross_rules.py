@@ -158,6 +158,26 @@ def check_quorum_device(check: Checker, layers: Layers, hosts: dict[str, Host]) 
     return []
 
 
+def gluster_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """Client quorum off with two web hosts and no arbiter: the risk named, with the fix."""
+    quorum, path = layers.find("gluster_quorum_type")
+    webs = sum(1 for host in hosts.values() if host.role == "web")
+    if quorum != "none" or webs > 2:
+        return []
+    policy = layers.value("gluster_favorite_child_policy")
+    outcome = (
+        "it is reported and stays unreadable until a person picks a copy"
+        if policy == "none"
+        else f"gluster_favorite_child_policy {policy} keeps one copy and discards the other"
+    )
+    proxy = next((host.name for host in hosts.values() if host.role == "proxy"), "proxy1")
+    return [
+        f"{path}: none: two web hosts cut off from each other both keep writing, and a file "
+        f"written on both splits its brain ({outcome}). Set gluster_arbiter: {proxy} (with a "
+        "filesystem of its own at gluster_arbiter_brick_root) and gluster_quorum_type: auto"
+    ]
+
+
 def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh: SshSettings) -> None:
     """Keys that must agree, on each host's effective values: ports, STONITH, the arbiter, paths."""
 

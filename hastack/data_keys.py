@@ -58,21 +58,25 @@ gluster_ping_timeout = 5
 # - two bricks, `none` (the default, as the seed): the surviving web host stays
 #   writable when its peer is away (availability), but if the two are cut off
 #   from each other and both write the same file, that file splits its brain
-#   (healed by `gluster_favorite_child_policy`, the older copy lost);
+#   (reported, or healed by `gluster_favorite_child_policy` with a copy lost); `hastack check`
+#   warns about it;
 # - two bricks, `auto`: no split-brain, but writes stop whenever the first
 #   brick (web1) is away: the shop loses uploads when web1 dies;
 # - with an arbiter (`gluster_arbiter`) and `auto` (the lab's choice): writes go
 #   on with any one web host away, and a split brain cannot form: two of three
 #   bricks must agree. This is the recommended setting.
 gluster_quorum_type = "none"
-# `cluster.favorite-child-policy`: how a split-brain file is healed without a person (the newest
-# copy wins; the older is lost).
+# `cluster.favorite-child-policy`: how a split-brain file is healed without a person. `none`
+# (the default): it is not; the file stays unreadable until a person picks a copy (`gluster
+# volume heal <cluster> info split-brain` lists them; `hastack verify` fails while any is
+# listed), so no copy is ever discarded silently. `mtime` (the earlier default) keeps the newest
+# copy and discards the other, with whatever was written to it.
 #
 # Also set on the volume: `auth.allow` = the back addresses of the web hosts and the arbiter,
 # `cluster.self-heal-daemon on`. The pool is probed and the volume created, started and tuned from
 # the first web host; an existing volume is never re-created, and one whose bricks differ from the
 # site is refused with a message instead.
-gluster_favorite_child_policy = "mtime"
+gluster_favorite_child_policy = "none"
 # A third host that keeps an arbiter brick (file names and metadata only, no file data): a proxy,
 # since it is on the back network (the client is not). Validated with the site: it must be a host
 # of the site, not a web host, with a back address, set under the site's `data:`, and only with
@@ -164,6 +168,13 @@ haproxy_retries = 3
 # kernel's job, under a millisecond on a LAN) counts as failed for that request and leaves the
 # rotation until `haproxy_check_rise` checks pass.
 haproxy_timeout_connect = "500ms"
+# Connection errors in a row (a refused or unanswered connection, seen on live traffic:
+# `observe layer4`) that take a web host out of the rotation at once, before its health checks
+# say so (`on-error mark-down`). Each failed request is retried on another web host, so what the
+# limit trades is latency against a cascade: 1 takes a dead host out on the first error, but
+# also a healthy one that lost one SYN in a burst; with two web hosts, both may then be out
+# (503 for everyone). See "HAProxy's error limit" in docs/measurements.md for the figures.
+haproxy_error_limit = 1
 # Client inactivity.
 haproxy_timeout_client = "30s"
 # Web host inactivity.

@@ -148,6 +148,17 @@ LOSS = """table inet {table} {{
 """
 LOSSES_PERCENT = (5, 10)
 
+# A web host that stops accepting connections (its SYNs dropped) for a moment: a full accept
+# queue, a stalled VM. In a table of its own on that host.
+SYN_TABLE = "hastack_drill_syn"
+SYN_DROP = """table inet {table} {{
+    chain in {{
+        type filter hook input priority -200; policy accept;
+        tcp dport {port} tcp flags & (syn | ack) == syn drop;
+    }}
+}}
+"""
+
 
 def python_command(script: str, *args: str) -> str:
     return f"python3 -c {shlex.quote(script)} {' '.join(shlex.quote(arg) for arg in args)}"
@@ -603,6 +614,65 @@ class Drills:
             results.append(result)
         return results
 
+    def web_stall(self) -> Result:
+        """One web host drops new connections (SYNs) for 2 s during a burst (ab -c 500 through
+        the VIP): HAProxy may take that host out, never the other, and no request gets a 5xx."""
+        webs = self.site.hosts_in("web")
+        victim, others = webs[-1], [web.name for web in webs[:-1]]
+        client = self.site.hosts_in("client")[0].name
+        holder = self.vip_holder()
+        began = time.time()
+        burst = f"ab -q -l -c 500 -n 40000 -s 10 {self.site.url('/')}"
+        self.remote(client, fresh=True).run(
+            f"nohup {burst} > /tmp/hastack-drill-burst.log 2>&1 < /dev/null &"
+        )
+
+        def stall() -> None:
+            time.sleep(2)
+            table = SYN_DROP.format(table=SYN_TABLE, port=self.site.setting("web_port", victim))
+            self.remote(victim.name, fresh=True).run(
+                f"systemd-run -q --unit {SYN_TABLE} --on-active=30 nft delete table inet {SYN_TABLE}; "
+                f"printf %s {shlex.quote(table)} | nft -f - && sleep 2; nft delete table inet {SYN_TABLE}; "
+                f"systemctl stop {SYN_TABLE}.timer 2>/dev/null; true"
+            )
+
+        samples = self.stream(stall, until_done=60)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            burst_log = self.remote(client, fresh=True).run("cat /tmp/hastack-drill-burst.log")[1]
+            if "Complete requests" in burst_log or "apr_" in burst_log:
+                break
+            time.sleep(2)
+
+        def count(label: str) -> str:
+            found = re.search(rf"{label}:\s+(\d+)", burst_log)
+            return found.group(1) if found else "0" if label == "Non-2xx responses" else "?"
+
+        complete, non_2xx, failed_ab = (
+            count("Complete requests"),
+            count("Non-2xx responses"),
+            count("Failed requests"),
+        )
+        down_lines = self.remote(holder, fresh=True).run(
+            f"journalctl -q -o cat --since @{int(began)} -t haproxy"
+            " | grep -E 'Server web/[^ ]+ is DOWN'; true"
+        )[1]
+        down = sorted(set(re.findall(r"Server web/([^ ]+) is DOWN", down_lines)))
+        fivexx = sum(1 for _, status, *_ in samples if 500 <= status < 600) + int(non_2xx)
+        self.healthy()
+        limit = self.site.setting("haproxy_error_limit", self.site.hosts_in("proxy")[0])
+        result = self.result(
+            "web host stalls (SYNs dropped 2 s)",
+            samples,
+            note=(
+                f"{victim.name} dropped SYNs 2 s in ab -c 500 ({complete} requests, {non_2xx} non-2xx, "
+                f"{failed_ab} failed); marked down: {', '.join(down) or 'none'}; error-limit {limit}"
+            ),
+        )
+        result.goal = "no other web host marked down, no 5xx"
+        result.met = complete != "?" and not set(down) & set(others) and fivexx == 0
+        return result
+
     def ring_ids(self) -> dict[str, str]:
         """Each proxy's Corosync ring (its membership's id): a new one is a membership change."""
         return {
@@ -819,6 +889,7 @@ DRILLS = {
     "partition": Drills.partition,
     "stall": Drills.stall,
     "loss": Drills.loss,
+    "web-stall": Drills.web_stall,
 }
 
 

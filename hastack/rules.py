@@ -191,6 +191,7 @@ RULES: dict[str, Rule] = {
     "haproxy_check_fall": at_least(1),
     "haproxy_check_rise": at_least(1),
     "haproxy_retries": at_least(0),
+    "haproxy_error_limit": between(1, 100),
     "haproxy_timeout_connect": matches(HAPROXY_TIME_RE, "an HAProxy time", "2s"),
     "haproxy_timeout_client": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),
     "haproxy_timeout_server": matches(HAPROXY_TIME_RE, "an HAProxy time", "30s"),

@@ -188,7 +188,8 @@ def test_haproxy_follows_the_sites_settings(host, site):
         f"timeout client {value('haproxy_timeout_client')}",
         f"timeout server {value('haproxy_timeout_server')}",
         f"default-server inter {value('haproxy_check_interval')} fall {value('haproxy_check_fall')} "
-        f"rise {value('haproxy_check_rise')} observe layer4 error-limit 1 on-error mark-down",
+        f"rise {value('haproxy_check_rise')} observe layer4 error-limit {value('haproxy_error_limit')} "
+        "on-error mark-down",
         "retry-on conn-failure empty-response",
     } | {
         f"server {web.name} {web.addresses['back']}:{site.setting('web_port', web)} check"

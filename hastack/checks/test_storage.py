@@ -1,5 +1,6 @@
 """Storage tier on the web hosts: GlusterFS replica volume mounted at /cluster."""
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -111,3 +112,22 @@ def test_file_written_here_is_read_on_every_other_web_host(host, site, connect):
     finally:
         host.run(f"rm -f {name}")
     assert read == {other: token for other in others}
+
+
+def test_every_brick_of_the_pool_is_online(host, site):
+    """A brick away (its host down, glusterd or the brick process dead) is a degraded volume."""
+    status = ET.fromstring(host.check_output(f"gluster --xml volume status {site.cluster}"))
+    online = {
+        node.findtext("hostname"): node.findtext("status")
+        for node in status.iter("node")
+        if (node.findtext("path") or "").endswith("/brick")
+    }
+    assert {name: online.get(name) for name in pool(site)} == {name: "1" for name in pool(site)}
+
+
+def test_no_file_is_in_split_brain(host, site):
+    """Files whose copies disagree with no majority: listed until a person picks a copy
+    (with gluster_favorite_child_policy none, nothing picks one for them)."""
+    output = host.check_output(f"gluster volume heal {site.cluster} info split-brain")
+    counts = [int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", output)]
+    assert (len(counts), sum(counts)) == (len(pool(site)), 0), output

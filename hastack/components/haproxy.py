@@ -41,6 +41,7 @@ def haproxy_config() -> str:
         timeout_server=host.data.haproxy_timeout_server,
         check_interval=host.data.haproxy_check_interval,
         check_fall=host.data.haproxy_check_fall,
+        error_limit=host.data.haproxy_error_limit,
         check_rise=host.data.haproxy_check_rise,
         stats_address=host.data.site_addresses["back"],
         stats_port=host.data.haproxy_stats_port,

@@ -44,6 +44,7 @@ OVERRIDES = {
     "haproxy_check_fall": 3,
     "haproxy_check_rise": 3,
     "haproxy_retries": 2,
+    "haproxy_error_limit": 3,
     "haproxy_timeout_connect": "1500ms",
     "haproxy_timeout_client": "20s",
     "haproxy_timeout_server": "25s",

@@ -73,6 +73,24 @@ def test_drill_meets_its_goal_loses_no_data_and_ends_healthy(drill):
     ), result.stderr[-2000:]
 
 
+@pytest.mark.parametrize(
+    "drill, args",
+    [
+        ("partition", ["--seconds", "20"]),
+        ("stall", ["--stalls", "0.5", "2"]),
+        ("loss", ["--seconds", "30", "--losses", "5"]),
+        ("web-stall", []),
+    ],
+)
+def test_a_drill_of_what_happens_to_servers_meets_its_goal(drill, args):
+    """HA safety, short (the timer table's long runs are `hastack timers`): the links between the
+    proxies cut (never two VIP holders), Corosync frozen on the VIP holder (within the site's
+    tolerance nothing moves; beyond it one holder), 5 % loss on its links (no membership change),
+    a web host dropping SYNs in a burst (the other never out, no 5xx)."""
+    result = hastack("drill", str(lab.SITE_FILE), drill, *args)
+    assert (result.returncode, "MISSED" in result.stdout) == (0, False), result.stderr[-2000:]
+
+
 def test_active_proxy_drill_loses_no_data_and_comes_near_its_goal():
     """The active proxy's death: its goal (2 s) is met here with little to spare (1.9-2.0 s
     when Pacemaker waits its 1 s for the lost node's state, under 1 s when it does not; see

@@ -137,6 +137,7 @@ HAPROXY = dict(
     timeout_server="30s",
     check_interval="1s",
     check_fall=2,
+    error_limit=1,
     check_rise=2,
     stats_address="10.0.1.11",
     stats_port=8404,

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from hastack import firewall, lab, qdevice
+from hastack.cli import main
 from hastack.drill import parse_arp_rounds, parse_holder_samples, two_holders
 from hastack.site import dump_site, load_site, parse_site
 from tests.unit.test_network_templates import corosync
@@ -117,3 +118,29 @@ def test_a_stale_sample_does_not_make_a_second_holder():
 def test_arp_rounds_are_read_with_their_macs():
     rounds = parse_arp_rounds('[1.0, ["02:42:0a:e7:02:0b"]]\n[1.2, ["a", "b"]]\nTraceback\n')
     assert [len(macs) for _, macs in rounds] == [1, 2]
+
+
+def test_check_prints_each_warning_and_still_accepts(tmp_path, capsys):
+    document = load_site("site.yaml").document({})
+    document["data"].pop("quorum_device_host")
+    path = tmp_path / "site.yaml"
+    path.write_text(dump_site(document))
+    code = main(["check", str(path)])
+    out = capsys.readouterr().out
+    assert (code, out.count("warning: "), "split brain" in out, "(2 warning(s) above)" in out) == (
+        0,
+        2,
+        True,
+        True,
+    )
+
+
+def test_gluster_without_quorum_is_warned_naming_the_fix(lab_site):
+    example = load_site("site.yaml")
+    warnings = [warning for warning in example.warnings if "gluster_quorum_type" in warning]
+    assert (
+        len(warnings),
+        "gluster_arbiter: proxy1" in warnings[0],
+        "stays unreadable until a person picks a copy" in warnings[0],
+        [w for w in lab_site.warnings if "gluster" in w],
+    ) == (1, True, True, [])

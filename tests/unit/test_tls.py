@@ -101,7 +101,7 @@ def site_with_certificate(tmp_path, chain: bytes, key: bytes):
     (tmp_path / "shop.key").write_bytes(key)
     document = GOOD_SITE.read_text() + (
         f"\ndata: {{tls_certificate: {tmp_path / 'shop.pem'}, tls_key: {tmp_path / 'shop.key'}, "
-        "quorum_device_host: client}\n"
+        "quorum_device_host: client, gluster_arbiter: proxy1, gluster_quorum_type: auto}\n"
     )
     try:
         return parse_site(document, str(GOOD_SITE)), None
