@@ -158,6 +158,24 @@ def check_quorum_device(check: Checker, layers: Layers, hosts: dict[str, Host]) 
     return []
 
 
+def token_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """A token that survives a shorter stall than STALL_GOAL_MS (measured: the timer table)."""
+    from hastack.timings import STALL_GOAL_MS, stall_tolerance_ms
+
+    proxies = [host for host in hosts.values() if host.role == "proxy"]
+    if not proxies:
+        return []
+    token, path = layers.find("corosync_token_ms", proxies[0])
+    if stall_tolerance_ms(token) >= STALL_GOAL_MS:
+        return []
+    return [
+        f"{path}: {token} ms survives a stall of Corosync of about {stall_tolerance_ms(token) / 1000:g} s "
+        f"(measured, docs/measurements.md): a proxy that stalls longer (a VM snapshot, a live migration, "
+        f"a saturated link) is taken for dead. Leave the default, which survives {STALL_GOAL_MS / 1000:g} s, "
+        "unless fencing is on and a shorter tolerance is wanted"
+    ]
+
+
 def gluster_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
     """Client quorum off with two web hosts and no arbiter: the risk named, with the fix."""
     quorum, path = layers.find("gluster_quorum_type")

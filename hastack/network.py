@@ -80,14 +80,12 @@ def hosts_entries(hosts: list[dict], cluster: str, vip: str) -> list[dict]:
 KNET_TIMER_MS = 200
 
 
-def stall_tolerance_ms(token_ms: int) -> int:
-    """The longest stall of Corosync on one proxy that changes no membership, for this token
-    (measured: docs/measurements.md, "Corosync's token")."""
-    return token_ms // 2
-
-
 def knet_link_timers(token_ms: int) -> tuple[int, int]:
-    """(ping interval, ping timeout) in ms for corosync's knet links: knet's own choice for
-    the token (token/4 and token/2), the timeout never under its timer."""
-    timeout = max(KNET_TIMER_MS, token_ms // 2)
-    return timeout // 2, timeout
+    """(ping interval, ping timeout) in ms for corosync's knet links. Both links carry every
+    packet (`link_mode: active`), so a link that goes silent costs nothing while the other
+    works, and a link is declared down only after a whole token without an answer (one pong
+    brings it back): a stall or a burst of loss shorter than the token leaves both links up.
+    knet's own choice (token/4 and token/2, two pongs) took them down after half a token and
+    back a half later: a stall of half a token formed a new membership (the timer table)."""
+    timeout = max(KNET_TIMER_MS, token_ms)
+    return max(KNET_TIMER_MS, token_ms // 4), timeout

@@ -18,6 +18,9 @@ from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
 PCSD_DEFAULTS = "/etc/default/pcsd"
+# knet's link mode (templates/proxy/corosync.conf.j2), and where each corosync start notes its own.
+LINK_MODE = "active"
+STARTED_LINK_MODE = "/run/corosync-link-mode"
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
 DEBIAN_DEFAULT_CLUSTER = "debian"
@@ -79,9 +82,25 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             knet_timeout_ms=knet_timeout_ms,
             nodes=nodes,
             qnetd=qnetd,
+            link_mode=LINK_MODE,
         ),
         validate="corosync -t -c {path}",
     )
+    # knet's link mode is read when corosync starts, never on a reload: a drop-in notes the mode
+    # each start used, so that a cluster running another restarts, one proxy at a time.
+    dropin = files.put(
+        name="Note the link mode corosync starts with",
+        src=io.StringIO(
+            "# Managed by hastack: the link mode this corosync started with (read at start only).\n"
+            "[Service]\n"
+            "ExecStartPost=/bin/sh -c \"sed -n 's/^ *link_mode: *//p' /etc/corosync/corosync.conf "
+            f'> {STARTED_LINK_MODE}"\n'
+        ),
+        dest="/etc/systemd/system/corosync.service.d/hastack-link-mode.conf",
+        mode="644",
+    )
+    systemd.daemon_reload(name="systemd reads the drop-in", _if=dropin.did_change)
+    started = host.get_fact(FindInFile, path=STARTED_LINK_MODE, pattern=".") or []
     bind = configure_pcsd_address()
     for service in ("corosync", "pacemaker", "pcsd"):
         systemd.service(name=f"Run {service}", service=service, running=True, enabled=True)
@@ -104,6 +123,18 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         name="Restart corosync with the new authkey",
         commands=["systemctl restart corosync pacemaker"],
         _if=lambda: authkey.did_change() and not replace_default,
+    )
+    online = " ".join(sorted(other["name"] for other in proxies()))
+    server.shell(
+        name=f"Restart corosync with link mode {LINK_MODE}, one proxy at a time (until both are online)",
+        commands=[
+            f"systemctl restart corosync pacemaker{' corosync-qdevice' if qnetd else ''} && "
+            "for i in $(seq 120); do "
+            f"crm_mon -1 2>/dev/null | grep -q 'Online: \\[ {online} \\]' "
+            "&& exit 0; sleep 1; done; echo 'the proxies did not come online' >&2; exit 1"
+        ],
+        _serial=True,
+        _if=lambda: not replace_default and started != [LINK_MODE],
     )
     # After corosync has the device in its configuration (qdevice exits without it).
     systemd.service(

@@ -91,15 +91,15 @@ def test_a_drill_of_what_happens_to_servers_meets_its_goal(drill, args):
     assert (result.returncode, "MISSED" in result.stdout) == (0, False), result.stderr[-2000:]
 
 
-def test_active_proxy_drill_loses_no_data_and_comes_near_its_goal():
-    """The active proxy's death: its goal (2 s) is met here with little to spare (1.9-2.0 s
-    when Pacemaker waits its 1 s for the lost node's state, under 1 s when it does not; see
-    docs/measurements.md), so a machine slower than the lab's may miss it by a little: CI holds 2.5 s,
-    and no data lost. A miss is printed in the table (MISSED) and fails `hastack drill`."""
+def test_active_proxy_drill_meets_the_gap_its_token_predicts():
+    """The active proxy's death: at most the gap the timer table predicts for the site's token
+    (hastack.network.predicted_gap_s: the token, consensus, Pacemaker, a second to spare) and
+    at most 5 s, with no data lost; a miss is MISSED in the table and fails `hastack drill`."""
     result = hastack("drill", str(lab.SITE_FILE), "proxy", "--seconds", "25")
     row = next(line for line in result.stdout.splitlines() if line.startswith("| active proxy dies |"))
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert (cells[5], float(cells[4]) <= 2.5) == ("no", True), result.stdout[-2000:] + result.stderr[-2000:]
+    assert (result.returncode, "| no |" in row, "met: at most" in row) == (0, True, True), (
+        result.stdout[-2000:] + result.stderr[-2000:]
+    )
 
 
 def test_soak_moves_no_vip_and_gains_no_fail_count():

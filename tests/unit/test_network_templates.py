@@ -282,8 +282,10 @@ NODES = [
 ]
 
 
-@pytest.mark.parametrize("token, timers", [(300, (100, 200)), (400, (100, 200)), (1000, (250, 500))])
-def test_knet_link_timers_follow_the_token_never_under_knets_timer(token, timers):
+@pytest.mark.parametrize(
+    "token, timers", [(300, (200, 300)), (400, (200, 400)), (1000, (250, 1000)), (2000, (500, 2000))]
+)
+def test_knet_link_timers_wait_a_whole_token_never_under_knets_timer(token, timers):
     assert knet_link_timers(token) == timers
 
 
@@ -297,12 +299,18 @@ def corosync(nodes=NODES, token_ms=1000, qnetd=None) -> str:
         knet_timeout_ms=timeout,
         nodes=nodes,
         qnetd=qnetd,
+        link_mode="active",
     )
 
 
-def test_corosync_writes_knets_timers_on_both_links():
+def test_corosync_writes_knets_timers_on_both_links_and_uses_both_at_once():
     text = corosync(token_ms=400)
-    assert (text.count("knet_ping_interval: 100"), text.count("knet_ping_timeout: 200")) == (2, 2)
+    assert (
+        text.count("knet_ping_interval: 200"),
+        text.count("knet_ping_timeout: 400"),
+        text.count("knet_pong_count: 1"),
+        "link_mode: active" in text,
+    ) == (2, 2, 2, True)
 
 
 def test_corosync_two_links_per_node():
