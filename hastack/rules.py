@@ -138,6 +138,23 @@ def one_line(value: str) -> tuple[str, str] | None:
     return f"{value!r} is empty or holds a line break, quote or backslash", "write one line of plain text"
 
 
+# The fence agents hastack knows, with the options each device must give: where the agent
+# reaches (ip), as whom, the secret by file, never by value, and which VM or container (plug)
+# where the agent fences more than one. Every device also names the node(s) it fences
+# (pcmk_host_list or pcmk_host_map). Examples that pass: docs/real-servers.md, "Fencing".
+FENCE_AGENTS: dict[str, tuple[str, ...]] = {
+    "fence_ipmilan": ("ip", "username", "password_script"),
+    "fence_redfish": ("ip", "username", "password_script"),
+    "fence_virsh": ("ip", "username", "identity_file", "plug"),
+    "fence_vbox": ("ip", "username", "identity_file", "plug"),
+    "fence_docker": ("ip", "ipport", "plug"),
+    # fences nothing: for tests of the STONITH path only
+    "fence_dummy": (),
+}
+# Options that would put a secret on pcs's command line (and in ps).
+FENCE_SECRET_OPTIONS = ("password", "passwd")
+
+
 def fence_devices(value: list) -> tuple[str, str] | None:
     for index, device in enumerate(value):
         if not (isinstance(device, dict) and isinstance(device.get("name"), str) and device.get("agent")):
@@ -145,10 +162,31 @@ def fence_devices(value: list) -> tuple[str, str] | None:
                 f"device {index} is not a mapping with 'name' and 'agent'",
                 "write each as {name: fence-proxy1, agent: fence_ipmilan, options: {...}}",
             )
-        if not re.match(r"^fence_[a-z0-9_]+$", str(device["agent"])):
+        agent = str(device["agent"])
+        if not re.match(r"^fence_[a-z0-9_]+$", agent):
             return f"agent {device['agent']!r} is not a fence agent", "name one like 'fence_ipmilan'"
-        if not isinstance(device.get("options", {}), dict):
+        if agent not in FENCE_AGENTS:
+            return (
+                f"agent {agent!r} of {device['name']!r} is not one hastack knows",
+                f"use one of {', '.join(sorted(FENCE_AGENTS))} (see docs/real-servers.md, Fencing)",
+            )
+        options = device.get("options", {})
+        if not isinstance(options, dict):
             return f"options of {device['name']!r} are not a mapping", "write options as key: value pairs"
+        secret = [option for option in FENCE_SECRET_OPTIONS if option in options]
+        if secret:
+            return (
+                f"{device['name']!r} gives {secret[0]} in its options: it would show on pcs's command line",
+                "give password_script instead: a script on the proxies (mode 0700) that prints it",
+            )
+        missing = [option for option in FENCE_AGENTS[agent] if option not in options]
+        if not ({"pcmk_host_list", "pcmk_host_map"} & set(options)):
+            missing.append("pcmk_host_list")
+        if missing:
+            return (
+                f"{device['name']!r} ({agent}) lacks {', '.join(missing)}",
+                f"give {agent} the options {', '.join(FENCE_AGENTS[agent] + ('pcmk_host_list',))}",
+            )
     names = [device["name"] for device in value]
     if len(set(names)) != len(names):
         return "two fence devices share a name", "give each device its own name"

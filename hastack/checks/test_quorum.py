@@ -3,10 +3,12 @@ no `two_node`), and Pacemaker stopping resources without quorum."""
 
 import re
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from hastack import qdevice, topology
+from hastack.checks.plugin import site_host_name
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -133,3 +135,24 @@ def test_the_sites_split_brain_risk_is_said(site):
     """No quorum device with two proxies: `hastack check` says so (the risk and the fix)."""
     warned = any("split brain" in warning for warning in site.warnings)
     assert warned == (not quorum_host(site) and len(topology.in_role(site.topology_hosts(), "proxy")) == 2)
+
+
+@PROXY
+def test_fencing_is_as_the_site_says(host, site):
+    """STONITH on or off as the site says, and with it on, exactly the site's fence devices,
+    each with its agent."""
+    spec = site.hosts[site_host_name(host, site)]
+    enabled = host.run("crm_attribute -t crm_config -n stonith-enabled -G -q").stdout.strip()
+    devices = host.run("cibadmin --query --xpath \"//primitive[@class='stonith']\"")
+    found = (
+        sorted((p.get("id"), p.get("type")) for p in ET.fromstring(devices.stdout).iter("primitive"))
+        if devices.rc == 0
+        else []
+    )
+    wanted = bool(site.setting("pacemaker_stonith_enabled", spec))
+    assert (enabled, found) == (
+        str(wanted).lower(),
+        sorted((d["name"], d["agent"]) for d in site.setting("pacemaker_fence_devices", spec))
+        if wanted
+        else [],
+    )

@@ -171,3 +171,19 @@ def test_the_lab_refuses_fewer_than_two_web_hosts_before_touching_docker():
 
     with pytest.raises(lab.LabError, match="--web 1: the lab runs 2 to 9 web hosts"):
         lab.up(web=1)
+
+
+def fencing_examples() -> list[str]:
+    """The YAML blocks of docs/real-servers.md's "Fencing" section."""
+    text = (ROOT / "docs" / "real-servers.md").read_text().split("## Fencing", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("example", range(4))
+def test_each_fencing_example_of_the_docs_passes_the_check(fixtures, example):
+    """fence_ipmilan, fence_redfish, fence_virsh and fence_vbox, as the docs show them."""
+    block = fencing_examples()[example]
+    data = "data:\n  quorum_device_host: client\n" + "".join(f"  {line}\n" for line in block.splitlines())
+    site = parse_site((fixtures / "good_site.yaml").read_text() + data)
+    agents = {device["agent"] for device in site.setting("pacemaker_fence_devices")}
+    assert (len(fencing_examples()), site.setting("pacemaker_stonith_enabled"), len(agents)) == (4, True, 1)
