@@ -212,20 +212,20 @@ tls_names = []
 tls_hsts_max_age = 63072000
 
 # --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
-# Totem token timeout: how long a silent proxy is waited
-# for before the other takes over (then consensus, 1.2 x token, before the new
-# membership; then Pacemaker, which waits up to 1 s more for the lost node's state
-# to be written before it schedules the VIP). 400 brings the VIP back within 2 s of a
-# proxy's death (1000, the earlier default: about 3 s). knet's link checks follow it
-# (a ping every token/4 ms, a link dead after token/2 ms, never under knet's 200 ms
-# timer: written out in `corosync.conf`, since a shorter one made corosync exit).
-# **Trade-off:** a proxy that cannot send for 0.4 s (a stalled VM, a saturated link) is
-# taken for dead (with STONITH on, it is fenced). `hastack soak` (20 minutes of the seed's
-# heaviest load, half of it with a saturated CPU) moved no VIP and failed no request with
-# 400, but saw the membership change once (see "Soak"); with 300 it changed within 90 s. The
-# lab's corosync runs without real-time priority, as containers do. Raise it on hosts that
-# stall, and wherever STONITH is on, until `hastack soak` shows no membership change.
-corosync_token_ms = 400
+# Totem token timeout: how long a silent proxy is waited for before the other takes over
+# (then consensus, 1.2 x token, before the new membership; then Pacemaker starts the VIP).
+# Chosen from the timer table (`hastack timers`, docs/measurements.md) by this rule: the lowest
+# token that survives a 1 s stall of Corosync (a VM's snapshot or live migration) and 5 % loss
+# on its links with no membership change; then as fast as that allows. 1500 survives a 1 s
+# stall (1000: 0.75 s; 400: 0.25 s) and 5 % loss, and the active proxy's death leaves about
+# 4 s without service (1000: 2 s; 400: 1.5 s). The stall it survives is about 2/3 of the token
+# (`hastack check` warns below 1 s), the gap at most 2.2 x token + 2 s and 5 s (the `proxy`
+# drill's goal). knet's links follow it: both carry every packet, a ping every token/4 ms (never under
+# knet's 200 ms timer), a link down after a whole token without an answer.
+# **Trade-off:** a lower token fails over faster but takes a short stall for a death (with
+# STONITH on, the stalled proxy is fenced). A site with fencing that accepts a shorter
+# tolerance may set 1000 (2 s gap, 0.75 s stall); the lab uses the default.
+corosync_token_ms = 1500
 # The host that runs the quorum device's server (corosync-qnetd, TCP 5403), a third vote for the
 # two proxies: a host of the site that is not a proxy (the lab: `client`). Each proxy runs
 # corosync-qdevice (model `net`, algorithm `ffsplit`, one vote), the cluster drops `two_node`,

@@ -51,7 +51,7 @@ OVERRIDES = {
     "https_port": 8443,
     "tls_names": ["shop.lab.invalid"],
     "tls_hsts_max_age": 31536000,
-    "corosync_token_ms": 1500,
+    "corosync_token_ms": 2000,
     "pacemaker_resource_stickiness": 200,
     "pacemaker_migration_threshold": 5,
     "pacemaker_failure_timeout": "20s",

@@ -9,8 +9,10 @@ from cryptography.x509.oid import NameOID
 
 from hastack import firewall, lab, qdevice
 from hastack.cli import main
-from hastack.drill import parse_arp_rounds, parse_holder_samples, two_holders
+from hastack.defaults import DEFAULTS
+from hastack.drill import GAP_GOAL_S, parse_arp_rounds, parse_holder_samples, two_holders
 from hastack.site import dump_site, load_site, parse_site
+from hastack.timings import STALL_GOAL_MS, predicted_gap_s, stall_tolerance_ms
 from tests.unit.test_network_templates import corosync
 
 
@@ -144,3 +146,23 @@ def test_gluster_without_quorum_is_warned_naming_the_fix(lab_site):
         "stays unreadable until a person picks a copy" in warnings[0],
         [w for w in lab_site.warnings if "gluster" in w],
     ) == (1, True, True, [])
+
+
+def test_the_default_token_meets_the_stated_rule():
+    """The default survives a 1 s stall (STALL_GOAL_MS), the lowest token measured that does
+    (1000 does not); the drill then holds the active proxy's death to the 5 s cap."""
+    token = DEFAULTS["corosync_token_ms"]
+    assert (
+        stall_tolerance_ms(token) >= STALL_GOAL_MS,
+        min(GAP_GOAL_S, predicted_gap_s(token)),
+        stall_tolerance_ms(1000) >= STALL_GOAL_MS,
+    ) == (True, GAP_GOAL_S, False)
+
+
+def test_a_token_below_the_tolerance_is_warned(fixtures):
+    site = parse_site(
+        (fixtures / "good_site.yaml").read_text()
+        + "data: {corosync_token_ms: 400, quorum_device_host: client}\n"
+    )
+    warnings = [warning for warning in site.warnings if "corosync_token_ms" in warning]
+    assert (len(warnings), "0.266 s" in warnings[0]) == (1, True), warnings
