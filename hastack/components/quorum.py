@@ -60,18 +60,34 @@ def nss_database(database: str, p12, wanted: dict[str, str], owner: str, service
     )
 
 
+# Each end of the device: its package (and service), its NSS database, the nickname of its
+# certificate, and who owns the database (qnetd runs as coroqnetd, Debian's unit, which reads
+# its database through the group; qdevice runs as root).
+ENDS = {
+    "server": ("corosync-qnetd", qdevice.QNETD_DB, qdevice.SERVER_NICKNAME, "root:coroqnetd"),
+    "client": ("corosync-qdevice", qdevice.QDEVICE_DB, qdevice.CLIENT_NICKNAME, "root:root"),
+}
+
+
+def end_of_the_device(end: str):
+    """Install one end's package and its NSS database; returns the database's rebuild (None when
+    it already holds the site's certificates)."""
+    package, database, nickname, owner = ENDS[end]
+    install(f"Install {package} (the quorum device's {end})", [package, "libnss3-tools"])
+    material = qdevice.material(host.data.site_cluster)
+    p12, fingerprint = (
+        (material.server_p12, material.server_fingerprint)
+        if end == "server"
+        else (material.client_p12, material.client_fingerprint)
+    )
+    return nss_database(
+        database, p12, {qdevice.CA_NICKNAME: material.ca_fingerprint, nickname: fingerprint}, owner, package
+    )
+
+
 def deploy_qnetd() -> None:
     """corosync-qnetd on the quorum device's host, on the one address the proxies reach."""
-    install("Install corosync-qnetd (the quorum device's server)", ["corosync-qnetd", "libnss3-tools"])
-    material = qdevice.material(host.data.site_cluster)
-    rebuilt = nss_database(
-        qdevice.QNETD_DB,
-        material.server_p12,
-        {qdevice.CA_NICKNAME: material.ca_fingerprint, qdevice.SERVER_NICKNAME: material.server_fingerprint},
-        # qnetd runs as coroqnetd (Debian's unit), which reads its database through the group
-        "root:coroqnetd",
-        "corosync-qnetd",
-    )
+    rebuilt = end_of_the_device("server")
     options = files.put(
         name=f"corosync-qnetd listens on {address()} only",
         src=io.StringIO(
@@ -94,15 +110,7 @@ def deploy_qdevice():
     """corosync-qdevice on a proxy: its certificate and the heuristic; corosync.conf (written by
     the pacemaker component) names the device, which starts it. Returns the database's rebuild
     (None when it holds the site's certificates)."""
-    install("Install corosync-qdevice (the quorum device's client)", ["corosync-qdevice", "libnss3-tools"])
-    material = qdevice.material(host.data.site_cluster)
-    rebuilt = nss_database(
-        qdevice.QDEVICE_DB,
-        material.client_p12,
-        {qdevice.CA_NICKNAME: material.ca_fingerprint, qdevice.CLIENT_NICKNAME: material.client_fingerprint},
-        "root:root",
-        "corosync-qdevice",
-    )
+    rebuilt = end_of_the_device("client")
     files.put(
         name="The quorum heuristic: does this proxy hold the VIP",
         src=io.StringIO(
