@@ -139,14 +139,15 @@ def one_line(value: str) -> tuple[str, str] | None:
 
 
 # The fence agents hastack knows, with the options each device must give: where the agent
-# reaches (ip), as whom, the secret by file, never by value, and which VM or container (plug)
-# where the agent fences more than one. Every device also names the node(s) it fences
-# (pcmk_host_list or pcmk_host_map). Examples that pass: docs/real-servers.md, "Fencing".
+# reaches (ip), as whom, the secret by file, never by value. An agent that fences VMs takes the
+# VM from pcmk_host_map (or a fixed plug for a device of one node). Every device also names
+# the node(s) it fences (pcmk_host_list or pcmk_host_map). Examples that pass:
+# docs/real-servers.md, "Fencing".
 FENCE_AGENTS: dict[str, tuple[str, ...]] = {
     "fence_ipmilan": ("ip", "username", "password_script"),
     "fence_redfish": ("ip", "username", "password_script"),
-    "fence_virsh": ("ip", "username", "identity_file", "plug"),
-    "fence_vbox": ("ip", "username", "identity_file", "plug"),
+    "fence_virsh": ("ip", "username", "identity_file"),
+    "fence_vbox": ("ip", "username", "identity_file"),
     "fence_docker": ("ip", "ipport", "plug"),
     # fences nothing: for tests of the STONITH path only
     "fence_dummy": (),
@@ -178,6 +179,15 @@ def fence_devices(value: list) -> tuple[str, str] | None:
             return (
                 f"{device['name']!r} gives {secret[0]} in its options: it would show on pcs's command line",
                 "give password_script instead: a script on the proxies (mode 0700) that prints it",
+            )
+        # A fixed plug fences that VM whichever node Pacemaker asked for: with a device for
+        # several nodes, the plug must come from pcmk_host_map (Pacemaker passes it per target).
+        hosts = str(options.get("pcmk_host_list", "")).replace(",", " ").split()
+        if "plug" in options and ("pcmk_host_map" in options or len(hosts) > 1):
+            return (
+                f"{device['name']!r} gives a fixed plug for more than one node: fencing one would "
+                f"power off {options['plug']!r}",
+                "leave plug out and map each node to its VM with pcmk_host_map: \"proxy1:vm1;proxy2:vm2\"",
             )
         missing = [option for option in FENCE_AGENTS[agent] if option not in options]
         if not ({"pcmk_host_list", "pcmk_host_map"} & set(options)):
