@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from hastack import lab, topology
 from hastack.site import Site
+from hastack.soak import ring_id
 from hastack.ssh import SshRunner
 from hastack.timings import predicted_gap_s, stall_tolerance_ms
 
@@ -695,9 +696,7 @@ class Drills:
     def ring_ids(self) -> dict[str, str]:
         """Each proxy's Corosync ring (its membership's id): a new one is a membership change."""
         return {
-            proxy.name: self.remote(proxy.name, fresh=True)
-            .run("corosync-quorumtool -s | sed -n 's/^Ring ID: *//p'")[1]
-            .strip()
+            proxy.name: ring_id(self.remote(proxy.name, fresh=True).run("corosync-quorumtool -s")[1])
             for proxy in self.site.hosts_in("proxy")
         }
 

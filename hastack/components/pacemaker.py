@@ -124,14 +124,11 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         commands=["systemctl restart corosync pacemaker"],
         _if=lambda: authkey.did_change() and not replace_default,
     )
-    online = " ".join(sorted(other["name"] for other in proxies()))
     server.shell(
         name=f"Restart corosync with link mode {LINK_MODE}, one proxy at a time (until both are online)",
         commands=[
             f"systemctl restart corosync pacemaker{' corosync-qdevice' if qnetd else ''} && "
-            "for i in $(seq 120); do "
-            f"crm_mon -1 2>/dev/null | grep -q 'Online: \\[ {online} \\]' "
-            "&& exit 0; sleep 1; done; echo 'the proxies did not come online' >&2; exit 1"
+            + wait_until_every_proxy_is_online()
         ],
         _serial=True,
         _if=lambda: not replace_default and started != [LINK_MODE],
@@ -150,6 +147,16 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             restarted=True,
             _if=qdevice_rebuilt.did_change,
         )
+
+
+def wait_until_every_proxy_is_online() -> str:
+    """A shell command: wait up to 120 s for every proxy to be online in Pacemaker, else fail."""
+    online = " ".join(sorted(other["name"] for other in proxies()))
+    return (
+        "for i in $(seq 120); do "
+        f"crm_mon -1 2>/dev/null | grep -q 'Online: \\[ {online} \\]' && exit 0; sleep 1; done; "
+        "echo 'the proxies did not come online' >&2; crm_mon -1 >&2; exit 1"
+    )
 
 
 def configure_pcsd_address():
@@ -194,14 +201,9 @@ def configure_resources(new_cluster: bool) -> None:
     interval = host.data.pacemaker_monitor_interval
     prefix = host.data.site_networks["front"].split("/")[1]
     if new_cluster:
-        online = " ".join(sorted(other["name"] for other in proxies()))
         server.shell(
             name="Wait until every proxy is online in the new cluster",
-            commands=[
-                "for i in $(seq 120); do "
-                f"crm_mon -1 2>/dev/null | grep -q 'Online: \\[ {online} \\]' && exit 0; sleep 1; done; "
-                "echo 'the proxies did not come online' >&2; crm_mon -1 >&2; exit 1"
-            ],
+            commands=[wait_until_every_proxy_is_online()],
         )
     # The fence devices exist before STONITH is switched on: with it on and no device,
     # Pacemaker would stop every resource rather than run unfenced.
