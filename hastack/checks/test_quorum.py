@@ -19,6 +19,17 @@ def quorum_host(site) -> str:
     return site.setting("quorum_device_host")
 
 
+def qnetd_address(site) -> str:
+    """The address the proxies reach the site's qnetd on (as the deploy chooses it)."""
+
+    def addresses(spec) -> dict[str, str]:
+        return {net: str(value) for net, value in spec.addresses.items()}
+
+    return qdevice.qnetd_address(
+        addresses(site.hosts[quorum_host(site)]), [addresses(p) for p in site.hosts_in("proxy")]
+    )
+
+
 def quorum_status(host, wait: float = 0) -> dict[str, str]:
     """``corosync-quorumtool -s`` as "key: value" pairs, with its member lines under "members".
     With ``wait``, asked again until the quorum device has voted (it connects after a start)."""
@@ -72,11 +83,7 @@ def test_qdevice_is_connected_to_the_sites_qnetd(host, site):
     if not quorum_host(site):
         assert not host.service("corosync-qdevice").is_running
         return
-    spec = site.hosts[quorum_host(site)]
-    address = qdevice.qnetd_address(
-        {net: str(value) for net, value in spec.addresses.items()},
-        [{net: str(value) for net, value in p.addresses.items()} for p in site.hosts_in("proxy")],
-    )
+    address = qnetd_address(site)
     deadline = time.monotonic() + 60
     while True:
         status = host.check_output("corosync-qdevice-tool -s -v")
@@ -110,11 +117,7 @@ def test_qnetd_serves_the_cluster_on_its_one_address(site, connect, deployed):
         assert any("split brain" in warning for warning in site.warnings) or len(site.hosts_in("proxy")) != 2
         return
     qnetd = connect(name)
-    spec = site.hosts[name]
-    address = qdevice.qnetd_address(
-        {net: str(value) for net, value in spec.addresses.items()},
-        [{net: str(value) for net, value in p.addresses.items()} for p in site.hosts_in("proxy")],
-    )
+    address = qnetd_address(site)
     listing = qnetd.check_output("corosync-qnetd-tool -l")
     nodes = sorted(int(node) for node in re.findall(r"Node ID (\d+)", listing))
     listening = sorted(
