@@ -17,6 +17,8 @@ RESULT_ROW = re.compile(
     r"^\s{4}(?P<op>.+?)\s{2,}(?P<hosts>\d+)\s+(?P<changed>\d+|-)\s+"
     r"(?P<error>\d+|-)\s+(?P<unchanged>\d+|-)\s*$"
 )
+# A host's line in an operation's output that says it failed there.
+FAILED_HOST = re.compile(r"^\s+\[[^]]+\]\s+(Error|Failed)", re.M)
 
 
 @dataclass
@@ -36,6 +38,17 @@ class DeployRun:
             for row in self.results
             if row["changed"] != "-" and row["op"] != "Grand total"
         ]
+
+    def report(self, tail: int = 2000) -> str:
+        """For an assertion's message: the output of each operation that failed on a host (a
+        failed run's table alone does not say why), then the run's last ``tail`` characters."""
+        blocks = self.output.split("--> Starting operation:")
+        failed = [
+            "--> Starting operation:" + block[:1500]
+            for block in blocks[1:]
+            if FAILED_HOST.search(block.split("--> Results:", 1)[0])
+        ]
+        return "\n".join(failed[:5] + ["[...]", self.output[-tail:]])
 
 
 def run_deploy(

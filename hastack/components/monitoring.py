@@ -327,6 +327,14 @@ def configure_cacti() -> list:
         mode="700",
     )
     wanted = {device["name"]: device["address"] for device in devices}
+    graphless = sorted(
+        name for name, address in host.get_fact(CactiDevices).items() if name in wanted and not address
+    )
+    if graphless:
+        logger.warning(
+            f"host {host.name}: Cacti has no graphs for {', '.join(graphless)} (its SNMP did not answer "
+            "when it was added): this run asks it again"
+        )
 
     def devices_differ() -> bool:
         """A host of the site without its device, or a device of a host gone from the site."""

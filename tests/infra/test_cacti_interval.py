@@ -27,7 +27,7 @@ def test_a_changed_interval_makes_the_rrds_again_with_its_step(site, deployed, l
     switched = tmp_path / "site.yaml"
     switched.write_text(dump_site(load_site(lab.SITE_FILE).document({"cacti_poll_minutes": other})))
     run = run_deploy(switched, "deploys/proxy.py", log=lab.LAB_DIR / "cacti-interval.log")
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     after = data_sources(host)
     # The old RRDs are gone (the deploy warns how many); Cacti has the new step for every one.
     assert (
@@ -35,10 +35,10 @@ def test_a_changed_interval_makes_the_rrds_again_with_its_step(site, deployed, l
         set(after.values()),
         rrd_steps(host, before),
         f"{len(before)} RRDs are made again with a {other * 60} s step, their history lost" in run.output,
-    ) == (other * 60, {other * 60}, {}, True), run.output[-3000:]
+    ) == (other * 60, {other * 60}, {}, True), run.report(3000)
 
     back = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "cacti-interval-back.log")
-    assert back.returncode == 0, back.output[-3000:]
+    assert back.returncode == 0, back.report(3000)
     # The next scheduled polls make each RRD again, with the lab's step.
     again = data_sources(host)
     deadline = time.monotonic() + 3 * minutes * 60 + 60

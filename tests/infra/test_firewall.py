@@ -238,4 +238,4 @@ def test_a_table_that_cuts_the_deploy_off_is_rolled_back_by_the_host(site, deplo
         True,
         0,
         ["Firewall: nftables | Stage the host's nftables table (checked with nft -c) (1 hosts)"],
-    ), run.output[-2000:]
+    ), run.report(2000)

@@ -58,7 +58,7 @@ def test_web_port_in_group_data_changes_nginx_haproxy_and_the_checks(
     (tmp_path / "group_data" / "web.py").write_text(f"# the shop's NGINX port\nweb_port = {port}\n")
     try:
         run = run_deploy(lab.SITE_FILE, cwd=tmp_path, log=lab.LAB_DIR / "group-data.log")
-        assert run.returncode == 0, run.output[-3000:]
+        assert run.returncode == 0, run.report(3000)
         proxy = connect(site.hosts_in("proxy")[0].name)
         # The backend's server lines only (the file holds the stats password too).
         haproxy = "\n".join(
@@ -85,8 +85,8 @@ def test_web_port_in_group_data_changes_nginx_haproxy_and_the_checks(
             2,
             True,
             False,
-        ), bad.output[-2000:]
+        ), bad.report(2000)
     finally:
         back = run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "group-data-back.log")
-    assert back.returncode == 0, back.output[-3000:]
+    assert back.returncode == 0, back.report(3000)
     assert {name: before in listening(connect, name) for name in webs} == {name: True for name in webs}

@@ -96,7 +96,7 @@ def test_a_new_certificate_goes_live_under_a_stream_and_fails_no_request(
         failed,
         vip_holders(),
         restore.returncode,
-    ) == (0, True, True, [], before, 0), run.output[-2000:]
+    ) == (0, True, True, [], before, 0), run.report(2000)
 
 
 def unusable(kind: str, folder) -> tuple:
@@ -148,4 +148,4 @@ def test_an_unusable_certificate_is_refused_before_any_host_is_touched(
         True,
         True,
         True,
-    ), run.output[-2000:]
+    ), run.report(2000)

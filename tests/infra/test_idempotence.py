@@ -14,6 +14,6 @@ def test_second_run_changes_nothing(deployed, lab_mode, entry):
     if not lab_mode:
         pytest.fail("the idempotence test deploys, so it runs against the lab only (unset HASTACK_SITE)")
     run = run_deploy(lab.SITE_FILE, entry, log=lab.LAB_DIR / f"idempotence-{entry[8:-3]}.log")
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     assert run.results, "pyinfra printed no results table"
     assert run.changed_operations == []

@@ -41,7 +41,7 @@ def test_an_unknown_os_stops_the_run_before_any_host_changes(deployed, lab_only,
         "Debian 13 trixie (debian 13)" in run.output,
         "Beginning operation run" in run.output,
         untouched,
-    ) == (True, True, True, False, True), run.output[-2000:]
+    ) == (True, True, True, False, True), run.report(2000)
 
 
 APT_DAILY_DROPIN = "/run/systemd/system/apt-daily.service.d/hastack-test.conf"
@@ -87,7 +87,7 @@ def test_apt_busy_beyond_the_bound_fails_naming_the_host_and_the_job(deployed, l
         True,
         True,
         False,
-    ), run.output[-2000:]
+    ), run.report(2000)
 
 
 def test_a_sudo_user_deploys_and_changes_nothing_on_a_deployed_cluster(deployed, lab_only):
@@ -98,7 +98,7 @@ def test_a_sudo_user_deploys_and_changes_nothing_on_a_deployed_cluster(deployed,
     site_file = lab.LAB_DIR / "site-sudo.yaml"
     site_file.write_text(dump_site(document))
     run = run_deploy(site_file, log=lab.LAB_DIR / "deploy-sudo.log")
-    assert (run.returncode, run.changed_operations) == (0, []), run.output[-2000:]
+    assert (run.returncode, run.changed_operations) == (0, []), run.report(2000)
 
 
 def refused_untouched(connect, site, run_it) -> tuple:
@@ -128,7 +128,7 @@ def test_a_host_that_does_not_answer_stops_the_run_naming_it(deployed, lab_only,
         "client did not answer over SSH, so the run stops before any change" in run.output,
         "Beginning operation run" in run.output,
         untouched,
-    ) == (True, True, False, True), run.output[-2000:]
+    ) == (True, True, False, True), run.report(2000)
 
 
 def test_a_limited_run_leaves_a_host_that_does_not_answer_out(deployed, lab_only, connect, site):
@@ -140,7 +140,7 @@ def test_a_limited_run_leaves_a_host_that_does_not_answer_out(deployed, lab_only
         )
     finally:
         subprocess.run(["docker", "unpause", client], check=True, capture_output=True)
-    assert (run.returncode, run.changed_operations) == (0, []), run.output[-2000:]
+    assert (run.returncode, run.changed_operations) == (0, []), run.report(2000)
 
 
 IDENTITY_FILES = {
@@ -175,7 +175,7 @@ def test_hosts_cloned_from_one_machine_are_refused_with_the_fix(deployed, lab_on
         True,
         False,
         True,
-    ), run.output[-2000:]
+    ), run.report(2000)
 
 
 def test_a_vip_another_machine_answers_on_is_refused(deployed, lab_only, connect, site):
@@ -210,4 +210,4 @@ def test_a_vip_another_machine_answers_on_is_refused(deployed, lab_only, connect
         True,
         False,
         True,
-    ), run.output[-2000:]
+    ), run.report(2000)

@@ -127,7 +127,7 @@ def test_a_third_web_host_joins_with_no_failed_request_and_every_file(site, two,
     brick = f"{site.setting('gluster_brick_root').rstrip('/')}/brick"
     info = volume_info(grown, grown.site)
     after = haproxy_state(grown, grown.site)
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     assert (
         failed(samples),
         len(samples) > 100,
@@ -175,7 +175,7 @@ def test_removing_the_host_drains_it_and_keeps_every_file(site, two, removed):
     mount = site.setting("gluster_mount_point")
     info = volume_info(drills, site)
     after = haproxy_state(drills, site)
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     assert (
         failed(samples),
         "Drain web3 in HAProxy" in run.output,
@@ -193,4 +193,4 @@ def test_removing_the_host_drains_it_and_keeps_every_file(site, two, removed):
 
 def test_the_cluster_after_the_removal_deploys_with_no_change(removed):
     run = run_deploy(lab.SITE_FILE)
-    assert (run.returncode, run.changed_operations) == (0, []), run.output[-3000:]
+    assert (run.returncode, run.changed_operations) == (0, []), run.report(3000)

@@ -60,5 +60,5 @@ def test_passwords_are_on_no_command_line(deployed, lab_mode, connect, site):
     done = {name: [any(step in line for line in lines) for step in STEPS] for name, lines in seen.items()}
     # Counted, never shown: a failure must not print a secret.
     exposed = {name: sum(secret in line for line in lines for secret in kept) for name, lines in seen.items()}
-    assert run.returncode == 0, run.output[-2000:]
+    assert run.returncode == 0, run.report(2000)
     assert (done, exposed) == ({name: [True] * len(STEPS) for name in proxies}, {name: 0 for name in proxies})

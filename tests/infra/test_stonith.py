@@ -47,7 +47,7 @@ def test_stonith_on_installs_the_agent_and_makes_the_device_first(
     finally:
         off = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "stonith-off.log")
         proxy1.run("pcs stonith delete fence-lab")
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     first, then = order_of(run, "Fence device fence-lab", "STONITH as the site says")
     assert (agents, enabled, devices, first < then, verify.rc, len(holders), off.returncode) == (
         [True, True],

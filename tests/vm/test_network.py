@@ -103,7 +103,7 @@ def deployed(installed):
 
 
 def test_deploy_succeeds(deployed):
-    assert deployed.returncode == 0, deployed.output[-3000:]
+    assert deployed.returncode == 0, deployed.report(3000)
 
 
 def test_the_host_ends_with_the_sites_address_only(deployed, installed):
@@ -126,7 +126,7 @@ def test_the_apply_was_confirmed_by_a_new_login(deployed, installed):
 
 def test_second_run_changes_nothing(deployed, installed):
     run = installed.deploy("deploys/base_only.py", good_site(installed), "net-second")
-    assert (run.returncode, run.changed_operations) == (0, []), run.output[-3000:]
+    assert (run.returncode, run.changed_operations) == (0, []), run.report(3000)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def wrong_nic(deployed, installed):
 def test_a_wrong_nic_mapping_fails_the_run_naming_the_host(wrong_nic):
     run, _, _ = wrong_nic
     message = "host web1: no new SSH login to 127.0.0.1 within 30 s after `netplan apply`"
-    assert (run.returncode != 0, message in run.output) == (True, True), run.output[-3000:]
+    assert (run.returncode != 0, message in run.output) == (True, True), run.report(3000)
 
 
 def test_a_wrong_nic_mapping_is_rolled_back(wrong_nic, installed):

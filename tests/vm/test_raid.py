@@ -43,7 +43,7 @@ def test_disk_with_a_filesystem_is_refused_naming_it(refused, raid_vm):
         True,
         True,
         True,
-    ), refused.output[-2000:]
+    ), refused.report(2000)
 
 
 def test_refused_deploy_touched_nothing(refused, raid_vm):
@@ -80,7 +80,7 @@ def test_a_foreign_array_at_raid_device_is_refused_naming_it(foreign, raid_vm):
         message in foreign.output,
         "raid_device" in foreign.output,
         "Beginning operation run" in foreign.output,
-    ) == (True, True, True, False), foreign.output[-2000:]
+    ) == (True, True, True, False), foreign.report(2000)
 
 
 def test_the_refused_foreign_array_is_neither_mounted_nor_changed(foreign, raid_vm):
@@ -103,7 +103,7 @@ def system_array(foreign, raid_vm):
 @pytest.fixture(scope="module")
 def deployed(system_array, raid_vm, raid_disks):
     run = raid_vm.deploy_raid(raid_disks, "deploy")
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.report(3000)
     raid_vm.ssh("mdadm --wait /dev/md0 || true")
     return run
 
