@@ -249,6 +249,15 @@ pacemaker_stonith_enabled = False
 # Fence devices, each `{name: ..., agent: fence_ipmilan, options: {...}}`, created with `pcs
 # stonith create` when `pacemaker_stonith_enabled` is true.
 pacemaker_fence_devices = []
+# Seconds Pacemaker waits before it fences the proxy that holds the VIP, when the proxies
+# lose each other with STONITH on and no quorum device (`priority-fencing-delay`; the VIP has
+# priority 10, so the proxy that holds it is the one waited for). Both sides then have quorum
+# (`two_node`) and would shoot each other at once; with the delay the holder shoots first and
+# keeps the VIP. It must exceed the time the fence device takes to cut power (IPMI: a few
+# seconds). **Trade-off:** when the VIP holder really dies, the other waits this long before
+# it fences it and takes the VIP: the failover gap grows by it. With a quorum device
+# (`quorum_device_host`) only the side with quorum may fence, so no delay applies (0 is set).
+pacemaker_fencing_delay_s = 10
 # Resources stay where they run: the VIP does not move back when a failed proxy returns.
 pacemaker_resource_stickiness = 100
 # Failures of a resource on a node before Pacemaker moves it

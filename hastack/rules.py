@@ -187,7 +187,7 @@ def fence_devices(value: list) -> tuple[str, str] | None:
             return (
                 f"{device['name']!r} gives a fixed plug for more than one node: fencing one would "
                 f"power off {options['plug']!r}",
-                "leave plug out and map each node to its VM with pcmk_host_map: \"proxy1:vm1;proxy2:vm2\"",
+                'leave plug out and map each node to its VM with pcmk_host_map: "proxy1:vm1;proxy2:vm2"',
             )
         missing = [option for option in FENCE_AGENTS[agent] if option not in options]
         if not ({"pcmk_host_list", "pcmk_host_map"} & set(options)):
@@ -250,6 +250,7 @@ RULES: dict[str, Rule] = {
     "corosync_token_ms": at_least(300),
     "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),
     "pacemaker_fence_devices": fence_devices,
+    "pacemaker_fencing_delay_s": between(1, 120),
     "pacemaker_resource_stickiness": at_least(0),
     "pacemaker_migration_threshold": at_least(0),
     "pacemaker_failure_timeout": matches(PACEMAKER_TIME_RE, "a Pacemaker interval", "10s"),

@@ -9,6 +9,7 @@ import pytest
 
 from hastack import qdevice, topology
 from hastack.checks.plugin import site_host_name
+from hastack.components.pacemaker import VIP_PRIORITY, fencing_delay_s
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -159,3 +160,18 @@ def test_fencing_is_as_the_site_says(host, site):
         if wanted
         else [],
     )
+
+
+@PROXY
+def test_the_vip_holder_is_fenced_last_without_a_quorum_device(host, site):
+    """priority-fencing-delay as the site's settings make it (its delay with STONITH on and no
+    quorum device, else 0), and the VIP's priority that makes its holder the one it spares."""
+    spec = site.hosts[site_host_name(host, site)]
+    delay = host.run("crm_attribute -t crm_config -n priority-fencing-delay -G -q").stdout.strip()
+    priority = host.run("crm_resource --resource vip --meta --get-parameter priority").stdout.strip()
+    wanted = fencing_delay_s(
+        bool(site.setting("pacemaker_stonith_enabled", spec)),
+        quorum_host(site),
+        site.setting("pacemaker_fencing_delay_s", spec),
+    )
+    assert (delay, priority) == (f"{wanted}s", str(VIP_PRIORITY))

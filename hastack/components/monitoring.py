@@ -21,6 +21,7 @@ from hastack.facts.monitoring import (
     CactiDiscovery,
     CactiGraphsOfTemplates,
     CactiRrdsOfAnotherStep,
+    GmetadHosts,
 )
 from hastack.operations.files import patched_tree, render_template, validated_file
 
@@ -38,6 +39,8 @@ GANGLIA_PATCHES = {
 }
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652
+# gmetad's XML port (local only): the hosts it knows.
+GMETAD_XML_PORT = 8651
 GMETAD_RRDS = "/var/lib/ganglia/rrds"
 # The user gmetad runs as in the Ganglia image, by the same numbers on the host.
 GANGLIA_CONTAINER_USER = "nobody"
@@ -119,9 +122,11 @@ def configure_snmp() -> None:
     )
 
 
-def ganglia_daemon(daemon: str, purpose: str, template: str, dest: str, **data) -> None:
+def ganglia_daemon(
+    daemon: str, purpose: str, template: str, dest: str, restart_if=lambda: False, **data
+) -> None:
     """gmond or gmetad: from the OS's packages, or (where it has none) in Docker from the
-    Ganglia image; configured from a template, run, restarted on a change."""
+    Ganglia image; configured from a template, run, restarted on a change (or ``restart_if``)."""
     this = platform()
     service = this.gmond_service if daemon == "gmond" else this.gmetad_service
     files.directory(name="Create /etc/ganglia", path="/etc/ganglia")
@@ -164,7 +169,10 @@ def ganglia_daemon(daemon: str, purpose: str, template: str, dest: str, **data) 
         systemd.daemon_reload(name=f"Load {service}.service", _if=unit.did_change)
         changes.append(unit)
     systemd.service(name=f"Run {daemon}", service=service, running=True, enabled=True)
-    systemd.service(name=f"Restart {daemon}", service=service, restarted=True, _if=any_changed(*changes))
+    changed = any_changed(*changes)
+    systemd.service(
+        name=f"Restart {daemon}", service=service, restarted=True, _if=lambda: changed() or restart_if()
+    )
 
 
 def configure_gmond() -> None:
@@ -184,12 +192,20 @@ def configure_gmond() -> None:
     )
 
 
+def site_host_names() -> set[str]:
+    return {other["name"] for other in host.data.site_hosts}
+
+
 def configure_gmetad() -> None:
     ganglia_daemon(
         "gmetad",
         "poll the collectors",
         "gmetad.conf.j2",
         "/etc/ganglia/gmetad.conf",
+        # A host gone from the site stays in gmetad's view for a day (its DMAX), shown down, once
+        # the collectors have forgotten it (their ACL changed, they restarted): a restart forgets
+        # it too. Its RRDs stay, as history.
+        restart_if=lambda: bool(set(host.get_fact(GmetadHosts, port=GMETAD_XML_PORT)) - site_host_names()),
         cluster=host.data.site_cluster,
         collectors=topology.back_addresses(host.data.site_hosts, "proxy"),
         port=host.data.ganglia_port,

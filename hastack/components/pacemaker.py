@@ -20,6 +20,8 @@ from hastack.operations.files import render_template, validated_file
 PCSD_DEFAULTS = "/etc/default/pcsd"
 # knet's link mode (templates/proxy/corosync.conf.j2), and where each corosync start notes its own.
 LINK_MODE = "active"
+# The VIP's resource priority: the proxy that holds it is the one priority-fencing-delay spares.
+VIP_PRIORITY = 10
 STARTED_LINK_MODE = "/run/corosync-link-mode"
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
@@ -221,6 +223,16 @@ def configure_resources(new_cluster: bool) -> None:
     pacemaker.cluster_property(
         name="No quorum: stop every resource", property_name="no-quorum-policy", value="stop"
     )
+    delay = fencing_delay_s(
+        host.data.pacemaker_stonith_enabled, host.data.quorum_device_host, host.data.pacemaker_fencing_delay_s
+    )
+    # Without a quorum device both sides of a cut have quorum: the VIP holder's fencing waits,
+    # so that it shoots first (data_keys.pacemaker_fencing_delay_s).
+    pacemaker.cluster_property(
+        name="Fencing delay for the VIP's holder (only without a quorum device)",
+        property_name="priority-fencing-delay",
+        value=f"{delay}s",
+    )
     pacemaker.cluster_property(
         name="STONITH as the site says",
         property_name="stonith-enabled",
@@ -240,7 +252,7 @@ def configure_resources(new_cluster: bool) -> None:
         resource_id="vip",
         agent="ocf:heartbeat:IPaddr2",
         params={"ip": host.data.site_vip, "cidr_netmask": prefix},
-        meta=meta,
+        meta={**meta, "priority": VIP_PRIORITY},
         monitor_interval=interval,
     )
     pacemaker.resource(
@@ -256,6 +268,13 @@ def configure_resources(new_cluster: bool) -> None:
     # runs; a HAProxy restarted in place leaves the VIP where it is.
     pacemaker.clone(name="HAProxy on every proxy (a clone)", resource_id="haproxy")
     pacemaker.colocation(name="The VIP runs where HAProxy runs", resource_id="vip", with_id="haproxy-clone")
+
+
+def fencing_delay_s(stonith: bool, quorum_device_host: str, delay_s: int) -> int:
+    """Pacemaker's priority-fencing-delay: the site's with STONITH on and no quorum device
+    (two sides with quorum would shoot each other at once), else 0 (only the side with
+    quorum fences, and a dead VIP holder is fenced at once)."""
+    return delay_s if stonith and not quorum_device_host else 0
 
 
 def haproxy_on_fail(migration_threshold: int) -> str | None:

@@ -191,6 +191,17 @@ def test_removing_the_host_drains_it_and_keeps_every_file(site, two, removed):
     ) == (0, True, True, True, True, True, True, True, holder), info
 
 
+def test_monitoring_forgets_the_host_that_left(site, two, removed):
+    """No web host's gmetad lists web3 once it has left (gmetad would keep a departed host for
+    its DMAX, a day, shown down, and `hastack verify` would fail all that time)."""
+    drills = two[0]
+    listed = {
+        web.name: 'HOST NAME="web3"' in drills.remote(web.name, fresh=True).run(GMETAD_XML)[1]
+        for web in site.hosts_in("web")
+    }
+    assert listed == {web.name: False for web in site.hosts_in("web")}
+
+
 def test_the_cluster_after_the_removal_deploys_with_no_change(removed):
     run = run_deploy(lab.SITE_FILE)
     assert (run.returncode, run.changed_operations) == (0, []), run.report(3000)

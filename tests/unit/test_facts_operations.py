@@ -24,6 +24,7 @@ from hastack.facts.monitoring import (
     CactiDiscovery,
     CactiGraphsOfTemplates,
     CactiRrdsOfAnotherStep,
+    GmetadHosts,
     PatchState,
 )
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
@@ -65,6 +66,7 @@ FACTS = {
     "arp_answer": ArpAnswer,
     "hastack_firewall": HastackFirewall,
     "cacti_devices": CactiDevices,
+    "gmetad_hosts": GmetadHosts,
     "cacti_discovery": CactiDiscovery,
     "cacti_rrds_of_another_step": CactiRrdsOfAnotherStep,
     "cacti_graphs_of_templates": CactiGraphsOfTemplates,

@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hastack import platforms
 from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_PROFILES
-from hastack.components.pacemaker import haproxy_on_fail
+from hastack.components.pacemaker import fencing_delay_s, haproxy_on_fail
 from hastack.defaults import ROOT
 from hastack.network import InterfaceError, hosts_entries, knet_link_timers, netplan_interfaces
 
@@ -377,3 +377,10 @@ def test_a_collectors_gmond_answers_only_the_sites_hosts():
 
 def test_a_failed_haproxy_empties_its_proxy_only_where_the_first_failure_moves_the_vip():
     assert [haproxy_on_fail(threshold) for threshold in (0, 1, 2, 5)] == [None, "standby", None, None]
+
+
+def test_the_fencing_delay_applies_only_with_stonith_and_no_quorum_device():
+    assert [
+        fencing_delay_s(stonith, qdevice, 10)
+        for stonith, qdevice in ((True, ""), (True, "client"), (False, ""), (False, "client"))
+    ] == [10, 0, 0, 0]
