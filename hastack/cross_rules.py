@@ -177,23 +177,33 @@ def token_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
 
 
 def gluster_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
-    """Client quorum off with two web hosts and no arbiter: the risk named, with the fix."""
+    """Two web hosts without the arbiter's quorum: the risk named, with the fix."""
     quorum, path = layers.find("gluster_quorum_type")
+    arbiter, arbiter_path = layers.find("gluster_arbiter")
     webs = sum(1 for host in hosts.values() if host.role == "web")
-    if quorum != "none" or webs > 2:
-        return []
-    policy = layers.value("gluster_favorite_child_policy")
-    outcome = (
-        "it is reported and stays unreadable until a person picks a copy"
-        if policy == "none"
-        else f"gluster_favorite_child_policy {policy} keeps one copy and discards the other"
+    fix = (
+        "Set gluster_arbiter: auto (the default: the first proxy, with a filesystem of its own at "
+        "gluster_arbiter_brick_root) and gluster_quorum_type: auto (the default)"
     )
-    proxy = next((host.name for host in hosts.values() if host.role == "proxy"), "proxy1")
-    return [
-        f"{path}: none: two web hosts cut off from each other both keep writing, and a file "
-        f"written on both splits its brain ({outcome}). Set gluster_arbiter: {proxy} (with a "
-        "filesystem of its own at gluster_arbiter_brick_root) and gluster_quorum_type: auto"
-    ]
+    if webs != 2:
+        return []
+    if quorum == "none":
+        policy = layers.value("gluster_favorite_child_policy")
+        outcome = (
+            "it is reported and stays unreadable until a person picks a copy"
+            if policy == "none"
+            else f"gluster_favorite_child_policy {policy} keeps one copy and discards the other"
+        )
+        return [
+            f"{path}: none: two web hosts cut off from each other both keep writing, and a file "
+            f"written on both splits its brain ({outcome}). {fix}"
+        ]
+    if not arbiter:
+        return [
+            f"{arbiter_path}: no arbiter with two web hosts and client quorum: writes to the volume "
+            f"stop whenever the first web host is away (the shop loses uploads). {fix}"
+        ]
+    return []
 
 
 def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh: SshSettings) -> None:
@@ -263,7 +273,8 @@ def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh:
         check.add(
             path,
             "an arbiter prevents split-brain only with client quorum",
-            "set gluster_quorum_type: auto with gluster_arbiter",
+            'set gluster_quorum_type: auto (the default), or gluster_arbiter: "" for no arbiter '
+            "(gluster_arbiter's default, auto, makes one with two web hosts)",
         )
 
 

@@ -55,17 +55,18 @@ gluster_mount_point = "/cluster"
 gluster_ping_timeout = 5
 # Client quorum (`cluster.quorum-type`). What each choice risks:
 #
-# - two bricks, `none` (the default, as the seed): the surviving web host stays
+# - with an arbiter (`gluster_arbiter`, by default with two web hosts) and `auto` (the
+#   default): writes go on with any one web host away, and a split brain cannot form: two of
+#   three bricks must agree. This is the recommended setting; three or more web hosts keep
+#   quorum the same way without an arbiter;
+# - two bricks, `none` (the seed's): the surviving web host stays
 #   writable when its peer is away (availability), but if the two are cut off
 #   from each other and both write the same file, that file splits its brain
 #   (reported, or healed by `gluster_favorite_child_policy` with a copy lost); `hastack check`
 #   warns about it;
-# - two bricks, `auto`: no split-brain, but writes stop whenever the first
-#   brick (web1) is away: the shop loses uploads when web1 dies;
-# - with an arbiter (`gluster_arbiter`) and `auto` (the lab's choice): writes go
-#   on with any one web host away, and a split brain cannot form: two of three
-#   bricks must agree. This is the recommended setting.
-gluster_quorum_type = "none"
+# - two bricks (`gluster_arbiter: ""`), `auto`: no split-brain, but writes stop whenever the
+#   first brick (web1) is away: the shop loses uploads when web1 dies; `hastack check` warns.
+gluster_quorum_type = "auto"
 # `cluster.favorite-child-policy`: how a split-brain file is healed without a person. `none`
 # (the default): it is not; the file stays unreadable until a person picks a copy (`gluster
 # volume heal <cluster> info split-brain` lists them; `hastack verify` fails while any is
@@ -77,14 +78,18 @@ gluster_quorum_type = "none"
 # the first web host; an existing volume is never re-created, and one whose bricks differ from the
 # site is refused with a message instead.
 gluster_favorite_child_policy = "none"
-# A third host that keeps an arbiter brick (file names and metadata only, no file data): a proxy,
-# since it is on the back network (the client is not). Validated with the site: it must be a host
-# of the site, not a web host, with a back address, set under the site's `data:`, and only with
-# two web hosts (three or more keep quorum themselves: see "Scale-out"). An existing replica-2
+# A third host that keeps an arbiter brick (file names and metadata only, no file data), so that
+# two web hosts keep quorum with one of them away and a split brain cannot form. `auto` (the
+# default): with exactly two web hosts, the first proxy of the site file (with a back address);
+# with three or more web hosts, none (their copies keep quorum themselves: see "Scale-out"). Or a
+# proxy's name; or `""`: no arbiter (`hastack check` warns: split brain, or writes stop with web1
+# away). The arbiter must be on the back network, and its brick needs a filesystem of its own at
+# `gluster_arbiter_brick_root`: the run is refused before any change where it sits on the root
+# filesystem (GlusterFS refuses it there). Set under the site's `data:`. An existing replica-2
 # volume gets the arbiter added (`add-brick ... arbiter 1`), never re-created; taking it out of
-# the site removes its brick. The lab uses `proxy1` (glusterd mounts the volume through FUSE on
-# the arbiter when it joins a replica set: the host needs `/dev/fuse`).
-gluster_arbiter = ""
+# the site removes its brick. In the lab the default picks `proxy1` (glusterd mounts the volume
+# through FUSE on the arbiter when it joins a replica set: the host needs `/dev/fuse`).
+gluster_arbiter = "auto"
 # The filesystem that holds the arbiter's brick (`brick` below it). As for the web hosts,
 # GlusterFS refuses a brick on the root filesystem and hastack never forces it: make it a small
 # volume or a bind mount. The lab sets `/srv/gluster`, a Docker volume of its own.

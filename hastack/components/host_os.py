@@ -16,7 +16,7 @@ from pyinfra.operations import apt, dnf, files
 from hastack import platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration
-from hastack.facts.system import AptBusyAfterWait, HostIdentities, OsRelease
+from hastack.facts.system import AptBusyAfterWait, HostIdentities, OnRootFilesystem, OsRelease
 from hastack.topology import ROLES
 
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
@@ -79,6 +79,7 @@ def preflight() -> None:
     this = platform()
     refuse_cloned_identities()
     refuse_a_taken_vip()
+    refuse_a_brick_on_the_root_filesystem()
     if not this.tested:
         logger.warning(f"host {host.name}: {this.label} is mapped from its package lists, untested on hosts")
     if this.ganglia_in_container and host.data.monitoring_enabled and not host.data.ganglia_image:
@@ -102,6 +103,32 @@ def preflight() -> None:
         dest=APT_LOCK_WAIT,
         mode="644",
     )
+
+
+def refuse_a_brick_on_the_root_filesystem() -> None:
+    """The arbiter's brick (and a web host's, where no RAID is made for it) on a filesystem of
+    its own: GlusterFS refuses a brick on the root filesystem, which would stop the run halfway
+    (the volume's hosts changed, the volume not)."""
+    if host.name == host.data.gluster_arbiter:
+        key, root = "gluster_arbiter_brick_root", host.data.gluster_arbiter_brick_root
+        why = (
+            f"host {host.name} holds the GlusterFS arbiter brick (gluster_arbiter; its default, auto, "
+            "picks the first proxy when the site has two web hosts)"
+        )
+        way_out = 'or set gluster_arbiter: "" under data: (no arbiter: hastack check names the risk)'
+    elif "web" in host.groups and not host.data.raid_enabled:
+        key, root = "gluster_brick_root", host.data.gluster_brick_root
+        why = f"host {host.name} holds a GlusterFS brick, and raid_enabled is false (no RAID is made for it)"
+        way_out = "or set raid_enabled: true to build the RAID there"
+    else:
+        return
+    if host.get_fact(OnRootFilesystem, path=root):
+        raise DeployError(
+            f"{why}, but {root} ({key}) is on the root filesystem, where GlusterFS refuses a brick: "
+            f"mount a filesystem of its own at {root} (a small partition, LV or disk; the arbiter "
+            f"keeps names and metadata only), or set {key} to where one is mounted, {way_out}. "
+            "Nothing was changed on any host."
+        )
 
 
 def _lock_wait_conf(seconds: int):

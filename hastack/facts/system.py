@@ -89,3 +89,21 @@ class IsDirectory(FactBase):
 
     def process(self, output):
         return output[-1].strip() == "yes"
+
+
+class OnRootFilesystem(FactBase):
+    """Whether ``path`` (or, where it does not exist yet, the nearest folder above it that does)
+    is on the root filesystem (the device of ``/``), where GlusterFS refuses a brick unless
+    forced, which hastack never does."""
+
+    default = bool
+
+    def command(self, path: str) -> str:
+        quoted = shlex.quote(path)
+        return (
+            f'p={quoted}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; '
+            'if [ "$(stat -c %d "$p")" = "$(stat -c %d /)" ]; then echo yes; else echo no; fi'
+        )
+
+    def process(self, output):
+        return output[-1].strip() == "yes"

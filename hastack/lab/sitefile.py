@@ -17,7 +17,7 @@ LAB_DATA_REASONS = {
     "chrony_servers": "loopback, where none answers: the lab asks no NTP server beyond itself",
     "raid_enabled": "no md driver in a container: the RAID is verified in a VM",
     "gluster_brick_root": "a volume of its own instead of the RAID",
-    "gluster_arbiter": "replica 2 + arbiter: quorum with a web host away (none with 3+ web hosts)",
+    "gluster_arbiter_brick_root": "the proxies' volume of their own (the default arbiter is proxy1)",
     "cacti_poll_minutes": "its checks wait for two scheduled polls: about 2 minutes, not 10",
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
@@ -107,13 +107,8 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
             "chrony_servers": ["127.0.0.1"],
             "raid_enabled": False,
             "gluster_brick_root": "/srv/gluster",
-            # an arbiter is for two web hosts: three or more keep quorum themselves
-            **(
-                {"gluster_arbiter": "proxy1", "gluster_arbiter_brick_root": "/srv/gluster"}
-                if sum(1 for host in lab_hosts if host.role == "web") == 2
-                else {}
-            ),
-            "gluster_quorum_type": "auto",
+            # The arbiter is the default's (proxy1 with two web hosts, none with three or more).
+            "gluster_arbiter_brick_root": "/srv/gluster",
             "quorum_device_host": "client",
             "cacti_poll_minutes": 1,
             **images,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,17 @@ class Layers:
 
     data: dict[str, Any]
     group_files: tuple[GroupFile, ...] = ()
+    # The site's hosts, for values that follow from its shape (``gluster_arbiter: auto``).
+    hosts: Mapping[str, Host] = field(default_factory=dict)
 
     def find(self, key: str, host: Host | None = None) -> tuple[Any, str]:
         """The effective value and the key path that sets it (``data.<key>`` for a default)."""
+        value, path = self._find(key, host)
+        if key == "gluster_arbiter" and value == ARBITER_AUTO:
+            return auto_arbiter(self.hosts), path
+        return value, path
+
+    def _find(self, key: str, host: Host | None = None) -> tuple[Any, str]:
         if host is not None and key in host.data:
             return host.data[key], f"hosts.{host.name}.data.{key}"
         if key in self.data:
@@ -126,6 +135,19 @@ class Layers:
 
     def origin(self, key: str, host: Host | None = None) -> str:
         return self.find(key, host)[1]
+
+
+# gluster_arbiter's default: the site's shape picks it (auto_arbiter).
+ARBITER_AUTO = "auto"
+
+
+def auto_arbiter(hosts: Mapping[str, Host]) -> str:
+    """``gluster_arbiter: auto``: with exactly two web hosts, the first proxy of the site file
+    that has a back address (where the bricks talk); else none (three or more web hosts keep
+    quorum themselves)."""
+    if sum(1 for host in hosts.values() if host.role == "web") != 2:
+        return ""
+    return next((h.name for h in hosts.values() if h.role == "proxy" and "back" in h.addresses), "")
 
 
 @dataclass(frozen=True)
@@ -148,7 +170,7 @@ class Site:
 
     @property
     def layers(self) -> Layers:
-        return Layers(self.data, self.group_files)
+        return Layers(self.data, self.group_files, self.hosts)
 
     @property
     def group_data(self) -> dict[str, dict[str, Any]]:

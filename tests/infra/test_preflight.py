@@ -211,3 +211,32 @@ def test_a_vip_another_machine_answers_on_is_refused(deployed, lab_only, connect
         False,
         True,
     ), run.report(2000)
+
+
+def test_an_arbiter_brick_on_the_root_filesystem_is_refused_before_any_change(
+    deployed, lab_only, connect, site
+):
+    """The default arbiter (the first proxy) with its brick root on the root filesystem, where
+    GlusterFS refuses a brick: the run stops before any operation, naming the host, the key and
+    the fix, and a repair the deploy would make elsewhere is still undone."""
+    web = site.hosts_in("web")[0].name
+    arbiter = site.setting("gluster_arbiter")
+    connect(web).check_output(f"echo '{MARKER}' >> /etc/hosts")
+    try:
+        derived = lab.derived_site(
+            lab.LAB_DIR / "site-arbiter-on-root.yaml", gluster_arbiter_brick_root="/srv/on-root"
+        )
+        run = run_deploy(derived, log=lab.LAB_DIR / "preflight-arbiter-on-root.log")
+    finally:
+        untouched = MARKER in connect(web).file("/etc/hosts").content_string
+        connect(web).check_output(f"sed -i '/^{MARKER}$/d' /etc/hosts")
+    assert (
+        arbiter,
+        run.returncode != 0,
+        f"host {arbiter} holds the GlusterFS arbiter brick" in run.output,
+        "/srv/on-root (gluster_arbiter_brick_root) is on the root filesystem" in run.output,
+        "mount a filesystem of its own at /srv/on-root" in run.output,
+        "Beginning operation run" in run.output,
+        untouched,
+        connect(arbiter).file("/srv/on-root").exists,
+    ) == (site.hosts_in("proxy")[0].name, True, True, True, True, False, True, False), run.report(2000)

@@ -129,23 +129,47 @@ def test_check_prints_each_warning_and_still_accepts(tmp_path, capsys):
     path.write_text(dump_site(document))
     code = main(["check", str(path)])
     out = capsys.readouterr().out
-    assert (code, out.count("warning: "), "split brain" in out, "(2 warning(s) above)" in out) == (
+    assert (code, out.count("warning: "), "split brain" in out, "(1 warning(s) above)" in out) == (
         0,
-        2,
+        1,
         True,
         True,
     )
 
 
+def example_with(**data):
+    return parse_site(dump_site(load_site("site.yaml").document(data)))
+
+
 def test_gluster_without_quorum_is_warned_naming_the_fix(lab_site):
-    example = load_site("site.yaml")
-    warnings = [warning for warning in example.warnings if "gluster_quorum_type" in warning]
+    """Client quorum off, or no arbiter with two web hosts: each warned with the fix; the
+    defaults (an arbiter, client quorum) and the lab are not warned."""
+    off = [w for w in example_with(gluster_quorum_type="none", gluster_arbiter="").warnings if "gluster" in w]
+    alone = [w for w in example_with(gluster_arbiter="").warnings if "gluster" in w]
     assert (
-        len(warnings),
-        "gluster_arbiter: proxy1" in warnings[0],
-        "stays unreadable until a person picks a copy" in warnings[0],
+        len(off),
+        "gluster_arbiter: auto" in off[0],
+        "stays unreadable until a person picks a copy" in off[0],
+        len(alone),
+        "writes to the volume stop whenever the first web host is away" in alone[0],
+        [w for w in load_site("site.yaml").warnings if "gluster" in w],
         [w for w in lab_site.warnings if "gluster" in w],
-    ) == (1, True, True, [])
+    ) == (1, True, True, 1, True, [], [])
+
+
+def test_the_default_arbiter_is_the_first_proxy_with_two_web_hosts_only():
+    """auto: proxy1 with two web hosts (the example); none with three; a name or "" as given."""
+    example = load_site("site.yaml")
+    document = example.document({})
+    document["hosts"]["web3"] = {"role": "web", "back": "192.168.32.123", "disks": ["/dev/sdb", "/dev/sdc"]}
+    three = parse_site(dump_site(document))
+    assert (
+        example.setting("gluster_arbiter"),
+        example.host_data(example.hosts["web1"])["gluster_arbiter"],
+        three.setting("gluster_arbiter"),
+        example_with(gluster_arbiter="proxy2").setting("gluster_arbiter"),
+        example_with(gluster_arbiter="").setting("gluster_arbiter"),
+    ) == ("proxy1", "proxy1", "", "proxy2", "")
 
 
 def test_the_default_token_meets_the_stated_rule():
