@@ -13,7 +13,8 @@ from hastack.components import quorum
 from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
-from hastack.network import knet_link_timers
+from hastack.facts.quorum import QdeviceTimeout
+from hastack.network import knet_link_timers, qdevice_timeout_ms
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
@@ -72,6 +73,7 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             "address": quorum.address(),
             "port": qdevice.QNETD_PORT,
             "heuristic": qdevice.HOLDS_VIP,
+            "timeout_ms": qdevice_timeout_ms(host.data.corosync_token_ms),
         }
     conf = validated_file(
         name="Configure corosync (validated by corosync -t)",
@@ -148,6 +150,20 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             service="corosync-qdevice",
             restarted=True,
             _if=qdevice_rebuilt.did_change,
+        )
+    if qnetd:
+        # Its timeout is read at its start only (the running one says which it uses). One
+        # proxy at a time, each waiting for its vote again: the other keeps quorum meanwhile.
+        running = host.get_fact(QdeviceTimeout)
+        server.shell(
+            name=f"Restart corosync-qdevice with its timeout, {qnetd['timeout_ms']} ms, one proxy at a time",
+            commands=[
+                "systemctl restart corosync-qdevice && for i in $(seq 60); do "
+                "corosync-qdevice-tool -s | grep -q '^State:[[:space:]]*Connected' && exit 0; sleep 1; done; "
+                "echo 'corosync-qdevice did not connect to qnetd again within 60 s' >&2; exit 1"
+            ],
+            _serial=True,
+            _if=lambda: running is not None and running != qnetd["timeout_ms"],
         )
 
 

@@ -41,3 +41,18 @@ class NssCertificates(FactBase):
             name, digest, trust = line.rsplit("|", 2)
             found[name] = {"sha256": digest, "trust": trust}
         return found
+
+
+class QdeviceTimeout(FactBase):
+    """The timeout (ms) the running corosync-qdevice uses (``HB interval`` of
+    ``corosync-qdevice-tool -s -v``: quorum.device.timeout, read when it starts); None where it
+    does not run."""
+
+    def command(self) -> str:
+        return (
+            "corosync-qdevice-tool -s -v 2>/dev/null | "
+            "sed -n 's/^HB interval:[[:space:]]*\\([0-9]*\\)ms$/\\1/p' | head -1 || true"
+        )
+
+    def process(self, output):
+        return int(output[0]) if output and output[0].strip().isdigit() else None

@@ -29,7 +29,7 @@ from hastack.facts.monitoring import (
 )
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
-from hastack.facts.quorum import NssCertificates
+from hastack.facts.quorum import NssCertificates, QdeviceTimeout
 from hastack.facts.system import AptBusyAfterWait, HostIdentities, IsDirectory, OnRootFilesystem, OsRelease
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import directory_for_mount, fstab_entry, patched_tree, validated_file
@@ -83,6 +83,7 @@ FACTS = {
     "on_root_filesystem": OnRootFilesystem,
     "apt_busy_after_wait": AptBusyAfterWait,
     "nss_certificates": NssCertificates,
+    "qdevice_timeout": QdeviceTimeout,
 }
 OPERATIONS = {
     "validated_file": validated_file,

@@ -11,6 +11,7 @@ from hastack import firewall, lab, qdevice
 from hastack.cli import main
 from hastack.defaults import DEFAULTS
 from hastack.drill import GAP_GOAL_S, parse_arp_rounds, parse_holder_samples, two_holders
+from hastack.network import qdevice_timeout_ms
 from hastack.site import dump_site, load_site, parse_site
 from hastack.timings import STALL_GOAL_MS, predicted_gap_s, stall_tolerance_ms
 from tests.unit.test_network_templates import corosync
@@ -62,16 +63,23 @@ def test_qnetd_is_reached_on_the_back_network_if_the_host_has_it():
 
 
 def test_corosync_names_the_device_and_drops_two_node():
-    qnetd = {"name": "client", "address": "10.0.2.50", "port": 5403, "heuristic": qdevice.HOLDS_VIP}
+    qnetd = {
+        "name": "client",
+        "address": "10.0.2.50",
+        "port": 5403,
+        "heuristic": qdevice.HOLDS_VIP,
+        "timeout_ms": qdevice_timeout_ms(1500),
+    }
     text = corosync(qnetd=qnetd)
     assert (
+        "timeout: 3000" in text,
         "two_node" in text,
         "host: 10.0.2.50" in text,
         "algorithm: ffsplit" in text,
         "tls: required" in text,
         f"exec_holds_vip: {qdevice.HOLDS_VIP}" in text,
         "two_node: 1" in corosync(),
-    ) == (False, True, True, True, True, True)
+    ) == (True, False, True, True, True, True, True)
 
 
 def test_only_the_proxies_reach_qnetd_and_only_on_its_address(lab_site):
