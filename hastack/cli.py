@@ -237,7 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument(
         "name",
         nargs="?",
-        choices=["proxy", "haproxy", "web", "gluster", "raid", "partition", "stall", "loss", "web-stall"],
+        choices=[
+            "proxy",
+            "haproxy",
+            "web",
+            "gluster",
+            "raid",
+            "partition",
+            "isolate",
+            "stall",
+            "loss",
+            "web-stall",
+        ],
         help="one drill (default all)",
     )
     drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")

@@ -133,6 +133,31 @@ CUT = """table inet {table} {{
 }}
 """
 
+# A proxy gone silent (a power loss, a dead NIC, a hung VM): everything in and out dropped but
+# loopback, ARP too (an inet table does not see it: the silent proxy went on answering ARP for
+# the VIP), in tables of their own that timers on the host put in and take out (no SSH
+# reaches it meanwhile).
+ISOLATE_TABLE = "hastack_drill_isolate"
+ISOLATE = """table inet {table} {{
+    chain in {{
+        type filter hook input priority -300; policy drop;
+        iif lo accept;
+    }}
+    chain out {{
+        type filter hook output priority -300; policy drop;
+        oif lo accept;
+    }}
+}}
+table arp {table} {{
+    chain in {{
+        type filter hook input priority -300; policy drop;
+    }}
+    chain out {{
+        type filter hook output priority -300; policy drop;
+    }}
+}}
+"""
+
 # Loss on Corosync's links: this share of its UDP packets, in and out, dropped at random
 # (nftables' numgen: this machine's kernel has no netem), in a table of its own.
 LOSS_TABLE = "hastack_drill_loss"
@@ -559,6 +584,57 @@ class Drills:
         )
         return result
 
+    def isolate(self) -> Result:
+        """The VIP holder goes silent for ``seconds`` (nothing in or out but loopback; no FIN, no
+        RST: a power loss seen from the network), then comes back: the other proxy takes the VIP
+        within the gap its token predicts (qnetd must first give up the silent one's vote), the
+        client's ARP never sees two MACs for the VIP, and the silent one, without quorum, has
+        given up the VIP when it returns."""
+        proxies = self.site.hosts_in("proxy")
+        client = self.site.hosts_in("client")[0].name
+        cut_s, vip = self.seconds, str(self.site.vip)
+        span = int(cut_s) + 40
+        token = int(self.site.setting("corosync_token_ms", proxies[0]))
+        arp_log = "/tmp/hastack-drill-arp.log"
+        iface = self.remote(client, fresh=True).run(f"ip -o route get {vip}")[1].split(" dev ")[1].split()[0]
+        probe = python_command(ARP_PROBE, iface, vip, str(span))
+        self.remote(client).run(f"nohup {probe} > {arp_log} 2>&1 < /dev/null &")
+        silent = self.vip_holder()
+        formed = self.memberships()
+        rules = f"/run/{ISOLATE_TABLE}.nft"
+        text = ISOLATE.format(table=ISOLATE_TABLE)
+
+        def silence_and_return() -> None:
+            # Both timers on the host itself: once silent, nothing reaches it to undo it.
+            rc, out = self.remote(silent, fresh=True).run(
+                f"printf %s {shlex.quote(text)} > {rules} && nft -c -f {rules} && "
+                f"systemd-run -q --unit {ISOLATE_TABLE}-on --on-active=1 nft -f {rules} && "
+                f"systemd-run -q --unit {ISOLATE_TABLE}-off --on-active={int(cut_s) + 1} "
+                f"sh -c 'nft delete table inet {ISOLATE_TABLE}; nft delete table arp {ISOLATE_TABLE}'"
+            )[:2]
+            if rc != 0:
+                raise RuntimeError(f"the isolation could not be set on {silent}: {out}")
+            self.remotes.pop(silent, None)
+            time.sleep(cut_s + 3)
+
+        samples = self.stream(silence_and_return, until_done=cut_s + 60)
+        self.healthy()
+        rounds = parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {arp_log}")[1])
+        changes = sum(count - formed.get(name, 0) for name, count in self.memberships().items())
+        arp_doubled = [when for when, macs in rounds if len(macs) > 1]
+        goal = min(GAP_GOAL_S, predicted_gap_s(token))
+        result = self.result(
+            "active proxy goes silent",
+            samples,
+            note=(
+                f"{silent} silent {cut_s:.0f} s, then back ({changes} memberships formed); "
+                f"VIP on {self.vip_holder()}; {len(arp_doubled)} of {len(rounds)} ARP rounds with two MACs"
+            ),
+        )
+        result.goal = f"at most {goal:.1f} s without service (token {token} ms), never two MACs for the VIP"
+        result.met = changes > 0 and bool(rounds) and not arp_doubled and result.outage_s <= goal
+        return result
+
     def cut_tables(self, table: str, template: str, seconds: float, **values) -> None:
         """Put a drill's nftables table on every proxy (dropping traffic from and to the other
         proxies), with a timer on the host that removes it after ``seconds`` + 30 anyway."""
@@ -905,6 +981,7 @@ DRILLS = {
     "gluster": Drills.gluster_peer_away,
     "raid": Drills.raid_disk_fails,
     "partition": Drills.partition,
+    "isolate": Drills.isolate,
     "stall": Drills.stall,
     "loss": Drills.loss,
     "web-stall": Drills.web_stall,

@@ -9,7 +9,7 @@ import pytest
 
 from hastack import secrets, tls
 from hastack.checks.plugin import site_host_name
-from hastack.components.pacemaker import haproxy_on_fail
+from hastack.components.pacemaker import VIP_ARP_COUNT, haproxy_on_fail
 from hastack.probe import http_get
 
 PROXY = pytest.mark.roles("proxy")
@@ -247,3 +247,17 @@ def test_pacemaker_follows_the_sites_settings(host, site):
         [str(proxy_setting(host, site, "pacemaker_failure_timeout"))] * 2,
         [str(proxy_setting(host, site, "pacemaker_resource_stickiness"))],
     )
+
+
+@PROXY
+def test_the_vip_is_the_sites_and_announces_itself_long_enough(host, site):
+    """The VIP resource holds the site's VIP on the front network's prefix, and sends its
+    gratuitous ARPs over 4 s (VIP_ARP_COUNT): a client still probing a silent holder ignores
+    those that come within a second of its entry's last update."""
+    params = cib_xpath(host, "//primitive[@id='vip']/instance_attributes").iter("nvpair")
+    params = {pair.get("name"): pair.get("value") for pair in params}
+    assert params == {
+        "ip": str(site.vip),
+        "cidr_netmask": str(site.networks["front"].prefixlen),
+        "arp_count": str(VIP_ARP_COUNT),
+    }
