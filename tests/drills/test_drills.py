@@ -85,10 +85,11 @@ def test_drill_meets_its_goal_loses_no_data_and_ends_healthy(drill):
 )
 def test_a_drill_of_what_happens_to_servers_meets_its_goal(drill, args):
     """HA safety, short (the timer table's long runs are `hastack timers`): the links between the
-    proxies cut (never two VIP holders), the VIP holder silent (nothing in or out: the other takes
-    the VIP within the gap its token predicts, never two MACs for it), Corosync frozen on the VIP holder (within the site's
-    tolerance nothing moves; beyond it one holder), 5 % loss on its links (no membership change),
-    a web host dropping SYNs in a burst (the other never out, no 5xx)."""
+    proxies cut (never two VIP holders), the VIP holder silent (nothing in or out: the other
+    takes the VIP within the gap its token predicts, never two MACs for it), Corosync frozen on
+    the VIP holder (within the site's tolerance nothing moves; beyond it one holder), 5 % loss
+    on its links (no membership change), a web host dropping SYNs in a burst (the other never
+    out, no 5xx)."""
     result = hastack("drill", str(lab.SITE_FILE), drill, *args)
     assert (result.returncode, "MISSED" in result.stdout) == (0, False), result.stderr[-2000:]
 
