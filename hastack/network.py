@@ -84,10 +84,11 @@ def qdevice_timeout_ms(token_ms: int) -> int:
     """quorum.device.timeout: how often corosync-qdevice polls votequorum and, 0.8 of it, how
     often it tells qnetd it is alive; qnetd drops a client silent for 1.2 heartbeats. Its default,
     10 s, kept a silent (frozen or powered-off) VIP holder's vote for 9.6 s, and the other proxy
-    waited that long for quorum: a 9.4 s gap at a 1500 ms token. Two tokens: qnetd drops the dead
-    proxy (2.4 x token) before Corosync's new membership is formed (token + consensus, 2.2 x
-    token), and a stall of the qdevice shorter than that keeps its vote."""
-    return 2 * token_ms
+    waited that long for quorum: a 9.4 s gap at a 1500 ms token. 1.5 tokens: qnetd drops the
+    silent proxy (1.44 x token) before Corosync forms its new membership (token + consensus,
+    2.2 x token), so a silent death costs what a closed one does (hastack.timings.predicted_gap_s);
+    a stall of the qdevice under a token keeps its vote."""
+    return token_ms * 3 // 2
 
 
 def knet_link_timers(token_ms: int) -> tuple[int, int]:

@@ -72,7 +72,7 @@ def test_corosync_names_the_device_and_drops_two_node():
     }
     text = corosync(qnetd=qnetd)
     assert (
-        "timeout: 3000" in text,
+        "timeout: 2250" in text,
         "two_node" in text,
         "host: 10.0.2.50" in text,
         "algorithm: ffsplit" in text,
