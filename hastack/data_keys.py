@@ -91,8 +91,9 @@ gluster_favorite_child_policy = "none"
 # through FUSE on the arbiter when it joins a replica set: the host needs `/dev/fuse`).
 gluster_arbiter = "auto"
 # The filesystem that holds the arbiter's brick (`brick` below it). As for the web hosts,
-# GlusterFS refuses a brick on the root filesystem and hastack never forces it: make it a small
-# volume or a bind mount. The lab sets `/srv/gluster`, a Docker volume of its own.
+# GlusterFS refuses a brick on the root filesystem and hastack never forces it (the run is refused
+# before any change): make it a small partition, LV or disk of its own (a bind mount of a folder of
+# the root filesystem is still the root filesystem). The lab sets `/srv/gluster`, a Docker volume.
 gluster_arbiter_brick_root = "/srv/gluster-arbiter"
 
 # --- disks: web hosts ---------------------------------------------------------------

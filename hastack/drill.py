@@ -593,6 +593,8 @@ class Drills:
         proxies = self.site.hosts_in("proxy")
         client = self.site.hosts_in("client")[0].name
         cut_s, vip = self.seconds, str(self.site.vip)
+        if cut_s < 2:
+            raise ValueError("isolate: --seconds must be 2 or more (the cut starts 1 s after it is set)")
         span = int(cut_s) + 40
         token = int(self.site.setting("corosync_token_ms", proxies[0]))
         arp_log = "/tmp/hastack-drill-arp.log"
@@ -605,12 +607,23 @@ class Drills:
         text = ISOLATE.format(table=ISOLATE_TABLE)
 
         def silence_and_return() -> None:
-            # Both timers on the host itself: once silent, nothing reaches it to undo it.
+            # Both timers on the host itself: once silent, nothing reaches it to undo it. The way
+            # back first (and a second one 30 s later), the cut only once both are set; precise
+            # timers (systemd's default accuracy is a minute), collected even when they fail.
+            remove = (
+                f"nft delete table inet {ISOLATE_TABLE} 2>/dev/null; "
+                f"nft delete table arp {ISOLATE_TABLE} 2>/dev/null; true"
+            )
+            timer = "systemd-run -q --collect --timer-property=AccuracySec=100ms"
+            units = " ".join(f"{ISOLATE_TABLE}-{name}.timer" for name in ("on", "off", "backstop"))
             rc, out = self.remote(silent, fresh=True).run(
-                f"printf %s {shlex.quote(text)} > {rules} && nft -c -f {rules} && "
-                f"systemd-run -q --unit {ISOLATE_TABLE}-on --on-active=1 nft -f {rules} && "
-                f"systemd-run -q --unit {ISOLATE_TABLE}-off --on-active={int(cut_s) + 1} "
-                f"sh -c 'nft delete table inet {ISOLATE_TABLE}; nft delete table arp {ISOLATE_TABLE}'"
+                f"systemctl stop {units} 2>/dev/null; systemctl reset-failed '{ISOLATE_TABLE}-*' "
+                f"2>/dev/null; printf %s {shlex.quote(text)} > {rules} && nft -c -f {rules} && "
+                f"{timer} --unit {ISOLATE_TABLE}-off --on-active={int(cut_s) + 1} "
+                f"sh -c {shlex.quote(remove)} && "
+                f"{timer} --unit {ISOLATE_TABLE}-backstop --on-active={int(cut_s) + 31} "
+                f"sh -c {shlex.quote(remove)} && "
+                f"{timer} --unit {ISOLATE_TABLE}-on --on-active=1 nft -f {rules}"
             )[:2]
             if rc != 0:
                 raise RuntimeError(f"the isolation could not be set on {silent}: {out}")

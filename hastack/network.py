@@ -86,8 +86,10 @@ def qdevice_timeout_ms(token_ms: int) -> int:
     10 s, kept a silent (frozen or powered-off) VIP holder's vote for 9.6 s, and the other proxy
     waited that long for quorum: a 9.4 s gap at a 1500 ms token. 1.5 tokens: qnetd drops the
     silent proxy (1.44 x token) before Corosync forms its new membership (token + consensus,
-    2.2 x token), so a silent death costs what a closed one does (hastack.timings.predicted_gap_s);
-    a stall of the qdevice under a token keeps its vote."""
+    2.2 x token), so a silent death costs what a closed one does (hastack.timings.predicted_gap_s).
+    A stall of qdevice itself may cost its vote after 0.6-0.75 x token (qnetd's and votequorum's
+    timers), which with both proxies up keeps quorum. Below an 834 ms token qdevice raises the
+    heartbeat to its own minimum (1 s)."""
     return token_ms * 3 // 2
 
 

@@ -115,7 +115,10 @@ def refuse_a_brick_on_the_root_filesystem() -> None:
             f"host {host.name} holds the GlusterFS arbiter brick (gluster_arbiter; its default, auto, "
             "picks the first proxy when the site has two web hosts)"
         )
-        way_out = 'or set gluster_arbiter: "" under data: (no arbiter: hastack check names the risk)'
+        way_out = (
+            'or set gluster_arbiter: "" under data:, with gluster_quorum_type: none to keep writes '
+            "going while web1 is away (no arbiter: hastack check names the risk of either)"
+        )
     elif "web" in host.groups and not host.data.raid_enabled:
         key, root = "gluster_brick_root", host.data.gluster_brick_root
         why = f"host {host.name} holds a GlusterFS brick, and raid_enabled is false (no RAID is made for it)"

@@ -161,9 +161,15 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         # Its timeout is read at its start only (the running one says which it uses). One
         # proxy at a time, each waiting for its vote again: the other keeps quorum meanwhile.
         running = host.get_fact(QdeviceTimeout)
+        every_vote = f"[ \"$(corosync-quorumtool -s | grep -c ' A,V')\" -ge {len(proxies())} ]"
         server.shell(
             name=f"Restart corosync-qdevice with its timeout, {qnetd['timeout_ms']} ms, one proxy at a time",
             commands=[
+                # Not while a proxy lacks its qdevice vote (the other's restart may still be
+                # settling): each restart takes one vote away for a moment.
+                f"for i in $(seq 60); do {every_vote} && break; sleep 1; done; "
+                f"{every_vote} || "
+                "{ echo 'a proxy lacks its qdevice vote: corosync-qdevice not restarted' >&2; exit 1; }; "
                 "systemctl restart corosync-qdevice && for i in $(seq 60); do "
                 "corosync-qdevice-tool -s | grep -q '^State:[[:space:]]*Connected' && exit 0; sleep 1; done; "
                 "echo 'corosync-qdevice did not connect to qnetd again within 60 s' >&2; exit 1"
