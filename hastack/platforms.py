@@ -87,6 +87,7 @@ class Platform:
         "ganglia-web-stacked.patch",
         "ganglia-web-links.patch",
         "ganglia-web-3.7.5-switch.patch",
+        "ganglia-web-dwoo-atomic.patch",
     )
     # ApacheBench's package.
     ab_package: str = "apache2-utils"

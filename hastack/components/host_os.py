@@ -79,7 +79,6 @@ def preflight() -> None:
     this = platform()
     refuse_cloned_identities()
     refuse_a_taken_vip()
-    refuse_a_brick_on_the_root_filesystem()
     if not this.tested:
         logger.warning(f"host {host.name}: {this.label} is mapped from its package lists, untested on hosts")
     if this.ganglia_in_container and host.data.monitoring_enabled and not host.data.ganglia_image:
@@ -108,7 +107,8 @@ def preflight() -> None:
 def refuse_a_brick_on_the_root_filesystem() -> None:
     """The arbiter's brick (and a web host's, where no RAID is made for it) on a filesystem of
     its own: GlusterFS refuses a brick on the root filesystem, which would stop the run halfway
-    (the volume's hosts changed, the volume not)."""
+    (the volume's hosts changed, the volume not). Called with the preflight by the entry points
+    that deploy GlusterFS (not by base_only.py), while pyinfra prepares: before any change."""
     if host.name == host.data.gluster_arbiter:
         key, root = "gluster_arbiter_brick_root", host.data.gluster_arbiter_brick_root
         why = (

@@ -36,6 +36,7 @@ GANGLIA_PATCHES = {
     "ganglia-web-stacked.patch": "stacked graph's fix",
     "ganglia-web-links.patch": "linked pages' fixes",
     "ganglia-web-3.7.5-switch.patch": "switch warning's fix",
+    "ganglia-web-dwoo-atomic.patch": "template compiler's atomic write",
 }
 # gmetad's interactive port, which the Ganglia pages query on the same host.
 GMETAD_INTERACTIVE_PORT = 8652

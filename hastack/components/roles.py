@@ -13,7 +13,7 @@ from hastack.components.docker import deploy_docker, needs_docker
 from hastack.components.firewall import deploy_firewall, rpcbind_off
 from hastack.components.gluster import deploy_gluster
 from hastack.components.haproxy import deploy_haproxy, drain_departing
-from hastack.components.host_os import preflight
+from hastack.components.host_os import preflight, refuse_a_brick_on_the_root_filesystem
 from hastack.components.loadtest import deploy_loadtest
 from hastack.components.monitoring import deploy_monitoring
 from hastack.components.nginx import deploy_nginx
@@ -27,6 +27,7 @@ def deploy_role(role: str) -> None:
     if role not in host.groups:
         return
     preflight()
+    refuse_a_brick_on_the_root_filesystem()
     deploy_base()
     # Before GlusterFS's packages, which bring rpcbind.
     rpcbind_off()
