@@ -168,7 +168,11 @@ TRIXIE = Platform(
     compose="docker compose",
     ganglia_in_container=True,
     # 3.7.6 fixes the rest itself (the stacked graph among them).
-    ganglia_web_patches=("ganglia-web-3.7.6-php8.patch", "ganglia-web-links.patch"),
+    ganglia_web_patches=(
+        "ganglia-web-3.7.6-php8.patch",
+        "ganglia-web-links.patch",
+        "ganglia-web-dwoo-atomic.patch",
+    ),
     # trixie packs each fence agent apart ("fence-agents" pulls in all of them).
     fence_agent_package="fence-agents-{agent}",
 )
