@@ -118,6 +118,9 @@ while time.time() < end:
     time.sleep(max(0, start + 0.2 - time.time()))
 """
 
+# The client's ARP rounds for the VIP (partition, isolate): the MACs that answer each.
+ARP_LOG = "/tmp/hastack-drill-arp.log"
+
 # The partition: Corosync's links (UDP) to and from the other proxies dropped, in a table of
 # its own, removed by a timer on the host itself should the drill not come back to heal it.
 CUT_TABLE = "hastack_drill_cut"
@@ -523,18 +526,15 @@ class Drills:
         healed: at no sample may two proxies hold the VIP (by their addresses every ~100 ms, and
         by ARP from the client every 200 ms)."""
         proxies = [proxy for proxy in self.site.hosts_in("proxy")]
-        client = self.site.hosts_in("client")[0].name
         cut_s, vip = self.seconds, str(self.site.vip)
         span = int(cut_s) + 40
-        holders_log, arp_log = "/tmp/hastack-drill-holders.log", "/tmp/hastack-drill-arp.log"
+        holders_log = "/tmp/hastack-drill-holders.log"
         for proxy in proxies:
             sampler = HOLDER_SAMPLER.format(seconds=span, vip=vip)
             self.remote(proxy.name, fresh=True).run(
                 f"nohup sh -c {shlex.quote(sampler)} > {holders_log} 2>&1 < /dev/null &"
             )
-        iface = self.remote(client, fresh=True).run(f"ip -o route get {vip}")[1].split(" dev ")[1].split()[0]
-        probe = python_command(ARP_PROBE, iface, vip, str(span))
-        self.remote(client).run(f"nohup {probe} > {arp_log} 2>&1 < /dev/null &")
+        self.start_arp_probe(span)
 
         def cut_and_heal() -> None:
             self.cut_tables(CUT_TABLE, CUT, cut_s)
@@ -548,7 +548,7 @@ class Drills:
             proxy.name: parse_holder_samples(self.remote(proxy.name, fresh=True).run(f"cat {holders_log}")[1])
             for proxy in proxies
         }
-        rounds = parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {arp_log}")[1])
+        rounds = self.arp_rounds()
         changes = sum(count - formed.get(name, 0) for name, count in self.memberships().items())
         doubled = two_holders(holders)
         # The holders' sampling, as it ran: the intervals between two samples of a proxy.
@@ -591,16 +591,12 @@ class Drills:
         client's ARP never sees two MACs for the VIP, and the silent one, without quorum, has
         given up the VIP when it returns."""
         proxies = self.site.hosts_in("proxy")
-        client = self.site.hosts_in("client")[0].name
-        cut_s, vip = self.seconds, str(self.site.vip)
+        cut_s = self.seconds
         if cut_s < 2:
             raise ValueError("isolate: --seconds must be 2 or more (the cut starts 1 s after it is set)")
         span = int(cut_s) + 40
         token = int(self.site.setting("corosync_token_ms", proxies[0]))
-        arp_log = "/tmp/hastack-drill-arp.log"
-        iface = self.remote(client, fresh=True).run(f"ip -o route get {vip}")[1].split(" dev ")[1].split()[0]
-        probe = python_command(ARP_PROBE, iface, vip, str(span))
-        self.remote(client).run(f"nohup {probe} > {arp_log} 2>&1 < /dev/null &")
+        self.start_arp_probe(span)
         silent = self.vip_holder()
         formed = self.memberships()
         rules = f"/run/{ISOLATE_TABLE}.nft"
@@ -632,7 +628,7 @@ class Drills:
 
         samples = self.stream(silence_and_return, until_done=cut_s + 60)
         self.healthy()
-        rounds = parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {arp_log}")[1])
+        rounds = self.arp_rounds()
         changes = sum(count - formed.get(name, 0) for name, count in self.memberships().items())
         arp_doubled = [when for when, macs in rounds if len(macs) > 1]
         goal = min(GAP_GOAL_S, predicted_gap_s(token))
@@ -647,6 +643,18 @@ class Drills:
         result.goal = f"at most {goal:.1f} s without service (token {token} ms), never two MACs for the VIP"
         result.met = changes > 0 and bool(rounds) and not arp_doubled and result.outage_s <= goal
         return result
+
+    def start_arp_probe(self, seconds: int) -> None:
+        """From the client, ask ARP for the VIP every 200 ms for ``seconds`` (in the background),
+        noting the MACs that answer each round (``arp_rounds`` reads them)."""
+        client, vip = self.site.hosts_in("client")[0].name, str(self.site.vip)
+        iface = self.remote(client, fresh=True).run(f"ip -o route get {vip}")[1].split(" dev ")[1].split()[0]
+        probe = python_command(ARP_PROBE, iface, vip, str(seconds))
+        self.remote(client).run(f"nohup {probe} > {ARP_LOG} 2>&1 < /dev/null &")
+
+    def arp_rounds(self) -> list[tuple[float, list[str]]]:
+        client = self.site.hosts_in("client")[0].name
+        return parse_arp_rounds(self.remote(client, fresh=True).run(f"cat {ARP_LOG}")[1])
 
     def cut_tables(self, table: str, template: str, seconds: float, **values) -> None:
         """Put a drill's nftables table on every proxy (dropping traffic from and to the other

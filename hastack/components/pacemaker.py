@@ -24,8 +24,9 @@ LINK_MODE = "active"
 # Gratuitous ARPs IPaddr2 sends when the VIP starts, 200 ms apart (its default: 5, 1 s). A
 # client that kept sending to a silent holder probes that MAC every second, and Linux ignores
 # an ARP that would change an entry within a second of its last update (locktime): all five
-# fell in one such window, and the client found the new holder only once its entry failed.
-# The isolate drill, the holder silent: 8.0 s without service with 5, 4.1 s with 20 (4 s).
+# fell in such windows, the client finding the new holder only once its entry failed. The
+# isolate drill, proxy1 silent: 8.0 s without service twice with 5; with 20, 4.1 s once and 7.9 s
+# once (not conclusive: docs/measurements.md, "A silent VIP holder").
 VIP_ARP_COUNT = 20
 # The VIP's resource priority: the proxy that holds it is the one priority-fencing-delay spares.
 VIP_PRIORITY = 10
