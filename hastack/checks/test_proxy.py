@@ -70,8 +70,9 @@ def test_authkey_is_the_kept_secret(host, site):
 
 @pytest.mark.parametrize("name", ["corosync_authkey", "haproxy_stats_password", "hacluster_password"])
 def test_secret_files_are_private(site, deployed, name):
-    mode = stat.S_IMODE((secrets.secrets_dir(site.cluster) / name).stat().st_mode)
-    assert mode == 0o600
+    path = secrets.secrets_dir(site.cluster) / name
+    mode = oct(stat.S_IMODE(path.stat().st_mode)) if path.exists() else "missing"
+    assert mode == oct(0o600), f"{path}: {mode} (ls: {sorted(p.name for p in path.parent.glob('*'))})"
 
 
 def test_vip_is_on_exactly_one_proxy(vip_holders):

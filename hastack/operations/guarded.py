@@ -64,6 +64,11 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
     guard.failed.append(host.name)
     if status == 4:
         raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")
+    if status == 3:
+        raise OperationError(
+            f"host {host.name}: a new SSH login worked, but {guard.action} had not finished within "
+            f"{seconds} s: the host undoes the change by itself when its timer fires. {hint}"
+        )
     raise OperationError(
         f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
         f"{guard.action}: the host undoes the change by itself when its timer fires. {hint}"

@@ -14,6 +14,9 @@ set -u
 STATE=/var/lib/hastack/netplan
 CANDIDATE=$STATE/candidate.yaml
 TIMER=hastack-netplan-rollback
+# An apply and a rollback never run netplan at once: on a slow host the timer can fire while
+# `netplan apply` still runs, and the one that finished last would win. The rollback waits.
+LOCK=$STATE/lock
 
 log() { echo "$(date -Is) $*" >> "$STATE/switch.log"; }
 
@@ -44,6 +47,8 @@ apply)
     touch "$STATE/pending"
     # Armed before anything changes: if the apply cuts this host off, the timer still runs.
     systemd-run --quiet --unit="$TIMER" --on-active="$3" sh "$0" rollback || { sh "$0" rollback; exit 1; }
+    exec 9>"$LOCK"
+    flock 9
     if netplan apply; then
         touch "$STATE/applied"
         log "applied; rolls back in $3 s unless confirmed"
@@ -51,6 +56,7 @@ apply)
         log "netplan apply failed"
         touch "$STATE/failed"
         systemctl stop "$TIMER.timer" 2>/dev/null
+        flock -u 9
         sh "$0" rollback
         exit 1
     fi
@@ -63,6 +69,8 @@ confirm)
     log "confirmed by a new SSH login"
     ;;
 rollback)
+    exec 9>"$LOCK"
+    flock -w 120 9 || log "an apply still runs after 120 s: rolling back beside it"
     [ -e "$STATE/pending" ] || exit 0
     rm -f /etc/netplan/*.yaml
     cp -p "$STATE/previous/"*.yaml /etc/netplan/ 2>/dev/null

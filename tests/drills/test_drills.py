@@ -71,7 +71,7 @@ def test_drill_meets_its_goal_loses_no_data_and_ends_healthy(drill):
         0,
         False,
         False,
-    ), result.stderr[-2000:]
+    ), result.stdout[-2000:] + result.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,9 @@ def test_a_drill_of_what_happens_to_servers_meets_its_goal(drill, args):
     tolerance nothing moves; beyond it one holder), 5 % loss on its links (no membership
     change), a web host dropping SYNs in a burst (the other never out, no 5xx)."""
     result = hastack("drill", str(lab.SITE_FILE), drill, *args)
-    assert (result.returncode, "MISSED" in result.stdout) == (0, False), result.stderr[-2000:]
+    assert (result.returncode, "MISSED" in result.stdout) == (0, False), (
+        result.stdout[-2000:] + result.stderr[-2000:]
+    )
 
 
 def test_a_silent_vip_holder_never_leaves_two_macs_and_the_cluster_heals():

@@ -138,6 +138,12 @@ def wrong_nic(deployed, installed):
     run = installed.deploy("deploys/base_only.py", wrong, "net-wrong")
     installed.drop_connection()
     installed.wait_for_ssh(limit=120)
+    # The host may answer before its timer fired (a slow host: the wrong file is still live):
+    # the rollback is the host's own, so wait for it (the pending mark goes when it is done).
+    for _ in range(60):
+        if installed.ssh("test -e /var/lib/hastack/netplan/pending", check=False).returncode == 1:
+            break
+        time.sleep(2)
     return run, before, time.monotonic() - started
 
 

@@ -1,0 +1,52 @@
+"""The guarded apply's verdicts (hastack/operations/guarded.py), with the host's answers given:
+what the run says when no confirmation came, by what the new logins found."""
+
+from types import SimpleNamespace
+
+import pytest
+from pyinfra.api import OperationError
+
+from hastack.operations import guarded
+
+
+@pytest.fixture
+def fake_host(monkeypatch):
+    data = SimpleNamespace(ssh_hostname="192.0.2.5", get=lambda key, default=None: default)
+    fake = SimpleNamespace(name="web1", data=data, run_shell_command=lambda *a, **k: (True, None))
+    monkeypatch.setattr(guarded, "host", fake)
+    monkeypatch.setattr(guarded.time, "sleep", lambda seconds: None)
+    return fake
+
+
+def verdict(monkeypatch, answers) -> str:
+    answers = iter(answers)
+    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: next(answers))
+    clock = iter(range(1000))
+    monkeypatch.setattr(guarded.time, "monotonic", lambda: next(clock))
+    guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
+    with pytest.raises(OperationError) as error:
+        guarded.apply_confirmed(guard, ["/etc/netplan/60-hastack.yaml"], 5, "Check the site.")
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    "answers, said",
+    [
+        ([None] * 10, "host web1: no new SSH login to 192.0.2.5 within 5 s after `netplan apply`"),
+        (
+            [None, 3, 3, 3, 3, 3],
+            "host web1: a new SSH login worked, but `netplan apply` had not finished within 5 s",
+        ),
+        ([3, 3, 3, None, None, None], "host web1: no new SSH login to 192.0.2.5 within 5 s"),
+        ([None, 4], "host web1: `netplan apply` failed; the change was undone"),
+    ],
+)
+def test_an_unconfirmed_change_says_what_the_new_logins_found(fake_host, monkeypatch, answers, said):
+    assert said in verdict(monkeypatch, answers)
+
+
+def test_a_confirmed_change_returns(fake_host, monkeypatch):
+    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: 0)
+    guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
+    guarded.apply_confirmed(guard, ["/etc/netplan/60-hastack.yaml"], 5, "")
+    assert guard.failed == []
