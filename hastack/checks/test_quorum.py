@@ -10,6 +10,7 @@ import pytest
 from hastack import qdevice, topology
 from hastack.checks.plugin import site_host_name
 from hastack.components.pacemaker import VIP_PRIORITY, fencing_delay_s
+from hastack.network import qdevice_timeout_ms
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -81,6 +82,8 @@ def test_quorum_as_the_site_says(host, site):
 
 @PROXY
 def test_qdevice_is_connected_to_the_sites_qnetd(host, site):
+    """Connected to the site's qnetd, enabled, and running with the timeout the site's token
+    gives (hastack.network.qdevice_timeout_ms; a changed token restarts it)."""
     if not quorum_host(site):
         assert not host.service("corosync-qdevice").is_running
         return
@@ -92,14 +95,19 @@ def test_qdevice_is_connected_to_the_sites_qnetd(host, site):
         if connected or time.monotonic() > deadline:
             break
         time.sleep(2)
+    # The timeout it runs with (read at its start only): the one the site's token gives.
+    running = re.search(r"^HB interval:\s*(\d+)ms$", status, re.MULTILINE)
+    token = site.setting("corosync_token_ms", site.hosts[site_host_name(host, site)])
     assert (
         connected,
         f"{address}:{qdevice.QNETD_PORT}" in status,
         host.service("corosync-qdevice").is_enabled,
+        int(running.group(1)) if running else None,
     ) == (
         True,
         True,
         True,
+        qdevice_timeout_ms(int(token)),
     ), status
 
 
