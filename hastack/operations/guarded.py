@@ -55,23 +55,31 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
         guard.failed.append(host.name)
         raise OperationError(f"host {host.name}: the {guard.what} switch did not start: {output.stderr}")
     confirm = f"{'sudo -n ' if sudo else ''}sh {guard.switch} confirm"
-    deadline, status = time.monotonic() + seconds, None
+    deadline, status, reached = time.monotonic() + seconds, None, False
     while time.monotonic() < deadline and status not in (0, 4):
         time.sleep(1)
         status = _confirm_over_a_new_login(confirm)
+        reached = reached or status is not None
     if status == 0:
         return
     guard.failed.append(host.name)
+    undo = "the host undoes the change by itself when its timer fires"
     if status == 4:
         raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")
     if status == 3:
         raise OperationError(
             f"host {host.name}: a new SSH login worked, but {guard.action} had not finished within "
-            f"{seconds} s: the host undoes the change by itself when its timer fires. {hint}"
+            f"{seconds} s: {undo}. {hint}"
         )
+    if status is not None:
+        raise OperationError(
+            f"host {host.name}: a new SSH login ran `{confirm}`, which exited {status} (not the "
+            f"switch's answer: is the script there, may the user run it?): {undo}. {hint}"
+        )
+    earlier = f" (one worked earlier, while {guard.action} ran)" if reached else ""
     raise OperationError(
         f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
-        f"{guard.action}: the host undoes the change by itself when its timer fires. {hint}"
+        f"{guard.action}{earlier}: {undo}. {hint}"
     )
 
 

@@ -40,16 +40,18 @@ install)
     put_live "$2"
     ;;
 apply)
+    # Under the lock from the start: a rollback still running (of an earlier apply) ends first.
+    exec 9>"$LOCK"
+    flock 9
     systemctl stop "$TIMER.timer" 2>/dev/null
     systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
     put_live "$2"
     touch "$STATE/pending"
     # Armed before anything changes: if the apply cuts this host off, the timer still runs.
-    systemd-run --quiet --unit="$TIMER" --on-active="$3" sh "$0" rollback || { sh "$0" rollback; exit 1; }
-    exec 9>"$LOCK"
-    flock 9
-    if netplan apply; then
+    systemd-run --quiet --unit="$TIMER" --on-active="$3" sh "$0" rollback ||
+        { flock -u 9; sh "$0" rollback; exit 1; }
+    if netplan apply 9>&-; then
         touch "$STATE/applied"
         log "applied; rolls back in $3 s unless confirmed"
     else
@@ -63,6 +65,9 @@ apply)
     ;;
 confirm)
     [ -e "$STATE/failed" ] && exit 4
+    # Not while an apply or a rollback runs: it has not finished (3).
+    exec 9>"$LOCK"
+    flock -n 9 || exit 3
     [ -e "$STATE/applied" ] || exit 3
     systemctl stop "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied"
@@ -72,11 +77,12 @@ rollback)
     exec 9>"$LOCK"
     flock -w 120 9 || log "an apply still runs after 120 s: rolling back beside it"
     [ -e "$STATE/pending" ] || exit 0
+    rm -f "$STATE/applied"
     rm -f /etc/netplan/*.yaml
     cp -p "$STATE/previous/"*.yaml /etc/netplan/ 2>/dev/null
-    netplan apply
-    rm -f "$STATE/pending" "$STATE/applied"
+    netplan apply 9>&-
     log "rolled back to the previous files"
+    rm -f "$STATE/pending"
     ;;
 *)
     echo "usage: $0 install LIVE | apply LIVE SECONDS | confirm | rollback" >&2

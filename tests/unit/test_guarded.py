@@ -37,7 +37,15 @@ def verdict(monkeypatch, answers) -> str:
             [None, 3, 3, 3, 3, 3],
             "host web1: a new SSH login worked, but `netplan apply` had not finished within 5 s",
         ),
-        ([3, 3, 3, None, None, None], "host web1: no new SSH login to 192.0.2.5 within 5 s"),
+        (
+            [3, 3, 3, None, None, None],
+            "host web1: no new SSH login to 192.0.2.5 within 5 s after `netplan apply` (one worked "
+            "earlier, while `netplan apply` ran)",
+        ),
+        (
+            [None, 127, 127, 127, 127, 127],
+            "host web1: a new SSH login ran `sh /x/switch.sh confirm`, which exited 127",
+        ),
         ([None, 4], "host web1: `netplan apply` failed; the change was undone"),
     ],
 )
