@@ -19,6 +19,7 @@ from hastack import lab
 from hastack.checks import plugin
 from hastack.checks.plugin import testinfra_host
 from hastack.deploying import run_deploy
+from hastack.lab.common import running_command
 from hastack.site import parse_site, read_group_data
 
 LAB_MODE = "HASTACK_SITE" not in os.environ
@@ -88,10 +89,7 @@ BESIDE = "HASTACK_TESTS_BESIDE"
 
 
 def _running(pid: str) -> bool:
-    try:
-        return b"pytest" in Path(f"/proc/{int(pid)}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return False
+    return any(b"pytest" in arg for arg in running_command(pid) or [])
 
 
 def wait_for_the_tests_beside(limit_s: float = 2400) -> None:

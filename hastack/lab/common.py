@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 from hastack.defaults import ROOT
 
@@ -54,3 +55,11 @@ def run(cmd: list[str], check: bool = True, **kwargs) -> subprocess.CompletedPro
     if check and result.returncode != 0:
         raise LabError(f"{' '.join(cmd[:4])} ... failed: {result.stderr.strip() or result.stdout.strip()}")
     return result
+
+
+def running_command(pid: str | int) -> list[bytes] | None:
+    """The command line of a running process (its arguments), or None where none runs."""
+    try:
+        return Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from hastack.lab.common import LAB_DIR, LabError, run, say
+from hastack.lab.common import LAB_DIR, LabError, run, running_command, say
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -24,10 +24,10 @@ def own_dockerd() -> int | None:
     """The pid of a running dockerd that hastack started, or None."""
     try:
         pid = int(DOCKERD_PID.read_text())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
     except (OSError, ValueError):
         return None
-    return pid if command.endswith(b"dockerd") else None
+    command = running_command(pid)
+    return pid if command and command[0].endswith(b"dockerd") else None
 
 
 def restart_own_dockerd() -> bool:
