@@ -50,7 +50,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     site = site_or_none(args)
     if site is None:
         return 2
-    return verify.run_verify(site)
+    hosts = args.hosts.split(",") if args.hosts else None
+    return verify.run_verify(site, hosts=hosts, select=args.k)
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
@@ -230,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="check the hosts of a site with testinfra; a table per host")
     verify.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    verify.add_argument("--hosts", help="run the per-host checks on these hosts only (comma-separated)")
+    verify.add_argument("-k", metavar="EXPR", help="only the checks whose names match (pytest's -k)")
     verify.set_defaults(func=cmd_verify)
 
     drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP")

@@ -9,6 +9,7 @@ many checks hold and which do not.
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class Collector:
         )
         self.hosts: dict[str, str] = {}
         self.layers: dict[str, str] = {}
+        self.reasons: list[tuple[str, str, str]] = []
 
     def pytest_itemcollected(self, item) -> None:
         callspec = getattr(item, "callspec", None)
@@ -43,6 +45,17 @@ class Collector:
         outcome = "passed" if report.passed else "failed"
         test = report.nodeid.split("::", 1)[1].split("[", 1)[0]
         self.results[(host, layer)][outcome].append(test)
+        if report.failed:
+            self.reasons.append((host, test, reason(report)))
+
+
+def reason(report) -> str:
+    """A failed check's own words: the first line of its assertion's message (the checks of a
+    degraded cluster say there what to do), else of the error."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash else str(report.longrepr)
+    first = text.strip().splitlines()[0] if text.strip() else "failed"
+    return first.removeprefix("AssertionError: ").removeprefix("Failed: ")
 
 
 def table(site: Site, collector: Collector) -> str:
@@ -59,10 +72,23 @@ def table(site: Site, collector: Collector) -> str:
     return "\n".join(lines)
 
 
-def run_verify(site: Site) -> int:
+def run_verify(site: Site, hosts: list[str] | None = None, select: str | None = None) -> int:
+    """``hosts``: the checks that take a host run on these only; ``select``: pytest's ``-k``."""
     from hastack.checks import plugin
 
+    unknown = [name for name in hosts or [] if name not in site.hosts]
+    if unknown:
+        print(
+            f"error: --hosts names {', '.join(unknown)}, not a host of {site.source}: "
+            f"name some of {', '.join(site.hosts)}",
+            file=sys.stderr,
+        )
+        return 2
     os.environ["HASTACK_SITE"] = site.source
+    if hosts:
+        os.environ[plugin.HOSTS_ENV] = ",".join(hosts)
+    else:
+        os.environ.pop(plugin.HOSTS_ENV, None)
     # The checks look at this very site: the values it was loaded with (group_data/ included).
     plugin.use_site(site)
     collector = Collector()
@@ -87,11 +113,19 @@ def run_verify(site: Site) -> int:
             "--no-header",
             "-o",
             "addopts=",
+            *(["-k", select] if select else []),
         ],
         plugins=[collector],
     )
     print()
     print(table(site, collector))
+    if collector.reasons:
+        print("\nwhat the failing checks say:")
+        for host, test, why in collector.reasons:
+            print(f"  {host}: {test}: {why}")
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print(f"\nno check matched (--hosts {hosts}, -k {select!r})")
+        return 1
     failed = sum(len(outcome["failed"]) for outcome in collector.results.values())
     if skipped:
         print("monitoring: switched off in the site (monitoring_enabled: false), not checked")

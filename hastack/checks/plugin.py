@@ -22,6 +22,9 @@ from hastack.site import Site, load_site
 from hastack.ssh import site_client
 from hastack.topology import ROLES
 
+# `hastack verify --hosts web1,web2`: the checks that take a host run on these only.
+HOSTS_ENV = "HASTACK_VERIFY_HOSTS"
+
 SITE: Site | None = None
 
 
@@ -102,12 +105,21 @@ def pytest_generate_tests(metafunc):
         return
     marker = metafunc.definition.get_closest_marker("roles")
     roles = marker.args if marker else ROLES
-    names = [host.name for host in current_site().hosts.values() if host.role in roles]
+    site = current_site()
+    names = [host.name for host in site.hosts.values() if host.role in roles]
+    when = metafunc.definition.get_closest_marker("when_set")
+    if when:
+        # only the hosts whose effective setting is on (the RAID on a host with raid_enabled)
+        names = [name for name in names if site.setting(when.args[0], site.hosts[name])]
+    only = os.environ.get(HOSTS_ENV)
+    if only:
+        names = [name for name in names if name in only.split(",")]
     metafunc.parametrize("host", names, indirect=True)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "roles(*roles): run the test on the hosts of these roles")
+    config.addinivalue_line("markers", "when_set(key): run the test on the hosts where this setting is on")
     config.addinivalue_line(
         "markers", "after_the_other_checks: waits for scheduled work (Cacti's polls), so it runs last"
     )

@@ -1,6 +1,7 @@
 """Storage tier on the web hosts: GlusterFS replica volume mounted at /cluster."""
 
 import re
+import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -122,7 +123,11 @@ def test_every_brick_of_the_pool_is_online(host, site):
         for node in status.iter("node")
         if (node.findtext("path") or "").endswith("/brick")
     }
-    assert {name: online.get(name) for name in pool(site)} == {name: "1" for name in pool(site)}
+    away = [name for name in pool(site) if online.get(name) != "1"]
+    assert not away, (
+        f"brick(s) of {', '.join(away)} offline: bring the host back (glusterd running), then "
+        f"`gluster volume start {site.cluster} force` starts a brick process that stays down"
+    )
 
 
 def test_no_file_is_in_split_brain(host, site):
@@ -130,4 +135,81 @@ def test_no_file_is_in_split_brain(host, site):
     (with gluster_favorite_child_policy none, nothing picks one for them)."""
     output = host.check_output(f"gluster volume heal {site.cluster} info split-brain")
     counts = [int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", output)]
-    assert (len(counts), sum(counts)) == (len(pool(site)), 0), output
+    assert (len(counts), sum(counts)) == (len(pool(site)), 0), (
+        f"{sum(counts)} file(s) in split-brain, or a brick did not answer ({len(counts)} of "
+        f"{len(pool(site))} did): pick the good copy of each, "
+        f"`gluster volume heal {site.cluster} split-brain latest-mtime|bigger-file|source-brick ...`"
+        f" (docs/real-servers.md); {output.strip()[-300:]}"
+    )
+
+
+# How long verify lets the self-heal daemon drain the entries a short outage leaves (a brick
+# back from a restart heals small files in seconds): longer is a heal that does not progress.
+HEAL_DRAIN_S = 120
+
+
+def heal_entries(heal_info: str) -> list[str]:
+    """``gluster volume heal VOL info``: the entries of each brick, "-" where a brick did not
+    answer."""
+    return re.findall(r"Number of entries:\s*(\S+)", heal_info)
+
+
+def test_no_heal_entries_remain(host, site):
+    """Files that one brick has and another lacks: the self-heal daemon copies them. Entries
+    still there after HEAL_DRAIN_S, or a brick that does not answer (no heal can reach it),
+    mean a copy is missing: the volume is degraded."""
+    deadline = time.monotonic() + HEAL_DRAIN_S
+    while True:
+        output = host.check_output(f"gluster volume heal {site.cluster} info")
+        entries = dict(zip(pool(site), heal_entries(output), strict=False))
+        silent = [name for name in pool(site) if entries.get(name, "-") == "-"]
+        assert not silent, (
+            f"the brick(s) of {', '.join(silent)} did not answer heal info, so nothing heals onto "
+            f"them: bring them back (`gluster volume status {site.cluster}`)"
+        )
+        if all(n == "0" for n in entries.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert all(n == "0" for n in entries.values()), (
+        f"heal entries {entries} did not drain within {HEAL_DRAIN_S} s: see "
+        f"`gluster volume heal {site.cluster} info`; `gluster volume heal {site.cluster}` starts a heal"
+    )
+
+
+def mount_connections(host, site) -> dict[str, str]:
+    """This web host's GlusterFS mount, as it says itself (its `.meta` tree): each of the
+    volume's client translators ("VOL-client-N", one per brick in order) and whether it is
+    connected ("1"). The self-heal daemon on the same host may be connected while the mount
+    is not."""
+    volume = site.cluster
+    states = host.run(
+        f"grep -H '^connected = ' {mount_point(host, site)}/.meta/graphs/active/{volume}-client-*/private"
+    ).stdout
+    return {
+        line.split("/.meta/graphs/active/", 1)[1].split("/", 1)[0]: line.rsplit("=", 1)[1].strip()
+        for line in states.splitlines()
+        if "/.meta/graphs/active/" in line
+    }
+
+
+def mount_away(host, site) -> list[str]:
+    """The bricks (by host) this web host's mount is not connected to now."""
+    connected = mount_connections(host, site)
+    return [name for n, name in enumerate(pool(site)) if connected.get(f"{site.cluster}-client-{n}") != "1"]
+
+
+# A brick that restarted is reached again at the mount's next retry (every few seconds).
+MOUNT_RECONNECT_S = 30
+
+
+def test_the_mount_reaches_every_brick(host, site):
+    """A mount cut from a brick writes without that copy (and, one more brick away, loses its
+    quorum) even while `volume status` shows every brick online."""
+    deadline = time.monotonic() + MOUNT_RECONNECT_S
+    while (away := mount_away(host, site)) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert not away, (
+        f"the mount at {mount_point(host, site)} is not connected to the brick(s) of "
+        f"{', '.join(away)} after {MOUNT_RECONNECT_S} s: check the back network and the firewall "
+        f"between them; remounting ({mount_point(host, site)}) reconnects"
+    )

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack import lab
+from hastack.checks.test_storage import mount_away
 
 pytestmark = pytest.mark.lab
 
@@ -21,28 +22,11 @@ def web(site, connect):
 
 def wait_until_the_mount_reaches_every_brick(host, site, name: str, limit: float = 120) -> None:
     """The web host's GlusterFS mount is connected to every brick of the volume, as the mount
-    itself says now (its `.meta` tree: each client translator's `connected`; the self-heal
-    daemon on the same host may be connected while the mount is not, and the mount's log may
-    write a reconnection's lines out of order): a brick that restarted (the arbiter on a proxy
+    itself says now (the check's own reading): a brick that restarted (the arbiter on a proxy
     back from a failover) is reached again only at the mount's next retry, and until then one
     more brick away costs the mount its quorum."""
-    volume = site.cluster
-    mount_point = site.setting("gluster_mount_point", site.hosts[name])
-    bricks = len(site.hosts_in("web")) + (1 if site.setting("gluster_arbiter") else 0)
-    clients = [f"{volume}-client-{n}" for n in range(bricks)]
     deadline = time.monotonic() + limit
-    while True:
-        states = host.run(
-            f"grep -H '^connected = ' {mount_point}/.meta/graphs/active/{volume}-client-*/private"
-        ).stdout
-        connected = {
-            line.split("/.meta/graphs/active/", 1)[1].split("/", 1)[0]: line.rsplit("=", 1)[1].strip()
-            for line in states.splitlines()
-            if "/.meta/graphs/active/" in line
-        }
-        away = [client for client in clients if connected.get(client) != "1"]
-        if not away:
-            return
+    while away := mount_away(host, site):
         if time.monotonic() > deadline:
             pytest.fail(f"{name}'s mount did not reach every brick within {limit:.0f} s: {', '.join(away)}")
         time.sleep(2)

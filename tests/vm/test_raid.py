@@ -2,12 +2,14 @@
 
 In order: a disk carrying a filesystem is refused; an array of other disks already at the
 array's device (the system's own) is refused, and kept in mdadm.conf; the deploy builds the array;
-its second run changes nothing; the array comes back under its own name after
-a reboot into the initramfs the deploy built; a failed disk leaves it mounted;
-the disk is re-added and resynced.
+its second run changes nothing; `hastack verify`'s RAID checks hold; the array comes back under
+its own name after a reboot into the initramfs the deploy built; a failed disk leaves it mounted
+and fails verify, naming the fix; the disk is re-added and resynced, and verify holds again.
 """
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -116,6 +118,20 @@ def test_array_has_both_disks_active(deployed, raid_vm):
     assert re.search(r"Active Devices : 2\b", raid_vm.ssh("mdadm --detail /dev/md0").stdout)
 
 
+def verify_raid(raid_vm, raid_disks) -> subprocess.CompletedProcess:
+    """`hastack verify` of the VM's site, its RAID checks on web1 (the VM)."""
+    site = raid_vm.workdir / "verify.yaml"
+    site.write_text(raid_vm.site_text(raid_disks))
+    command = [sys.executable, "-m", "hastack.cli", "verify", str(site), "--hosts", "web1"]
+    return subprocess.run([*command, "-k", "the_array_is"], capture_output=True, text=True, timeout=600)
+
+
+def test_verify_holds_on_the_whole_array(deployed, raid_vm, raid_disks):
+    run = verify_raid(raid_vm, raid_disks)
+    holds = re.search(r"^web1\s+web\s+storage/RAID\s+2\s+0\s*$", run.stdout, re.MULTILINE)
+    assert (run.returncode, bool(holds)) == (0, True), run.stdout + run.stderr
+
+
 def test_array_has_a_write_intent_bitmap(deployed, raid_vm):
     assert "Intent Bitmap : Internal" in raid_vm.ssh("mdadm --detail /dev/md0").stdout
 
@@ -176,6 +192,15 @@ def test_failed_disk_leaves_the_array_degraded(failed_disk, rebooted):
     assert "[U_]" in rebooted.ssh("cat /proc/mdstat").stdout
 
 
+def test_verify_fails_on_the_degraded_array_naming_the_fix(failed_disk, rebooted, raid_disks):
+    run = verify_raid(rebooted, raid_disks)
+    assert (
+        run.returncode,
+        "/dev/md0 on web1: its state is 'clean, degraded'" in run.stdout,
+        "mdadm /dev/md0 --add <new>" in run.stdout,
+    ) == (1, True, True), run.stdout + run.stderr
+
+
 def test_failed_disk_leaves_raid1_writable(failed_disk, rebooted):
     rebooted.ssh("echo written-degraded > /raid1/degraded && sync")
     assert rebooted.ssh("cat /raid1/degraded").stdout.strip() == "written-degraded"
@@ -185,3 +210,8 @@ def test_readded_disk_resyncs(failed_disk, rebooted):
     rebooted.ssh(f"mdadm /dev/md0 --remove {failed_disk} && mdadm /dev/md0 --re-add {failed_disk}")
     rebooted.ssh("mdadm --wait /dev/md0 || true")
     assert "[UU]" in rebooted.ssh("cat /proc/mdstat").stdout
+
+
+def test_verify_holds_again_after_the_resync(failed_disk, rebooted, raid_disks):
+    run = verify_raid(rebooted, raid_disks)
+    assert run.returncode == 0, run.stdout + run.stderr

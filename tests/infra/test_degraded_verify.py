@@ -1,0 +1,106 @@
+"""`hastack verify` on a degraded lab: a proxy in standby, a web host out of HAProxy, a brick
+away. Each time the very command a person runs fails, naming what is wrong and what to do, and
+holds again once the cluster is whole. (The RAID's check is broken the same way in the VM:
+tests/vm/test_raid.py.)"""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hastack import lab
+
+pytestmark = pytest.mark.lab
+
+
+def verify(hosts: str, select: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hastack.cli", "verify", str(lab.SITE_FILE), "--hosts", hosts, "-k", select],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def verdict(run: subprocess.CompletedProcess) -> str:
+    return f"rc {run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-1000:]}"
+
+
+def holds_again(hosts: str, select: str, limit: float = 180) -> subprocess.CompletedProcess:
+    """verify, again until it holds (the cluster settles), at most ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while (run := verify(hosts, select)).returncode != 0 and time.monotonic() < deadline:
+        time.sleep(5)
+    return run
+
+
+@pytest.fixture
+def lab_only(lab_mode):
+    if not lab_mode:
+        pytest.fail("this test degrades the cluster, so it runs against the lab only (unset HASTACK_SITE)")
+
+
+def test_a_proxy_in_standby_fails_verify_naming_the_fix(lab_only, deployed, connect):
+    proxy1 = connect("proxy1")
+    proxy1.check_output("pcs node standby proxy2")
+    try:
+        degraded = verify("proxy1", "online_and_can_take_the_vip")
+    finally:
+        proxy1.check_output("pcs node unstandby proxy2")
+    whole = holds_again("proxy1", "online_and_can_take_the_vip")
+    assert (
+        degraded.returncode,
+        "proxy2 is in standby: `pcs node unstandby proxy2`" in degraded.stdout,
+        whole.returncode,
+    ) == (1, True, 0), verdict(degraded) + verdict(whole)
+
+
+def test_a_web_host_out_of_haproxy_fails_verify_naming_it(lab_only, deployed, connect):
+    web2 = connect("web2")
+    web2.check_output("docker stop hastack-web")
+    try:
+        # HAProxy marks it down after its checks: asked until it does, at most a minute
+        deadline = time.monotonic() + 60
+        while (degraded := verify("proxy1,proxy2", "sends_to_every_web_host")).returncode == 0:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(2)
+    finally:
+        web2.check_output("docker start hastack-web")
+    whole = holds_again("proxy1,proxy2", "sends_to_every_web_host")
+    reasons = [line for line in degraded.stdout.splitlines() if "sends_to_every_web_host:" in line]
+    assert (
+        degraded.returncode,
+        len(reasons),
+        all("web2 is DOWN" in line and "see NGINX on web2" in line for line in reasons),
+        whole.returncode,
+    ) == (1, 2, True, 0), verdict(degraded) + verdict(whole)
+
+
+STORAGE = "every_brick_of_the_pool or heal_entries or reaches_every_brick"
+
+
+def test_a_brick_away_fails_verify_and_a_healed_volume_holds(lab_only, site, deployed, connect):
+    """web2's brick is taken offline the way GlusterFS offers (reset-brick start), a file is
+    written on web1 (a heal entry), then the brick comes back (reset-brick commit force)."""
+    web1 = connect("web1")
+    brick = f"web2:{site.setting('gluster_brick_root', site.hosts['web2'])}/brick"
+    volume = site.cluster
+    mount_point = site.setting("gluster_mount_point", site.hosts["web1"])
+    web1.check_output(f"gluster --mode=script volume reset-brick {volume} {brick} start")
+    try:
+        web1.check_output(f"echo written-while-away > {mount_point}/.degraded-verify")
+        degraded = verify("web1", STORAGE)
+    finally:
+        web1.check_output(f"gluster --mode=script volume reset-brick {volume} {brick} {brick} commit force")
+    whole = holds_again("web1,web2", STORAGE)
+    web1.run(f"rm -f {mount_point}/.degraded-verify")
+    reasons = "\n".join(line for line in degraded.stdout.splitlines() if line.startswith("  web1: "))
+    assert (
+        degraded.returncode,
+        "brick(s) of web2 offline" in reasons,
+        "brick(s) of web2 did not answer heal info" in reasons,
+        "not connected to the brick(s) of web2" in reasons,
+        whole.returncode,
+    ) == (1, True, True, True, 0), verdict(degraded) + verdict(whole)
