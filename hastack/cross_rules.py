@@ -96,6 +96,35 @@ def check_cluster_wide(check: Checker, layers: Layers, hosts: dict[str, Host]) -
                 )
 
 
+def check_fence_secrets(check: Checker, layers: Layers, hosts: dict[str, Host], cluster: str) -> None:
+    """Each fence secret a proxy is to get is a file of the site's secrets folder, private:
+    refused before any change when it is missing or open to others."""
+    from hastack import secrets
+
+    folder = secrets.secrets_dir(cluster)
+    said: set[tuple[str, str]] = set()
+    for host in hosts.values():
+        if host.role != "proxy" or rules.check_value(
+            "pacemaker_fence_secrets", layers.value("pacemaker_fence_secrets", host)
+        ):
+            continue
+        for name in layers.value("pacemaker_fence_secrets", host):
+            path = folder / name
+            if not path.is_file():
+                problem, fix = f"{path} does not exist", f"put the secret in {path} (chmod 600)"
+            elif path.stat().st_mode & 0o077:
+                problem, fix = (
+                    f"{path} is open to others (mode {path.stat().st_mode & 0o777:o})",
+                    f"chmod 600 {path}",
+                )
+            else:
+                continue
+            origin = layers.origin("pacemaker_fence_secrets", host)
+            if (origin, problem) not in said:
+                said.add((origin, problem))
+                check.add(origin, problem, fix, host.name)
+
+
 def check_arbiter(check: Checker, layers: Layers, hosts: dict[str, Host]) -> None:
     """gluster_arbiter names a host of the site, not a web host, on the back network."""
     arbiter, path = layers.find("gluster_arbiter")

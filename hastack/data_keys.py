@@ -255,6 +255,14 @@ pacemaker_stonith_enabled = False
 # Fence devices, each `{name: ..., agent: fence_ipmilan, options: {...}}`, created with `pcs
 # stonith create` when `pacemaker_stonith_enabled` is true.
 pacemaker_fence_devices = []
+# Secret files the fence devices read (a BMC password, an SSH key, a TLS client key), named
+# as files in the site's secrets folder (`.secrets/<cluster>/`, mode 0600, put there by you).
+# Each reaches every proxy as `/etc/hastack/fence/<name>` (mode 0600 in a 0700 folder, root);
+# a name dropped from the list is removed there. A device refers to it by that path, for
+# example `password_script: "cat /etc/hastack/fence/bmc-password"` or `identity_file:
+# /etc/hastack/fence/fence_kvm`: no secret is ever on pcs's command line. A name whose file is
+# missing or open to others is refused before any change.
+pacemaker_fence_secrets = []
 # Seconds Pacemaker waits before it fences the proxy that holds the VIP, when the proxies
 # lose each other with STONITH on and no quorum device (`priority-fencing-delay`; the VIP has
 # priority 10, so the proxy that holds it is the one waited for). Both sides then have quorum

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,11 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _certificate(subject: str, key, issuer: str, issuer_key, ca: bool, usage=None) -> x509.Certificate:
+def issue_certificate(
+    subject: str, key, issuer: str, issuer_key, ca: bool, usage=None, addresses: tuple[str, ...] = ()
+) -> x509.Certificate:
+    """A certificate of ``subject`` signed by ``issuer``; ``addresses``: its IP names (a server
+    reached by address: the lab's fence gate)."""
     now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
@@ -73,6 +78,9 @@ def _certificate(subject: str, key, issuer: str, issuer_key, ca: bool, usage=Non
     )
     if usage is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    if addresses:
+        names = [x509.IPAddress(ipaddress.ip_address(address)) for address in addresses]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -96,14 +104,14 @@ def material(cluster: str) -> Material:
     if not all(path.exists() for path in (*paths.values(), server_p12, client_p12)):
         password = secrets.password(cluster, "qnetd_p12_password").encode()
         ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        ca = _certificate(CA_NICKNAME, ca_key, CA_NICKNAME, ca_key, ca=True)
+        ca = issue_certificate(CA_NICKNAME, ca_key, CA_NICKNAME, ca_key, ca=True)
         leaves = {}
         for label, subject, usage in (
             ("server", SERVER_CN, ExtendedKeyUsageOID.SERVER_AUTH),
             ("client", cluster, ExtendedKeyUsageOID.CLIENT_AUTH),
         ):
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            leaves[label] = (key, _certificate(subject, key, CA_NICKNAME, ca_key, ca=False, usage=usage))
+            leaves[label] = (key, issue_certificate(subject, key, CA_NICKNAME, ca_key, ca=False, usage=usage))
         # The CA's key is not kept: nothing is signed after this.
         for path, content in (
             (server_p12, _p12(SERVER_NICKNAME, *leaves["server"], ca, password)),

@@ -203,6 +203,21 @@ def fence_devices(value: list) -> tuple[str, str] | None:
     return None
 
 
+FENCE_SECRET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def fence_secret_names(value: list) -> tuple[str, str] | None:
+    for name in value:
+        if not (isinstance(name, str) and FENCE_SECRET_RE.match(name)):
+            return (
+                f"{name!r} is not a plain file name",
+                "name a file of the site's secrets folder, like 'bmc-password' (no folder, no '..')",
+            )
+    if len(set(value)) != len(value):
+        return "a name is given twice", "list each secret file once"
+    return None
+
+
 def cidr_list(value: list) -> tuple[str, str] | None:
     for item in value:
         try:
@@ -250,6 +265,7 @@ RULES: dict[str, Rule] = {
     "corosync_token_ms": at_least(300),
     "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),
     "pacemaker_fence_devices": fence_devices,
+    "pacemaker_fence_secrets": fence_secret_names,
     "pacemaker_fencing_delay_s": between(1, 120),
     "pacemaker_resource_stickiness": at_least(0),
     "pacemaker_migration_threshold": at_least(0),

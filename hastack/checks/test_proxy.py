@@ -10,7 +10,7 @@ import pytest
 from hastack import secrets, tls
 from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
-from hastack.components.pacemaker import VIP_ARP_COUNT, haproxy_on_fail
+from hastack.components.pacemaker import FENCE_SECRET_DIR, VIP_ARP_COUNT, haproxy_on_fail
 from hastack.probe import http_get
 
 PROXY = pytest.mark.roles("proxy")
@@ -49,7 +49,8 @@ def test_every_proxy_is_a_cluster_member(host, site):
 def node_problems(crm_mon_xml: str, proxies: list[str]) -> dict[str, str]:
     """What keeps each proxy from holding the VIP, as Pacemaker sees it (``crm_mon
     --output-as=xml``), each with what to do; a proxy that is fine is left out."""
-    nodes = {node.get("name"): node for node in ET.fromstring(crm_mon_xml).iter("node")}
+    # the cluster's nodes (<nodes>), not those its resources run on (<resource><node .../>)
+    nodes = {node.get("name"): node for node in ET.fromstring(crm_mon_xml).iterfind("./nodes/node")}
     problems = {}
     for name in proxies:
         node = nodes.get(name)
@@ -104,6 +105,32 @@ def test_haproxy_sends_to_every_web_host(host, site):
     """Each web host is UP in HAProxy's web backend, on every proxy (either may hold the VIP)."""
     problems = backend_problems(host.check_output(SHOW_STAT), [w.name for w in site.hosts_in("web")])
     assert not problems, "; ".join(f"{name} is {what}" for name, what in problems.items())
+
+
+@PROXY
+def test_the_fence_secrets_are_on_the_proxy_privately(host, site):
+    """Each of the site's fence secrets, the same as kept, root's alone in a 0700 folder;
+    nothing else there."""
+    names = sorted(site.setting("pacemaker_fence_secrets", site.hosts[site_host_name(host, site)]))
+    folder = host.file(FENCE_SECRET_DIR)
+    if not names and not folder.exists:
+        return
+    found = {}
+    for path in host.check_output(f"find {FENCE_SECRET_DIR} -mindepth 1").splitlines():
+        remote = host.file(path)
+        digest = host.check_output(f"sha256sum {shlex.quote(path)}").split()[0]
+        found[path.rsplit("/", 1)[-1]] = (remote.user, oct(remote.mode), digest)
+    kept = {
+        name: (
+            "root",
+            "0o600",
+            hashlib.sha256((secrets.secrets_dir(site.cluster) / name).read_bytes()).hexdigest(),
+        )
+        for name in names
+    }
+    assert ((folder.user, oct(folder.mode)), found) == (("root", "0o700"), kept), (
+        f"{FENCE_SECRET_DIR} differs from the site's pacemaker_fence_secrets: deploy the proxies"
+    )
 
 
 @PROXY

@@ -5,7 +5,7 @@ import io
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.files import FindInFile
+from pyinfra.facts.files import FindFiles, FindInFile
 from pyinfra.operations import files, server, systemd
 
 from hastack import qdevice, secrets, topology
@@ -14,6 +14,7 @@ from hastack.components.host_os import SECRET_DIR, install, platform
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import QdeviceTimeout
+from hastack.facts.system import IsDirectory
 from hastack.network import knet_link_timers, qdevice_timeout_ms
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
@@ -316,6 +317,43 @@ def haproxy_on_fail(migration_threshold: int) -> str | None:
     return "standby" if migration_threshold == 1 else None
 
 
+# Where the fence devices' secret files are (data_keys.pacemaker_fence_secrets).
+FENCE_SECRET_DIR = "/etc/hastack/fence"
+
+
+def deliver_fence_secrets() -> None:
+    """The site's fence secrets, each a private file in a private folder (root only), the
+    ones dropped from the site removed: a fence device reads its password or key there."""
+    names = list(host.data.pacemaker_fence_secrets)
+    present = (
+        host.get_fact(FindFiles, path=FENCE_SECRET_DIR, maxdepth=1)
+        if host.get_fact(IsDirectory, path=FENCE_SECRET_DIR)
+        else []
+    )
+    if not names and not present:
+        return
+    files.directory(
+        name=f"A private folder for the fence secrets ({FENCE_SECRET_DIR})",
+        path=FENCE_SECRET_DIR,
+        user="root",
+        group="root",
+        mode="700",
+    )
+    folder = secrets.secrets_dir(host.data.site_cluster)
+    for name in names:
+        files.put(
+            name=f"Fence secret {name} (private)",
+            src=str(folder / name),
+            dest=f"{FENCE_SECRET_DIR}/{name}",
+            user="root",
+            group="root",
+            mode="600",
+        )
+    for path in present:
+        if path.rsplit("/", 1)[-1] not in names:
+            files.file(name=f"Remove {path}: no longer a fence secret of the site", path=path, present=False)
+
+
 @deploy("HA: Corosync and Pacemaker")
 def deploy_pacemaker() -> None:
     check_existing_cluster()
@@ -324,6 +362,7 @@ def deploy_pacemaker() -> None:
     if host.data.pacemaker_stonith_enabled:
         agents = [device["agent"] for device in host.data.pacemaker_fence_devices]
         install("Install the fence agents (STONITH is on)", list(platform().fence_packages(agents)))
+    deliver_fence_secrets()
     rebuilt = quorum.deploy_qdevice() if quorum.enabled() else None
     configure_corosync(replace_default, rebuilt)
     authenticate_pcsd()

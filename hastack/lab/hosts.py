@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from hastack.defaults import ROOT
-from hastack.lab import guard
+from hastack.lab import fence, guard
 from hastack.lab.common import (
     KEY_FILE,
     KNOWN_HOSTS,
@@ -146,6 +146,9 @@ def ensure_networks() -> None:
             subnet,
             "--ip-range",
             str(upper),
+            # the address Docker would choose, written down: the fence gate listens there
+            "--gateway",
+            fence.gateway(subnet),
             network,
         )
         say(f"network {network} {subnet}")
@@ -328,6 +331,7 @@ def up(release: int | None = None, web: int | None = None) -> int:
         GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
     ensure_networks()
     guard.ensure(list(NETWORKS.values()))
+    fence.start_gate()
     hosts = lab_hosts(web)
     for host in hosts:
         state = container_state(host)
@@ -366,6 +370,7 @@ def lab_objects(kind: str) -> list[str]:
 
 
 def down() -> None:
+    fence.stop_gate()
     if docker("info", check=False).returncode != 0:
         say("no Docker engine answers: nothing to remove")
         return

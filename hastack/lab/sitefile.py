@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hastack.lab import fence
 from hastack.lab.common import KEY_FILE, KNOWN_HOSTS, SITE_FILE, LabError
 from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
 from hastack.lab.layout import NETWORKS, SUDO_USER, VIP, LabHost, needs_ganglia_image
@@ -19,6 +20,7 @@ LAB_DATA_REASONS = {
     "gluster_brick_root": "a volume of its own instead of the RAID",
     "gluster_arbiter_brick_root": "the proxies' volume of their own (the default arbiter is proxy1)",
     "cacti_poll_minutes": "its checks wait for two scheduled polls: about 2 minutes, not 10",
+    "pacemaker_fence_devices": "fence_docker through the lab's fence gate (hastack/lab/fence.py)",
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
 }
@@ -83,7 +85,9 @@ def ssh_user() -> str:
 
 
 def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
-    """The lab's site on a Debian release with these hosts, as a site file holds it."""
+    """The lab's site on a Debian release with these hosts, as a site file holds it (its
+    fence secrets made on first use: the site names them)."""
+    fence.material()
     images = {"web_image": WEB_IMAGE.name(release), "web_image_archive": str(WEB_IMAGE.archive(release))}
     if needs_ganglia_image(release):
         images["ganglia_image"] = GANGLIA_IMAGE.name(GANGLIA_IMAGE_RELEASE)
@@ -110,6 +114,10 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
             # The arbiter is the default's (proxy1 with two web hosts, none with three or more).
             "gluster_arbiter_brick_root": "/srv/gluster",
             "quorum_device_host": "client",
+            # Real fencing: the proxies' containers are killed and started by fence_docker.
+            "pacemaker_stonith_enabled": True,
+            "pacemaker_fence_devices": fence.devices(),
+            "pacemaker_fence_secrets": list(fence.SECRETS),
             "cacti_poll_minutes": 1,
             **images,
             **(OVERRIDES if overridden() else {}),

@@ -103,6 +103,8 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     cross_rules.check_arbiter(check, layers, hosts)
     quorum_warnings = cross_rules.check_quorum_device(check, layers, hosts)
     cross_rules.check_agreement(check, layers, hosts, ssh)
+    if CLUSTER_RE.match(cluster):
+        cross_rules.check_fence_secrets(check, layers, hosts, cluster)
     warnings = quorum_warnings + cross_rules.token_warnings(layers, hosts)
     warnings += cross_rules.gluster_warnings(layers, hosts)
     warnings += cross_rules.check_tls(check, layers, hosts)

@@ -1,6 +1,7 @@
 """The readings behind verify's checks of a degraded cluster (the checks themselves run against
 the lab and the RAID VM): what each sees, from real output, and what it says to do."""
 
+from hastack.checks.test_proxy import backend_problems, node_problems
 from hastack.checks.test_raid_array import array_problems
 from hastack.checks.test_storage import heal_entries
 
@@ -38,3 +39,56 @@ def test_heal_entries_per_brick_and_a_brick_away():
         "Brick web2:/srv/gluster/brick\nStatus: Transport endpoint is not connected\nNumber of entries: -\n"
     )
     assert heal_entries(info) == ["3", "-"]
+
+
+def test_verify_refuses_a_host_the_site_does_not_have(fixtures, capsys):
+    from hastack.site import load_site
+    from hastack.verify import run_verify
+
+    code = run_verify(load_site(fixtures / "good_site.yaml"), hosts=["web9"])
+    assert (code, "--hosts names web9, not a host of" in capsys.readouterr().err) == (2, True)
+
+
+PROXIES = ["proxy1", "proxy2"]
+
+
+def test_both_proxies_online_have_no_problem(fixtures):
+    """crm_mon's XML lists nodes twice: the cluster's, and under each resource where it runs."""
+    assert node_problems((fixtures / "health/crm_mon_online.xml").read_text(), PROXIES) == {}
+
+
+def test_a_proxy_offline_or_in_standby_is_named_with_the_fix(fixtures):
+    offline = node_problems((fixtures / "health/crm_mon_proxy2_offline.xml").read_text(), PROXIES)
+    standby = node_problems((fixtures / "health/crm_mon_proxy2_standby.xml").read_text(), PROXIES)
+    assert (list(offline), "systemctl start corosync pacemaker" in offline["proxy2"], standby) == (
+        ["proxy2"],
+        True,
+        {"proxy2": "in standby: `pcs node unstandby proxy2` when its work is done"},
+    )
+
+
+def test_a_proxy_the_cluster_does_not_know(fixtures):
+    problems = node_problems((fixtures / "health/crm_mon_online.xml").read_text(), [*PROXIES, "proxy3"])
+    assert list(problems) == ["proxy3"]
+
+
+def test_haproxy_sends_to_both_web_hosts(fixtures):
+    assert backend_problems((fixtures / "health/haproxy_show_stat.csv").read_text(), ["web1", "web2"]) == {}
+
+
+def test_a_web_host_down_in_haproxy_is_named(fixtures):
+    lines = (fixtures / "health/haproxy_show_stat.csv").read_text().splitlines()
+    down = "\n".join(
+        line.replace(",UP,", ",DOWN,", 1).replace("L7OK", "L4CON") if line.startswith("web,web2,") else line
+        for line in lines
+    )
+    problems = backend_problems(down, ["web1", "web2", "web3"])
+    assert (
+        sorted(problems),
+        problems["web2"].startswith("DOWN (last check: L4CON"),
+        "not in" in problems["web3"],
+    ) == (
+        ["web2", "web3"],
+        True,
+        True,
+    )

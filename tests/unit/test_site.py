@@ -179,11 +179,62 @@ def fencing_examples() -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", text, re.S)
 
 
+@pytest.fixture
+def secrets_dir(tmp_path, monkeypatch):
+    """An empty secrets folder for the sites of these tests (cluster of good_site.yaml: test)."""
+    monkeypatch.setenv("HASTACK_SECRETS_DIR", str(tmp_path))
+    folder = tmp_path / "test"
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def put_secret(folder: Path, name: str, mode: int = 0o600) -> None:
+    (folder / name).write_text("secret\n")
+    (folder / name).chmod(mode)
+
+
 @pytest.mark.parametrize("example", range(4))
-def test_each_fencing_example_of_the_docs_passes_the_check(fixtures, example):
-    """fence_ipmilan, fence_redfish, fence_virsh and fence_vbox, as the docs show them."""
+def test_each_fencing_example_of_the_docs_passes_the_check(fixtures, example, secrets_dir):
+    """fence_ipmilan, fence_redfish, fence_virsh and fence_vbox, as the docs show them, with
+    the secret file each names in place."""
+    for name in ("bmc-password", "fence_kvm", "fence_vbox"):
+        put_secret(secrets_dir, name)
     block = fencing_examples()[example]
     data = "data:\n  quorum_device_host: client\n" + "".join(f"  {line}\n" for line in block.splitlines())
     site = parse_site((fixtures / "good_site.yaml").read_text() + data)
     agents = {device["agent"] for device in site.setting("pacemaker_fence_devices")}
     assert (len(fencing_examples()), site.setting("pacemaker_stonith_enabled"), len(agents)) == (4, True, 1)
+
+
+FENCE_SECRET = "data:\n  pacemaker_fence_secrets: [bmc-password]\n"
+
+
+def test_a_fence_secret_that_is_not_there_is_refused_naming_the_file(fixtures, secrets_dir):
+    with pytest.raises(SiteError) as caught:
+        parse_site((fixtures / "good_site.yaml").read_text() + FENCE_SECRET)
+    report = caught.value.report()
+    assert (
+        f"{secrets_dir}/bmc-password does not exist" in report,
+        "data.pacemaker_fence_secrets" in report,
+        "chmod 600" in report,
+    ) == (True, True, True), report
+
+
+def test_a_fence_secret_open_to_others_is_refused(fixtures, secrets_dir):
+    put_secret(secrets_dir, "bmc-password", 0o644)
+    with pytest.raises(SiteError) as caught:
+        parse_site((fixtures / "good_site.yaml").read_text() + FENCE_SECRET)
+    assert f"chmod 600 {secrets_dir}/bmc-password" in caught.value.report()
+
+
+def test_a_private_fence_secret_passes(fixtures, secrets_dir):
+    put_secret(secrets_dir, "bmc-password")
+    site = parse_site((fixtures / "good_site.yaml").read_text() + FENCE_SECRET)
+    assert site.setting("pacemaker_fence_secrets") == ["bmc-password"]
+
+
+@pytest.mark.parametrize("name", ["../bmc", "/root/bmc", "a b", ""])
+def test_a_fence_secret_name_that_is_a_path_is_refused(fixtures, secrets_dir, name):
+    with pytest.raises(SiteError) as caught:
+        parse_site((fixtures / "good_site.yaml").read_text() + f"data:\n  pacemaker_fence_secrets: [{name!r}]\n")
+    assert "not a plain file name" in caught.value.report()
