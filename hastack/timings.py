@@ -19,3 +19,19 @@ def stall_tolerance_ms(token_ms: int) -> int:
     (the timer table in docs/measurements.md: 2/3 of the token is at or under every stall
     measured to pass: 0.25 s at 400, 0.75 s at 1000, 1 s at 1500, 1.5 s at 2000)."""
     return token_ms * 2 // 3
+
+
+HAPROXY_UNITS = {"us": 0.000001, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def haproxy_time_s(value: str) -> float:
+    """An HAProxy time ("1s", "500ms", "2000": milliseconds when it has no unit) in seconds."""
+    digits = value.rstrip("usmhd")
+    return int(digits) * HAPROXY_UNITS.get(value[len(digits) :] or "ms", 0.001)
+
+
+def backend_settle_s(interval: str, rise: int, fall: int) -> float:
+    """How long HAProxy may take to mark a web host up or down after it changed: its checks
+    (every ``interval``) need ``rise`` good ones or ``fall`` bad ones in a row, and one may be
+    under way."""
+    return (max(rise, fall) + 1) * haproxy_time_s(interval)

@@ -3,6 +3,7 @@
 import hashlib
 import shlex
 import stat
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,6 +13,7 @@ from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.components.pacemaker import FENCE_SECRET_DIR, VIP_ARP_COUNT, haproxy_on_fail
 from hastack.probe import http_get
+from hastack.timings import backend_settle_s
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -103,7 +105,17 @@ SHOW_STAT = f"echo 'show stat' | socat stdio {ADMIN_SOCKET}"
 @PROXY
 def test_haproxy_sends_to_every_web_host(host, site):
     """Each web host is UP in HAProxy's web backend, on every proxy (either may hold the VIP)."""
-    problems = backend_problems(host.check_output(SHOW_STAT), [w.name for w in site.hosts_in("web")])
+    name = site.hosts[site_host_name(host, site)]
+    settle = backend_settle_s(
+        site.setting("haproxy_check_interval", name),
+        site.setting("haproxy_check_rise", name),
+        site.setting("haproxy_check_fall", name),
+    )
+    # a web host that has just come back (a deploy restarts NGINX) is UP after its checks
+    deadline = time.monotonic() + settle
+    webs = [w.name for w in site.hosts_in("web")]
+    while (problems := backend_problems(host.check_output(SHOW_STAT), webs)) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert not problems, "; ".join(f"{name} is {what}" for name, what in problems.items())
 
 

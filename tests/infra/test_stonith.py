@@ -83,7 +83,7 @@ def test_pacemaker_fences_a_proxy_for_real_and_it_comes_back_by_itself(
             break
         time.sleep(3)
     gate = [line for line in fence.fenced(since) if f"{lab.PREFIX}-{target}" in line]
-    said = (re.search(rf" lab proxies (\w+) {lab.PREFIX}-{target} : 20\d$", line) for line in gate)
+    said = (re.search(rf" lab.proxies (\w+) {lab.PREFIX}-{target} : 20\d$", line) for line in gate)
     actions = [match.group(1) for match in said if match]
     assert (
         fenced.rc,

@@ -92,3 +92,19 @@ def test_a_web_host_down_in_haproxy_is_named(fixtures):
         True,
         True,
     )
+
+
+def test_haproxy_times_and_how_long_a_backend_may_take_to_settle():
+    from hastack.timings import backend_settle_s, haproxy_time_s
+
+    assert (
+        haproxy_time_s("1s"),
+        haproxy_time_s("500ms"),
+        haproxy_time_s("2000"),
+        backend_settle_s("2s", 3, 2),
+    ) == (
+        1,
+        0.5,
+        2,
+        8,
+    )
