@@ -542,7 +542,13 @@ class Drills:
             self.heal_tables(CUT_TABLE)
 
         before, formed = self.vip_holder(), self.memberships()
+        stonith = bool(self.site.setting("pacemaker_stonith_enabled", proxies[0]))
+        started = time.time()
         samples = self.stream(cut_and_heal, until_done=cut_s + 120)
+        # With fencing, the proxy fenced in the cut comes back into the cluster by itself
+        # (before healthy(), which would bring a host back itself).
+        back_s = self.online_by_itself(limit=240) if stonith else None
+        fenced = self.hosts.fenced(started) if stonith else ""
         self.healthy()
         holders = {
             proxy.name: parse_holder_samples(self.remote(proxy.name, fresh=True).run(f"cat {holders_log}")[1])
@@ -570,9 +576,21 @@ class Drills:
                 f"({p99 * 1000:.0f} ms apart at the 99th percentile, {widest * 1000:.0f} at most) with two "
                 f"holders; {len(arp_doubled)} of "
                 f"{len(rounds)} ARP rounds with two MACs ({unanswered} unanswered)"
+                + (
+                    f"; fenced: {fenced or 'none'}; both proxies online again by themselves "
+                    + (
+                        f"{back_s:.0f} s after the stream"
+                        if back_s is not None
+                        else "NOT within 240 s of the stream"
+                    )
+                    if stonith
+                    else ""
+                )
             ),
         )
-        result.goal = f"no two VIP holders, at most {GAP_GOAL_S:g} s without service"
+        result.goal = f"no two VIP holders, at most {GAP_GOAL_S:g} s without service" + (
+            ", both proxies back by themselves" if stonith else ""
+        )
         # No membership change: the cut did not cut, and the drill proved nothing.
         result.met = (
             changes > 0
@@ -581,8 +599,25 @@ class Drills:
             and bool(rounds)
             and p99 <= HOLDER_SAMPLE_LIMIT_S
             and result.outage_s <= GAP_GOAL_S
+            and (back_s is not None or not stonith)
         )
         return result
+
+    def online_by_itself(self, limit: float) -> float | None:
+        """Seconds until every proxy is online in Pacemaker again, with no host brought back by
+        the drill (None: not within ``limit``)."""
+        proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
+        start = time.monotonic()
+        while time.monotonic() - start < limit:
+            for name in proxies:
+                try:
+                    crm = self.remote(name, fresh=True).run("crm_mon -1", timeout=10)[1]
+                except Exception:  # noqa: BLE001 - a fenced proxy is still booting
+                    continue
+                if f"Online: [ {' '.join(proxies)} ]" in crm:
+                    return time.monotonic() - start
+            time.sleep(2)
+        return None
 
     def isolate(self) -> Result:
         """The VIP holder goes silent for ``seconds`` (nothing in or out but loopback; no FIN, no
@@ -895,6 +930,10 @@ class HostControl:
     def raid_check(self, run, device: str) -> str:
         return "not run"
 
+    def fenced(self, since: float) -> str:
+        """Which proxies were fenced since ``since`` (a time.time()), as far as it can tell."""
+        return "see `pcs stonith history` on a proxy"
+
 
 class LabHosts(HostControl):
     """The lab: a host dies by ``docker kill`` and returns by ``hastack lab up``; the RAID is the
@@ -917,6 +956,14 @@ class LabHosts(HostControl):
 
     def bring_back(self, limit: float = 900) -> None:
         lab.up()
+
+    def fenced(self, since: float) -> str:
+        """The fence gate's log: each proxy's container killed or started by fence_docker."""
+        from hastack.lab import fence
+
+        calls = [line.split()[-4:-2] for line in fence.fenced(since) if " kill " in line or " start " in line]
+        prefix = f"{lab.PREFIX}-"
+        return ", ".join(f"{action} {container.removeprefix(prefix)}" for action, container in calls)
 
     def raid_check(self, run, device: str) -> str:
         """md's own comparison of both disks: in the lab's small VM only (it reads the disks whole)."""

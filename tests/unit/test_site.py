@@ -236,5 +236,6 @@ def test_a_private_fence_secret_passes(fixtures, secrets_dir):
 @pytest.mark.parametrize("name", ["../bmc", "/root/bmc", "a b", ""])
 def test_a_fence_secret_name_that_is_a_path_is_refused(fixtures, secrets_dir, name):
     with pytest.raises(SiteError) as caught:
-        parse_site((fixtures / "good_site.yaml").read_text() + f"data:\n  pacemaker_fence_secrets: [{name!r}]\n")
+        text = (fixtures / "good_site.yaml").read_text()
+        parse_site(text + f"data:\n  pacemaker_fence_secrets: [{name!r}]\n")
     assert "not a plain file name" in caught.value.report()
