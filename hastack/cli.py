@@ -54,6 +54,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return verify.run_verify(site, hosts=hosts, select=args.k)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from hastack import status
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    return status.run_status(site, as_json=args.json)
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from hastack import drill
 
@@ -234,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--hosts", help="run the per-host checks on these hosts only (comma-separated)")
     verify.add_argument("-k", metavar="EXPR", help="only the checks whose names match (pytest's -k)")
     verify.set_defaults(func=cmd_verify)
+
+    status_parser = commands.add_parser(
+        "status", help="one screen of a site's health; exit 0 healthy, 1 degraded, 2 the shop down"
+    )
+    status_parser.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    status_parser.add_argument("--json", action="store_true", help="the same as JSON, for scripts")
+    status_parser.set_defaults(func=cmd_status)
 
     drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP")
     drill.add_argument("site", nargs="?", help="site file (default: the lab's)")

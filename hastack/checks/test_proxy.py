@@ -12,6 +12,7 @@ from hastack import secrets, tls
 from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.components.pacemaker import FENCE_SECRET_DIR, VIP_ARP_COUNT, haproxy_on_fail
+from hastack.health import backend_problems, node_problems
 from hastack.probe import http_get
 from hastack.timings import backend_settle_s
 
@@ -48,27 +49,6 @@ def test_every_proxy_is_a_cluster_member(host, site):
     assert members == sorted(p.name for p in site.hosts_in("proxy"))
 
 
-def node_problems(crm_mon_xml: str, proxies: list[str]) -> dict[str, str]:
-    """What keeps each proxy from holding the VIP, as Pacemaker sees it (``crm_mon
-    --output-as=xml``), each with what to do; a proxy that is fine is left out."""
-    # the cluster's nodes (<nodes>), not those its resources run on (<resource><node .../>)
-    nodes = {node.get("name"): node for node in ET.fromstring(crm_mon_xml).iterfind("./nodes/node")}
-    problems = {}
-    for name in proxies:
-        node = nodes.get(name)
-        if node is None:
-            problems[name] = "not in the cluster: deploy it (pyinfra inventory.py deploys/proxy.py)"
-        elif node.get("online") != "true":
-            problems[name] = f"offline: `systemctl start corosync pacemaker` on {name}, then `pcs status`"
-        elif node.get("unclean") == "true":
-            problems[name] = "unclean, waiting for fencing: see `pcs status` and `pcs stonith history`"
-        elif node.get("standby") == "true" or node.get("standby_onfail") == "true":
-            problems[name] = f"in standby: `pcs node unstandby {name}` when its work is done"
-        elif node.get("maintenance") == "true":
-            problems[name] = f"in maintenance: `pcs node unmaintenance {name}` when its work is done"
-    return problems
-
-
 @PROXY
 def test_every_proxy_is_online_and_can_take_the_vip(host, site):
     """A proxy that is offline, unclean, in standby or in maintenance leaves the VIP with no
@@ -77,26 +57,6 @@ def test_every_proxy_is_online_and_can_take_the_vip(host, site):
         host.check_output("crm_mon -1 --output-as=xml"), [p.name for p in site.hosts_in("proxy")]
     )
     assert not problems, "; ".join(f"{name} is {what}" for name, what in problems.items())
-
-
-def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
-    """The web hosts HAProxy does not send requests to (``show stat`` of its ``web``
-    backend), each with its status and last check."""
-    lines = [line for line in show_stat_csv.splitlines() if line.strip()]
-    header = lines[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
-    states = {row["svname"]: row for row in rows if row.get("pxname") == "web"}
-    problems = {}
-    for name in servers:
-        row = states.get(name)
-        if row is None:
-            problems[name] = "not in HAProxy's web backend: deploy the proxies (deploys/proxy.py)"
-        elif row.get("status") != "UP":
-            problems[name] = (
-                f"{row.get('status')} (last check: {row.get('check_status')} {row.get('last_chk')}): "
-                f"see NGINX on {name} (docker ps, curl its /healthz)"
-            )
-    return problems
 
 
 SHOW_STAT = f"echo 'show stat' | socat stdio {ADMIN_SOCKET}"

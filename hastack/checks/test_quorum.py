@@ -10,6 +10,7 @@ import pytest
 from hastack import qdevice, topology
 from hastack.checks.plugin import site_host_name
 from hastack.components.pacemaker import VIP_PRIORITY, fencing_delay_s
+from hastack.health import vote_cast
 from hastack.network import qdevice_timeout_ms
 
 PROXY = pytest.mark.roles("proxy")
@@ -46,19 +47,6 @@ def quorum_status(host, wait: float = 0) -> dict[str, str]:
         if time.monotonic() >= deadline or vote_cast(status["members"], expect=True):
             return status
         time.sleep(2)
-
-
-def vote_cast(members: str, proxies: int = 0, expect: bool = False) -> bool:
-    """Every node's line says the device is alive and voted ("1  1  A,V,NMW proxy1": A,V), and
-    the device has its vote ("0  1  Qdevice"). ``proxies``: how many node lines there must be."""
-    flags = re.findall(r"^\s*[1-9]\d*\s+\d+\s+(\S+)\s+\S+", members, re.MULTILINE)
-    device = re.search(r"^\s*0\s+1\s+Qdevice", members, re.MULTILINE)
-    return (
-        bool(device)
-        and bool(flags)
-        and (expect or len(flags) == proxies)
-        and all(flag.startswith("A,V") for flag in flags)
-    )
 
 
 @PROXY

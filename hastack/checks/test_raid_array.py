@@ -1,10 +1,9 @@
 """Disks on the web hosts with `raid_enabled`: the site's RAID-1, whole, under the bricks."""
 
-import re
-
 import pytest
 
 from hastack.checks.plugin import site_host_name
+from hastack.health import array_problems
 
 LAYER = "storage/RAID"
 pytestmark = [pytest.mark.roles("web"), pytest.mark.when_set("raid_enabled")]
@@ -12,33 +11,6 @@ pytestmark = [pytest.mark.roles("web"), pytest.mark.when_set("raid_enabled")]
 
 def spec(host, site):
     return site.hosts[site_host_name(host, site)]
-
-
-def array_problems(detail: str, disks: list[str]) -> list[str]:
-    """What keeps an array (``mdadm --detail``, its member paths resolved) from being a whole
-    RAID-1 of the site's ``disks`` (resolved too): each a sentence."""
-    fields = dict(
-        (key.strip(), value.strip())
-        for key, value in (line.split(" : ", 1) for line in detail.splitlines() if " : " in line)
-    )
-    problems = []
-    if fields.get("Raid Level") != "raid1":
-        problems.append(f"its level is {fields.get('Raid Level')}, not raid1")
-    state = fields.get("State", "")
-    if "recovering" in state or "resyncing" in state:
-        problems.append(f"its state is '{state}' (a resync is under way: wait for it, see /proc/mdstat)")
-    elif "degraded" in state or "FAILED" in state or "inactive" in state:
-        problems.append(f"its state is '{state}'")
-    active, failed = fields.get("Active Devices"), fields.get("Failed Devices", "0")
-    if active != str(len(disks)):
-        problems.append(f"{active} of {len(disks)} disks are active")
-    if failed != "0":
-        problems.append(f"{failed} disk(s) failed")
-    members = re.findall(r"\bactive sync\s+(/dev/\S+)", detail)
-    missing = [disk for disk in disks if disk not in members]
-    if missing:
-        problems.append(f"{', '.join(missing)} not an active member")
-    return problems
 
 
 def test_the_array_is_whole(host, site):

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack.checks.plugin import site_host_name as host_name
+from hastack.health import heal_entries
 
 LAYER = "storage"
 pytestmark = pytest.mark.roles("web")
@@ -146,12 +147,6 @@ def test_no_file_is_in_split_brain(host, site):
 # How long verify lets the self-heal daemon drain the entries a short outage leaves (a brick
 # back from a restart heals small files in seconds): longer is a heal that does not progress.
 HEAL_DRAIN_S = 120
-
-
-def heal_entries(heal_info: str) -> list[str]:
-    """``gluster volume heal VOL info``: the entries of each brick, "-" where a brick did not
-    answer."""
-    return re.findall(r"Number of entries:\s*(\S+)", heal_info)
 
 
 def test_no_heal_entries_remain(host, site):

@@ -3,6 +3,7 @@ away. Each time the very command a person runs fails, naming what is wrong and w
 holds again once the cluster is whole. (The RAID's check is broken the same way in the VM:
 tests/vm/test_raid.py.)"""
 
+import json
 import subprocess
 import sys
 import time
@@ -41,19 +42,43 @@ def lab_only(lab_mode):
         pytest.fail("this test degrades the cluster, so it runs against the lab only (unset HASTACK_SITE)")
 
 
-def test_a_proxy_in_standby_fails_verify_naming_the_fix(lab_only, deployed, connect):
+def status(*extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hastack.cli", "status", str(lab.SITE_FILE), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_proxy_in_standby_fails_verify_and_status_naming_the_fix(lab_only, deployed, connect):
     proxy1 = connect("proxy1")
     proxy1.check_output("pcs node standby proxy2")
     try:
         degraded = verify("proxy1", "online_and_can_take_the_vip")
+        screen = status()
     finally:
         proxy1.check_output("pcs node unstandby proxy2")
     whole = holds_again("proxy1", "online_and_can_take_the_vip")
+    pacemaker = [line for line in screen.stdout.splitlines() if " pacemaker " in line]
     assert (
         degraded.returncode,
         "proxy2 is in standby: `pcs node unstandby proxy2`" in degraded.stdout,
+        screen.returncode,
+        len(pacemaker) == 1 and pacemaker[0].startswith("  !!") and "proxy2 is in standby" in pacemaker[0],
         whole.returncode,
-    ) == (1, True, 0), verdict(degraded) + verdict(whole)
+    ) == (1, True, 1, True, 0), verdict(degraded) + verdict(screen) + verdict(whole)
+
+
+def test_status_of_the_whole_lab_is_healthy_in_json_too(lab_only, deployed):
+    """Every line ok (its timing is printed, not asserted: docs/operations.md has it)."""
+    screen, data = status(), json.loads(status("--json").stdout)
+    print(f"\n{screen.stdout}")
+    assert (screen.returncode, data["state"], [x for x in data["lines"] if not x["ok"]]) == (
+        0,
+        "healthy",
+        [],
+    ), verdict(screen)
 
 
 def test_a_web_host_out_of_haproxy_fails_verify_naming_it(lab_only, deployed, connect):
@@ -92,6 +117,7 @@ def test_a_brick_away_fails_verify_and_a_healed_volume_holds(lab_only, site, dep
     try:
         web1.check_output(f"echo written-while-away > {mount_point}/.degraded-verify")
         degraded = verify("web1", STORAGE)
+        screen = status()
     finally:
         web1.check_output(f"gluster --mode=script volume reset-brick {volume} {brick} {brick} commit force")
     whole = holds_again("web1,web2", STORAGE)
@@ -102,5 +128,7 @@ def test_a_brick_away_fails_verify_and_a_healed_volume_holds(lab_only, site, dep
         "brick(s) of web2 offline" in reasons,
         "brick(s) of web2 did not answer heal info" in reasons,
         "not connected to the brick(s) of web2" in reasons,
+        screen.returncode,
+        "!!  storage      bricks online: 2 of 3; away: web2" in screen.stdout,
         whole.returncode,
-    ) == (1, True, True, True, 0), verdict(degraded) + verdict(whole)
+    ) == (1, True, True, True, 1, True, 0), verdict(degraded) + verdict(screen) + verdict(whole)

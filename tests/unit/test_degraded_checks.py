@@ -1,9 +1,7 @@
 """The readings behind verify's checks of a degraded cluster (the checks themselves run against
 the lab and the RAID VM): what each sees, from real output, and what it says to do."""
 
-from hastack.checks.test_proxy import backend_problems, node_problems
-from hastack.checks.test_raid_array import array_problems
-from hastack.checks.test_storage import heal_entries
+from hastack.health import array_problems, backend_problems, heal_entries, node_problems
 
 DISKS = ["/dev/vdb", "/dev/vdc"]
 

@@ -1,0 +1,96 @@
+"""Readings of a cluster's health from its tools' own output: Pacemaker's nodes, HAProxy's
+backends, GlusterFS's heal info, an md array, the quorum device's vote. Pure functions, each
+giving what is wrong and what to do: `hastack verify`'s checks and `hastack status` share them
+(tests/unit/test_degraded_checks.py reads real output kept as fixtures)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+
+def node_problems(crm_mon_xml: str, proxies: list[str]) -> dict[str, str]:
+    """What keeps each proxy from holding the VIP, as Pacemaker sees it (``crm_mon
+    --output-as=xml``), each with what to do; a proxy that is fine is left out."""
+    # the cluster's nodes (<nodes>), not those its resources run on (<resource><node .../>)
+    nodes = {node.get("name"): node for node in ET.fromstring(crm_mon_xml).iterfind("./nodes/node")}
+    problems = {}
+    for name in proxies:
+        node = nodes.get(name)
+        if node is None:
+            problems[name] = "not in the cluster: deploy it (pyinfra inventory.py deploys/proxy.py)"
+        elif node.get("online") != "true":
+            problems[name] = f"offline: `systemctl start corosync pacemaker` on {name}, then `pcs status`"
+        elif node.get("unclean") == "true":
+            problems[name] = "unclean, waiting for fencing: see `pcs status` and `pcs stonith history`"
+        elif node.get("standby") == "true" or node.get("standby_onfail") == "true":
+            problems[name] = f"in standby: `pcs node unstandby {name}` when its work is done"
+        elif node.get("maintenance") == "true":
+            problems[name] = f"in maintenance: `pcs node unmaintenance {name}` when its work is done"
+    return problems
+
+
+def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
+    """The web hosts HAProxy does not send requests to (``show stat`` of its ``web``
+    backend), each with its status and last check."""
+    lines = [line for line in show_stat_csv.splitlines() if line.strip()]
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    states = {row["svname"]: row for row in rows if row.get("pxname") == "web"}
+    problems = {}
+    for name in servers:
+        row = states.get(name)
+        if row is None:
+            problems[name] = "not in HAProxy's web backend: deploy the proxies (deploys/proxy.py)"
+        elif row.get("status") != "UP":
+            problems[name] = (
+                f"{row.get('status')} (last check: {row.get('check_status')} {row.get('last_chk')}): "
+                f"see NGINX on {name} (docker ps, curl its /healthz)"
+            )
+    return problems
+
+
+def array_problems(detail: str, disks: list[str]) -> list[str]:
+    """What keeps an array (``mdadm --detail``, its member paths resolved) from being a whole
+    RAID-1 of the site's ``disks`` (resolved too): each a sentence."""
+    fields = dict(
+        (key.strip(), value.strip())
+        for key, value in (line.split(" : ", 1) for line in detail.splitlines() if " : " in line)
+    )
+    problems = []
+    if fields.get("Raid Level") != "raid1":
+        problems.append(f"its level is {fields.get('Raid Level')}, not raid1")
+    state = fields.get("State", "")
+    if "recovering" in state or "resyncing" in state:
+        problems.append(f"its state is '{state}' (a resync is under way: wait for it, see /proc/mdstat)")
+    elif "degraded" in state or "FAILED" in state or "inactive" in state:
+        problems.append(f"its state is '{state}'")
+    active, failed = fields.get("Active Devices"), fields.get("Failed Devices", "0")
+    if active != str(len(disks)):
+        problems.append(f"{active} of {len(disks)} disks are active")
+    if failed != "0":
+        problems.append(f"{failed} disk(s) failed")
+    members = re.findall(r"\bactive sync\s+(/dev/\S+)", detail)
+    missing = [disk for disk in disks if disk not in members]
+    if missing:
+        problems.append(f"{', '.join(missing)} not an active member")
+    return problems
+
+
+def heal_entries(heal_info: str) -> list[str]:
+    """``gluster volume heal VOL info``: the entries of each brick, "-" where a brick did not
+    answer."""
+    return re.findall(r"Number of entries:\s*(\S+)", heal_info)
+
+
+def vote_cast(members: str, proxies: int = 0, expect: bool = False) -> bool:
+    """Every node's line says the device is alive and voted ("1  1  A,V,NMW proxy1": A,V), and
+    the device has its vote ("0  1  Qdevice"). ``proxies``: how many node lines there must be."""
+    flags = re.findall(r"^\s*[1-9]\d*\s+\d+\s+(\S+)\s+\S+", members, re.MULTILINE)
+    device = re.search(r"^\s*0\s+1\s+Qdevice", members, re.MULTILINE)
+    return (
+        bool(device)
+        and bool(flags)
+        and (expect or len(flags) == proxies)
+        and all(flag.startswith("A,V") for flag in flags)
+    )

@@ -1,0 +1,320 @@
+"""``hastack status [SITE]``: one screen of a running site's health, for any site.
+
+Every host reachable; Pacemaker's nodes, the VIP's holder, the quorum device's vote and the
+fencing as the site says; HAProxy's backends as each proxy sees them; GlusterFS's bricks, heal
+and split-brain entries; each RAID; the days left on the certificate the VIP serves; the age of
+Cacti's newest data. It reads, never changes; the hosts are asked in parallel. Exit 0 when all
+is well, 1 when degraded, 2 when the shop does not answer through the VIP. The readings are
+hastack.health's, the same as `hastack verify`'s checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from hastack import health
+from hastack.site import Site
+from hastack.ssh import SshRunner
+
+# Days of certificate left under which the site is degraded: time to renew.
+CERT_DAYS_WARN = 21
+# Cacti's newest data older than this many of its polls: the monitoring has stopped.
+MONITORING_POLLS_LATE = 3
+TIMEOUT_S = 20
+
+
+@dataclass
+class Line:
+    area: str
+    ok: bool
+    detail: str
+    # the shop does not answer: exit 2
+    down: bool = False
+
+
+class Hosts:
+    """One SSH connection per host, opened on first use (None: it does not answer)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.runners: dict[str, SshRunner | None] = {}
+        self.errors: dict[str, str] = {}
+        self.sudo = "" if site.ssh.user == "root" else "sudo -n "
+
+    def connect(self, name: str) -> SshRunner | None:
+        if name not in self.runners:
+            try:
+                self.runners[name] = SshRunner.to_host(self.site, name)
+            except Exception as error:  # noqa: BLE001 - any failure to connect is "does not answer"
+                self.runners[name] = None
+                self.errors[name] = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return self.runners[name]
+
+    def run(self, name: str, command: str) -> tuple[int, str]:
+        runner = self.connect(name)
+        if runner is None:
+            return 255, self.errors.get(name, "does not answer")
+        try:
+            return runner.run(self.sudo + f"sh -c {shlex.quote(command)}", timeout=TIMEOUT_S)
+        except Exception as error:  # noqa: BLE001 - a host that stops answering mid-way
+            return 255, str(error)
+
+    def first(self, role: str) -> str | None:
+        return next((h.name for h in self.site.hosts_in(role) if self.connect(h.name) is not None), None)
+
+    def close(self) -> None:
+        for runner in self.runners.values():
+            if runner is not None:
+                runner.close()
+
+
+def reachable(site: Site, hosts: Hosts) -> list[Line]:
+    silent = [name for name in site.hosts if hosts.connect(name) is None]
+    return [
+        Line(
+            "hosts",
+            not silent,
+            f"{len(site.hosts) - len(silent)} of {len(site.hosts)} answer SSH"
+            + "".join(f"; {name}: {hosts.errors.get(name, 'no answer')}" for name in silent),
+        )
+    ]
+
+
+def shop(site: Site, hosts: Hosts) -> list[Line]:
+    client = hosts.first("client") or hosts.first("proxy")
+    url = site.url("/healthz")
+    if client is None:
+        return [Line("shop", False, "no client or proxy answers SSH to ask the VIP from", down=True)]
+    code, out = hosts.run(client, f"curl -sk -o /dev/null -m 5 -w '%{{http_code}}' {url}")
+    ok = out.strip() == "200"
+    return [Line("shop", ok, f"{url} answers {out.strip() or code} from {client}", down=not ok)]
+
+
+def pacemaker(site: Site, hosts: Hosts) -> list[Line]:
+    proxies = [p.name for p in site.hosts_in("proxy")]
+    asker = hosts.first("proxy")
+    if asker is None:
+        return [Line("pacemaker", False, "no proxy answers SSH", down=True)]
+    code, out = hosts.run(asker, "crm_mon -1 --output-as=xml")
+    if code != 0:
+        return [Line("pacemaker", False, f"crm_mon on {asker} failed: {out.strip()[-200:]}")]
+    problems = health.node_problems(out, proxies)
+    root = ET.fromstring(out)
+    holders = [n.get("name") for n in root.iterfind("./resources/resource[@id='vip']/node")]
+    options = root.find("./summary/cluster_options")
+    stonith = options is not None and options.get("stonith-enabled") == "true"
+    devices = [
+        r.get("id") for r in root.iter("resource") if (r.get("resource_agent") or "").startswith("stonith:")
+    ]
+    wanted = bool(site.proxy_setting("pacemaker_stonith_enabled"))
+    lines = [
+        Line(
+            "pacemaker",
+            not problems and len(holders) == 1,
+            f"{', '.join(p for p in proxies if p not in problems)} online; "
+            f"VIP on {', '.join(holders) or 'no proxy'}"
+            + "".join(f"; {name} is {what}" for name, what in problems.items()),
+        ),
+        Line(
+            "fencing",
+            stonith == wanted and (not stonith or bool(devices)),
+            f"STONITH {'on' if stonith else 'off'} (the site: {'on' if wanted else 'off'}), "
+            f"devices: {', '.join(devices) or 'none'}",
+        ),
+    ]
+    if site.proxy_setting("quorum_device_host"):
+        _, status = hosts.run(asker, "corosync-quorumtool -s")
+        members = status.split("Membership information", 1)[-1]
+        cast = health.vote_cast(members, len(proxies))
+        lines.append(
+            Line(
+                "quorum",
+                cast,
+                "the quorum device votes" if cast else f"the device's vote is missing:{members}",
+            )
+        )
+    return lines
+
+
+def haproxy(site: Site, hosts: Hosts) -> list[Line]:
+    webs = [w.name for w in site.hosts_in("web")]
+    lines = []
+    for proxy in site.hosts_in("proxy"):
+        code, out = hosts.run(proxy.name, "echo 'show stat' | socat stdio /run/haproxy/admin.sock")
+        if code != 0 or "pxname" not in out:
+            lines.append(Line("haproxy", False, f"{proxy.name}: HAProxy's socket does not answer"))
+            continue
+        problems = health.backend_problems(out, webs)
+        lines.append(
+            Line(
+                "haproxy",
+                not problems,
+                f"{proxy.name}: "
+                + ("; ".join(f"{n} is {w}" for n, w in problems.items()) or f"{', '.join(webs)} UP"),
+            )
+        )
+    return lines
+
+
+def gluster(site: Site, hosts: Hosts) -> list[Line]:
+    web = hosts.first("web")
+    if web is None:
+        return [Line("storage", False, "no web host answers SSH")]
+    volume = site.cluster
+    arbiter = site.setting("gluster_arbiter")
+    pool = [w.name for w in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+    _, out = hosts.run(web, f"gluster --xml volume status {volume}")
+    try:
+        nodes = ET.fromstring(out).iter("node")
+        online = {
+            n.findtext("hostname"): n.findtext("status")
+            for n in nodes
+            if (n.findtext("path") or "").endswith("/brick")
+        }
+    except ET.ParseError:
+        online = {}
+    away = [name for name in pool if online.get(name) != "1"]
+    _, heal = hosts.run(web, f"gluster volume heal {volume} info")
+    entries = dict(zip(pool, health.heal_entries(heal), strict=False))
+    _, split = hosts.run(web, f"gluster volume heal {volume} info split-brain")
+    split_count = sum(int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", split))
+    pending = {name: n for name, n in entries.items() if n != "0"}
+    return [
+        Line(
+            "storage",
+            not away,
+            f"bricks online: {len(pool) - len(away)} of {len(pool)}"
+            + (f"; away: {', '.join(away)}" if away else ""),
+        ),
+        Line(
+            "storage", not pending, "no heal entries" if not pending else f"heal entries per brick: {pending}"
+        ),
+        Line("storage", split_count == 0, f"{split_count} file(s) in split-brain"),
+    ]
+
+
+def raid(site: Site, hosts: Hosts) -> list[Line]:
+    lines = []
+    for web in site.hosts_in("web"):
+        if not site.setting("raid_enabled", web):
+            continue
+        device = site.setting("raid_device", web)
+        _, resolved = hosts.run(web.name, f"readlink -f {' '.join(web.disks)}")
+        code, detail = hosts.run(web.name, f"mdadm --detail {device}")
+        problems = health.array_problems(detail, resolved.split()) if code == 0 else [detail.strip()[-200:]]
+        lines.append(Line("raid", not problems, f"{web.name} {device}: " + ("; ".join(problems) or "whole")))
+    return lines
+
+
+def certificate(site: Site, hosts: Hosts) -> list[Line]:
+    asker = hosts.first("client") or hosts.first("proxy")
+    if asker is None:
+        return []
+    port = site.proxy_setting("https_port")
+    names = site.proxy_setting("tls_names") or []
+    server = f"-servername {names[0]} " if names else ""
+    _, out = hosts.run(
+        asker,
+        f"echo | openssl s_client -connect {site.vip}:{port} {server}2>/dev/null "
+        "| openssl x509 -noout -enddate",
+    )
+    match = re.search(r"notAfter=(.+)", out)
+    if not match:
+        return [Line("certificate", False, f"no certificate read from {site.vip}:{port}")]
+    end = datetime.strptime(match.group(1).strip(), "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+    days = (end - datetime.now(UTC)).days
+    return [Line("certificate", days >= CERT_DAYS_WARN, f"{days} days left (renew under {CERT_DAYS_WARN})")]
+
+
+CACTI = (
+    'cd /usr/share/cacti/site && php -r \'include "./include/cli_check.php"; '
+    'echo read_config_option("poller_interval"), " ", $config["rra_path"];\''
+)
+
+
+def monitoring(site: Site, hosts: Hosts) -> list[Line]:
+    if not site.setting("monitoring_enabled"):
+        return []
+    holders = [
+        p.name
+        for p in site.hosts_in("proxy")
+        if f" {site.vip}/" in hosts.run(p.name, "ip -4 -o addr show")[1]
+    ]
+    if not holders:
+        return [Line("monitoring", False, "no proxy holds the VIP: Cacti runs on its holder")]
+    code, out = hosts.run(holders[0], CACTI)
+    if code != 0 or len(out.split()) != 2:
+        return [Line("monitoring", False, f"Cacti's settings not read on {holders[0]}")]
+    interval, rra = out.split()
+    _, newest = hosts.run(holders[0], f"find {rra} -name '*.rrd' -printf '%T@\\n' | sort -n | tail -1")
+    if not newest.strip():
+        return [Line("monitoring", False, f"no RRD in {rra} on {holders[0]}")]
+    age = time.time() - float(newest.strip())
+    late = age > MONITORING_POLLS_LATE * int(interval)
+    return [Line("monitoring", not late, f"Cacti's newest data {age:.0f} s old (polls every {interval} s)")]
+
+
+AREAS: list[Callable[[Site, Hosts], list[Line]]] = [
+    reachable,
+    shop,
+    pacemaker,
+    haproxy,
+    gluster,
+    raid,
+    certificate,
+    monitoring,
+]
+
+
+def gather(site: Site) -> list[Line]:
+    hosts = Hosts(site)
+    try:
+        with ThreadPoolExecutor(max_workers=len(site.hosts)) as pool:
+            list(pool.map(hosts.connect, site.hosts))
+        with ThreadPoolExecutor(max_workers=len(AREAS)) as pool:
+            found = list(pool.map(lambda area: area(site, hosts), AREAS))
+    finally:
+        hosts.close()
+    return [line for lines in found for line in lines]
+
+
+def exit_code(lines: list[Line]) -> int:
+    if any(line.down for line in lines):
+        return 2
+    return 0 if all(line.ok for line in lines) else 1
+
+
+def render(site: Site, lines: list[Line], seconds: float) -> str:
+    state = {0: "healthy", 1: "DEGRADED", 2: "DOWN"}[exit_code(lines)]
+    out = [f"{site.source} (cluster {site.cluster}): {state}, read in {seconds:.1f} s"]
+    out += [f"  {'ok' if line.ok else '!!'}  {line.area:<12} {line.detail}" for line in lines]
+    return "\n".join(out)
+
+
+def run_status(site: Site, as_json: bool = False) -> int:
+    started = time.monotonic()
+    lines = gather(site)
+    seconds = time.monotonic() - started
+    if as_json:
+        state = {0: "healthy", 1: "degraded", 2: "down"}[exit_code(lines)]
+        print(
+            json.dumps(
+                {
+                    "site": site.source,
+                    "state": state,
+                    "seconds": round(seconds, 1),
+                    "lines": [asdict(x) for x in lines],
+                }
+            )
+        )
+    else:
+        print(render(site, lines, seconds))
+    return exit_code(lines)
