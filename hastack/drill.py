@@ -599,7 +599,8 @@ class Drills:
             and bool(rounds)
             and p99 <= HOLDER_SAMPLE_LIMIT_S
             and result.outage_s <= GAP_GOAL_S
-            and (back_s is not None or not stonith)
+            # with fencing on, the side without quorum is fenced: a cut that fenced none proved nothing
+            and (not stonith or (back_s is not None and bool(fenced)))
         )
         return result
 
@@ -711,9 +712,13 @@ class Drills:
 
     def heal_tables(self, table: str) -> None:
         for proxy in self.site.hosts_in("proxy"):
-            self.remote(proxy.name, fresh=True).run(
-                f"nft delete table inet {table} 2>/dev/null; systemctl stop {table}.timer 2>/dev/null; true"
-            )
+            try:
+                self.remote(proxy.name, fresh=True).run(
+                    f"nft delete table inet {table} 2>/dev/null; "
+                    f"systemctl stop {table}.timer 2>/dev/null; true"
+                )
+            except Exception:  # noqa: BLE001 - a proxy fenced in the cut is booting: its table went with it
+                continue
 
     def memberships(self) -> dict[str, int]:
         """How many memberships each proxy's Corosync has formed (its log's count)."""
@@ -961,7 +966,11 @@ class LabHosts(HostControl):
         """The fence gate's log: each proxy's container killed or started by fence_docker."""
         from hastack.lab import fence
 
-        calls = [line.split()[-4:-2] for line in fence.fenced(since) if " kill " in line or " start " in line]
+        calls = [
+            line.split()[-4:-2]
+            for line in fence.fenced(since)
+            if (" kill " in line or " start " in line) and line.split()[-1].startswith("2")
+        ]
         prefix = f"{lab.PREFIX}-"
         return ", ".join(f"{action} {container.removeprefix(prefix)}" for action, container in calls)
 

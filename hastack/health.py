@@ -5,6 +5,7 @@ giving what is wrong and what to do: `hastack verify`'s checks and `hastack stat
 
 from __future__ import annotations
 
+import csv
 import re
 import xml.etree.ElementTree as ET
 
@@ -15,15 +16,27 @@ def node_problems(crm_mon_xml: str, proxies: list[str]) -> dict[str, str]:
     # the cluster's nodes (<nodes>), not those its resources run on (<resource><node .../>)
     nodes = {node.get("name"): node for node in ET.fromstring(crm_mon_xml).iterfind("./nodes/node")}
     problems = {}
+    options = ET.fromstring(crm_mon_xml).find("./summary/cluster_options")
+    if options is not None and options.get("maintenance-mode") == "true":
+        problems["the cluster"] = "in maintenance mode: `pcs property set maintenance-mode=false` when done"
+    if options is not None and options.get("stop-all-resources") == "true":
+        problems["the cluster"] = "told to stop every resource: `pcs property set stop-all-resources=false`"
     for name in proxies:
         node = nodes.get(name)
         if node is None:
             problems[name] = "not in the cluster: deploy it (pyinfra inventory.py deploys/proxy.py)"
+        elif node.get("unclean") == "true":
+            problems[name] = (
+                "unclean, waiting for fencing: see `pcs status` and `pcs stonith history`; only once it is "
+                f"known to be off, `pcs stonith confirm {name}`"
+            )
         elif node.get("online") != "true":
             problems[name] = f"offline: `systemctl start corosync pacemaker` on {name}, then `pcs status`"
-        elif node.get("unclean") == "true":
-            problems[name] = "unclean, waiting for fencing: see `pcs status` and `pcs stonith history`"
-        elif node.get("standby") == "true" or node.get("standby_onfail") == "true":
+        elif node.get("standby_onfail") == "true":
+            problems[name] = (
+                "in standby after a failure: find it in `pcs status`, then `pcs resource cleanup`"
+            )
+        elif node.get("standby") == "true":
             problems[name] = f"in standby: `pcs node unstandby {name}` when its work is done"
         elif node.get("maintenance") == "true":
             problems[name] = f"in maintenance: `pcs node unmaintenance {name}` when its work is done"
@@ -34,14 +47,23 @@ def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
     """The web hosts HAProxy does not send requests to (``show stat`` of its ``web``
     backend), each with its status and last check."""
     lines = [line for line in show_stat_csv.splitlines() if line.strip()]
-    header = lines[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
-    states = {row["svname"]: row for row in rows if row.get("pxname") == "web"}
+    # HAProxy quotes free-text fields (a check's last answer) as CSV does
+    header, *rows = csv.reader([lines[0].lstrip("# "), *lines[1:]])
+    states = {
+        row["svname"]: row
+        for row in (dict(zip(header, r, strict=False)) for r in rows)
+        if row.get("pxname") == "web"
+    }
     problems = {}
     for name in servers:
         row = states.get(name)
         if row is None:
             problems[name] = "not in HAProxy's web backend: deploy the proxies (deploys/proxy.py)"
+        elif row.get("status", "").startswith(("DRAIN", "MAINT")):
+            problems[name] = (
+                f"{row.get('status')}, set by an operator: `echo 'set server web/{name} state ready' | "
+                "socat stdio /run/haproxy/admin.sock` on each proxy when its work is done"
+            )
         elif row.get("status") != "UP":
             problems[name] = (
                 f"{row.get('status')} (last check: {row.get('check_status')} {row.get('last_chk')}): "
@@ -70,7 +92,7 @@ def array_problems(detail: str, disks: list[str]) -> list[str]:
         problems.append(f"{active} of {len(disks)} disks are active")
     if failed != "0":
         problems.append(f"{failed} disk(s) failed")
-    members = re.findall(r"\bactive sync\s+(/dev/\S+)", detail)
+    members = re.findall(r"\bactive sync\b[^/\n]*(/dev/\S+)", detail)
     missing = [disk for disk in disks if disk not in members]
     if missing:
         problems.append(f"{', '.join(missing)} not an active member")

@@ -88,7 +88,7 @@ def test_the_fence_secrets_are_on_the_proxy_privately(host, site):
     if not names and not folder.exists:
         return
     found = {}
-    for path in host.check_output(f"find {FENCE_SECRET_DIR} -mindepth 1").splitlines():
+    for path in host.run(f"find {FENCE_SECRET_DIR} -mindepth 1 -maxdepth 1 -type f").stdout.splitlines():
         remote = host.file(path)
         digest = host.check_output(f"sha256sum {shlex.quote(path)}").split()[0]
         found[path.rsplit("/", 1)[-1]] = (remote.user, oct(remote.mode), digest)

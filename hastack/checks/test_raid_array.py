@@ -1,5 +1,7 @@
 """Disks on the web hosts with `raid_enabled`: the site's RAID-1, whole, under the bricks."""
 
+import shlex
+
 import pytest
 
 from hastack.checks.plugin import site_host_name
@@ -18,13 +20,18 @@ def test_the_array_is_whole(host, site):
     pulled, a resync under way) holds the brick without its second copy."""
     device = site.setting("raid_device", spec(host, site))
     disks = list(spec(host, site).disks)
-    resolved = host.check_output(f"readlink -f {' '.join(disks)}").split()
-    detail = host.run(f"mdadm --detail {device}")
+    resolved = host.check_output(f"readlink -f {' '.join(shlex.quote(disk) for disk in disks)}").split()
+    detail = host.run(f"mdadm --detail {shlex.quote(device)}")
     problems = array_problems(detail.stdout, resolved) if detail.rc == 0 else [detail.stderr.strip()]
+    syncing = any("resync is under way" in problem for problem in problems)
+    todo = (
+        "A resync is under way (an array's first takes hours on large disks): wait for it"
+        if syncing
+        else f"Replace a failed disk (`mdadm {device} --remove failed`, then `mdadm {device} --add <new>`)"
+    )
     assert not problems, (
-        f"{device} on {site_host_name(host, site)}: {'; '.join(problems)}. Replace a failed disk "
-        f"(`mdadm {device} --remove <old>`, then `mdadm {device} --add <new>`) and watch /proc/mdstat; "
-        "docs/real-servers.md"
+        f"{device} on {site_host_name(host, site)}: {'; '.join(problems)}. {todo}; watch /proc/mdstat "
+        "(docs/real-servers.md)"
     )
 
 

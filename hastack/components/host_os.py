@@ -7,11 +7,15 @@ What differs between releases is written in hastack/platforms.py only; deploys a
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from pyinfra import host, logger, state
 from pyinfra.api.exceptions import DeployError
-from pyinfra.operations import apt, dnf, files
+from pyinfra.facts.files import File, Sha256File
+from pyinfra.operations import apt, dnf, files, server
 
 from hastack import platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
@@ -23,6 +27,26 @@ APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
 # Where a secret a command needs is handed over: a private file on a tmpfs, removed by the
 # command that reads it. A secret on a command line would show in `ps` to every local user.
 SECRET_DIR = "/run/hastack"
+
+
+def put_secret(name: str, src: Path, dest: str):
+    """A secret file put on the host as root's, mode 0600, readable by no one else on the way:
+    its content goes through the command's standard input (base64) into `install`, never
+    through a file a sudo user's upload leaves in /tmp (pyinfra's files.put does that) nor on
+    a command line. Nothing changes when the file is already there, the same, root's, 0600."""
+    content = src.read_bytes()
+    there = host.get_fact(File, path=dest)
+    same = (
+        bool(there)
+        and host.get_fact(Sha256File, path=dest) == hashlib.sha256(content).hexdigest()
+        and (there["user"], there["group"], there["mode"]) == ("root", "root", 600)
+    )
+    return server.shell(
+        name=name,
+        commands=[f"umask 077 && base64 -d | install -m 600 -o root -g root /dev/stdin {dest}"],
+        _stdin=base64.encodebytes(content).decode(),
+        _if=lambda: not same,
+    )
 
 
 def role() -> str:

@@ -10,7 +10,7 @@ from pyinfra.operations import files, server, systemd
 
 from hastack import qdevice, secrets, topology
 from hastack.components import quorum
-from hastack.components.host_os import SECRET_DIR, install, platform
+from hastack.components.host_os import SECRET_DIR, install, platform, put_secret
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import QdeviceTimeout
@@ -341,14 +341,7 @@ def deliver_fence_secrets() -> None:
     )
     folder = secrets.secrets_dir(host.data.site_cluster)
     for name in names:
-        files.put(
-            name=f"Fence secret {name} (private)",
-            src=str(folder / name),
-            dest=f"{FENCE_SECRET_DIR}/{name}",
-            user="root",
-            group="root",
-            mode="600",
-        )
+        put_secret(f"Fence secret {name} (private)", folder / name, f"{FENCE_SECRET_DIR}/{name}")
     for path in present:
         if path.rsplit("/", 1)[-1] not in names:
             files.file(name=f"Remove {path}: no longer a fence secret of the site", path=path, present=False)

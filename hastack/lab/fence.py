@@ -35,8 +35,9 @@ from hastack.lab.layout import NETWORKS
 
 CLUSTER = "lab"
 GATE_PORT = 2376
-# The Docker API version fence_docker asks for (its default, 1.11, is refused by today's
-# engines, which answer 1.24 and later): Debian 12's docker.io (20.10) answers up to 1.41.
+# The Docker API version fence_docker writes in its URLs (its default, 1.11, would do as well):
+# the gate drops it and asks the engine in the engine's own version, so any engine answers
+# (Debian 12's docker.io 20.10 speaks up to 1.41; Docker 29 refuses below 1.44).
 API_VERSION = "1.41"
 CA_FILE, CLIENT_CERT, CLIENT_KEY = "fence_docker-ca.crt", "fence_docker-client.crt", "fence_docker-client.key"
 # What reaches the proxies (data_keys.pacemaker_fence_secrets).

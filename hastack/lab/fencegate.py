@@ -34,6 +34,7 @@ _LIST = re.compile(rf"{_PREFIX}/containers/json")
 _LIST_PARAM = r"(?:all|limit|size)=[A-Za-z0-9]{1,10}"
 _LIST_QUERY = re.compile(rf"{_LIST_PARAM}(?:&{_LIST_PARAM})*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_VERSION = re.compile(r"^/v[0-9]+\.[0-9]+(?=/)")
 
 
 class BadRequest(Exception):
@@ -289,7 +290,9 @@ class _Handler(socketserver.BaseRequestHandler):
             return 403, _message("refused by the fence gate"), "refused", _printable(target)
         action, container = decision
         try:
-            status, body = forward(self.server.docker_socket, method, target)
+            # unversioned: the engine's own API version, whichever the agent was told (an engine
+            # refuses versions below its minimum: Docker 29 wants 1.44)
+            status, body = forward(self.server.docker_socket, method, _VERSION.sub("", target, count=1))
         except (OSError, ValueError):
             return 502, _message("the engine did not answer"), action, container or target
         status, body = filter_response(action, status, body, allowed)
