@@ -265,7 +265,8 @@ def monitoring(site: Site, hosts: Hosts) -> list[Line]:
     if code != 0 or len(out.split()) != 2:
         return [Line("monitoring", False, f"Cacti's settings not read on {holders[0]}")]
     interval, rra = out.split()
-    _, newest = hosts.run(holders[0], f"find {rra} -name '*.rrd' -printf '%T@\\n' | sort -n | tail -1")
+    # the folder is a link (Debian: /usr/share/cacti/site/rra -> /var/lib/cacti/rra): find it with "/"
+    _, newest = hosts.run(holders[0], f"find {rra}/ -name '*.rrd' -printf '%T@\\n' | sort -n | tail -1")
     if not newest.strip():
         return [Line("monitoring", False, f"no RRD in {rra} on {holders[0]}")]
     age = time.time() - float(newest.strip())
