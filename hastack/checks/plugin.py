@@ -24,6 +24,7 @@ from hastack.topology import ROLES
 
 # `hastack verify --hosts web1,web2`: the checks that take a host run on these only.
 HOSTS_ENV = "HASTACK_VERIFY_HOSTS"
+NOT_APPLICABLE = "(no host)"
 
 SITE: Site | None = None
 
@@ -84,9 +85,19 @@ def get_from_proxy(
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """A check that waits for scheduled work (after a fresh deploy, two of Cacti's 5-minute
+    """Checks that apply to no host of the site are deselected (see pytest_generate_tests).
+
+    A check that waits for scheduled work (after a fresh deploy, two of Cacti's 5-minute
     polls) runs after the other checks, so that they pass part of the wait; still before
     any test that follows the checks (those may restart hosts)."""
+    idle = [
+        item
+        for item in items
+        if getattr(item, "callspec", None) and item.callspec.params.get("host") == NOT_APPLICABLE
+    ]
+    if idle:
+        config.hook.pytest_deselected(items=idle)
+        items[:] = [item for item in items if item not in idle]
     waiting = [item for item in items if item.get_closest_marker("after_the_other_checks")]
     if not waiting:
         return
@@ -114,7 +125,9 @@ def pytest_generate_tests(metafunc):
     only = os.environ.get(HOSTS_ENV)
     if only:
         names = [name for name in names if name in only.split(",")]
-    metafunc.parametrize("host", names, indirect=True)
+    # A check with no host to run on (no RAID in the site, none of --hosts) does not apply:
+    # it is deselected below, not skipped.
+    metafunc.parametrize("host", names or [NOT_APPLICABLE], indirect=True)
 
 
 def pytest_configure(config):
