@@ -102,19 +102,28 @@ def shop(site: Site, hosts: Hosts) -> list[Line]:
 
 def pacemaker(site: Site, hosts: Hosts) -> list[Line]:
     proxies = [p.name for p in site.hosts_in("proxy")]
-    asker = hosts.first("proxy")
-    if asker is None:
+    if hosts.first("proxy") is None:
         return [Line("pacemaker", False, "no proxy answers SSH", down=True)]
-    code, out = hosts.run(asker, "crm_mon -1 --output-as=xml")
-    if code != 0:
-        return [Line("pacemaker", False, f"crm_mon on {asker} failed: {out.strip()[-200:]}")]
+    # the first proxy whose Pacemaker answers (one may be booting after a fence, or stopped)
+    failures = []
+    for asker in proxies:
+        code, out = hosts.run(asker, "crm_mon -1 --output-as=xml")
+        if code == 0:
+            break
+        failures.append(f"{asker}: {out.strip()[-150:]}")
+    else:
+        return [Line("pacemaker", False, f"crm_mon answers on no proxy ({'; '.join(failures)})")]
     problems = health.node_problems(out, proxies)
     root = ET.fromstring(out)
     holders = [n.get("name") for n in root.iterfind("./resources/resource[@id='vip']/node")]
     options = root.find("./summary/cluster_options")
     stonith = options is not None and options.get("stonith-enabled") == "true"
     devices = [
-        r.get("id") for r in root.iter("resource") if (r.get("resource_agent") or "").startswith("stonith:")
+        r.get("id")
+        for r in root.iter("resource")
+        if (r.get("resource_agent") or "").startswith("stonith:")
+        and r.get("active") == "true"
+        and r.get("failed") != "true"
     ]
     wanted = bool(site.proxy_setting("pacemaker_stonith_enabled"))
     lines = [
@@ -140,7 +149,9 @@ def pacemaker(site: Site, hosts: Hosts) -> list[Line]:
             Line(
                 "quorum",
                 cast,
-                "the quorum device votes" if cast else f"the device's vote is missing:{members}",
+                "the quorum device votes"
+                if cast
+                else f"the device's vote is missing: {' '.join(members.split())[-200:]}",
             )
         )
     return lines
@@ -286,13 +297,21 @@ AREAS: list[Callable[[Site, Hosts], list[Line]]] = [
 ]
 
 
+def read(area: Callable[[Site, Hosts], list[Line]], site: Site, hosts: Hosts) -> list[Line]:
+    """One area's lines; an answer it cannot read is a line that says so, not a crash."""
+    try:
+        return area(site, hosts)
+    except Exception as error:  # noqa: BLE001 - any unreadable answer
+        return [Line(area.__name__, False, f"not read: {type(error).__name__}: {str(error)[:200]}")]
+
+
 def gather(site: Site) -> list[Line]:
     hosts = Hosts(site)
     try:
         with ThreadPoolExecutor(max_workers=len(site.hosts)) as pool:
             list(pool.map(hosts.connect, site.hosts))
         with ThreadPoolExecutor(max_workers=len(AREAS)) as pool:
-            found = list(pool.map(lambda area: area(site, hosts), AREAS))
+            found = list(pool.map(lambda area: read(area, site, hosts), AREAS))
     finally:
         hosts.close()
     return [line for lines in found for line in lines]
