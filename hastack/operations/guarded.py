@@ -8,7 +8,9 @@ in the run are not changed (callers run this host by host, ``_serial=True``).
 
 The switch script on the host takes ``apply ARGS... SECONDS`` (arm, change, mark applied or
 failed) and ``confirm`` (exit 0: kept; 3: the apply has not finished; 4: it failed and was
-undone).
+undone; 5: no confirmation came in time and the host has put the previous state back: its
+timer and this side's deadline are the same length, so a login in the last second may find
+the old state back).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
         raise OperationError(f"host {host.name}: the {guard.what} switch did not start: {output.stderr}")
     confirm = f"{'sudo -n ' if sudo else ''}sh {guard.switch} confirm"
     deadline, status, reached = time.monotonic() + seconds, None, False
-    while time.monotonic() < deadline and status not in (0, 4):
+    while time.monotonic() < deadline and status not in (0, 4, 5):
         time.sleep(1)
         status = _confirm_over_a_new_login(confirm)
         reached = reached or status is not None
@@ -66,6 +68,11 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
     undo = "the host undoes the change by itself when its timer fires"
     if status == 4:
         raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")
+    if status == 5:
+        raise OperationError(
+            f"host {host.name}: no new SSH login to {host.data.ssh_hostname} within {seconds} s after "
+            f"{guard.action}: the host has put the previous state back by itself. {hint}"
+        )
     if status == 3:
         raise OperationError(
             f"host {host.name}: a new SSH login worked, but {guard.action} had not finished within "

@@ -8,7 +8,8 @@
 #                                              (or none) after SECONDS unless `confirm` runs
 #   firewall-switch.sh confirm                 (from a new SSH login) keep it, and load it at
 #                                              boot; exits 3 while the apply has not finished,
-#                                              4 if it failed
+#                                              4 if it failed, 5 once the timer has put the
+#                                              previous table back (no confirmation came)
 #   firewall-switch.sh rollback                the previous table back (the last confirmed
 #                                              file), or no table if none was
 #   firewall-switch.sh off                     no hastack table, now or at boot
@@ -24,7 +25,7 @@ apply)
     candidate=$2
     systemctl stop "$TIMER.timer" 2>/dev/null
     systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
-    rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
+    rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed" "$STATE/rolled-back"
     nft -c -f "$candidate" || { touch "$STATE/failed"; log "nft -c refused $candidate"; exit 1; }
     cp "$candidate" "$STATE/applying.nft"
     touch "$STATE/pending"
@@ -43,6 +44,7 @@ apply)
     ;;
 confirm)
     [ -e "$STATE/failed" ] && exit 4
+    [ -e "$STATE/rolled-back" ] && exit 5
     [ -e "$STATE/applied" ] || exit 3
     systemctl stop "$TIMER.timer" 2>/dev/null
     mkdir -p "$(dirname "$BOOT")"
@@ -60,6 +62,7 @@ rollback)
         nft delete table inet hastack 2>/dev/null
     fi
     rm -f "$STATE/pending" "$STATE/applied"
+    touch "$STATE/rolled-back"
     log "rolled back to the previous table"
     ;;
 off)

@@ -47,6 +47,12 @@ def verdict(monkeypatch, answers) -> str:
             "host web1: a new SSH login ran `sh /x/switch.sh confirm`, which exited 127",
         ),
         ([None, 4], "host web1: `netplan apply` failed; the change was undone"),
+        # the host's timer fired a moment before this side's deadline: the old state is back
+        (
+            [None, None, None, 5],
+            "host web1: no new SSH login to 192.0.2.5 within 5 s after `netplan apply`: the host has "
+            "put the previous state back by itself",
+        ),
     ],
 )
 def test_an_unconfirmed_change_says_what_the_new_logins_found(fake_host, monkeypatch, answers, said):
