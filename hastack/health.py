@@ -116,3 +116,30 @@ def vote_cast(members: str, proxies: int = 0, expect: bool = False) -> bool:
         and (expect or len(flags) == proxies)
         and all(flag.startswith("A,V") for flag in flags)
     )
+
+
+def brick_pool(site) -> list[str]:
+    """The hosts with a brick: the web hosts, then the arbiter when the site has one."""
+    arbiter = site.setting("gluster_arbiter")
+    return [h.name for h in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+
+
+def bricks_online(volume_status_xml: str) -> dict[str, str]:
+    """``gluster --xml volume status VOL``: each brick's host and its status ("1": online)."""
+    return {
+        node.findtext("hostname"): node.findtext("status")
+        for node in ET.fromstring(volume_status_xml).iter("node")
+        if (node.findtext("path") or "").endswith("/brick")
+    }
+
+
+def split_brain_counts(split_brain_info: str) -> list[int]:
+    """``gluster volume heal VOL info split-brain``: the entries of each brick that answered."""
+    return [int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", split_brain_info)]
+
+
+# Cacti's effective poller interval (seconds) and RRD folder, as Cacti itself reads them.
+CACTI_CONFIG = (
+    'cd /usr/share/cacti/site && php -r \'include "./include/cli_check.php"; '
+    'echo read_config_option("poller_interval"), " ", $config["rra_path"];\''
+)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from hastack import health
+from hastack import health, topology
 from hastack.site import Site
 from hastack.ssh import SshRunner
 
@@ -182,23 +182,17 @@ def gluster(site: Site, hosts: Hosts) -> list[Line]:
     if web is None:
         return [Line("storage", False, "no web host answers SSH")]
     volume = site.cluster
-    arbiter = site.setting("gluster_arbiter")
-    pool = [w.name for w in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+    pool = health.brick_pool(site)
     _, out = hosts.run(web, f"gluster --xml volume status {volume}")
     try:
-        nodes = ET.fromstring(out).iter("node")
-        online = {
-            n.findtext("hostname"): n.findtext("status")
-            for n in nodes
-            if (n.findtext("path") or "").endswith("/brick")
-        }
+        online = health.bricks_online(out)
     except ET.ParseError:
         online = {}
     away = [name for name in pool if online.get(name) != "1"]
     heal_code, heal = hosts.run(web, f"gluster volume heal {volume} info")
     entries = dict(zip(pool, health.heal_entries(heal), strict=False))
     split_code, split = hosts.run(web, f"gluster volume heal {volume} info split-brain")
-    counts = [int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", split)]
+    counts = health.split_brain_counts(split)
     split_count = sum(counts) if split_code == 0 and len(counts) == len(pool) else None
     pending = {name: entries.get(name, "?") for name in pool if entries.get(name) != "0"}
     if heal_code != 0:
@@ -256,23 +250,13 @@ def certificate(site: Site, hosts: Hosts) -> list[Line]:
     return [Line("certificate", days >= CERT_DAYS_WARN, f"{days} days left (renew under {CERT_DAYS_WARN})")]
 
 
-CACTI = (
-    'cd /usr/share/cacti/site && php -r \'include "./include/cli_check.php"; '
-    'echo read_config_option("poller_interval"), " ", $config["rra_path"];\''
-)
-
-
 def monitoring(site: Site, hosts: Hosts) -> list[Line]:
     if not site.setting("monitoring_enabled"):
         return []
-    holders = [
-        p.name
-        for p in site.hosts_in("proxy")
-        if f" {site.vip}/" in hosts.run(p.name, "ip -4 -o addr show")[1]
-    ]
+    holders = topology.vip_holders(site, lambda name: hosts.run(name, topology.ADDRESSES_COMMAND)[1])
     if not holders:
         return [Line("monitoring", False, "no proxy holds the VIP: Cacti runs on its holder")]
-    code, out = hosts.run(holders[0], CACTI)
+    code, out = hosts.run(holders[0], health.CACTI_CONFIG)
     if code != 0 or len(out.split()) != 2:
         return [Line("monitoring", False, f"Cacti's settings not read on {holders[0]}")]
     interval, rra = out.split()

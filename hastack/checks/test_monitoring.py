@@ -16,6 +16,7 @@ from hastack import firewall, secrets
 from hastack.checks.plugin import GMETAD_XML, host_platform
 from hastack.checks.plugin import site_host_name as host_name
 from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_POLLER_UNIT, GMETAD_RRDS
+from hastack.health import CACTI_CONFIG
 from hastack.probe import cacti_login
 
 LAYER = "monitoring"
@@ -266,10 +267,7 @@ UNIT_STARTED = "39f53479d3a045ac8e11786248231fbf"
 
 def cacti_config(host) -> tuple[int, str]:
     """Cacti's effective poller interval (seconds) and RRD folder, as Cacti itself reads them."""
-    out = host.check_output(
-        'cd /usr/share/cacti/site && php -r \'include "./include/cli_check.php"; '
-        'echo read_config_option("poller_interval"), " ", $config["rra_path"];\''
-    )
+    out = host.check_output(CACTI_CONFIG)
     interval, rra = out.split()
     return int(interval), rra
 

@@ -1,6 +1,5 @@
 """Storage tier on the web hosts: GlusterFS replica volume mounted at /cluster."""
 
-import re
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -8,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.health import heal_entries
+from hastack.health import brick_pool, bricks_online, heal_entries, split_brain_counts
 
 LAYER = "storage"
 pytestmark = pytest.mark.roles("web")
@@ -31,9 +30,7 @@ def test_volume_started(host, site):
 
 
 def pool(site) -> list[str]:
-    """The hosts with a brick: the web hosts, then the arbiter when the site has one."""
-    arbiter = site.setting("gluster_arbiter")
-    return [h.name for h in site.hosts_in("web")] + ([arbiter] if arbiter else [])
+    return brick_pool(site)
 
 
 def volume_options(host, site) -> dict[str, str]:
@@ -118,12 +115,7 @@ def test_file_written_here_is_read_on_every_other_web_host(host, site, connect):
 
 def test_every_brick_of_the_pool_is_online(host, site):
     """A brick away (its host down, glusterd or the brick process dead) is a degraded volume."""
-    status = ET.fromstring(host.check_output(f"gluster --xml volume status {site.cluster}"))
-    online = {
-        node.findtext("hostname"): node.findtext("status")
-        for node in status.iter("node")
-        if (node.findtext("path") or "").endswith("/brick")
-    }
+    online = bricks_online(host.check_output(f"gluster --xml volume status {site.cluster}"))
     away = [name for name in pool(site) if online.get(name) != "1"]
     assert not away, (
         f"brick(s) of {', '.join(away)} offline: bring the host back (glusterd running), then "
@@ -135,7 +127,7 @@ def test_no_file_is_in_split_brain(host, site):
     """Files whose copies disagree with no majority: listed until a person picks a copy
     (with gluster_favorite_child_policy none, nothing picks one for them)."""
     output = host.check_output(f"gluster volume heal {site.cluster} info split-brain")
-    counts = [int(n) for n in re.findall(r"Number of entries in split-brain:\s*(\d+)", output)]
+    counts = split_brain_counts(output)
     assert (len(counts), sum(counts)) == (len(pool(site)), 0), (
         f"{sum(counts)} file(s) in split-brain, or a brick did not answer ({len(counts)} of "
         f"{len(pool(site))} did): pick the good copy of each, "
