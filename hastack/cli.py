@@ -63,6 +63,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     return status.run_status(site, as_json=args.json)
 
 
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    from hastack import maintenance
+
+    words = args.words
+    if len(words) not in (2, 3) or words[-1] not in ("on", "off"):
+        print("usage: hastack maintenance [SITE] HOST on|off: name a host, then on or off", file=sys.stderr)
+        return 2
+    args.site = words[0] if len(words) == 3 else None
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    return maintenance.run_maintenance(site, words[-2], words[-1], heal_wait=args.heal_wait)
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from hastack import drill
 
@@ -250,6 +264,23 @@ def build_parser() -> argparse.ArgumentParser:
     status_parser.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
     status_parser.add_argument("--json", action="store_true", help="the same as JSON, for scripts")
     status_parser.set_defaults(func=cmd_status)
+
+    maint = commands.add_parser(
+        "maintenance",
+        help="take a proxy or web host out of service with no failed request (on), and back (off)",
+        description="hastack maintenance [SITE] HOST on|off. A proxy: the VIP moves to its peer, then "
+        "standby. A web host: drained in HAProxy, then its brick stops with no heal pending; off waits "
+        "for its heal. Refused, with nothing changed, while the host's peer is not whole.",
+    )
+    maint.add_argument("words", nargs="+", metavar="[SITE] HOST on|off")
+    maint.add_argument(
+        "--heal-wait",
+        type=float,
+        default=600,
+        metavar="S",
+        help="how long the heal entries may take to drain, before going out and coming back (default 600)",
+    )
+    maint.set_defaults(func=cmd_maintenance)
 
     drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP")
     drill.add_argument("site", nargs="?", help="site file (default: the lab's)")

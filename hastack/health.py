@@ -37,23 +37,33 @@ def node_problems(crm_mon_xml: str, proxies: list[str]) -> dict[str, str]:
                 "in standby after a failure: find it in `pcs status`, then `pcs resource cleanup`"
             )
         elif node.get("standby") == "true":
-            problems[name] = f"in standby: `pcs node unstandby {name}` when its work is done"
+            problems[name] = (
+                f"in standby: `hastack maintenance {name} off` (or `pcs node unstandby {name}`) when its "
+                "work is done"
+            )
         elif node.get("maintenance") == "true":
             problems[name] = f"in maintenance: `pcs node unmaintenance {name}` when its work is done"
     return problems
 
 
-def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
-    """The web hosts HAProxy does not send requests to (``show stat`` of its ``web``
-    backend), each with its status and last check."""
+def backend_rows(show_stat_csv: str) -> dict[str, dict[str, str]]:
+    """The servers of HAProxy's ``web`` backend in its ``show stat`` CSV, by name."""
     lines = [line for line in show_stat_csv.splitlines() if line.strip()]
+    if not lines:
+        return {}
     # HAProxy quotes free-text fields (a check's last answer) as CSV does
     header, *rows = csv.reader([lines[0].lstrip("# "), *lines[1:]])
-    states = {
+    return {
         row["svname"]: row
         for row in (dict(zip(header, r, strict=False)) for r in rows)
         if row.get("pxname") == "web"
     }
+
+
+def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
+    """The web hosts HAProxy does not send requests to (``show stat`` of its ``web``
+    backend), each with its status and last check."""
+    states = backend_rows(show_stat_csv)
     problems = {}
     for name in servers:
         row = states.get(name)
@@ -61,8 +71,9 @@ def backend_problems(show_stat_csv: str, servers: list[str]) -> dict[str, str]:
             problems[name] = "not in HAProxy's web backend: deploy the proxies (deploys/proxy.py)"
         elif row.get("status", "").startswith(("DRAIN", "MAINT")):
             problems[name] = (
-                f"{row.get('status')}, set by an operator: `echo 'set server web/{name} state ready' | "
-                "socat stdio /run/haproxy/admin.sock` on each proxy when its work is done"
+                f"{row.get('status')}, set by an operator: `hastack maintenance {name} off` when its work "
+                f"is done (or `echo 'set server web/{name} state ready' | socat stdio "
+                "/run/haproxy/admin.sock` on each proxy)"
             )
         elif row.get("status") != "UP":
             problems[name] = (

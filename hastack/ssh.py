@@ -3,6 +3,7 @@ bench, the drills and the RAID VM."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -92,3 +93,45 @@ class SshRunner:
 
     def close(self) -> None:
         self.client.close()
+
+
+class SiteHosts:
+    """One SSH connection per host of a site, opened on first use (None: it does not answer);
+    commands run as root (through ``sudo -n`` for another SSH user), each at most ``timeout`` s.
+    `hastack status` and `hastack maintenance` ask the hosts through it."""
+
+    def __init__(self, site: Site, timeout: float = 20) -> None:
+        self.site = site
+        self.timeout = timeout
+        self.runners: dict[str, SshRunner | None] = {}
+        self.errors: dict[str, str] = {}
+        self.sudo = "" if site.ssh.user == "root" else "sudo -n "
+
+    def connect(self, name: str) -> SshRunner | None:
+        if name not in self.runners:
+            try:
+                self.runners[name] = SshRunner.to_host(self.site, name)
+            except Exception as error:  # noqa: BLE001 - any failure to connect is "does not answer"
+                self.runners[name] = None
+                self.errors[name] = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return self.runners[name]
+
+    def run(self, name: str, command: str, timeout: float | None = None) -> tuple[int, str]:
+        """(exit status, output; with errors when it failed); 255: the host did not answer."""
+        runner = self.connect(name)
+        if runner is None:
+            return 255, self.errors.get(name, "does not answer")
+        try:
+            done = runner.execute(f"{self.sudo}sh -c {shlex.quote(command)}", timeout=timeout or self.timeout)
+        except Exception as error:  # noqa: BLE001 - a host that stops answering mid-way
+            return 255, str(error)
+        # what succeeded is read from its output alone (a warning on stderr would spoil XML)
+        return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
+
+    def first(self, role: str) -> str | None:
+        return next((h.name for h in self.site.hosts_in(role) if self.connect(h.name) is not None), None)
+
+    def close(self) -> None:
+        for runner in self.runners.values():
+            if runner is not None:
+                runner.close()

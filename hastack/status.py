@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -22,13 +21,12 @@ from datetime import UTC, datetime
 
 from hastack import health, topology
 from hastack.site import Site
-from hastack.ssh import SshRunner
+from hastack.ssh import SiteHosts as Hosts
 
 # Days of certificate left under which the site is degraded: time to renew.
 CERT_DAYS_WARN = 21
 # Cacti's newest data older than this many of its polls: the monitoring has stopped.
 MONITORING_POLLS_LATE = 3
-TIMEOUT_S = 20
 
 
 @dataclass
@@ -38,44 +36,6 @@ class Line:
     detail: str
     # the shop does not answer: exit 2
     down: bool = False
-
-
-class Hosts:
-    """One SSH connection per host, opened on first use (None: it does not answer)."""
-
-    def __init__(self, site: Site) -> None:
-        self.site = site
-        self.runners: dict[str, SshRunner | None] = {}
-        self.errors: dict[str, str] = {}
-        self.sudo = "" if site.ssh.user == "root" else "sudo -n "
-
-    def connect(self, name: str) -> SshRunner | None:
-        if name not in self.runners:
-            try:
-                self.runners[name] = SshRunner.to_host(self.site, name)
-            except Exception as error:  # noqa: BLE001 - any failure to connect is "does not answer"
-                self.runners[name] = None
-                self.errors[name] = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return self.runners[name]
-
-    def run(self, name: str, command: str) -> tuple[int, str]:
-        runner = self.connect(name)
-        if runner is None:
-            return 255, self.errors.get(name, "does not answer")
-        try:
-            done = runner.execute(self.sudo + f"sh -c {shlex.quote(command)}", timeout=TIMEOUT_S)
-        except Exception as error:  # noqa: BLE001 - a host that stops answering mid-way
-            return 255, str(error)
-        # what succeeded is read from its output alone (a warning on stderr would spoil XML)
-        return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
-
-    def first(self, role: str) -> str | None:
-        return next((h.name for h in self.site.hosts_in(role) if self.connect(h.name) is not None), None)
-
-    def close(self) -> None:
-        for runner in self.runners.values():
-            if runner is not None:
-                runner.close()
 
 
 def reachable(site: Site, hosts: Hosts) -> list[Line]:
@@ -212,7 +172,9 @@ def gluster(site: Site, hosts: Hosts) -> list[Line]:
             split_count == 0,
             f"{split_count} file(s) in split-brain"
             if split_count is not None
-            else f"split-brain info not read from every brick: {split.strip()[-200:]}",
+            else f"split-brain entries read from {len(counts)} of {len(pool)} bricks ({sum(counts)} there)"
+            if split_code == 0
+            else f"split-brain info not read: {' '.join(split.split())[-200:]}",
         ),
     ]
 

@@ -63,7 +63,7 @@ def test_a_proxy_in_standby_fails_verify_and_status_naming_the_fix(lab_only, dep
     pacemaker = [line for line in screen.stdout.splitlines() if " pacemaker " in line]
     assert (
         degraded.returncode,
-        "proxy2 is in standby: `pcs node unstandby proxy2`" in degraded.stdout,
+        "proxy2 is in standby: `hastack maintenance proxy2 off`" in degraded.stdout,
         screen.returncode,
         len(pacemaker) == 1 and pacemaker[0].startswith("  !!") and "proxy2 is in standby" in pacemaker[0],
         whole.returncode,

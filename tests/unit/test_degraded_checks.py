@@ -61,7 +61,10 @@ def test_a_proxy_offline_or_in_standby_is_named_with_the_fix(fixtures):
     assert (list(offline), "systemctl start corosync pacemaker" in offline["proxy2"], standby) == (
         ["proxy2"],
         True,
-        {"proxy2": "in standby: `pcs node unstandby proxy2` when its work is done"},
+        {
+            "proxy2": "in standby: `hastack maintenance proxy2 off` (or `pcs node unstandby proxy2`) when "
+            "its work is done"
+        },
     )
 
 
