@@ -77,6 +77,16 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     return maintenance.run_maintenance(site, words[-2], words[-1], heal_wait=args.heal_wait)
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from hastack import upgrade
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    hosts = args.hosts.split(",") if args.hosts else None
+    return upgrade.run_upgrade(site, hosts, args.reboot, args.heal_wait)
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from hastack import drill
 
@@ -86,7 +96,14 @@ def cmd_drill(args: argparse.Namespace) -> int:
     site = site_or_none(args)
     if site is None:
         return 2
-    names = [args.name] if args.name else list(drill.DRILLS)
+    names = [args.name] if args.name else [name for name in drill.DRILLS if name not in drill.BY_NAME_ONLY]
+    hosts = args.hosts.split(",") if args.hosts else None
+    cluster = [h.name for h in site.hosts.values() if h.role in ("proxy", "web")]
+    if hosts and any(name not in cluster for name in hosts):
+        print(
+            f"error: --hosts: name proxies and web hosts of the site ({', '.join(cluster)})", file=sys.stderr
+        )
+        return 2
     if not site.lab and not args.yes:
         print(
             f"error: {site.source} is not the lab: the drills reset its hosts (a forced reboot, no clean "
@@ -94,7 +111,9 @@ def cmd_drill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    results = drill.run_drills(site, names, args.seconds, args.rate, stalls=args.stalls, losses=args.losses)
+    results = drill.run_drills(
+        site, names, args.seconds, args.rate, stalls=args.stalls, losses=args.losses, hosts=hosts
+    )
     print()
     print(drill.table(results))
     return 0 if all(result.data_lost == "no" and result.met for result in results) else 1
@@ -282,6 +301,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     maint.set_defaults(func=cmd_maintenance)
 
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="a rolling OS upgrade: one host at a time, maintenance on, apt full-upgrade, reboot when "
+        "required, maintenance off, healthy again; refused on a degraded cluster",
+    )
+    upgrade.add_argument("site", nargs="?", help="site file (default: the lab's, else site.yaml)")
+    upgrade.add_argument("--hosts", help="these proxies and web hosts only (comma-separated; default all)")
+    upgrade.add_argument(
+        "--reboot",
+        choices=["required", "always", "never"],
+        default="required",
+        help="reboot when the upgrade asks for it (/run/reboot-required: the default), always, or never",
+    )
+    upgrade.add_argument(
+        "--heal-wait", type=float, default=600, metavar="S", help="as for maintenance (default 600)"
+    )
+    upgrade.set_defaults(func=cmd_upgrade)
+
     drill = commands.add_parser("drill", help="failures under a stream of requests through the VIP")
     drill.add_argument("site", nargs="?", help="site file (default: the lab's)")
     drill.add_argument(
@@ -298,8 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
             "stall",
             "loss",
             "web-stall",
+            "upgrade",
         ],
-        help="one drill (default all)",
+        help="one drill (default all but upgrade, which runs by name: a rolling upgrade and reboot)",
+    )
+    drill.add_argument(
+        "--hosts", help="upgrade: these proxies and web hosts (comma-separated; default every one)"
     )
     drill.add_argument("--seconds", type=float, default=40, help="length of each request stream (default 40)")
     drill.add_argument(

@@ -307,6 +307,8 @@ class Drills:
         # The stall and loss drills' steps (hastack drill --stalls, --losses).
         self.stalls: tuple[float, ...] = STALLS_S
         self.losses: tuple[int, ...] = LOSSES_PERCENT
+        # The upgrade drill's hosts (hastack drill --hosts; None: every proxy and web host).
+        self.upgrade_hosts: list[str] | None = None
         self.seconds = seconds
         self.rate = rate
         self.injected_at: float | None = None
@@ -897,6 +899,46 @@ class Drills:
             results.append(result)
         return results
 
+    def rolling_upgrade(self) -> list[Result]:
+        """`hastack upgrade --reboot always` of the cluster's hosts under the stream: one row per
+        host, from the requests started while it was out. A web host's goal: no failed request;
+        a proxy's: less time without service than its death leaves (the VIP moves before it
+        stops)."""
+        from hastack.upgrade import Upgrade, order
+
+        names = self.upgrade_hosts or [h.name for h in self.site.hosts.values() if h.role in ("proxy", "web")]
+        upgrade = Upgrade(self.site, "always", heal_wait=600, say=lambda line: print(f"[upgrade] {line}"))
+        windows: list[tuple[str, float, float, object]] = []
+
+        def one_by_one() -> None:
+            for name in order(self.site, names, self.vip_holder()):
+                started = time.time()
+                row = upgrade.one(name)
+                windows.append((name, started, time.time(), row))
+
+        try:
+            samples = self.stream(one_by_one, until_done=3600)
+        finally:
+            upgrade.hosts.close()
+        token = int(self.site.setting("corosync_token_ms", self.site.hosts_in("proxy")[0]))
+        results = []
+        for name, started, ended, row in windows:
+            inside = [s for s in samples if started <= s[0] < ended]
+            self.injected_at = started
+            result = self.result(
+                f"upgrade {name}",
+                inside,
+                note=f"{row.upgraded} package(s), rebooted, out {ended - started:.0f} s",
+            )
+            if self.site.hosts[name].role == "web":
+                result.goal, result.met = "no failed request", result.failed == 0
+            else:
+                death = predicted_gap_s(token)
+                result.goal = f"less without service than a death ({death:.1f} s, token {token} ms)"
+                result.met = result.outage_s < death
+            results.append(result)
+        return results
+
     def close(self) -> None:
         for remote in self.remotes.values():
             remote.close()
@@ -1051,6 +1093,8 @@ def host_control(site: Site, drills: Drills | None) -> HostControl:
     return (LabHosts if site.lab else RealServers)(site, drills)
 
 
+# Run by name only, not by a bare `hastack drill`: it upgrades and reboots every cluster host.
+BY_NAME_ONLY = ("upgrade",)
 DRILLS = {
     "proxy": Drills.proxy_dies,
     "haproxy": Drills.haproxy_dies,
@@ -1062,6 +1106,7 @@ DRILLS = {
     "stall": Drills.stall,
     "loss": Drills.loss,
     "web-stall": Drills.web_stall,
+    "upgrade": Drills.rolling_upgrade,
 }
 
 
@@ -1083,9 +1128,11 @@ def run_drills(
     say=print,
     stalls: tuple[float, ...] = STALLS_S,
     losses: tuple[int, ...] = LOSSES_PERCENT,
+    hosts: list[str] | None = None,
 ) -> list[Result]:
     drills = Drills(site, seconds, rate)
     drills.stalls, drills.losses = tuple(stalls), tuple(losses)
+    drills.upgrade_hosts = hosts
     try:
         if any(name != "raid" or not drills.hosts.raid_apart for name in names):
             # the cluster whole before the first drill (not for the lab's RAID drill: its VM is apart)

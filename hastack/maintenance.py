@@ -158,6 +158,16 @@ class Maintenance:
         entries = health.heal_entries(out)
         return {name: n for name, n in zip(pool, entries, strict=False) if n != "0"}
 
+    def heal_drained(self, asker: str) -> dict[str, str]:
+        """Waits (``heal_wait`` at most) until no brick has a heal entry; what is left."""
+        deadline, said = time.monotonic() + self.heal_wait, 0.0
+        while (pending := self.heal_pending(asker)) and time.monotonic() < deadline:
+            if time.monotonic() - said >= 30:
+                self.say(f"waiting for the heal entries to drain first: {pending}")
+                said = time.monotonic()
+            time.sleep(3)
+        return pending
+
     def wait(self, what: str, done: Callable[[], bool], limit: float, every: float = 2) -> None:
         deadline = time.monotonic() + limit
         while not done():
@@ -239,6 +249,8 @@ class Maintenance:
             ),
             60,
         )
+        if name in health.brick_pool(self.site):
+            self.brick_back(name)
         self.unmark(name)
         self.say(f"{name} is back: online, HAProxy sends to {', '.join(serving)}; the VIP stays where it is")
 
@@ -262,13 +274,10 @@ class Maintenance:
         self.mark(name)
         try:
             self.drain(name)
-            asker = next(w for w in self.webs if w != name)
-            self.wait(
-                "no heal entry pending on any copy",
-                lambda: not self.heal_pending(asker),
-                self.heal_wait,
-            )
             status, pid = brick_pid(self.volume_status(), name)
+            pending = self.heal_drained(next(w for w in self.webs if w != name)) if status == "1" else {}
+            if pending:
+                raise Refused(f"heal entries still pending after {self.heal_wait:.0f} s: {pending}")
             if status == "1" and pid:
                 self.say(f"stopping {name}'s brick (PID {pid}); its copies carry the volume")
                 self.must(name, f"kill {pid}")
@@ -307,12 +316,12 @@ class Maintenance:
         if reasons:
             # a copy already missing: no heal to wait for first
             return reasons
-        deadline = time.monotonic() + self.heal_wait
-        while (pending := self.heal_pending(asker)) and time.monotonic() < deadline:
-            self.say(f"waiting for the heal entries to drain first: {pending}")
-            time.sleep(5)
-        if pending:
-            reasons.append(f"heal entries still pending after {self.heal_wait:.0f} s: {pending}")
+        if online.get(name) == "1":
+            # its copy goes: the others must be whole first (when its brick is already down,
+            # the entries are those it will heal itself when it returns)
+            pending = self.heal_drained(asker)
+            if pending:
+                reasons.append(f"heal entries still pending after {self.heal_wait:.0f} s: {pending}")
         code, split = self.hosts.run(asker, f"gluster volume heal {self.volume} info split-brain")
         if code != 0 or sum(health.split_brain_counts(split)):
             reasons.append(
@@ -361,30 +370,34 @@ class Maintenance:
         for proxy in self.haproxies():
             self.hosts.run(proxy, f"echo 'set server web/{name} state ready' | socat stdio {ADMIN_SOCKET}")
 
-    def web_off(self, name: str) -> None:
-        states, brick = self.web_state(name)
-        if not self.marked(name) and brick == "1" and all(s == "UP" for s in states.values()):
-            self.say(f"{name} is not in maintenance: in HAProxy, its brick online; nothing changed")
-            return
-        if brick != "1":
+    def brick_back(self, name: str) -> None:
+        """``name``'s brick online again (``volume start force`` starts only the bricks that are
+        down) and its heal run to the end, ``heal_wait`` at most."""
+        if brick_pid(self.volume_status(), name)[0] != "1":
             self.say(f"starting {name}'s brick (gluster volume start {self.volume} force)")
             self.must(name, f"gluster volume start {self.volume} force", timeout=120)
             self.wait(f"{name}'s brick online", lambda: brick_pid(self.volume_status(), name)[0] == "1", 60)
         self.hosts.run(name, f"gluster volume heal {self.volume}")
-        started = time.monotonic()
-        last = 0.0
+        started, last = time.monotonic(), 0.0
         while pending := self.heal_pending(name):
             waited = time.monotonic() - started
             if waited > self.heal_wait:
                 raise Refused(
-                    f"{name}'s heal has not finished after {self.heal_wait:.0f} s ({pending}); it stays out "
-                    f"of HAProxy: run `hastack maintenance {name} off` again to keep waiting"
+                    f"{name}'s heal has not finished after {self.heal_wait:.0f} s ({pending}); it stays in "
+                    f"maintenance: run `hastack maintenance {name} off` again to keep waiting"
                 )
             if waited - last >= 15:
                 self.say(f"healing: entries per brick {pending} ({waited:.0f} s)")
                 last = waited
             time.sleep(2)
         self.say(f"{name}'s brick is online and healed")
+
+    def web_off(self, name: str) -> None:
+        states, brick = self.web_state(name)
+        if not self.marked(name) and brick == "1" and all(s == "UP" for s in states.values()):
+            self.say(f"{name} is not in maintenance: in HAProxy, its brick online; nothing changed")
+            return
+        self.brick_back(name)
         port = self.site.setting("web_port", self.site.hosts[name])
         self.wait(
             f"NGINX answering on {name}",

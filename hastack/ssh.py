@@ -128,6 +128,13 @@ class SiteHosts:
         # what succeeded is read from its output alone (a warning on stderr would spoil XML)
         return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
 
+    def forget(self, name: str) -> None:
+        """Close ``name``'s connection: the next command opens a new one (after its reboot)."""
+        runner = self.runners.pop(name, None)
+        self.errors.pop(name, None)
+        if runner is not None:
+            runner.close()
+
     def first(self, role: str) -> str | None:
         return next((h.name for h in self.site.hosts_in(role) if self.connect(h.name) is not None), None)
 

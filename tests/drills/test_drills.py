@@ -126,6 +126,17 @@ def test_soak_moves_no_vip_and_gains_no_fail_count():
     assert (result.returncode, result.stdout.count("| yes |")) == (0, 2), result.stderr[-2000:]
 
 
+def test_a_rolling_upgrade_of_the_four_cluster_hosts_meets_its_goals():
+    """`hastack drill upgrade`: `hastack upgrade --reboot always` of both web hosts and both
+    proxies, one at a time, under the open-loop stream. A web host out: no failed request; a
+    proxy out: less without service than a proxy's death (the VIP moves before it stops)."""
+    result = hastack("drill", str(lab.SITE_FILE), "upgrade")
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| upgrade ")]
+    assert (result.returncode, len(rows), "MISSED" in result.stdout) == (0, 4, False), (
+        result.stdout[-3000:] + result.stderr[-2000:]
+    )
+
+
 @pytest.fixture(scope="module")
 def real_servers_site():
     """The lab's hosts under a site file of another name: to hastack, real servers."""

@@ -12,6 +12,7 @@ import pytest
 
 from hastack import lab
 from hastack.drill import Drills, failures, outage
+from hastack.maintenance import MARKER, STAT, server_row
 from hastack.timings import predicted_gap_s
 
 pytestmark = pytest.mark.lab
@@ -45,8 +46,6 @@ def said(runs: dict[str, subprocess.CompletedProcess]) -> str:
 
 def web_states(connect, site, name: str) -> list[str]:
     """``name``'s status in HAProxy on each proxy."""
-    from hastack.maintenance import STAT, server_row
-
     return [
         server_row(connect(p.name).check_output(STAT), name).get("status", "?")
         for p in site.hosts_in("proxy")
@@ -162,3 +161,27 @@ def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only
         holders["back"],
         gap < death,
     ) == (0, [peer], 0, True, 1, True, 1, True, 0, [peer], True), said(runs)
+
+
+def test_an_upgrade_on_a_degraded_cluster_is_refused_and_changes_nothing(lab_only, site, deployed, connect):
+    """web1 in maintenance: `hastack upgrade` names what is wrong and takes no host out."""
+    runs = {"web1 on": maintenance("web1", "on")}
+    try:
+        runs["upgrade"] = hastack("upgrade", str(lab.SITE_FILE))
+        web2 = web_states(connect, site, "web2")
+        marked = [
+            h.name
+            for h in site.hosts_in("proxy") + site.hosts_in("web")
+            if connect(h.name).file(MARKER).exists
+        ]
+    finally:
+        runs["web1 off"] = maintenance("web1", "off")
+    assert (
+        runs["web1 on"].returncode,
+        runs["upgrade"].returncode,
+        "the cluster is not healthy, so no host is taken out" in runs["upgrade"].stdout,
+        "web1 is MAINT" in runs["upgrade"].stdout,
+        web2,
+        marked,
+        runs["web1 off"].returncode,
+    ) == (0, 1, True, True, ["UP", "UP"], ["web1"], 0), said(runs)
