@@ -345,10 +345,13 @@ class Drills:
         _, stdout, _ = self.remote(client, fresh=True).client.exec_command(command, timeout=seconds + 60)
         time.sleep(5)
         self.injected_at = time.time()
-        action()
-        if stop:
-            time.sleep(5)
-            self.remote(client, fresh=True).run(f"touch {stop}; sleep 2; rm -f {stop}")
+        try:
+            action()
+        finally:
+            if stop:
+                # also when the action fails: the stream stops, not after until_done
+                time.sleep(5)
+                self.remote(client, fresh=True).run(f"touch {stop}; sleep 2; rm -f {stop}")
         output = stdout.read().decode()
         return sorted(tuple(json.loads(line)) for line in output.splitlines() if line.startswith("["))
 

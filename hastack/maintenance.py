@@ -16,8 +16,10 @@ Before any change it refuses, naming why, to take out a host whose peer is not w
 other proxy offline, in standby or without HAProxy; another web host out of HAProxy, a brick
 away, heal or split-brain entries, or writes that would stop (the volume's client quorum).
 A marker on the host (MARKER) says it is in maintenance: a proxy that returns puts the web
-hosts that still have one back in MAINT; ``status`` and ``verify`` show a host in
-maintenance as degraded, naming ``hastack maintenance HOST off``.
+hosts that still have one back in MAINT, and no other host with a brick goes out meanwhile.
+``status`` and ``verify`` show a host in maintenance as degraded (the standby, the MAINT, the
+brick away), naming ``hastack maintenance HOST off``. One run at a time: two runs started
+together each see the other's host whole.
 
 A second ``on`` (or ``off``) finds the host as asked, says so and changes nothing.
 """
@@ -112,6 +114,13 @@ class Maintenance:
                 return out
         raise Refused("Pacemaker answers on no proxy (crm_mon): see `pcs status` there")
 
+    def node_online(self, name: str) -> bool:
+        try:
+            nodes = {n.get("name"): n for n in ET.fromstring(self.crm_mon()).iterfind("./nodes/node")}
+        except (Refused, ET.ParseError):
+            return False
+        return name in nodes and nodes[name].get("online") == "true"
+
     def standby(self, name: str) -> bool:
         nodes = {n.get("name"): n for n in ET.fromstring(self.crm_mon()).iterfind("./nodes/node")}
         return name in nodes and nodes[name].get("standby") == "true"
@@ -145,14 +154,24 @@ class Maintenance:
             self.hosts.run(asker, f"curl -sk -o /dev/null -m 5 -w '%{{http_code}}' {url}")[1].strip() == "200"
         )
 
-    def volume_status(self) -> str:
-        web = next(w for w in self.webs if self.hosts.connect(w) is not None)
-        return self.must(web, f"gluster --xml volume status {self.volume}")
+    def volume_status(self, avoid: str | None = None) -> str:
+        """``gluster --xml volume status``, asked on a web host other than ``avoid`` (which may be
+        booting) when one answers."""
+        askers = [w for w in self.webs if w != avoid] + [w for w in self.webs if w == avoid]
+        web = next((w for w in askers if self.hosts.connect(w) is not None), None)
+        if web is None:
+            raise Refused("no web host answers SSH to ask GlusterFS")
+        out = self.must(web, f"gluster --xml volume status {self.volume}")
+        if (ET.fromstring(out).findtext("opRet") or "0") != "0":
+            raise Refused(f"GlusterFS on {web}: {ET.fromstring(out).findtext('opErrstr')}")
+        return out
 
     def heal_pending(self, asker: str) -> dict[str, str]:
         """The bricks with heal entries (or that did not answer heal info: "-")."""
         pool = health.brick_pool(self.site)
-        code, out = self.hosts.run(asker, f"gluster volume heal {self.volume} info")
+        code, out = self.hosts.run(
+            asker, f"timeout 60 gluster volume heal {self.volume} info summary", timeout=90
+        )
         if code != 0:
             return {"heal info": out.strip()[-200:]}
         entries = health.heal_entries(out)
@@ -169,10 +188,17 @@ class Maintenance:
         return pending
 
     def wait(self, what: str, done: Callable[[], bool], limit: float, every: float = 2) -> None:
-        deadline = time.monotonic() + limit
-        while not done():
+        """Until ``done()``, at most ``limit`` s; a reading that fails meanwhile (a host still
+        booting) counts as not yet."""
+        deadline, last = time.monotonic() + limit, ""
+        while True:
+            try:
+                if done():
+                    return
+            except Refused as error:
+                last = f" (last: {error})"
             if time.monotonic() > deadline:
-                raise Refused(f"{what}: not within {limit:.0f} s")
+                raise Refused(f"{what}: not within {limit:.0f} s{last}")
             time.sleep(every)
 
     # --- proxies ---
@@ -197,36 +223,59 @@ class Maintenance:
                 reasons.append(f"HAProxy on {peer} sends to no web host")
         if not peers:
             reasons.append("the site has no other proxy to take the VIP")
+        reasons += self.brick_host_problems(name)
         if reasons:
             raise Refused(f"{name} stays in service: " + "; ".join(reasons))
-        if name in self.vip_holders():
-            self.say(f"{name} holds the VIP: moving it to its peer first")
-            self.must(name, f"pcs resource ban vip {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
-            try:
+        try:
+            if name in self.vip_holders():
+                self.say(f"{name} holds the VIP: moving it to its peer first")
+                self.must(name, f"pcs resource ban vip {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
                 self.wait(
                     "the VIP on another proxy, the shop answering through it",
                     lambda: (h := self.vip_holders()) and name not in h and self.shop_answers(),
                     PCS_WAIT_S,
                     every=0.5,
                 )
-            except Refused:
-                self.hosts.run(name, f"pcs resource clear vip {name}")
-                raise
-        self.say(f"the VIP is on {', '.join(self.vip_holders())}; {name} goes to standby")
-        try:
+            self.say(f"the VIP is on {', '.join(self.vip_holders())}; {name} goes to standby")
             self.must(name, f"pcs node standby {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
         finally:
-            # standby keeps the VIP away now; without the ban, it may come back some day
-            self.hosts.run(name, f"pcs resource clear vip {name}")
+            # standby keeps the VIP away now; a ban left behind would keep it away for ever
+            self.clear_ban(name)
         self.mark(name)
         self.say(f"{name} is in maintenance: standby, HAProxy stopped, the VIP on its peer")
 
+    def clear_ban(self, name: str) -> None:
+        """No move constraint of the VIP left for ``name`` (``pcs resource clear``: none is fine)."""
+        asker = next((p for p in self.proxies if p != name and self.hosts.connect(p)), name)
+        self.must(asker, f"pcs resource clear vip {name}")
+
+    def brick_host_problems(self, name: str) -> list[str]:
+        """A host with a brick (a web host, the arbiter's proxy) goes out only while every other
+        brick is online and no other brick host is in maintenance: two away stop the writes."""
+        pool = health.brick_pool(self.site)
+        if name not in pool:
+            return []
+        online = health.bricks_online(self.volume_status(avoid=name))
+        reasons = [f"{b}'s brick is offline" for b in pool if b != name and online.get(b) != "1"]
+        reasons += [
+            f"{b} is in maintenance (a brick of the volume)" for b in pool if b != name and self.marked(b)
+        ]
+        return reasons
+
     def proxy_off(self, name: str) -> None:
-        if not self.standby(name):
-            self.unmark(name)
-            self.say(f"{name} is not in standby: nothing to bring back")
+        if not self.standby(name) and not self.marked(name):
+            self.clear_ban(name)
+            self.say(f"{name} is not in maintenance: not in standby, no marker; nothing changed")
             return
-        self.must(name, f"pcs node unstandby {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
+        # after a reboot, Pacemaker may still be starting: the node must be back in the cluster
+        self.wait(
+            f"{name} back in the cluster (online, in standby or not)",
+            lambda: self.node_online(name),
+            PCS_WAIT_S,
+        )
+        if self.standby(name):
+            self.must(name, f"pcs node unstandby {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
+        self.clear_ban(name)
         self.wait(
             f"{name} online in Pacemaker, HAProxy running there",
             lambda: (
@@ -259,7 +308,7 @@ class Maintenance:
     def web_state(self, name: str) -> tuple[dict[str, str], str]:
         """Each answering proxy's status of ``name``, and its brick's status ("1": online)."""
         states = {proxy: server_row(out, name).get("status", "?") for proxy, out in self.haproxies().items()}
-        return states, brick_pid(self.volume_status(), name)[0]
+        return states, brick_pid(self.volume_status(avoid=name), name)[0]
 
     def web_on(self, name: str) -> None:
         states, brick = self.web_state(name)
@@ -272,22 +321,26 @@ class Maintenance:
         if reasons:
             raise Refused(f"{name} stays in service: " + "; ".join(reasons))
         self.mark(name)
+        killed = False
         try:
             self.drain(name)
-            status, pid = brick_pid(self.volume_status(), name)
+            status, pid = brick_pid(self.volume_status(avoid=name), name)
             pending = self.heal_drained(next(w for w in self.webs if w != name)) if status == "1" else {}
             if pending:
                 raise Refused(f"heal entries still pending after {self.heal_wait:.0f} s: {pending}")
             if status == "1" and pid:
                 self.say(f"stopping {name}'s brick (PID {pid}); its copies carry the volume")
                 self.must(name, f"kill {pid}")
+                killed = True
                 self.wait(
                     f"{name}'s brick offline",
-                    lambda: brick_pid(self.volume_status(), name)[0] != "1",
+                    lambda: brick_pid(self.volume_status(avoid=name), name)[0] != "1",
                     30,
                 )
         except Exception:
             self.say(f"undoing: {name} goes back into HAProxy")
+            if killed:
+                self.hosts.run(name, f"gluster volume start {self.volume} force", timeout=120)
             self.ready(name)
             self.hosts.run(name, f"rm -f {MARKER}")
             raise
@@ -309,9 +362,12 @@ class Maintenance:
                 f"{w} is {state} in HAProxy on {proxy}" for w, state in states.items() if state != "UP"
             ]
         pool = health.brick_pool(self.site)
-        online = health.bricks_online(self.volume_status())
+        online = health.bricks_online(self.volume_status(avoid=name))
         away = [b for b in pool if b != name and online.get(b) != "1"]
         reasons += [f"{b}'s brick is offline" for b in away]
+        reasons += [
+            f"{b} is in maintenance (a brick of the volume)" for b in pool if b != name and self.marked(b)
+        ]
         asker = others[0]
         if reasons:
             # a copy already missing: no heal to wait for first
@@ -373,10 +429,20 @@ class Maintenance:
     def brick_back(self, name: str) -> None:
         """``name``'s brick online again (``volume start force`` starts only the bricks that are
         down) and its heal run to the end, ``heal_wait`` at most."""
-        if brick_pid(self.volume_status(), name)[0] != "1":
+        # after a boot, glusterd may still be starting: it answers before a brick is started
+        self.wait(
+            f"glusterd answering on {name}",
+            lambda: self.hosts.run(name, "timeout 30 gluster pool list", timeout=60)[0] == 0,
+            180,
+        )
+        if brick_pid(self.volume_status(avoid=name), name)[0] != "1":
             self.say(f"starting {name}'s brick (gluster volume start {self.volume} force)")
             self.must(name, f"gluster volume start {self.volume} force", timeout=120)
-            self.wait(f"{name}'s brick online", lambda: brick_pid(self.volume_status(), name)[0] == "1", 60)
+            self.wait(
+                f"{name}'s brick online",
+                lambda: brick_pid(self.volume_status(avoid=name), name)[0] == "1",
+                60,
+            )
         self.hosts.run(name, f"gluster volume heal {self.volume}")
         started, last = time.monotonic(), 0.0
         while pending := self.heal_pending(name):
@@ -436,6 +502,12 @@ def run_maintenance(site: Site, name: str, state: str, heal_wait: float = HEAL_W
         step(name)
     except Refused as error:
         print(f"hastack maintenance: {error}")
+        return 1
+    except Exception as error:  # noqa: BLE001 - any answer not understood: say where the host is
+        print(
+            f"hastack maintenance: {name} {state}: stopped on {type(error).__name__}: {error}; "
+            f"see where it was left with `hastack status`"
+        )
         return 1
     finally:
         work.hosts.close()

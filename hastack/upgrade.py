@@ -29,7 +29,8 @@ from hastack.ssh import SiteHosts
 
 APT = (
     "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && "
-    "apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold full-upgrade"
+    "apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef "
+    "-o Dpkg::Options::=--force-confold full-upgrade"
 )
 # The longest an upgrade, a boot, and the return to health may take, in seconds.
 APT_S = 1800
@@ -37,6 +38,12 @@ BOOT_S = 900
 HEALTHY_S = 300
 # Which boot a host is in: the kernel's boot id, and when PID 1 started (in ticks since the
 # kernel's boot: a container, the lab's hosts, shares its kernel's boot id but not its PID 1).
+# A reboot is required: the OS says so (/run/reboot-required, where update-notifier-common or
+# unattended-upgrades is installed), or a newer kernel is installed than the one running.
+REBOOT_REQUIRED = (
+    "test -e /run/reboot-required || { k=$(ls -v /boot/vmlinuz-* 2>/dev/null | tail -1); "
+    '[ -n "$k" ] && [ "$k" != "/boot/vmlinuz-$(uname -r)" ]; }'
+)
 BOOT_ID = "echo $(cat /proc/sys/kernel/random/boot_id) $(cut -d' ' -f22 /proc/1/stat)"
 
 
@@ -87,19 +94,21 @@ class Upgrade:
             time.sleep(5)
 
     def restart(self, name: str) -> None:
-        before = self.hosts.run(name, BOOT_ID)[1].strip()
+        before = self.work.must(name, BOOT_ID).strip()
         self.say(f"rebooting {name}")
         if self.site.lab:
             from hastack import lab
 
             lab.docker("restart", "-t", "120", lab.host_named(name).container)
         else:
-            self.hosts.run(name, "systemd-run --on-active=2 systemctl reboot")
+            self.work.must(name, "systemd-run --on-active=2 systemctl reboot")
         deadline = time.monotonic() + BOOT_S
         while True:
             self.hosts.forget(name)
             code, now = self.hosts.run(name, BOOT_ID)
             if code == 0 and now.strip() and now.strip() != before:
+                # its boot finished (a failed unit makes it "degraded", finished all the same)
+                self.hosts.run(name, "timeout 300 systemctl is-system-running --wait", timeout=330)
                 return
             if time.monotonic() > deadline:
                 raise Refused(f"{name} did not answer SSH after its reboot within {BOOT_S} s")
@@ -117,7 +126,7 @@ class Upgrade:
                 f"see to it, then `hastack maintenance {name} off`"
             )
         count = upgraded_count(out)
-        required = self.hosts.run(name, "test -e /run/reboot-required")[0] == 0
+        required = self.hosts.run(name, REBOOT_REQUIRED)[0] == 0
         reboot = self.reboot_when == "always" or (self.reboot_when == "required" and required)
         self.say(f"{name}: {count} package(s) upgraded; reboot {'required' if required else 'not required'}")
         if reboot:
@@ -166,9 +175,14 @@ def run_upgrade(site: Site, chosen: list[str] | None, reboot: str, heal_wait: fl
         for name in plan:
             try:
                 rows.append(work.one(name))
-            except Refused as error:
+            except Exception as error:  # noqa: BLE001 - Refused, or an answer not understood
+                said = str(error) if isinstance(error, Refused) else f"{type(error).__name__}: {error}"
                 rows.append(Row(name, 0, False, 0, "stopped"))
-                print(f"hastack upgrade: stopped at {name}: {error}")
+                print(
+                    f"hastack upgrade: stopped at {name}: {said}\n{name} may be in maintenance still: see "
+                    f"`hastack status`, then `hastack maintenance {name} off`; the hosts after it were not "
+                    "touched"
+                )
                 print(table(rows))
                 return 1
     finally:

@@ -59,6 +59,7 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
     mount = site.setting("gluster_mount_point", site.hosts["web1"])
     brick = f"{site.setting('gluster_brick_root', site.hosts['web2'])}/brick"
     name = f".maintenance-{uuid.uuid4().hex[:8]}"
+    arbiter = site.setting("gluster_arbiter")
     runs: dict[str, subprocess.CompletedProcess] = {}
     seen: dict[str, list[str]] = {}
 
@@ -69,6 +70,8 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         web1.check_output(f"echo written-in-maintenance > {mount}/{name}")
         runs["web1 on (its peer is out)"] = maintenance("web1", "on")
         seen["web1 after the refusal"] = web_states(connect, site, "web1")
+        # the arbiter's proxy keeps a brick: with web2's away, it stays in
+        runs["the arbiter's proxy on"] = maintenance(arbiter, "on")
         runs["status"] = hastack("status", str(lab.SITE_FILE))
         runs["off"] = maintenance("web2", "off")
         runs["off again"] = maintenance("web2", "off")
@@ -79,6 +82,7 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
     finally:
         drills.close()
     copy = connect("web2").run(f"cat {brick}/{name}").stdout.strip()
+    marked = connect("web2").file(MARKER).exists
     web1.run(f"rm -f {mount}/{name}")
     failed = [s for s in samples if s[1] != 200]
     print(f"\n{len(samples)} requests, {len(failed)} failed {failures(samples, None)}\n{said(runs)}")
@@ -91,6 +95,8 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         runs["web1 on (its peer is out)"].returncode,
         "web2 is MAINT in HAProxy" in refusal and "web2's brick is offline" in refusal,
         seen["web1 after the refusal"],
+        runs["the arbiter's proxy on"].returncode,
+        "web2's brick is offline" in runs["the arbiter's proxy on"].stdout,
         runs["status"].returncode,
         "`hastack maintenance web2 off`" in runs["status"].stdout,
         runs["off"].returncode,
@@ -99,6 +105,7 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         "not in maintenance" in runs["off again"].stdout,
         web_states(connect, site, "web2"),
         copy,
+        marked,
         len(failed),
     ) == (
         0,
@@ -110,17 +117,20 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         ["UP", "UP"],
         1,
         True,
+        1,
+        True,
         0,
         True,
         0,
         True,
         ["UP", "UP"],
         "written-in-maintenance",
+        False,
         0,
     ), said(runs)
 
 
-def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only, site, deployed):
+def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only, site, deployed, connect):
     drills = Drills(site)
     holder = drills.vip_holder()
     peer = next(p.name for p in site.hosts_in("proxy") if p.name != holder)
@@ -140,6 +150,8 @@ def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only
         samples = drills.stream(out_and_back, until_done=600)
     finally:
         drills.close()
+    constraints = connect(peer).check_output("pcs constraint --full")
+    marked = connect(holder).file(MARKER).exists
     token = int(site.setting("corosync_token_ms", site.hosts_in("proxy")[0]))
     death = predicted_gap_s(token)
     gap = outage(samples)
@@ -159,8 +171,10 @@ def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only
         f"`hastack maintenance {holder} off`" in runs["status"].stdout,
         runs["off"].returncode,
         holders["back"],
+        "cli-ban" in constraints or "cli-prefer" in constraints,
+        marked,
         gap < death,
-    ) == (0, [peer], 0, True, 1, True, 1, True, 0, [peer], True), said(runs)
+    ) == (0, [peer], 0, True, 1, True, 1, True, 0, [peer], False, False, True), said(runs) + constraints
 
 
 def test_an_upgrade_on_a_degraded_cluster_is_refused_and_changes_nothing(lab_only, site, deployed, connect):
