@@ -907,10 +907,10 @@ class Drills:
         host, from the requests started while it was out. A web host's goal: no failed request;
         a proxy's: less time without service than its death leaves (the VIP moves before it
         stops)."""
-        from hastack.upgrade import Upgrade, order
+        from hastack.upgrade import Upgrade, order, say
 
         names = self.upgrade_hosts or [h.name for h in self.site.hosts.values() if h.role in ("proxy", "web")]
-        upgrade = Upgrade(self.site, "always", heal_wait=600, say=lambda line: print(f"[upgrade] {line}"))
+        upgrade = Upgrade(self.site, "always", heal_wait=600, say=say)
         windows: list[tuple[str, float, float, object]] = []
 
         def one_by_one() -> None:

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from hastack import health, topology
-from hastack.components.haproxy import ADMIN_SOCKET, DRAIN_SECONDS
+from hastack.components.haproxy import ADMIN_SOCKET, DRAIN_SECONDS, SAVE_SERVER_STATE
 from hastack.site import Site
 from hastack.ssh import SiteHosts
 
@@ -289,6 +289,7 @@ class Maintenance:
         for web in resting:
             self.say(f"{web} is in maintenance: out of HAProxy on {name} too")
             self.must(name, f"echo 'set server web/{web} state maint' | socat stdio {ADMIN_SOCKET}")
+            self.must(name, SAVE_SERVER_STATE)
         serving = [web for web in self.webs if web not in resting]
         self.wait(
             f"HAProxy on {name} sending to {', '.join(serving)}",
@@ -407,6 +408,8 @@ class Maintenance:
             else:
                 self.must(proxy, f"echo 'shutdown sessions server web/{name}' | socat stdio {ADMIN_SOCKET}")
             self.must(proxy, f"echo 'set server web/{name} state maint' | socat stdio {ADMIN_SOCKET}")
+            # kept across a reload or a restart of HAProxy
+            self.must(proxy, SAVE_SERVER_STATE)
             return f"{proxy}: drained" + ("" if sessions == "0" else f", {sessions} session(s) shut")
 
         proxies = list(self.haproxies())
@@ -425,6 +428,7 @@ class Maintenance:
     def ready(self, name: str) -> None:
         for proxy in self.haproxies():
             self.hosts.run(proxy, f"echo 'set server web/{name} state ready' | socat stdio {ADMIN_SOCKET}")
+            self.hosts.run(proxy, SAVE_SERVER_STATE)
 
     def brick_back(self, name: str) -> None:
         """``name``'s brick online again (``volume start force`` starts only the bricks that are

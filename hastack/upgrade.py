@@ -141,6 +141,11 @@ class Upgrade:
         return Row(name, count, reboot, time.monotonic() - started, "healthy")
 
 
+def say(line: str) -> None:
+    """A step, with its time: how long each one took is read from them."""
+    print(f"[upgrade {time.strftime('%H:%M:%S')}] {line}", flush=True)
+
+
 def table(rows: list[Row]) -> str:
     head = ["| host | packages upgraded | rebooted | seconds out | result |", "|---|---|---|---|---|"]
     return "\n".join(head + [row.cells() for row in rows])
@@ -158,7 +163,6 @@ def run_upgrade(site: Site, chosen: list[str] | None, reboot: str, heal_wait: fl
             "nothing changed"
         )
         return 2
-    say = lambda line: print(f"[upgrade] {line}", flush=True)  # noqa: E731
     work = Upgrade(site, reboot, heal_wait, say=say)
     rows: list[Row] = []
     try:

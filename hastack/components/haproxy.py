@@ -45,6 +45,7 @@ def haproxy_config() -> str:
         check_rise=host.data.haproxy_check_rise,
         stats_address=host.data.site_addresses["back"],
         stats_port=host.data.haproxy_stats_port,
+        server_state_file=SERVER_STATE_FILE,
         stats_user=host.data.haproxy_stats_user,
         stats_password=secrets.password(host.data.site_cluster, "haproxy_stats_password"),
         monitoring_port=host.data.monitoring_enabled and host.data.monitoring_web_port,
@@ -101,8 +102,8 @@ def deploy_haproxy() -> None:
         group="haproxy",
     )
     server.shell(
-        name="Reload HAProxy where it runs (no restart: the VIP stays)",
-        commands=["systemctl try-reload-or-restart haproxy"],
+        name="Reload HAProxy where it runs (no restart: the VIP stays), its servers' states kept",
+        commands=[f"{SAVE_SERVER_STATE}; systemctl try-reload-or-restart haproxy"],
         _if=lambda: config.did_change() or certificate.did_change(),
     )
 
@@ -110,6 +111,14 @@ def deploy_haproxy() -> None:
 # The longest a web host that leaves the site is given to finish its requests in HAProxy.
 DRAIN_SECONDS = 60
 ADMIN_SOCKET = "/run/haproxy/admin.sock"
+# Where HAProxy keeps its servers' runtime states across a reload or a restart (an operator's
+# MAINT or DRAIN), and how they are saved there: nothing to save where HAProxy is not running.
+SERVER_STATE_FILE = "/var/lib/haproxy/server-state"
+SAVE_SERVER_STATE = (
+    f"if [ -S {ADMIN_SOCKET} ] && systemctl is-active -q haproxy; then "
+    f"echo 'show servers state' | socat stdio {ADMIN_SOCKET} > {SERVER_STATE_FILE}.new "
+    f"&& mv {SERVER_STATE_FILE}.new {SERVER_STATE_FILE}; fi"
+)
 
 
 def drain_command(server_name: str) -> str:

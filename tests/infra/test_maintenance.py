@@ -6,6 +6,7 @@ taking out a host whose peer is out is refused and changes nothing."""
 
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -66,6 +67,10 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
     def out_and_back() -> None:
         runs["on"] = maintenance("web2", "on")
         runs["on again"] = maintenance("web2", "on")
+        # a reload (a deploy's) keeps the operator's MAINT: saved in HAProxy's server-state file
+        connect("proxy1").check_output("systemctl reload haproxy")
+        time.sleep(3)
+        seen["web2 after a reload"] = web_states(connect, site, "web2")
         # written while web2's brick is away: its heal has work to do when it returns
         web1.check_output(f"echo written-in-maintenance > {mount}/{name}")
         runs["web1 on (its peer is out)"] = maintenance("web1", "on")
@@ -95,6 +100,7 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         runs["web1 on (its peer is out)"].returncode,
         "web2 is MAINT in HAProxy" in refusal and "web2's brick is offline" in refusal,
         seen["web1 after the refusal"],
+        seen["web2 after a reload"],
         runs["the arbiter's proxy on"].returncode,
         "web2's brick is offline" in runs["the arbiter's proxy on"].stdout,
         runs["status"].returncode,
@@ -115,6 +121,7 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
         1,
         True,
         ["UP", "UP"],
+        ["MAINT", "MAINT"],
         1,
         True,
         1,

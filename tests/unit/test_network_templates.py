@@ -148,6 +148,7 @@ HAPROXY = dict(
     https_suffix="",
     certificate="/etc/haproxy/certs/lab.pem",
     hsts_max_age=63072000,
+    server_state_file="/var/lib/haproxy/server-state",
 )
 
 
@@ -174,6 +175,15 @@ def test_haproxy_checks_every_web_host():
         "server web1 10.0.1.21:80 check",
         "server web2 10.0.1.22:80 check",
     ]
+
+
+def test_haproxy_keeps_its_servers_states_across_a_reload():
+    """An operator's MAINT (`hastack maintenance`) survives a reload: saved there, read at start."""
+    lines = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
+    assert (
+        "server-state-file /var/lib/haproxy/server-state" in lines,
+        "load-server-state-from-file global" in lines,
+    ) == (True, True)
 
 
 def test_haproxy_stats_only_on_the_back_address():
