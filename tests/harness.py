@@ -115,3 +115,15 @@ def monitoring_off(deployed):
 @pytest.fixture(scope="session")
 def lab_mode():
     return LAB_MODE
+
+
+def lab_only_fixture(why: str, autouse: bool = False):
+    """The ``lab_only`` fixture of a module whose tests change the lab's hosts: against another
+    site (HASTACK_SITE set) each of them fails, saying ``why``."""
+
+    @pytest.fixture(name="lab_only", autouse=autouse)
+    def lab_only(lab_mode):
+        if not lab_mode:
+            pytest.fail(f"{why}, so they run against the lab only (unset HASTACK_SITE)")
+
+    return lab_only

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from hastack import lab
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
@@ -36,10 +37,7 @@ def holds_again(hosts: str, select: str, limit: float = 180) -> subprocess.Compl
     return run
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail("this test degrades the cluster, so it runs against the lab only (unset HASTACK_SITE)")
+lab_only = lab_only_fixture("these tests degrade the cluster")
 
 
 def status(*extra: str) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ import pytest
 
 from hastack import firewall, lab, topology
 from hastack.deploying import run_deploy
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
@@ -34,10 +35,7 @@ with ThreadPoolExecutor(32) as pool:
 """
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail("the firewall tests scan and redeploy hosts, so they run against the lab only")
+lab_only = lab_only_fixture("the firewall tests scan and redeploy hosts")
 
 
 def listening(connect, site) -> dict[str, list[tuple[str, int]]]:

@@ -15,17 +15,13 @@ from hastack import lab, tls
 from hastack.deploying import run_deploy
 from hastack.probe import http_get, statuses_while
 from hastack.site import load_site
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 MARKER = "# hastack https test: a deploy that runs removes this line"
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail(
-            "the HTTPS tests redeploy the proxies, so they run against the lab only (unset HASTACK_SITE)"
-        )
+lab_only = lab_only_fixture("the HTTPS tests redeploy the proxies")
 
 
 def test_the_chain_verifies_with_the_site_ca_only(site, deployed, connect):

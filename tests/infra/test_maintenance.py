@@ -15,18 +15,14 @@ from hastack import lab
 from hastack.drill import Drills, failures, outage
 from hastack.maintenance import MARKER, STAT, server_row
 from hastack.timings import predicted_gap_s
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
 HEAL_WAIT = "120"
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail(
-            "these tests take hosts out of service, so they run against the lab only (unset HASTACK_SITE)"
-        )
+lab_only = lab_only_fixture("these tests take hosts out of service")
 
 
 def hastack(*args: str) -> subprocess.CompletedProcess:

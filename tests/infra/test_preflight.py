@@ -9,6 +9,7 @@ import pytest
 from hastack import lab
 from hastack.deploying import run_deploy
 from hastack.site import dump_site, load_site
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
@@ -16,10 +17,7 @@ ROCKY = 'PRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\nNAME="Rocky Linux"\nID="rock
 MARKER = "# hastack preflight test: a deploy that runs removes this line"
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail("the preflight tests change hosts, so they run against the lab only (unset HASTACK_SITE)")
+lab_only = lab_only_fixture("the preflight tests change hosts")
 
 
 def test_an_unknown_os_stops_the_run_before_any_host_changes(deployed, lab_only, connect, site):

@@ -13,14 +13,12 @@ import pytest
 from hastack import lab
 from hastack.deploying import run_deploy
 from hastack.probe import http_get, statuses_while
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(autouse=True)
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail("failover tests break hosts, so they run against the lab only (unset HASTACK_SITE)")
+lab_only = lab_only_fixture("failover tests break hosts", autouse=True)
 
 
 def seconds_until_vip_answers(site, limit: float = 60) -> float:

@@ -16,14 +16,12 @@ import pytest
 from hastack import lab
 from hastack.components.pacemaker import FENCE_SECRET_DIR
 from hastack.lab import fence
+from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture
-def lab_only(lab_mode):
-    if not lab_mode:
-        pytest.fail("this test fences a proxy, so it runs against the lab only (unset HASTACK_SITE)")
+lab_only = lab_only_fixture("these tests fence a proxy")
 
 
 def order_of(run, *ops: str) -> list[int]:
