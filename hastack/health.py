@@ -116,6 +116,19 @@ def heal_entries(heal_info: str) -> list[str]:
     return re.findall(r"Number of entries:\s*(\S+)", heal_info)
 
 
+def heal_by_brick(heal_info: str) -> dict[str, str]:
+    """``gluster volume heal VOL info [summary]``: each brick's host and its entries ("-": it
+    did not answer), in the order GlusterFS prints them (the volume's, not the site's)."""
+    blocks = re.split(r"^Brick ", heal_info, flags=re.MULTILINE)[1:]
+    found = {}
+    for block in blocks:
+        host = re.match(r"([^:\s]+):", block)
+        entries = heal_entries(block)
+        if host and entries:
+            found[host.group(1)] = entries[0]
+    return found
+
+
 def vote_cast(members: str, proxies: int = 0, expect: bool = False) -> bool:
     """Every node's line says the device is alive and voted ("1  1  A,V,NMW proxy1": A,V), and
     the device has its vote ("0  1  Qdevice"). ``proxies``: how many node lines there must be."""

@@ -167,15 +167,18 @@ class Maintenance:
         return out
 
     def heal_pending(self, asker: str) -> dict[str, str]:
-        """The bricks with heal entries (or that did not answer heal info: "-")."""
-        pool = health.brick_pool(self.site)
+        """The bricks with heal entries (or that did not answer heal info: "-"), by host, as heal
+        info names them (in the volume's order, which a scale-out may have made other than the
+        site's)."""
         code, out = self.hosts.run(
             asker, f"timeout 60 gluster volume heal {self.volume} info summary", timeout=90
         )
         if code != 0:
             return {"heal info": out.strip()[-200:]}
-        entries = health.heal_entries(out)
-        return {name: n for name, n in zip(pool, entries, strict=False) if n != "0"}
+        by_brick = health.heal_by_brick(out)
+        if not by_brick:
+            return {"heal info": f"not read: {out.strip()[-200:]}"}
+        return {name: n for name, n in by_brick.items() if n != "0"}
 
     def heal_drained(self, asker: str) -> dict[str, str]:
         """Waits (``heal_wait`` at most) until no brick has a heal entry; what is left."""
@@ -388,7 +391,9 @@ class Maintenance:
         quorum = volume_option(options, "cluster.quorum-type") or "none"
         count = volume_option(options, "cluster.quorum-count") or ""
         remaining = [b for b in pool if b != name and b not in away]
-        if not writes_continue(pool, remaining, quorum, count if count.isdigit() else ""):
+        # the volume's own brick order: "the first brick" of quorum auto is the volume's first
+        ordered = list(online) or pool
+        if not writes_continue(ordered, remaining, quorum, count if count.isdigit() else ""):
             reasons.append(
                 f"writes to the volume would stop (cluster.quorum-type {quorum}, bricks {', '.join(pool)}): "
                 "an arbiter (gluster_arbiter) lets either web host go"

@@ -72,3 +72,26 @@ def test_the_client_and_unknown_hosts_are_refused_before_any_host_is_asked(fixtu
         wrong.returncode,
         "on or off" in wrong.stderr,
     ) == (2, True, 2, True, 2, True), client.stdout + unknown.stdout + wrong.stderr
+
+
+def test_heal_entries_by_brick_as_gluster_names_them(fixtures):
+    """The lab's `heal info summary`; then web2 away and entries on the others (edited by
+    hand: "-" is what GlusterFS prints for a brick that does not answer)."""
+    from hastack.health import heal_by_brick
+
+    whole = (fixtures / "health/gluster_heal_info_summary.txt").read_text()
+    blocks = whole.split("\n\n")
+    away = "\n\n".join(
+        [
+            blocks[0].replace("Total Number of entries: 0", "Total Number of entries: 3"),
+            blocks[1]
+            .replace("Status: Connected", "Status: Transport endpoint is not connected")
+            .replace("Total Number of entries: 0", "Total Number of entries: -"),
+            blocks[2],
+        ]
+    )
+    assert (heal_by_brick(whole), heal_by_brick(away), heal_by_brick("")) == (
+        {"web1": "0", "web2": "0", "proxy1": "0"},
+        {"web1": "3", "web2": "-", "proxy1": "0"},
+        {},
+    )
