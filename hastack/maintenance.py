@@ -198,8 +198,10 @@ class Maintenance:
             try:
                 if done():
                     return
-            except Refused as error:
+            except (Refused, ET.ParseError) as error:
                 last = f" (last: {error})"
+            # a host that did not answer (booting) is asked on a new connection next time
+            self.hosts.forget_unanswered()
             if time.monotonic() > deadline:
                 raise Refused(f"{what}: not within {limit:.0f} s{last}")
             time.sleep(every)
@@ -288,12 +290,16 @@ class Maintenance:
             ),
             PCS_WAIT_S,
         )
+        # its HAProxy read its saved states at start: those of the web hosts in maintenance
+        # now, and no MAINT of one that came back while this proxy was out
         resting = [web for web in self.webs if self.marked(web)]
-        for web in resting:
-            self.say(f"{web} is in maintenance: out of HAProxy on {name} too")
-            self.must(name, f"echo 'set server web/{web} state maint' | socat stdio {ADMIN_SOCKET}")
-            self.must(name, SAVE_SERVER_STATE)
         serving = [web for web in self.webs if web not in resting]
+        for web in self.webs:
+            state = "maint" if web in resting else "ready"
+            self.must(name, f"echo 'set server web/{web} state {state}' | socat stdio {ADMIN_SOCKET}")
+        if resting:
+            self.say(f"{', '.join(resting)} in maintenance: out of HAProxy on {name} too")
+        self.must(name, SAVE_SERVER_STATE)
         self.wait(
             f"HAProxy on {name} sending to {', '.join(serving)}",
             lambda: all(

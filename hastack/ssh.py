@@ -124,6 +124,8 @@ class SiteHosts:
         try:
             done = runner.execute(f"{self.sudo}sh -c {shlex.quote(command)}", timeout=timeout or self.timeout)
         except Exception as error:  # noqa: BLE001 - a host that stops answering mid-way
+            # its connection is dead: the next command opens a new one
+            self.forget(name)
             return 255, str(error)
         # what succeeded is read from its output alone (a warning on stderr would spoil XML)
         return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
@@ -134,6 +136,11 @@ class SiteHosts:
         self.errors.pop(name, None)
         if runner is not None:
             runner.close()
+
+    def forget_unanswered(self) -> None:
+        """Forget the hosts that did not answer: the next command tries them again."""
+        for name in [name for name, runner in self.runners.items() if runner is None]:
+            self.forget(name)
 
     def first(self, role: str) -> str | None:
         return next((h.name for h in self.site.hosts_in(role) if self.connect(h.name) is not None), None)

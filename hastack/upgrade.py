@@ -28,7 +28,7 @@ from hastack.site import Site
 from hastack.ssh import SiteHosts
 
 APT = (
-    "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && "
+    "export DEBIAN_FRONTEND=noninteractive; apt-get update -q -o DPkg::Lock::Timeout=600 && "
     "apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef "
     "-o Dpkg::Options::=--force-confold full-upgrade"
 )

@@ -1,6 +1,7 @@
 """Proxy, proxy hosts: HAProxy in front of the web hosts, run by Pacemaker with the VIP."""
 
 import io
+import shlex
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -114,10 +115,21 @@ ADMIN_SOCKET = "/run/haproxy/admin.sock"
 # Where HAProxy keeps its servers' runtime states across a reload or a restart (an operator's
 # MAINT or DRAIN), and how they are saved there: nothing to save where HAProxy is not running.
 SERVER_STATE_FILE = "/var/lib/haproxy/server-state"
+# HAProxy takes a server's address and port from the state file over its configuration, so a
+# saved line is kept only when the configuration still has that server at that address and
+# port (``show servers state``, version 1: $2 backend, $4 server, $5 address, $19 port); a
+# server whose port or address changed starts afresh from the configuration.
+_KEEP_CURRENT = (
+    'NR == FNR { if ($1 == "backend" || $1 == "listen") b = $2; '
+    'if ($1 == "server") { n = split($3, a, ":"); ok[b " " $2 " " a[1] " " a[n]] = 1 }; next } '
+    'FNR <= 2 || /^#/ || (($2 " " $4 " " $5 " " $19) in ok)'
+)
 SAVE_SERVER_STATE = (
     f"if [ -S {ADMIN_SOCKET} ] && systemctl is-active -q haproxy; then "
-    f"echo 'show servers state' | socat stdio {ADMIN_SOCKET} > {SERVER_STATE_FILE}.new "
-    f"&& mv {SERVER_STATE_FILE}.new {SERVER_STATE_FILE}; fi"
+    f"echo 'show servers state' | socat stdio {ADMIN_SOCKET} > {SERVER_STATE_FILE}.all "
+    f"&& awk {shlex.quote(_KEEP_CURRENT)} /etc/haproxy/haproxy.cfg {SERVER_STATE_FILE}.all "
+    f"> {SERVER_STATE_FILE}.new && mv {SERVER_STATE_FILE}.new {SERVER_STATE_FILE}; "
+    f"rm -f {SERVER_STATE_FILE}.all; fi"
 )
 
 

@@ -6,6 +6,7 @@ naming the file before any host is touched. The lab goes back to its own port at
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from hastack import lab
 from hastack.defaults import ROOT
 from hastack.deploying import run_deploy
+from hastack.health import backend_problems
+from hastack.maintenance import STAT
 
 pytestmark = [pytest.mark.lab]
 
@@ -71,6 +74,11 @@ def test_web_port_in_group_data_changes_nginx_haproxy_and_the_checks(
             {name: before in listening(connect, name) for name in webs},
             all(f"{site.hosts[name].addresses['back']}:{port}" in haproxy for name in webs),
         ) == ({name: True for name in webs}, {name: False for name in webs}, True), haproxy
+        # HAProxy itself sends to the new port (its saved server states do not pin the old one)
+        deadline = time.monotonic() + 60
+        while (down := backend_problems(proxy.check_output(STAT), webs)) and time.monotonic() < deadline:
+            time.sleep(2)
+        assert down == {}, down
         # The checks read the same group data: they hold from this folder, and fail from one
         # without it (they expect the site's own port there).
         here, elsewhere = checks(tmp_path), checks(ROOT)

@@ -133,6 +133,21 @@ def test_a_web_host_goes_out_and_back_under_the_stream_with_no_failed_request(
     ), said(runs)
 
 
+def test_a_web_host_back_while_a_proxy_was_out_is_served_by_that_proxy_on_its_return(
+    lab_only, site, deployed, connect
+):
+    """web2 out, then a proxy out (its HAProxy stops with web2 saved as MAINT), web2 back, the
+    proxy back: the proxy must send to web2 again, not keep the MAINT it read at its start."""
+    proxy = next(p.name for p in site.hosts_in("proxy") if p.name != site.setting("gluster_arbiter"))
+    runs = {}
+    for step in (("web2", "on"), (proxy, "on"), ("web2", "off"), (proxy, "off")):
+        runs[" ".join(step)] = maintenance(*step)
+    assert ([r.returncode for r in runs.values()], web_states(connect, site, "web2")) == (
+        [0, 0, 0, 0],
+        ["UP", "UP"],
+    ), said(runs)
+
+
 def test_the_vip_holder_goes_out_with_less_than_a_death_without_service(lab_only, site, deployed, connect):
     drills = Drills(site)
     holder = drills.vip_holder()

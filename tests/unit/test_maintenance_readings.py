@@ -95,3 +95,34 @@ def test_heal_entries_by_brick_as_gluster_names_them(fixtures):
         {"web1": "3", "web2": "-", "proxy1": "0"},
         {},
     )
+
+
+def keep_current(config: str, state: str, tmp_path) -> list[str]:
+    """The saved server states that the deploy and maintenance keep: the awk filter of
+    SAVE_SERVER_STATE, run here on the lab's real `show servers state` and server lines."""
+    from hastack.components.haproxy import _KEEP_CURRENT
+
+    (tmp_path / "haproxy.cfg").write_text(config)
+    (tmp_path / "state").write_text(state)
+    done = subprocess.run(
+        ["awk", _KEEP_CURRENT, str(tmp_path / "haproxy.cfg"), str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_a_server_whose_port_changed_is_not_pinned_by_its_saved_state(fixtures, tmp_path):
+    """HAProxy takes a server's port from the state file over its configuration: a web_port
+    change would be dropped (every web host DOWN) if the old line were kept."""
+    config = (fixtures / "health/haproxy_cfg_servers.txt").read_text()
+    state = (fixtures / "health/haproxy_servers_state.txt").read_text()
+    same = keep_current(config, state, tmp_path)
+    moved = keep_current(config.replace("10.231.1.22:80 ", "10.231.1.22:81 "), state, tmp_path)
+    gone = keep_current(config.replace("    server web1 10.231.1.21:80 check\n", ""), state, tmp_path)
+    names = [[line.split()[3] for line in lines[2:]] for lines in (same, moved, gone)]
+    assert (same[:2] == state.splitlines()[:2], names) == (
+        True,
+        [["web1", "web2", "local"], ["web1", "local"], ["web2", "local"]],
+    )
