@@ -103,7 +103,7 @@ def deploy_haproxy() -> None:
         group="haproxy",
     )
     server.shell(
-        name="Reload HAProxy where it runs (no restart: the VIP stays), its servers' states kept",
+        name="Reload HAProxy where it runs, its servers' states kept (no restart: the VIP stays)",
         commands=[f"{SAVE_SERVER_STATE}; systemctl try-reload-or-restart haproxy"],
         _if=lambda: config.did_change() or certificate.did_change(),
     )
