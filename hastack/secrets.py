@@ -7,8 +7,11 @@ a secret, delete its file and deploy again.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets as random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hastack.defaults import ROOT
@@ -26,19 +29,35 @@ def _path(cluster: str, name: str) -> Path:
     return folder / name
 
 
+@contextmanager
+def made_alone(folder: Path) -> Iterator[None]:
+    """One process at a time makes the secrets of ``folder`` (two test runs started together
+    on a fresh checkout each found a file missing, and the second's O_EXCL create failed). The
+    lock file sits beside the folder, whose files are all secrets."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder.with_name(f".{folder.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def password(cluster: str, name: str) -> str:
     """A random password (32 URL-safe characters), made on first use."""
     path = _path(cluster, name)
-    if not path.exists():
-        _write(path, random.token_urlsafe(24).encode())
+    with made_alone(path.parent):
+        if not path.exists():
+            _write(path, random.token_urlsafe(24).encode())
     return path.read_text().strip()
 
 
 def key_file(cluster: str, name: str, size: int = 256) -> Path:
     """A file of random bytes (a key), made on first use; its path."""
     path = _path(cluster, name)
-    if not path.exists():
-        _write(path, random.token_bytes(size))
+    with made_alone(path.parent):
+        if not path.exists():
+            _write(path, random.token_bytes(size))
     return path
 
 

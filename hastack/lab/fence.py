@@ -73,6 +73,14 @@ def material() -> Path:
     if all((folder / name).exists() for name in names):
         return folder
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with secrets.made_alone(folder):
+        # another process (./run's VM tests beside the lab's) may have made them meanwhile
+        if not all((folder / name).exists() for name in names):
+            _make(folder)
+    return folder
+
+
+def _make(folder: Path) -> None:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = qdevice.issue_certificate("hastack lab fence CA", ca_key, "hastack lab fence CA", ca_key, ca=True)
     gate_key, client_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -97,7 +105,6 @@ def material() -> Path:
     ):
         (folder / name).unlink(missing_ok=True)
         secrets._write(folder / name, content)
-    return folder
 
 
 def devices() -> list[dict]:
