@@ -98,7 +98,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         return 2
     names = [args.name] if args.name else [name for name in drill.DRILLS if name not in drill.BY_NAME_ONLY]
     hosts = args.hosts.split(",") if args.hosts else None
-    cluster = [h.name for h in site.hosts.values() if h.role in ("proxy", "web")]
+    cluster = site.cluster_hosts()
     if hosts and any(name not in cluster for name in hosts):
         print(
             f"error: --hosts: name proxies and web hosts of the site ({', '.join(cluster)})", file=sys.stderr

@@ -909,7 +909,7 @@ class Drills:
         stops)."""
         from hastack.upgrade import Upgrade, order, say
 
-        names = self.upgrade_hosts or [h.name for h in self.site.hosts.values() if h.role in ("proxy", "web")]
+        names = self.upgrade_hosts or self.site.cluster_hosts()
         upgrade = Upgrade(self.site, "always", heal_wait=600, say=say)
         windows: list[tuple[str, float, float, object]] = []
 

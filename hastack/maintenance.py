@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from hastack import health, topology
+from hastack import health, status, topology
 from hastack.components.haproxy import ADMIN_SOCKET, DRAIN_SECONDS, SAVE_SERVER_STATE
 from hastack.site import Site
 from hastack.ssh import SiteHosts
@@ -148,11 +148,8 @@ class Maintenance:
         self.must(name, f"rm -f {MARKER}")
 
     def shop_answers(self) -> bool:
-        asker = self.hosts.first("client") or self.hosts.first("proxy")
-        url = self.site.url("/healthz")
-        return (
-            self.hosts.run(asker, f"curl -sk -o /dev/null -m 5 -w '%{{http_code}}' {url}")[1].strip() == "200"
-        )
+        """The shop's /healthz through the VIP, asked as `hastack status` asks it."""
+        return status.shop(self.site, self.hosts)[0].ok
 
     def volume_status(self, avoid: str | None = None) -> str:
         """``gluster --xml volume status``, asked on a web host other than ``avoid`` (which may be
@@ -503,7 +500,7 @@ def run_maintenance(site: Site, name: str, state: str, heal_wait: float = HEAL_W
     host = site.hosts.get(name)
     if host is None or host.role not in ("proxy", "web"):
         what = "not a host of the site" if host is None else f"the {host.role}: only proxies and web hosts"
-        cluster = [h.name for h in site.hosts.values() if h.role in ("proxy", "web")]
+        cluster = site.cluster_hosts()
         print(f"hastack maintenance: {name} is {what} ({', '.join(cluster)}); nothing changed")
         return 2
     work = Maintenance(site, heal_wait, say=lambda line: print(f"[maintenance] {line}", flush=True))

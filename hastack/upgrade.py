@@ -152,7 +152,7 @@ def table(rows: list[Row]) -> str:
 
 
 def run_upgrade(site: Site, chosen: list[str] | None, reboot: str, heal_wait: float) -> int:
-    cluster = [h.name for h in site.hosts.values() if h.role in ("proxy", "web")]
+    cluster = site.cluster_hosts()
     chosen = chosen or cluster
     wrong = [name for name in chosen if name not in cluster]
     if wrong:

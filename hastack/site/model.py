@@ -180,6 +180,11 @@ class Site:
             merged.setdefault(group_file.group, {}).update(group_file.values)
         return merged
 
+    def cluster_hosts(self) -> list[str]:
+        """The hosts that carry the shop (proxies and web hosts), in the site's order: what
+        maintenance, upgrade and its drill may take out; never the client."""
+        return [h.name for h in self.hosts.values() if h.role in ("proxy", "web")]
+
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]
 
