@@ -71,6 +71,8 @@ CLUSTER_WIDE_KEYS = (
     "ganglia_poll_seconds",
     "quorum_device_host",
     *(key for key in DEFAULTS if key.startswith("gluster_")),
+    # who is told, by which relay: one answer for the cluster (the disk threshold may differ)
+    *(key for key in DEFAULTS if key.startswith("alert_") and key != "alert_disk_percent"),
 )
 
 
@@ -184,6 +186,22 @@ def check_quorum_device(check: Checker, layers: Layers, hosts: dict[str, Host]) 
             f"name a host that is not a proxy ({others})",
             name,
         )
+    return []
+
+
+def check_alerts(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """Recipients need a relay (hosts send nowhere else); a relay without recipients is a
+    warning. A relay named like a host of the site must be the host's name (or an address)."""
+    recipients, path = layers.find("alert_mail_to")
+    relay, relay_path = layers.find("alert_relay")
+    if recipients and not relay:
+        check.add(
+            path,
+            "alert mail is to go out, but no relay is named (hosts send to no mail server directly)",
+            "set alert_relay under data: to your mail relay, like mail.example.com or 10.0.0.5:25",
+        )
+    if relay and not recipients:
+        return [f"{relay_path}: a relay but no recipients (alert_mail_to): no alert is sent"]
     return []
 
 

@@ -423,6 +423,37 @@ ganglia_image = ""
 # users made in Cacti's pages are left alone.
 ganglia_image_archive = ""
 
+# --- alerts: every host ---------------------------------------------------------------
+# Who is told when something breaks: mail addresses. Empty (the default): no alerts, and no mail
+# transport is installed. Set, every host gets nullmailer (its queue retries a relay that is
+# away) sending to `alert_relay`, and mails on: a Pacemaker node, resource or fencing event (a
+# Pacemaker alert agent on the proxies); a degraded array (mdadm's monitor, `MAILADDR root`);
+# and, from `hastack-alert-check.timer` every `alert_check_minutes`, a GlusterFS brick offline,
+# heal entries stuck, a split-brain entry, a disk over `alert_disk_percent`, the shop's
+# certificate within 30 days of its end (`hastack.tls.WARN_DAYS`); each again with RECOVERED once
+# it clears. Mail to root on the hosts goes to these addresses (nullmailer's `adminaddr`). A host
+# with another mail server (exim4, postfix) is refused, not changed: nullmailer would replace it.
+alert_mail_to = []
+# The mail relay (smarthost) that takes the alerts on: `host` or `host:port` (port 25 when not
+# given), by name or address; it must accept mail from the proxies and any host on the front
+# network without authentication (an internal relay). Hosts with a front address send to it
+# directly. Web hosts, on the back network only, send to port 25 of the proxies' back addresses,
+# where HAProxy passes the connection on to the relay (`listen alert-relay`, TCP): their mail
+# leaves through either proxy, whichever answers. When the relay is a host of the site, its
+# firewall opens the port to the hosts that send to it.
+alert_relay = ""
+# The sender of the alert mails (nullmailer's `allmailfrom`). Empty: `root@<host name>`, which a
+# relay that checks senders may refuse; give an address of your domain then.
+alert_mail_from = ""
+# How often the periodic check runs (minutes).
+alert_check_minutes = 5
+# Heal entries pending for longer than this (minutes) are reported as stuck. A heal after a web
+# host's return normally drains in seconds to minutes (`hastack maintenance` waits for it).
+alert_heal_stuck_minutes = 30
+# A mounted filesystem (ext2/3/4, XFS, Btrfs) fuller than this percentage is reported (the
+# percentage `df` shows).
+alert_disk_percent = 90
+
 # --- firewall: every host ----------------------------------------------------------
 # nftables on every host: inbound dropped but for the allow list `hastack/firewall.py` writes from
 # the site (see "The firewall"). `false` removes hastack's table.

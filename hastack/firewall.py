@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hastack import topology
+from hastack import alerts, topology
 from hastack.defaults import ROOT
 from hastack.qdevice import QNETD_PORT, qnetd_address
 from hastack.rules import FIXED_PORTS
@@ -123,6 +123,31 @@ def allowed(
                 tuple(str(member["addresses"]["back"]) for member in pool if member["name"] != name),
             )
         )
+    if alerts.enabled(setting):
+        relay = setting("alert_relay")
+        routed = alerts.routed_through_proxies(hosts)
+        if role == "proxy" and routed:
+            rules.append(
+                Allow(
+                    "alert mail of the back-only hosts (HAProxy passes it on to the relay)",
+                    "tcp",
+                    (str(alerts.PROXY_RELAY_PORT),),
+                    tuple(str(other["addresses"]["back"]) for other in routed),
+                    destination=str(me["addresses"]["back"]),
+                )
+            )
+        found = alerts.relay_host(hosts, relay)
+        senders = alerts.relay_senders(hosts, relay)
+        if found and found[0]["name"] == name and senders and senders[1]:
+            rules.append(
+                Allow(
+                    "the alert relay on this host, from the hosts that send to it",
+                    "tcp",
+                    (str(alerts.relay_parts(relay)[1]),),
+                    tuple(senders[1]),
+                    destination=senders[0],
+                )
+            )
     if setting("monitoring_enabled"):
         collectors = tuple(topology.collectors(hosts, me["addresses"]))
         rules.append(Allow("SNMP, from the collectors (Cacti)", "udp", (SNMP,), collectors))

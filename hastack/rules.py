@@ -227,6 +227,30 @@ def cidr_list(value: list) -> tuple[str, str] | None:
     return None
 
 
+MAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + LABEL + r"(\." + LABEL + r")*$")
+
+
+def mail_address(value: str) -> tuple[str, str] | None:
+    if isinstance(value, str) and MAIL_RE.match(value):
+        return None
+    return f"{value!r} is not a mail address", "write an address like ops@example.com"
+
+
+def mail_addresses(value: list) -> tuple[str, str] | None:
+    for item in value:
+        if problem := mail_address(item):
+            return problem
+    return None
+
+
+def relay(value: str) -> tuple[str, str] | None:
+    """``host`` or ``host:port`` (hastack.alerts.relay_parts reads it)."""
+    name, _, given = value.rpartition(":") if ":" in value else (value, "", "")
+    if host_or_address(name) and (not given or (given.isdigit() and 1 <= int(given) <= 65535)):
+        return None
+    return f"{value!r} is not a host or host:port", "write the relay like mail.example.com or 10.0.0.5:25"
+
+
 PORT_KEYS = ("web_port", "haproxy_stats_port", "https_port", "monitoring_web_port", "ganglia_port")
 
 RULES: dict[str, Rule] = {
@@ -287,6 +311,12 @@ RULES: dict[str, Rule] = {
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
     "admin_networks": cidr_list,
+    "alert_mail_to": mail_addresses,
+    "alert_relay": optional(relay),
+    "alert_mail_from": optional(mail_address),
+    "alert_check_minutes": between(1, 60),
+    "alert_heal_stuck_minutes": at_least(1),
+    "alert_disk_percent": between(50, 99),
     "firewall_confirm_seconds": at_least(10),
     **{key: port for key in PORT_KEYS},
 }

@@ -7,7 +7,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from hastack import secrets, tls, topology
+from hastack import alerts, secrets, tls, topology
 from hastack.components.host_os import install
 from hastack.defaults import ROOT
 from hastack.facts.haproxy import HaproxyServers
@@ -50,7 +50,17 @@ def haproxy_config() -> str:
         stats_user=host.data.haproxy_stats_user,
         stats_password=secrets.password(host.data.site_cluster, "haproxy_stats_password"),
         monitoring_port=host.data.monitoring_enabled and host.data.monitoring_web_port,
+        alert_relay=alert_relay(),
+        alert_port=alerts.PROXY_RELAY_PORT,
     )
+
+
+def alert_relay() -> str | None:
+    """Where HAProxy passes the back-only hosts' alert mail on (``host:port``), if any does."""
+    if not host.data.alert_mail_to or not alerts.routed_through_proxies(host.data.site_hosts):
+        return None
+    name, port = alerts.relay_parts(host.data.alert_relay)
+    return f"{name}:{port}"
 
 
 @deploy("Proxy: HAProxy")
@@ -98,7 +108,7 @@ def deploy_haproxy() -> None:
         name="Configure HAProxy (validated by haproxy -c)",
         dest="/etc/haproxy/haproxy.cfg",
         content=haproxy_config(),
-        validate="haproxy -c -q -f {path}",
+        validate="haproxy -c -f {path}",
         mode="640",
         group="haproxy",
     )

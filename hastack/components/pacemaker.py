@@ -8,7 +8,7 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import FindFiles, FindInFile
 from pyinfra.operations import files, server, systemd
 
-from hastack import qdevice, secrets, topology
+from hastack import alerts, qdevice, secrets, topology
 from hastack.components import quorum
 from hastack.components.host_os import SECRET_DIR, install, platform, put_secret
 from hastack.defaults import ROOT
@@ -298,6 +298,16 @@ def configure_resources(new_cluster: bool) -> None:
     # runs; a HAProxy restarted in place leaves the VIP where it is.
     pacemaker.clone(name="HAProxy on every proxy (a clone)", resource_id="haproxy")
     pacemaker.colocation(name="The VIP runs where HAProxy runs", resource_id="vip", with_id="haproxy-clone")
+    # Every node runs the agent for its own events (hastack/components/alerts.py puts it there).
+    pacemaker.alert(
+        name="Mail node, resource and fencing events (alert_mail_to)"
+        if host.data.alert_mail_to
+        else "No Pacemaker alert (alert_mail_to is empty)",
+        alert_id=alerts.PACEMAKER_ALERT_ID,
+        path=alerts.PACEMAKER_AGENT,
+        recipient=alerts.LOCAL_RECIPIENT,
+        present=bool(host.data.alert_mail_to),
+    )
 
 
 def fencing_delay_s(stonith: bool, quorum_device_host: str, delay_s: int) -> int:

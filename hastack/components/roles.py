@@ -8,6 +8,7 @@ glusterd before the first web host probes it).
 
 from pyinfra import host
 
+from hastack.components.alerts import deploy_alerts, refuse_another_mail_server
 from hastack.components.base import deploy_base
 from hastack.components.docker import deploy_docker, needs_docker
 from hastack.components.firewall import deploy_firewall, rpcbind_off
@@ -28,12 +29,15 @@ def deploy_role(role: str) -> None:
         return
     preflight()
     refuse_a_brick_on_the_root_filesystem()
+    refuse_another_mail_server()
     deploy_base()
     # Before GlusterFS's packages, which bring rpcbind.
     rpcbind_off()
     # Early: the allow list follows the site, not what runs yet, and the steps below need it
     # (a site that switches monitoring on: Cacti's setup asks SNMP through the new rules).
     deploy_firewall()
+    # Before Pacemaker: its alert agent is on every proxy before the alert names it.
+    deploy_alerts()
     if needs_docker():
         deploy_docker()
     if role == "web" and host.data.raid_enabled:

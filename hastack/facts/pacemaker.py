@@ -34,7 +34,9 @@ class CibConfiguration(FactBase):
          "clones": {"haproxy": "haproxy-clone"},
          "colocations": [{"rsc": "vip", "with": "haproxy-clone", "score": "INFINITY"}],
          "constraint_ids": {"colocation-vip-haproxy-clone-INFINITY": ["haproxy-clone", "vip"]},
-         "nodes": ["proxy1", "proxy2"]}
+         "nodes": ["proxy1", "proxy2"],
+         "alerts": {"hastack-mail": {"path": "/usr/local/lib/hastack/pacemaker-alert",
+                                     "recipients": ["root"]}}}
     """
 
     def requires_command(self) -> str:
@@ -84,6 +86,13 @@ class CibConfiguration(FactBase):
                 for c in root.iterfind("constraints/*")
             },
             "nodes": [node.get("uname") for node in root.iterfind("nodes/node")],
+            "alerts": {
+                alert.get("id"): {
+                    "path": alert.get("path"),
+                    "recipients": [r.get("value") for r in alert.iterfind("recipient")],
+                }
+                for alert in root.iterfind("alerts/alert")
+            },
         }
 
 

@@ -32,6 +32,7 @@ from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE, 
 from hastack.lab.layout import (
     MAX_WEB,
     NETWORKS,
+    SMTP_SINK,
     SUDO_USER,
     VIP,
     LabHost,
@@ -343,6 +344,9 @@ def up(release: int | None = None, web: int | None = None) -> int:
     wait_for_ssh(hosts)
     for host in hosts:
         install_key(host, public_key)
+        if host.role == "client":
+            # the alert relay of the lab's site file (lab/image/etc/systemd/system/lab-smtp-sink.service)
+            docker("exec", host.container, "systemctl", "start", SMTP_SINK)
     for left in lab_hosts(MAX_WEB)[len(hosts) - 1 : -1]:
         if container_state(left) == "running":
             say(f"{left.name} is out of the site now: the next deploy drains it and removes its brick")

@@ -50,6 +50,9 @@ HOSTS = lab_hosts()
 # A non-root user with passwordless sudo on every lab host, as docs/real-servers.md asks of a site's
 # ssh.user: the lab deploys through it with HASTACK_LAB_SSH_USER=deployer.
 SUDO_USER = "deployer"
+# The lab's SMTP sink on the client: its unit, and the Maildir that keeps what it takes.
+SMTP_SINK = "lab-smtp-sink.service"
+SMTP_SINK_MAILDIR = "/var/lib/lab-mail"
 
 
 def needs_ganglia_image(release: int) -> bool:

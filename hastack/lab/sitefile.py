@@ -23,6 +23,8 @@ LAB_DATA_REASONS = {
     "pacemaker_fence_devices": "fence_docker through the lab's fence gate (hastack/lab/fence.py)",
     "web_image": "built from Debian packages: no registry here",
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
+    "alert_relay": "the lab's SMTP sink on the client, where the alert tests read the mail",
+    "alert_check_minutes": "its alert test waits for one check, not five minutes",
 }
 
 
@@ -119,6 +121,10 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
             "pacemaker_fence_devices": fence.devices(),
             "pacemaker_fence_secrets": list(fence.SECRETS),
             "cacti_poll_minutes": 1,
+            # Alerts by mail to the lab's SMTP sink on the client (lab-smtp-sink.service).
+            "alert_mail_to": ["ops@lab.invalid"],
+            "alert_relay": "client:25",
+            "alert_check_minutes": 1,
             **images,
             **(OVERRIDES if overridden() else {}),
         },

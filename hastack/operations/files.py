@@ -76,8 +76,9 @@ def validated_file(
     if validate:
         check = validate.format(path=candidate)
         yield (
-            f"if ! ( {check} ); then rm -f {candidate}; "
-            f"echo 'hastack: the new {dest} was refused by: {validate}' >&2; exit 1; fi"
+            f"if ! out=$( ( {check} ) 2>&1 ); then rm -f {candidate}; "
+            f"echo {shlex.quote(f'hastack: the new {dest} was refused by: {check}; it said:')} >&2; "
+            "printf '%s\\n' \"$out\" | tail -n 20 >&2; exit 1; fi"
         )
     yield StringCommand("mv", "-f", QuoteString(candidate), QuoteString(dest))
 

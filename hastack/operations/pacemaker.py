@@ -22,6 +22,7 @@ EMPTY_CIB = {
     "colocations": [],
     "constraint_ids": {},
     "nodes": [],
+    "alerts": {},
 }
 
 
@@ -161,3 +162,33 @@ def colocation(resource_id: str, with_id: str, score: str = "INFINITY"):
         host.noop(f"{resource_id} is colocated with {with_id}")
         return
     yield f"pcs constraint colocation add {resource_id} with {with_id} {score}"
+
+
+@operation()
+def alert(alert_id: str, path: str, recipient: str, present: bool = True):
+    """
+    A Pacemaker alert (``pcs alert``): its agent, run on the node of each event, and its one
+    recipient; a different one is made again, an unwanted one removed.
+
+    + alert_id: the alert's id
+    + path: the agent, on every node
+    + recipient: the value the agent is given (``CRM_alert_recipient``)
+    + present: whether the alert should exist
+    """
+    current = _cib()["alerts"].get(alert_id)
+    if not present:
+        if current is None:
+            host.noop(f"no alert {alert_id}")
+            return
+        yield f"pcs alert remove {shlex.quote(alert_id)}"
+        return
+    if current == {"path": path, "recipients": [recipient]}:
+        host.noop(f"alert {alert_id} runs {path} for {recipient}")
+        return
+    if current is not None:
+        yield f"pcs alert remove {shlex.quote(alert_id)}"
+    yield f"pcs alert create id={shlex.quote(alert_id)} path={shlex.quote(path)}"
+    yield (
+        f"pcs alert recipient add {shlex.quote(alert_id)} value={shlex.quote(recipient)} "
+        f"id={shlex.quote(f'{alert_id}-{recipient}')}"
+    )

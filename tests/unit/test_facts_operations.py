@@ -100,6 +100,7 @@ OPERATIONS = {
     "pacemaker_resource_default": pacemaker.resource_default,
     "pacemaker_colocation": pacemaker.colocation,
     "pacemaker_clone": pacemaker.clone,
+    "pacemaker_alert": pacemaker.alert,
     "patched_tree": patched_tree,
 }
 

@@ -149,6 +149,8 @@ HAPROXY = dict(
     certificate="/etc/haproxy/certs/lab.pem",
     hsts_max_age=63072000,
     server_state_file="/var/lib/haproxy/server-state",
+    alert_relay=None,
+    alert_port=25,
 )
 
 
@@ -198,6 +200,20 @@ def test_haproxy_sends_cacti_to_this_proxy_only_with_monitoring():
         "    server local 127.0.0.1:8080 check\n" in on,
         "cacti" in off,
     ) == (True, True, False)
+
+
+def test_haproxy_passes_the_back_hosts_alert_mail_to_the_relay_only_when_asked():
+    """The web hosts' mail (back network only) reaches the relay through the proxies: a TCP
+    listener on this proxy's back address, not on the VIP; none without alerts."""
+    on = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "alert_relay": "client:25"})
+    off = render("proxy/haproxy.cfg.j2", **HAPROXY)
+    section = on.split("listen alert-relay\n", 1)[-1].split("\n\n", 1)[0]
+    assert (
+        "    mode tcp" in section,
+        "    bind 10.0.1.11:25" in section,
+        "    server relay client:25 init-addr last,libc,none" in section,
+        "alert-relay" in off,
+    ) == (True, True, True, False)
 
 
 NGINX = dict(port=80, keepalive_timeout=65, monitoring_port=8080)

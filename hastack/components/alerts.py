@@ -1,0 +1,201 @@
+"""Alerts by mail, every host: nullmailer to the site's relay (the back-only hosts through the
+proxies' HAProxy), the periodic check from a timer, and, on the proxies, Pacemaker's alert agent
+(its ``pcs alert`` is set with the other resources: hastack/components/pacemaker.py). See
+hastack/alerts.py for the routes and data_keys.alert_mail_to for what is mailed."""
+
+import io
+import json
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.deb import DebPackages
+from pyinfra.facts.files import File
+from pyinfra.operations import files, systemd
+
+from hastack import alerts, topology
+from hastack.components.host_os import install, platform
+from hastack.defaults import ROOT
+from hastack.tls import WARN_DAYS
+
+TEMPLATES = ROOT / "templates" / "alerts"
+NULLMAILER = "/etc/nullmailer"
+
+
+def enabled() -> bool:
+    return bool(host.data.alert_mail_to)
+
+
+def refuse_another_mail_server() -> None:
+    """nullmailer replaces the host's mail server (both are its mail-transport-agent): a host
+    with exim4 or postfix is refused, while pyinfra prepares, before any host changes."""
+    if not enabled() or platform().packager != "apt":
+        return
+    found = sorted(set(host.get_fact(DebPackages)) & set(alerts.OTHER_MTAS))
+    if found:
+        raise DeployError(
+            f"host {host.name} runs a mail server ({', '.join(found)}), which installing nullmailer "
+            "for the alerts (alert_mail_to) would remove: point that server at your relay and remove "
+            "it, then run again (hastack installs nullmailer in its place), or set alert_mail_to: [] "
+            "to deploy without alerts. Nothing was changed on any host."
+        )
+
+
+def check_config() -> str:
+    """The periodic check's settings (/etc/hastack/alert-check.json), one line."""
+    pool = topology.storage_pool(host.data.site_hosts, host.data.gluster_arbiter)
+    in_pool = any(member["name"] == host.name for member in pool)
+    certificate = None
+    if "proxy" in host.groups:
+        from hastack.components.haproxy import certificate_file
+
+        certificate = certificate_file()
+    return (
+        json.dumps(
+            {
+                "cluster": host.data.site_cluster,
+                "host": host.name,
+                "volume": host.data.site_cluster if in_pool else None,
+                "heal_stuck_minutes": host.data.alert_heal_stuck_minutes,
+                "disk_percent": host.data.alert_disk_percent,
+                "certificate": certificate,
+                "warn_days": WARN_DAYS,
+                "mail_to": alerts.LOCAL_RECIPIENT,
+                "mail_from": host.data.alert_mail_from,
+                "state_dir": alerts.STATE_DIR,
+                "unit": f"{alerts.CHECK_UNIT}.service",
+            }
+        )
+        + "\n"
+    )
+
+
+def remotes_file() -> str:
+    routes = alerts.remotes(host.data.site_hosts, host.data.site_addresses, host.data.alert_relay)
+    lines = [f"{name} smtp --port={port}" for name, port in routes]
+    return "# Managed by hastack: the alert relay (alert_relay), tried in order\n" + "\n".join(lines) + "\n"
+
+
+def configure_nullmailer() -> None:
+    """nullmailer to the relay, root's mail to the recipients. Its name for the host is Debian's
+    /etc/mailname (it disregards its own `me` there): mail to root@<that name> is remapped too."""
+    install(
+        "Install nullmailer (the alerts' mail) and python3 (the periodic check)", ["nullmailer", "python3"]
+    )
+    changes = [
+        files.put(
+            name="nullmailer sends to the alert relay (alert_relay)",
+            src=io.StringIO(remotes_file()),
+            dest=f"{NULLMAILER}/remotes",
+            user="mail",
+            group="mail",
+            mode="600",
+        ),
+        files.put(
+            name="Mail to root goes to the site's recipients (alert_mail_to)",
+            src=io.StringIO(", ".join(host.data.alert_mail_to) + "\n"),
+            dest=f"{NULLMAILER}/adminaddr",
+            mode="644",
+        ),
+    ]
+    if host.data.alert_mail_from:
+        changes.append(
+            files.put(
+                name="The alerts' sender (alert_mail_from)",
+                src=io.StringIO(host.data.alert_mail_from + "\n"),
+                dest=f"{NULLMAILER}/allmailfrom",
+                mode="644",
+            )
+        )
+    else:
+        changes.append(
+            files.file(
+                name="No fixed sender (alert_mail_from is empty)",
+                path=f"{NULLMAILER}/allmailfrom",
+                present=False,
+            )
+        )
+    systemd.service(
+        name="Restart nullmailer with its configuration",
+        service="nullmailer",
+        running=True,
+        enabled=True,
+        restarted=True,
+        _if=lambda: any(change.did_change() for change in changes),
+    )
+    systemd.service(name="nullmailer runs", service="nullmailer", running=True, enabled=True)
+
+
+def schedule_check() -> None:
+    files.directory(name="The check's state (what was mailed)", path=alerts.STATE_DIR, mode="700")
+    files.directory(name="hastack's configuration folder", path="/etc/hastack", mode="755")
+    units = [
+        files.put(
+            name="The periodic check's script",
+            src=str(TEMPLATES / "hastack-alert-check.py"),
+            dest=alerts.CHECK_SCRIPT,
+            mode="755",
+        ),
+        files.put(
+            name="The periodic check's settings",
+            src=io.StringIO(check_config()),
+            dest=alerts.CHECK_CONFIG,
+            mode="644",
+        ),
+        files.put(
+            name=f"The periodic check as a service ({alerts.CHECK_UNIT}.service)",
+            src=str(TEMPLATES / "hastack-alert-check.service"),
+            dest=f"/etc/systemd/system/{alerts.CHECK_UNIT}.service",
+            mode="644",
+        ),
+    ]
+    timer = files.template(
+        name=f"The check every {host.data.alert_check_minutes} minute(s) ({alerts.CHECK_UNIT}.timer)",
+        src=str(TEMPLATES / "hastack-alert-check.timer.j2"),
+        dest=f"/etc/systemd/system/{alerts.CHECK_UNIT}.timer",
+        minutes=host.data.alert_check_minutes,
+    )
+    systemd.daemon_reload(
+        name="Load the check's units", _if=lambda: units[2].did_change() or timer.did_change()
+    )
+    systemd.service(
+        name="Run the check's timer", service=f"{alerts.CHECK_UNIT}.timer", running=True, enabled=True
+    )
+    systemd.service(
+        name="Restart the check's timer with its new schedule",
+        service=f"{alerts.CHECK_UNIT}.timer",
+        restarted=True,
+        _if=timer.did_change,
+    )
+
+
+def unschedule_check() -> None:
+    """Alerts switched off: the timer stops (nullmailer stays, with nothing to send)."""
+    timer = f"/etc/systemd/system/{alerts.CHECK_UNIT}.timer"
+    if host.get_fact(File, path=timer):
+        systemd.service(
+            name="Stop the check's timer (alerts are off)",
+            service=f"{alerts.CHECK_UNIT}.timer",
+            running=False,
+            enabled=False,
+        )
+
+
+@deploy("Alerts: mail to a person")
+def deploy_alerts() -> None:
+    if platform().packager != "apt":
+        # the matrix's dnf hosts are clients only: no volume, no certificate to watch
+        return
+    if not enabled():
+        unschedule_check()
+        return
+    configure_nullmailer()
+    schedule_check()
+    if "proxy" in host.groups:
+        files.directory(name="hastack's programs folder", path="/usr/local/lib/hastack", mode="755")
+        files.put(
+            name="Pacemaker's alert agent (mails node, resource and fencing events)",
+            src=str(TEMPLATES / "pacemaker-alert.sh"),
+            dest=alerts.PACEMAKER_AGENT,
+            mode="755",
+        )

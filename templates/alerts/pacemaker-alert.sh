@@ -1,0 +1,39 @@
+#!/bin/sh
+# hastack's Pacemaker alert agent (installed by hastack, templates/alerts/pacemaker-alert.sh):
+# Pacemaker runs it, as hacluster, on the node where an event happens, with the event in
+# CRM_alert_* variables; it mails the alert's recipient (root: nullmailer's adminaddr sends it
+# to the site's alert_mail_to). Nodes leaving or joining, fencing, and resource operations
+# (a failed monitor, a start, a stop); successful monitors are not alerted by Pacemaker.
+cluster="$(sed -n 's/.*"cluster": "\([^"]*\)".*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
+node="${CRM_alert_node:-?}"
+case "$CRM_alert_kind" in
+node)
+    what="node $node is $CRM_alert_desc" ;;
+fencing)
+    what="fencing of $node: $CRM_alert_desc (rc $CRM_alert_rc, task $CRM_alert_task)" ;;
+resource)
+    # probes (interval 0 monitors) that find a resource as expected say nothing new
+    if [ "$CRM_alert_task" = monitor ] && [ "${CRM_alert_interval:-0}" = 0 ] \
+        && [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
+        exit 0
+    fi
+    if [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
+        result="done"
+    else
+        result="FAILED: $CRM_alert_desc (rc $CRM_alert_rc, expected $CRM_alert_target_rc)"
+    fi
+    what="resource $CRM_alert_rsc: $CRM_alert_task on $node $result" ;;
+*)
+    exit 0 ;;
+esac
+/usr/sbin/sendmail -t -i <<MAIL
+To: ${CRM_alert_recipient:-root}
+Subject: [hastack $cluster] $(hostname): Pacemaker: $what
+
+Pacemaker on $(hostname) (cluster $cluster) at ${CRM_alert_timestamp:-$(date)}:
+
+$what
+
+(kind $CRM_alert_kind, node $node${CRM_alert_rsc:+, resource $CRM_alert_rsc}${CRM_alert_task:+, task $CRM_alert_task})
+\`hastack status\` shows the whole cluster; \`pcs status --full\` the cluster's view.
+MAIL

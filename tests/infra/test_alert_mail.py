@@ -1,0 +1,129 @@
+"""Alerts reach a person, on the lab: the mail of every host arrives at the site's relay (the
+lab's SMTP sink on the client; the web hosts' through the proxies' HAProxy), HAProxy killed on
+the VIP's holder brings a mail naming the host and the resource within 60 s, and a stopped
+brick one within the check's period, then its recovery once it is back."""
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from hastack import lab
+from hastack.lab.layout import SMTP_SINK_MAILDIR
+from tests.harness import lab_only_fixture
+
+pytestmark = pytest.mark.lab
+
+lab_only = lab_only_fixture("these tests break HAProxy and a brick, and read the lab's SMTP sink")
+
+# Every mail the sink holds: its subject (unfolded) and body, as JSON lines.
+READ_SINK = (
+    "python3 -c 'import email, email.policy, glob, json\n"
+    f'for path in sorted(glob.glob("{SMTP_SINK_MAILDIR}/new/*") + glob.glob("{SMTP_SINK_MAILDIR}/cur/*")):\n'
+    '    m = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)\n'
+    '    body = m.get_body(("plain",))\n'
+    '    print(json.dumps({"subject": str(m["Subject"] or ""), "to": str(m["To"] or ""), '
+    '"body": body.get_content() if body else ""}))\''
+)
+
+
+def sink(connect) -> list[dict]:
+    out = connect("client").check_output(READ_SINK)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def wait_for_mail(connect, match, limit_s: float, seen: int = 0) -> tuple[dict | None, float]:
+    """The first mail after the ``seen`` first ones for which ``match`` holds, and when."""
+    started = time.monotonic()
+    while True:
+        found = next((m for m in sink(connect)[seen:] if match(m)), None)
+        elapsed = time.monotonic() - started
+        if found or elapsed > limit_s:
+            return found, elapsed
+        time.sleep(2)
+
+
+def healthy(limit_s: float = 300) -> subprocess.CompletedProcess:
+    """`hastack status` until it says healthy (exit 0), at most ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        run = subprocess.run(
+            [sys.executable, "-m", "hastack.cli", "status", str(lab.SITE_FILE)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if run.returncode == 0 or time.monotonic() > deadline:
+            return run
+        time.sleep(5)
+
+
+def test_every_hosts_mail_reaches_the_relay(lab_only, site, deployed, connect):
+    """A mail to root from each host arrives, addressed to the site's recipients (adminaddr):
+    the proxies' and the client's straight to the relay, the web hosts' through HAProxy."""
+    token = uuid.uuid4().hex[:10]
+    names = list(site.hosts)
+    for name in names:
+        connect(name).check_output(
+            f"printf 'Subject: hastack test {token} from {name}\\n\\nrelay test\\n' | /usr/sbin/sendmail root"
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        got = {m["subject"].rsplit(" ", 1)[-1]: m["to"] for m in sink(connect) if token in m["subject"]}
+        if set(got) == set(names) or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    recipients = ", ".join(site.setting("alert_mail_to"))
+    assert got == {name: recipients for name in names}, (
+        f"mail that did not arrive: {sorted(set(names) - set(got))}; "
+        "`journalctl -u nullmailer` on those hosts says why"
+    )
+
+
+def test_killed_haproxy_on_the_vip_holder_mails_within_60_s(lab_only, site, deployed, connect, vip_holders):
+    active = vip_holders()[0]
+    seen = len(sink(connect))
+    connect(active).check_output("systemctl kill -s KILL haproxy")
+    mail, seconds = wait_for_mail(
+        connect,
+        lambda m: active in m["subject"] and "haproxy" in m["subject"] and "monitor" in m["subject"],
+        60,
+        seen,
+    )
+    print(f"\nHAProxy killed on {active}: mail after {seconds:.0f} s: {mail and mail['subject']}")
+    after = healthy()
+    assert (mail is not None, after.returncode) == (True, 0), (
+        [m["subject"] for m in sink(connect)[seen:]],
+        after.stdout[-2000:],
+    )
+
+
+def test_a_stopped_brick_mails_within_the_checks_period_then_its_recovery(lab_only, site, deployed, connect):
+    volume = site.cluster
+    web1, web2 = connect("web1"), connect("web2")
+    brick = f"web2:{site.setting('gluster_brick_root', site.hosts['web2'])}/brick"
+    period = site.setting("alert_check_minutes") * 60
+    seen = len(sink(connect))
+    pid = web2.check_output(
+        f"gluster --xml volume status {volume} web2:{brick.split(':', 1)[1]} | "
+        "sed -n 's:.*<pid>\\([0-9]*\\)</pid>.*:\\1:p' | head -1"
+    )
+    web2.check_output(f"kill {pid}")
+    down, down_s = wait_for_mail(
+        connect, lambda m: "PROBLEM" in m["subject"] and brick in m["subject"], period + 60, seen
+    )
+    seen_down = len(sink(connect))
+    web1.check_output(f"gluster volume start {volume} force")
+    back, back_s = wait_for_mail(
+        connect, lambda m: "RECOVERED" in m["subject"] and brick in m["subject"], period + 60, seen_down
+    )
+    print(f"\nbrick {brick} stopped: mail after {down_s:.0f} s; back: recovery mail after {back_s:.0f} s")
+    after = healthy()
+    reporters = {m["subject"].split("]", 1)[1].split(":", 1)[0].strip() for m in (down, back) if m}
+    assert (down is not None, back is not None, reporters, after.returncode) == (True, True, {"web1"}, 0), (
+        [m["subject"] for m in sink(connect)[seen:]],
+        after.stdout[-2000:],
+    )

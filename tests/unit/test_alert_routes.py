@@ -1,0 +1,167 @@
+"""Alerts: which way each host's mail leaves, what the firewall opens for it, and the periodic
+check's readings (its script, loaded from templates/alerts/), from fixtures."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from hastack import alerts, firewall
+from hastack.defaults import ROOT
+from hastack.site import dump_site, load_site, parse_site
+
+HEALTH = Path(__file__).parent / "fixtures" / "health"
+
+
+def site_with(fixtures, **data):
+    return parse_site(dump_site(load_site(fixtures / "good_site.yaml").document(data)))
+
+
+@pytest.fixture
+def alerting(fixtures):
+    return site_with(fixtures, alert_mail_to=["ops@example.com"], alert_relay="client:2525")
+
+
+def addresses(site, name):
+    return {net: str(a) for net, a in site.hosts[name].addresses.items()}
+
+
+def test_web_hosts_send_through_each_proxy_and_the_others_to_the_relay(alerting):
+    """A web host has no front address: its mail goes to HAProxy on each proxy's back address."""
+    hosts = alerting.topology_hosts()
+    assert (
+        alerts.remotes(hosts, addresses(alerting, "web1"), "client:2525"),
+        alerts.remotes(hosts, addresses(alerting, "proxy2"), "client:2525"),
+        alerts.remotes(hosts, addresses(alerting, "client"), "mail.example.com"),
+    ) == ([("127.0.1.11", 25), ("127.0.1.12", 25)], [("client", 2525)], [("mail.example.com", 25)])
+
+
+def test_the_firewall_opens_the_relay_paths_and_nothing_without_alerts(fixtures, alerting):
+    def mail_rules(site, name):
+        return [
+            (rule.ports, rule.sources, rule.destination)
+            for rule in firewall.for_site_host(site, name)
+            if "alert" in rule.why
+        ]
+
+    quiet = site_with(fixtures)
+    assert (
+        mail_rules(alerting, "proxy1"),
+        mail_rules(alerting, "client"),
+        mail_rules(alerting, "web1"),
+        [mail_rules(quiet, name) for name in ("proxy1", "client")],
+    ) == (
+        [(("25",), ("127.0.1.21", "127.0.1.22"), "127.0.1.11")],
+        [(("2525",), ("127.0.2.11", "127.0.2.12"), "127.0.2.50")],
+        [],
+        [[], []],
+    )
+
+
+def test_a_relay_outside_the_site_opens_nothing_on_its_hosts(fixtures):
+    site = site_with(fixtures, alert_mail_to=["ops@example.com"], alert_relay="10.9.9.9")
+    assert [r.why for r in firewall.for_site_host(site, "client") if "alert" in r.why] == []
+
+
+def test_a_relay_without_recipients_is_a_warning(fixtures):
+    site = site_with(fixtures, alert_relay="mail.example.com")
+    assert any("no alert is sent" in warning for warning in site.warnings)
+
+
+# --- the periodic check's script -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def check():
+    path = ROOT / "templates" / "alerts" / "hastack-alert-check.py"
+    spec = importlib.util.spec_from_loader("alert_check", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    return module
+
+
+VOLUME_INFO = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput><opRet>0</opRet><volInfo><volumes><volume><name>lab</name>
+<bricks>
+<brick uuid="a">web1:/srv/gluster/brick<name>web1:/srv/gluster/brick</name><hostUuid>a</hostUuid><isArbiter>0</isArbiter></brick>
+<brick uuid="b">web2:/srv/gluster/brick<name>web2:/srv/gluster/brick</name><hostUuid>b</hostUuid><isArbiter>0</isArbiter></brick>
+<brick uuid="c">proxy1:/srv/gluster/brick<name>proxy1:/srv/gluster/brick</name><hostUuid>c</hostUuid><isArbiter>1</isArbiter></brick>
+</bricks></volume></volumes></volInfo></cliOutput>
+"""
+
+
+def test_one_host_reports_for_the_volume_the_first_whose_brick_is_online(check):
+    """Each brick host sees the same status: the first online brick's host mails, the others
+    stay quiet (one mail, not three); web1's brick down, web2 reports."""
+    bricks = check.volume_bricks(VOLUME_INFO)
+    online = check.bricks_online((HEALTH / "gluster_volume_status.xml").read_text())
+    without_web1 = online - {"web1:/srv/gluster/brick"}
+    assert (
+        bricks,
+        check.reporter(bricks, online),
+        check.reporter(bricks, without_web1),
+        check.reporter(bricks, set()),
+    ) == (
+        ["web1:/srv/gluster/brick", "web2:/srv/gluster/brick", "proxy1:/srv/gluster/brick"],
+        "web1",
+        "web2",
+        None,
+    )
+
+
+def test_heal_counts_per_brick(check):
+    summary = (HEALTH / "gluster_heal_info_summary.txt").read_text()
+    down = summary.replace(
+        "Brick web2:/srv/gluster/brick\nStatus: Connected\nTotal Number of entries: 0",
+        "Brick web2:/srv/gluster/brick\nStatus: Transport endpoint is not connected\n"
+        "Total Number of entries: -",
+    )
+    assert (
+        check.heal_counts(summary)["web1:/srv/gluster/brick"],
+        check.heal_counts(down)["web2:/srv/gluster/brick"],
+    ) == (
+        ("0", "0"),
+        ("-", "0"),
+    )
+
+
+def test_a_problem_is_mailed_once_then_its_recovery_once(check):
+    state: dict = {}
+    new, cleared, keep = check.transitions(state, {"brick web2": "web2 offline"}, 100.0)
+    state["problems"] = keep
+    again = check.transitions(state, {"brick web2": "web2 offline"}, 200.0)
+    state["problems"] = again[2]
+    healed = check.transitions(state, {}, 300.0)
+    assert (new, cleared, again[:2], healed[:2]) == (
+        {"brick web2": "web2 offline"},
+        {},
+        ({}, {}),
+        ({}, {"brick web2": "web2 offline"}),
+    )
+
+
+def test_a_full_disk_is_reported_with_its_percentage(check, tmp_path):
+    stat = os.statvfs(tmp_path)
+    used = -(-(stat.f_blocks - stat.f_bfree) * 100 // ((stat.f_blocks - stat.f_bfree) + stat.f_bavail))
+    mounts = f"/dev/sda1 {tmp_path} ext4 rw 0 0\ntmpfs /run tmpfs rw 0 0\n"
+    found = check.disk_problems(used - 1, mounts)
+    assert (
+        list(found),
+        f"{used} % full" in found[f"disk {tmp_path}"],
+        check.disk_problems(used, mounts),
+    ) == (
+        [f"disk {tmp_path}"],
+        True,
+        {},
+    )
+
+
+def test_the_mail_names_the_host_the_cluster_and_each_change(check):
+    config = {"host": "web1", "cluster": "lab", "mail_to": "root", "mail_from": "", "unit": "x.service"}
+    mail = check.message(config, {"a": "brick web2:/b offline"}, {"b": "disk / full"})
+    assert (mail["Subject"], mail["To"], "RECOVERED: disk / full" in mail.get_content()) == (
+        "[hastack lab] web1: PROBLEM: brick web2:/b offline (+1 more)",
+        "root",
+        True,
+    )
