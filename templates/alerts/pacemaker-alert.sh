@@ -3,7 +3,7 @@
 # Pacemaker runs it, as hacluster, on the node where an event happens, with the event in
 # CRM_alert_* variables; it mails the alert's recipient (root: nullmailer's adminaddr sends it
 # to the site's alert_mail_to). Nodes leaving or joining, fencing, and resource operations
-# (a failed monitor, a start, a stop); successful monitors are not alerted by Pacemaker.
+# (a failed monitor, a start, a stop: the VIP moving); a monitor that finds all well is not mailed.
 cluster="$(sed -n 's/.*"cluster": "\([^"]*\)".*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
 node="${CRM_alert_node:-?}"
 case "$CRM_alert_kind" in
@@ -12,9 +12,9 @@ node)
 fencing)
     what="fencing of $node: $CRM_alert_desc (rc $CRM_alert_rc, task $CRM_alert_task)" ;;
 resource)
-    # probes (interval 0 monitors) that find a resource as expected say nothing new
-    if [ "$CRM_alert_task" = monitor ] && [ "${CRM_alert_interval:-0}" = 0 ] \
-        && [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
+    # a monitor or a probe that finds the resource as expected says nothing new (Pacemaker
+    # reports the first result of each recurring monitor, after every start)
+    if [ "$CRM_alert_task" = monitor ] && [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
         exit 0
     fi
     if [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then

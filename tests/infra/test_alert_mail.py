@@ -19,13 +19,14 @@ pytestmark = pytest.mark.lab
 
 lab_only = lab_only_fixture("these tests break HAProxy and a brick, and read the lab's SMTP sink")
 
-# Every mail the sink holds: its subject (unfolded) and body, as JSON lines.
+# Every mail the sink holds: its subject (unfolded), its envelope's recipients (the sink writes
+# them in X-RcptTo) and its body, as JSON lines.
 READ_SINK = (
     "python3 -c 'import email, email.policy, glob, json\n"
     f'for path in sorted(glob.glob("{SMTP_SINK_MAILDIR}/new/*") + glob.glob("{SMTP_SINK_MAILDIR}/cur/*")):\n'
     '    m = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)\n'
     '    body = m.get_body(("plain",))\n'
-    '    print(json.dumps({"subject": str(m["Subject"] or ""), "to": str(m["To"] or ""), '
+    '    print(json.dumps({"subject": str(m["Subject"] or ""), "to": str(m["X-RcptTo"] or ""), '
     '"body": body.get_content() if body else ""}))\''
 )
 
