@@ -90,7 +90,9 @@ def test_no_mail_is_stuck_in_the_queue(host, site):
         why = host.run("journalctl -u nullmailer -n 5 --no-pager -o cat").stdout.strip()
     assert stuck == ["0", "0"], (
         f"{stuck[0]} mail(s) queued for more than {STUCK_MINUTES} min, {stuck[1]} failed: the relay "
-        f"{site.setting('alert_relay')} (alert_relay) does not take them; nullmailer's log:\n{why}"
+        f"{site.setting('alert_relay')} (alert_relay) does not take them; nullmailer's log:\n{why}\n"
+        "Once it does: `mv /var/spool/nullmailer/failed/* /var/spool/nullmailer/queue/` and "
+        "`systemctl restart nullmailer` (or delete them)"
     )
 
 

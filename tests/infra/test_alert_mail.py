@@ -1,9 +1,11 @@
 """Alerts reach a person, on the lab: the mail of every host arrives at the site's relay (the
 lab's SMTP sink on the client; the web hosts' through the proxies' HAProxy), HAProxy killed on
 the VIP's holder brings a mail naming the host and the resource within 60 s, and a stopped
-brick one within the check's period, then its recovery once it is back."""
+brick one within the check's period, then its recovery once it is back; a relay that refuses
+the mail fails `hastack verify`, which prints the relay's answer."""
 
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -128,3 +130,47 @@ def test_a_stopped_brick_mails_within_the_checks_period_then_its_recovery(lab_on
         [m["subject"] for m in sink(connect)[seen:]],
         after.stdout[-2000:],
     )
+
+
+# An SMTP server that refuses every recipient, on the client's loopback, for REFUSE_S seconds.
+REFUSING_RELAY = """
+import time
+from aiosmtpd.controller import Controller
+class Refuse:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.7.1 relaying denied"
+controller = Controller(Refuse(), hostname="127.0.0.1", port=2526)
+controller.start()
+time.sleep(120)
+"""
+
+
+def test_a_relay_that_refuses_the_mail_fails_verify_with_its_answer(lab_only, site, deployed, connect):
+    client = connect("client")
+    keep = client.file("/etc/nullmailer/remotes").content_string
+    client.check_output(f"cat > /tmp/hastack-refuse.py <<'EOF'{REFUSING_RELAY}EOF")
+    client.check_output("(setsid python3 /tmp/hastack-refuse.py >/dev/null 2>&1 &); sleep 2")
+    try:
+        client.check_output(
+            "echo '127.0.0.1 smtp --port=2526' > /etc/nullmailer/remotes && systemctl restart nullmailer && "
+            "printf 'Subject: hastack refused probe\\n\\nx\\n' | /usr/sbin/sendmail root"
+        )
+        deadline = time.monotonic() + 60
+        while client.run("ls /var/spool/nullmailer/failed | wc -l").stdout.strip() == "0":
+            assert time.monotonic() < deadline, "nullmailer never gave the refused mail up"
+            time.sleep(2)
+        verify = subprocess.run(
+            [sys.executable, "-m", "hastack.cli", "verify", str(lab.SITE_FILE), "--hosts", "client"]
+            + ["-k", "stuck"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        client.run(
+            f"printf '%s' {shlex.quote(keep)} > /etc/nullmailer/remotes; systemctl restart nullmailer; "
+            "rm -f /var/spool/nullmailer/failed/* /tmp/hastack-refuse.py"
+        )
+    assert (verify.returncode, "550 5.7.1 relaying denied" in verify.stdout) == (1, True), verify.stdout[
+        -3000:
+    ]
