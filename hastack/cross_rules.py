@@ -8,6 +8,7 @@ hastack/site/validation.py. Each rule adds its problems to the checker it is giv
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,37 @@ def check_cluster_wide(check: Checker, layers: Layers, hosts: dict[str, Host]) -
                     why,
                     "set it under the site's 'data:' or in group_data/all.py instead",
                 )
+
+
+# Keys that act on one host's hardware, once: set for one host only, never for the site or a role
+# (a web host that joins later would inherit raid_force and wipe its disks).
+HOST_ONLY_KEYS = ("raid_force",)
+
+
+def check_host_only(check: Checker, layers: Layers) -> None:
+    """A host-only key set under the site's data: or in group_data/ is refused."""
+    for key in HOST_ONLY_KEYS:
+        where = [f"data.{key}"] if layers.data.get(key) else []
+        where += [f"{g.path}: {key}" for g in layers.group_files if g.values.get(key)]
+        for path in where:
+            check.add(
+                path,
+                "it wipes the disks of every web host it applies to, including any that joins later",
+                f"set it for the one host whose disks may be wiped, under hosts.<name>.data.{key}, "
+                "and remove it after that host's run",
+            )
+
+
+def disk_name_warnings(hosts: dict[str, Host]) -> list[str]:
+    """/dev/sdX names follow the order the kernel finds the disks in, which can change across
+    boots: the RAID would then take another disk."""
+    return [
+        f"hosts.{host.name}.disks: {disk} is named by the order the kernel finds the disks in, "
+        "which can change at a boot; name it by /dev/disk/by-id/... (ls -l /dev/disk/by-id shows them)"
+        for host in hosts.values()
+        for disk in host.disks
+        if re.match(r"^/dev/sd[a-z]+$", disk)
+    ]
 
 
 def check_fence_secrets(check: Checker, layers: Layers, hosts: dict[str, Host], cluster: str) -> None:

@@ -104,7 +104,8 @@ raid_enabled = True
 # such a disk stops the run before any operation, with a message that names the disk, e.g. `disk
 # /dev/sdc on host web1 carries a ext4 filesystem (UUID ...): hastack will not build a RAID over
 # it. If its data is not needed, wipe it (wipefs -a /dev/sdc) or set raid_force: true in
-# hosts.web1.data`. Set it for one host, once.
+# hosts.web1.data`. Set it for one host, once: under the site's `data:` or in `group_data/` it is refused
+# (a web host that joins later would inherit it and wipe its disks).
 raid_force = False
 # The array's device. `/etc/mdadm/mdadm.conf` gets an `ARRAY /dev/md0 metadata=1.2 UUID=...` line
 # and the initramfs is rebuilt with it, so the array comes back as `/dev/md0` after a reboot (the

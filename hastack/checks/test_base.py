@@ -70,15 +70,17 @@ def test_netplan_has_the_site_addresses(host, site):
 def test_netplan_matches_the_interface_that_carries_the_address(host, site):
     spec = site.hosts[_name(host, site)]
     ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
+    links = json.loads(host.check_output("ip -j addr show"))
     for net_name, address in spec.addresses.items():
-        mac = ethernets[net_name]["match"]["macaddress"]
-        links = json.loads(host.check_output("ip -j addr show"))
+        # matched by MAC, or by interface name where the site names the NIC so (``nics``)
+        (key, wanted), *_ = ethernets[net_name]["match"].items()
+        field = {"macaddress": "address", "name": "ifname"}[key]
         carrier = [
-            link["address"]
+            link[field]
             for link in links
             if any(info.get("local") == str(address) for info in link["addr_info"])
         ]
-        assert carrier == [mac]
+        assert carrier == [wanted], f"{net_name}: {address} is on {carrier}, netplan matches {key} {wanted}"
 
 
 def test_sshd_refuses_passwords(host):

@@ -100,6 +100,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     layers = Layers(site_data, group_files, hosts)
     cross_rules.check_cluster_shape(check, hosts, networks, vip)
     cross_rules.check_cluster_wide(check, layers, hosts)
+    cross_rules.check_host_only(check, layers)
     cross_rules.check_arbiter(check, layers, hosts)
     quorum_warnings = cross_rules.check_quorum_device(check, layers, hosts)
     cross_rules.check_agreement(check, layers, hosts, ssh)
@@ -109,6 +110,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     warnings += cross_rules.gluster_warnings(layers, hosts)
     warnings += cross_rules.check_tls(check, layers, hosts)
     warnings += cross_rules.check_alerts(check, layers, hosts)
+    warnings += cross_rules.disk_name_warnings(hosts)
 
     lab = top.get("lab", False)
     lab_debian = None

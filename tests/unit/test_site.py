@@ -239,3 +239,18 @@ def test_a_fence_secret_name_that_is_a_path_is_refused(fixtures, secrets_dir, na
         text = (fixtures / "good_site.yaml").read_text()
         parse_site(text + f"data:\n  pacemaker_fence_secrets: [{name!r}]\n")
     assert "not a plain file name" in caught.value.report()
+
+
+def test_raid_force_for_one_host_is_accepted(fixtures):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    document["hosts"]["web2"]["data"] = {"raid_force": True}
+    assert parse_site(dump_site(document)).setting(
+        "raid_force", parse_site(dump_site(document)).hosts["web2"]
+    )
+
+
+def test_disks_named_sdx_are_a_warning_by_id_is_not(fixtures):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    document["hosts"]["web1"]["disks"] = ["/dev/sdb", "/dev/disk/by-id/ata-DISK-2"]
+    warnings = parse_site(dump_site(document)).warnings
+    assert [w.split(":")[0] for w in warnings if "/dev/disk/by-id" in w] == ["hosts.web1.disks"]
