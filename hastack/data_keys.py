@@ -467,6 +467,16 @@ admin_networks = []
 firewall_confirm_seconds = 60
 
 # --- every host -------------------------------------------------------------------
+# What unattended-upgrades may do on the cluster's hosts, where it runs (Debian installs it with
+# a desktop or on some cloud images; Ubuntu enables it by default). Left to itself it can restart
+# Pacemaker, HAProxy or glusterd on both nodes in the same hour. `hold`: the cluster's packages
+# (Pacemaker, Corosync and their libraries, pcs, the agents, HAProxy, GlusterFS, Docker) are held
+# out of it (`Unattended-Upgrade::Package-Blacklist` in
+# `/etc/apt/apt.conf.d/51hastack-unattended-upgrades`) and upgraded by `hastack upgrade`; the rest
+# still gets its security updates by itself. `off`: it does nothing there (`APT::Periodic::
+# Unattended-Upgrade "0"`), every upgrade is `hastack upgrade`'s. Empty (the default): no choice
+# made, and a host where unattended-upgrades is enabled is refused before any host changes.
+unattended_upgrades = ""
 # How long the preflight waits for a host's own apt jobs (apt-daily, apt-daily-upgrade,
 # cloud-init), and apt for its lock, before the run fails naming the host.
 apt_wait_seconds = 900

@@ -310,6 +310,7 @@ RULES: dict[str, Rule] = {
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
+    "unattended_upgrades": one_of("", "hold", "off"),
     "admin_networks": cidr_list,
     "alert_mail_to": mail_addresses,
     "alert_relay": optional(relay),

@@ -6,6 +6,7 @@ import subprocess
 
 import yaml
 
+from hastack import neighbours
 from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as _name
 
@@ -125,3 +126,17 @@ def test_ssh_refuses_password_login(host, site):
         timeout=30,
     )
     assert "Permission denied (publickey)" in attempt.stderr
+
+
+def test_unattended_upgrades_follow_the_sites_policy(host, site):
+    """`hold` or `off`: hastack's apt settings say so; no choice: none of hastack's (the preflight
+    refuses a host where unattended-upgrades runs without one)."""
+    policy = site.setting("unattended_upgrades", site.hosts[_name(host, site)])
+    if host_platform(host, site).packager != "apt":
+        return
+    conf = host.file(neighbours.UNATTENDED_CONF)
+    wanted = neighbours.unattended_conf(policy)
+    found = conf.content_string if conf.exists else None
+    assert found == wanted, (
+        f"deploy the host again: {neighbours.UNATTENDED_CONF} is not what unattended_upgrades says"
+    )

@@ -11,6 +11,7 @@ from pyinfra.facts.files import Directory
 from pyinfra.operations import files, python, server, systemd
 from pyinfra.operations.util import any_changed
 
+from hastack import neighbours
 from hastack.components.host_os import install, platform
 from hastack.defaults import ROOT
 from hastack.facts.network import Ipv4Interfaces, NetplanFiles
@@ -177,3 +178,25 @@ def deploy_base() -> None:
     )
     configure_netplan()
     configure_sshd()
+    unattended_upgrades_policy()
+
+
+def unattended_upgrades_policy() -> None:
+    """The site's choice for unattended-upgrades (data key unattended_upgrades), as apt settings;
+    none chosen: hastack's file is gone (the preflight has refused a host where it runs)."""
+    if platform().packager != "apt":
+        return
+    conf = neighbours.unattended_conf(host.data.unattended_upgrades)
+    if conf is None:
+        files.file(
+            name="No unattended-upgrades policy chosen (unattended_upgrades)",
+            path=neighbours.UNATTENDED_CONF,
+            present=False,
+        )
+        return
+    files.put(
+        name=f"unattended-upgrades: {host.data.unattended_upgrades} (unattended_upgrades)",
+        src=io.StringIO(conf),
+        dest=neighbours.UNATTENDED_CONF,
+        mode="644",
+    )

@@ -18,10 +18,10 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import File, Sha256File
 from pyinfra.operations import apt, dnf, files, server
 
-from hastack import platforms
+from hastack import neighbours, platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration
-from hastack.facts.system import AptBusyAfterWait, HostIdentities, OnRootFilesystem, OsRelease
+from hastack.facts.system import AptBusyAfterWait, HostIdentities, HostNeighbours, OnRootFilesystem, OsRelease
 from hastack.topology import ROLES
 
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
@@ -116,6 +116,7 @@ def preflight() -> None:
         )
     if this.packager != "apt":
         return
+    refuse_neighbours(this)
     busy = host.get_fact(AptBusyAfterWait, seconds=host.data.apt_wait_seconds)
     if busy:
         raise DeployError(
@@ -129,6 +130,16 @@ def preflight() -> None:
         dest=APT_LOCK_WAIT,
         mode="644",
     )
+
+
+def refuse_neighbours(this) -> None:
+    """Docker CE where hastack installs docker.io, an enabled ufw, unattended-upgrades without a
+    policy (hastack/neighbours.py): refused, each with its fix, before any host changes."""
+    found = host.get_fact(HostNeighbours, packages=neighbours.DOCKER_CE)
+    needs_docker = "web" in host.groups or (bool(host.data.monitoring_enabled) and this.ganglia_in_container)
+    refused = neighbours.problems(host.name, found, needs_docker, host.data.unattended_upgrades)
+    if refused:
+        raise DeployError("; ".join(refused) + ". Nothing was changed on any host.")
 
 
 def refuse_a_brick_on_the_root_filesystem() -> None:

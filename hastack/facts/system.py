@@ -107,3 +107,42 @@ class OnRootFilesystem(FactBase):
 
     def process(self, output):
         return output[-1].strip() == "yes"
+
+
+class HostNeighbours(FactBase):
+    """What else on a host would fight the cluster: the Debian packages of interest that are
+    installed, whether ufw is enabled (now or at boot), and whether unattended-upgrades runs
+    (installed, and apt's ``APT::Periodic::Unattended-Upgrade`` not 0).
+
+    .. code:: python
+
+        {"packages": ["docker-ce"], "ufw": False, "unattended_upgrades": True}
+    """
+
+    @staticmethod
+    def default():
+        # no output at all (nothing found): pyinfra gives the default
+        return {"packages": [], "ufw": False, "unattended_upgrades": False}
+
+    def command(self, packages: tuple[str, ...]) -> str:
+        names = " ".join(shlex.quote(name) for name in packages)
+        return (
+            f"for p in {names}; do "
+            "dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' "
+            '&& echo "package $p"; '
+            "done; "
+            "if grep -qis '^ENABLED=yes' /etc/ufw/ufw.conf || "
+            "(command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'); "
+            "then echo 'ufw enabled'; fi; "
+            "if dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'ok installed'; then "
+            'eval "$(apt-config shell PERIODIC APT::Periodic::Unattended-Upgrade)"; '
+            "[ \"${PERIODIC:-0}\" != 0 ] && echo 'unattended-upgrades enabled'; fi; true"
+        )
+
+    def process(self, output):
+        lines = [line.strip() for line in output]
+        return {
+            "packages": [line.split(" ", 1)[1] for line in lines if line.startswith("package ")],
+            "ufw": "ufw enabled" in lines,
+            "unattended_upgrades": "unattended-upgrades enabled" in lines,
+        }

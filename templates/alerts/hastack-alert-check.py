@@ -37,7 +37,8 @@ def run(command: list[str], timeout: float = 60) -> tuple[int, str]:
 
 def volume_bricks(info_xml: str) -> list[str]:
     """``gluster --xml volume info VOL``: its bricks (host:path) in the volume's order."""
-    return [brick.text.strip() for brick in ET.fromstring(info_xml).iter("brick") if brick.text]
+    bricks = ET.fromstring(info_xml).iter("brick")
+    return [name.strip() for name in ((b.findtext("name") or b.text or "") for b in bricks) if name.strip()]
 
 
 def bricks_online(status_xml: str) -> set[str]:

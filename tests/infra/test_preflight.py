@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from hastack import lab
+from hastack import lab, neighbours
 from hastack.deploying import run_deploy
 from hastack.site import dump_site, load_site
 from tests.harness import lab_only_fixture
@@ -238,3 +238,45 @@ def test_an_arbiter_brick_on_the_root_filesystem_is_refused_before_any_change(
         untouched,
         connect(arbiter).file("/srv/on-root").exists,
     ) == (site.hosts_in("proxy")[0].name, True, True, True, True, False, True, False), run.report(2000)
+
+
+def test_ufw_and_unattended_upgrades_without_a_policy_are_refused_then_a_policy_is_applied(
+    deployed, lab_only, connect, site
+):
+    """On the client: ufw enabled at boot and unattended-upgrades running (installed, Debian's
+    20auto-upgrades) stop the run before any host changes, each with its fix; once ufw is off
+    and the site chooses `unattended_upgrades: hold`, the deploy holds the cluster's packages
+    out of it; back to no choice (and no unattended-upgrades), hastack's file is gone."""
+    client = connect("client")
+    client.check_output(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q unattended-upgrades >/dev/null && "
+        "mkdir -p /etc/ufw && printf 'ENABLED=yes\\n' > /etc/ufw/ufw.conf"
+    )
+    try:
+        run, untouched = refused_untouched(
+            connect, site, lambda: run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "preflight-neighbours.log")
+        )
+        client.check_output("rm -f /etc/ufw/ufw.conf")
+        hold = lab.derived_site(lab.LAB_DIR / "site-unattended-hold.yaml", unattended_upgrades="hold")
+        held = run_deploy(
+            hold, "deploys/client.py", "--limit", "client", log=lab.LAB_DIR / "unattended-hold.log"
+        )
+        blacklist = client.check_output("apt-config dump Unattended-Upgrade::Package-Blacklist")
+    finally:
+        client.run(
+            "rm -f /etc/ufw/ufw.conf; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q unattended-upgrades"
+        )
+    back = run_deploy(
+        lab.SITE_FILE, "deploys/client.py", "--limit", "client", log=lab.LAB_DIR / "unattended-none.log"
+    )
+    assert (
+        run.returncode != 0,
+        "host client has ufw enabled" in run.output and "`ufw disable`" in run.output,
+        "host client runs unattended-upgrades" in run.output and "data key unattended_upgrades" in run.output,
+        "Beginning operation run" in run.output,
+        untouched,
+        held.returncode,
+        '"pacemaker";' in blacklist and '"haproxy$";' in blacklist,
+        back.returncode,
+        client.file(neighbours.UNATTENDED_CONF).exists,
+    ) == (True, True, True, False, True, 0, True, 0, False), run.report(2000) + held.report(1000)

@@ -81,20 +81,10 @@ def check():
     return module
 
 
-VOLUME_INFO = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<cliOutput><opRet>0</opRet><volInfo><volumes><volume><name>lab</name>
-<bricks>
-<brick uuid="a">web1:/srv/gluster/brick<name>web1:/srv/gluster/brick</name><hostUuid>a</hostUuid><isArbiter>0</isArbiter></brick>
-<brick uuid="b">web2:/srv/gluster/brick<name>web2:/srv/gluster/brick</name><hostUuid>b</hostUuid><isArbiter>0</isArbiter></brick>
-<brick uuid="c">proxy1:/srv/gluster/brick<name>proxy1:/srv/gluster/brick</name><hostUuid>c</hostUuid><isArbiter>1</isArbiter></brick>
-</bricks></volume></volumes></volInfo></cliOutput>
-"""
-
-
 def test_one_host_reports_for_the_volume_the_first_whose_brick_is_online(check):
     """Each brick host sees the same status: the first online brick's host mails, the others
     stay quiet (one mail, not three); web1's brick down, web2 reports."""
-    bricks = check.volume_bricks(VOLUME_INFO)
+    bricks = check.volume_bricks((HEALTH / "gluster_volume_info.xml").read_text())
     online = check.bricks_online((HEALTH / "gluster_volume_status.xml").read_text())
     without_web1 = online - {"web1:/srv/gluster/brick"}
     assert (

@@ -30,7 +30,14 @@ from hastack.facts.monitoring import (
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import NssCertificates, QdeviceTimeout
-from hastack.facts.system import AptBusyAfterWait, HostIdentities, IsDirectory, OnRootFilesystem, OsRelease
+from hastack.facts.system import (
+    AptBusyAfterWait,
+    HostIdentities,
+    HostNeighbours,
+    IsDirectory,
+    OnRootFilesystem,
+    OsRelease,
+)
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import directory_for_mount, fstab_entry, patched_tree, validated_file
 
@@ -81,6 +88,7 @@ FACTS = {
     "os_release": OsRelease,
     "is_directory": IsDirectory,
     "on_root_filesystem": OnRootFilesystem,
+    "host_neighbours": HostNeighbours,
     "apt_busy_after_wait": AptBusyAfterWait,
     "nss_certificates": NssCertificates,
     "qdevice_timeout": QdeviceTimeout,
