@@ -135,9 +135,14 @@ web_image_archive = ""
 # NGINX configuration (`conf/nginx.conf`, from `templates/web/nginx.conf.j2`). The folder `conf/`
 # is bind-mounted, not the file, so a new configuration renamed into place is what NGINX reloads.
 web_compose_dir = "/opt/hastack/web"
-# The folder on the GlusterFS volume that NGINX serves, read-only. A sample shop page is placed
-# there only when the folder is empty: content is never overwritten.
+# The folder on the GlusterFS volume that NGINX serves, read-only (see `web_sample_page`).
 web_content_dir = "/cluster/www"
+# Place hastack's sample page (`index.html`) into `web_content_dir` when the folder is empty
+# (never over content), and have `hastack verify` check that the shop serves it. Set `false`
+# once your own content is published: verify then checks NGINX's `/healthz`, which answers from
+# hastack's own file on the volume (`<gluster_mount_point>/.hastack/healthz`) whatever the
+# content, and no page of the shop's.
+web_sample_page = True
 # The port NGINX listens on (host networking: no NAT in front of it).
 web_port = 80
 # Seconds NGINX keeps an idle client connection open.
@@ -148,11 +153,12 @@ docker_log_max_size = "10m"
 #
 # How it behaves: `/etc/docker/daemon.json` (log rotation, `live-restore`) is written before
 # Docker is installed, and a later change reloads the daemon. The container runs with `restart:
-# always`. `/healthz` answers 200 only while the content on `/cluster` can be read (503 otherwise,
-# so HAProxy drops the host). The access log records `$http_x_request_id`. A new `nginx.conf` is
-# validated with `nginx -t` in the image before it replaces the live one, then NGINX is reloaded
-# (no connection dropped); a new compose file recreates the container one web host at a time
-# (`_serial`), each waiting until its `/healthz` answers before the next starts.
+# always`. `/healthz` answers 200 only while hastack's file on the volume can be read (503
+# otherwise, so HAProxy drops the host), whatever content is published. The access log records
+# `$http_x_request_id`. A new `nginx.conf` is validated with `nginx -t` in the image before it
+# replaces the live one, then NGINX is reloaded (no connection dropped); a new compose file
+# recreates the container one web host at a time (`_serial`), each waiting until its `/healthz`
+# answers before the next starts.
 docker_log_max_files = 3
 
 # --- proxy: proxy hosts ---------------------------------------------------------

@@ -146,6 +146,7 @@ def test_vip_is_on_exactly_one_proxy(vip_holders):
 
 
 @pytest.mark.roles("client")
+@pytest.mark.when_set("web_sample_page")
 def test_client_gets_the_shop_through_the_vip(host, site):
     """Over HTTPS, verified with the CAs the client trusts (the deploy added the site CA)."""
     page = host.check_output(f"curl -fsS {site.url('/')}")

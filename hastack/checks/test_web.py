@@ -7,6 +7,7 @@ import pytest
 from hastack.checks.plugin import back_url
 from hastack.checks.plugin import get_from_proxy as get
 from hastack.checks.plugin import site_host_name as host_name
+from hastack.components.nginx import HEALTH_DIR, HEALTH_FILE, HEALTH_TEXT
 
 LAYER = "web"
 pytestmark = pytest.mark.roles("web")
@@ -53,13 +54,24 @@ def test_content_is_mounted_read_only(host):
     assert "/srv/www:false" in mounts
 
 
+@pytest.mark.when_set("web_sample_page")
 def test_web_host_serves_the_sample_page(host, site, connect):
+    """Where the site places hastack's sample page (web_sample_page); a site that publishes its
+    own content sets it false, and only the health below is checked."""
     status, body = get(connect, site, back_url(site, host_name(host, site)))
-    assert (status, f"Welcome to the {site.cluster} shop" in body) == (200, True)
+    assert (status, f"Welcome to the {site.cluster} shop" in body) == (200, True), (
+        "the shop does not serve hastack's sample page: once your own content is published, "
+        "set web_sample_page: false"
+    )
 
 
-def test_healthz_answers_200(host, site, connect):
-    assert get(connect, site, back_url(site, host_name(host, site), "/healthz"))[0] == 200
+def test_healthz_answers_200_from_hastacks_file_on_the_volume(host, site, connect):
+    """/healthz answers hastack's own file on the volume, whatever the shop publishes."""
+    status, body = get(connect, site, back_url(site, host_name(host, site), "/healthz"))
+    assert (status, body.strip()) == (200, HEALTH_TEXT.strip()), (
+        f"NGINX's /healthz does not read {web_setting(host, site, 'gluster_mount_point')}/{HEALTH_DIR}/"
+        f"{HEALTH_FILE}: is the volume mounted? (`hastack status`; deploy the web hosts again)"
+    )
 
 
 def test_access_log_records_the_request_id(host, site, connect):
@@ -84,7 +96,7 @@ def test_nginx_runs_the_sites_settings(host, site):
 
 def test_nginx_container_is_the_sites_compose_project_and_content(host, site):
     shown = host.check_output(
-        "docker inspect -f '{{index .Config.Labels \"com.docker.compose.project.working_dir\"}} "
+        'docker inspect -f \'{{index .Config.Labels "com.docker.compose.project.working_dir"}} '
         "{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}' hastack-web"
     ).split()
     assert (shown[0], f"{web_setting(host, site, 'web_content_dir')}:/srv/www" in shown[1:]) == (

@@ -22,11 +22,35 @@ def _template(name: str, **data) -> str:
     return render_template(str(TEMPLATES / name), **data)
 
 
+# NGINX's /healthz answers from this file of hastack's on the volume, whatever the shop
+# publishes: 200 while the volume can be read, 503 otherwise (HAProxy then takes the host out).
+HEALTH_DIR = ".hastack"
+HEALTH_FILE = "healthz"
+HEALTH_TEXT = "hastack: this web host reads the volume\n"
+
+
+def health_dir() -> str:
+    return f"{host.data.gluster_mount_point}/{HEALTH_DIR}"
+
+
+def place_health_file() -> None:
+    """Every web host sees to it (the same file on the shared volume: no change after the
+    first), so a web host deployed alone (--limit) finds it before NGINX asks for it."""
+    files.directory(name=f"hastack's folder on the volume ({health_dir()})", path=health_dir())
+    files.put(
+        name="The health file NGINX's /healthz answers from",
+        src=StringIO(HEALTH_TEXT),
+        dest=f"{health_dir()}/{HEALTH_FILE}",
+        mode="644",
+    )
+
+
 def place_sample_content() -> None:
     content_dir = host.data.web_content_dir
     first_web = topology.in_role(host.data.site_hosts, "web")[0]["name"]
-    # The content is shared on /cluster: one host places it, and only into an empty folder.
-    if host.name != first_web:
+    # The content is shared on /cluster: one host places it, and only into an empty folder,
+    # and only while the site wants the sample (web_sample_page).
+    if host.name != first_web or not host.data.web_sample_page:
         return
     files.directory(name=f"Create {content_dir}", path=content_dir)
     if host.get_fact(EntryCount, path=content_dir) == 0:
@@ -63,6 +87,7 @@ def configure_nginx() -> None:
         image=host.data.web_image,
         compose_dir=compose_dir,
         content_dir=host.data.web_content_dir,
+        health_dir=health_dir(),
         container=CONTAINER,
     )
     health = f"http://127.0.0.1:{host.data.web_port}/healthz"
@@ -109,5 +134,6 @@ def start_docker_after_the_volume() -> None:
 def deploy_nginx() -> None:
     start_docker_after_the_volume()
     provide_image(host.data.web_image, host.data.web_image_archive)
+    place_health_file()
     place_sample_content()
     configure_nginx()

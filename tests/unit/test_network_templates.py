@@ -228,6 +228,27 @@ def test_nginx_passes_ganglia_to_local_apache_only_with_monitoring():
     ) == (True, False)
 
 
+def test_healthz_answers_from_hastacks_file_not_the_shops_content():
+    """A shop without index.html keeps its web hosts in rotation: /healthz reads hastack's file,
+    mounted from the volume beside the content."""
+    conf = render("web/nginx.conf.j2", **NGINX)
+    health = conf.split("location = /healthz {", 1)[1].split("}", 1)[0]
+    compose = render(
+        "web/docker-compose.yml.j2",
+        image="nginx:1.27",
+        compose_dir="/opt/hastack/web",
+        content_dir="/cluster/www",
+        health_dir="/cluster/.hastack",
+        container="hastack-web",
+    )
+    assert (
+        "root /srv/hastack;" in health,
+        "try_files /healthz =503;" in health,
+        "index.html" in health,
+        "      - /cluster/.hastack:/srv/hastack:ro" in compose,
+    ) == (True, True, False, True)
+
+
 def test_apache_listens_on_loopback_only():
     text = render("monitoring/apache-ports.conf.j2", server_name="web1", port=8080)
     assert [line for line in text.splitlines() if line.startswith("Listen")] == ["Listen 127.0.0.1:8080"]
