@@ -232,6 +232,19 @@ def check_alerts(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list
             "alert mail is to go out, but no relay is named (hosts send to no mail server directly)",
             "set alert_relay under data: to your mail relay, like mail.example.com or 10.0.0.5:25",
         )
+    if relay and not rules.relay(relay):
+        name = relay.rsplit(":", 1)[0] if ":" in relay else relay
+        proxies = [host for host in hosts.values() if host.role == "proxy"]
+        on_proxy = next(
+            (p.name for p in proxies if name in {p.name, *(str(a) for a in p.addresses.values())}), None
+        )
+        if on_proxy or name == "localhost" or name.startswith("127."):
+            check.add(
+                relay_path,
+                f"{relay!r} is {on_proxy or 'this host'}: the proxies pass the web hosts' mail on to the "
+                "relay, which would then be themselves (each connection opening another)",
+                "name a mail relay that is not a proxy: your own, or a host of the site such as the client",
+            )
     if relay and not recipients:
         return [f"{relay_path}: a relay but no recipients (alert_mail_to): no alert is sent"]
     return []

@@ -9,13 +9,13 @@ import json
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import File
-from pyinfra.operations import files, systemd
+from pyinfra.operations import apt, files, systemd
 
 from hastack import alerts, topology
 from hastack.components.host_os import install, platform
 from hastack.defaults import ROOT
+from hastack.facts.system import MailServers
 from hastack.tls import WARN_DAYS
 
 TEMPLATES = ROOT / "templates" / "alerts"
@@ -27,14 +27,19 @@ def enabled() -> bool:
 
 
 def refuse_another_mail_server() -> None:
-    """nullmailer replaces the host's mail server (both are its mail-transport-agent): a host
-    with exim4 or postfix is refused, while pyinfra prepares, before any host changes."""
+    """nullmailer replaces the host's mail server (both are its mail-transport-agent). One that
+    apt brought in for another package (mdadm recommends exim4, which hastack once let in) is
+    replaced; one a person installed is refused, while pyinfra prepares, before any host changes."""
     if not enabled() or platform().packager != "apt":
         return
-    found = sorted(set(host.get_fact(DebPackages)) & set(alerts.OTHER_MTAS))
-    if found:
+    chosen = sorted(
+        name
+        for name, how in host.get_fact(MailServers, packages=alerts.OTHER_MTAS).items()
+        if how == "manual"
+    )
+    if chosen:
         raise DeployError(
-            f"host {host.name} runs a mail server ({', '.join(found)}), which installing nullmailer "
+            f"host {host.name} runs a mail server ({', '.join(chosen)}), which installing nullmailer "
             "for the alerts (alert_mail_to) would remove: point that server at your relay and remove "
             "it, then run again (hastack installs nullmailer in its place), or set alert_mail_to: [] "
             "to deploy without alerts. Nothing was changed on any host."
@@ -63,6 +68,9 @@ def check_config() -> str:
                 "mail_to": alerts.LOCAL_RECIPIENT,
                 "mail_from": host.data.alert_mail_from,
                 "state_dir": alerts.STATE_DIR,
+                "relay": host.data.alert_relay,
+                "relay_via_haproxy": "proxy" in host.groups
+                and bool(alerts.routed_through_proxies(host.data.site_hosts)),
                 "unit": f"{alerts.CHECK_UNIT}.service",
             }
         )
@@ -72,8 +80,9 @@ def check_config() -> str:
 
 def remotes_file() -> str:
     routes = alerts.remotes(host.data.site_hosts, host.data.site_addresses, host.data.alert_relay)
-    lines = [f"{name} smtp --port={port}" for name, port in routes]
-    return "# Managed by hastack: the alert relay (alert_relay), tried in order\n" + "\n".join(lines) + "\n"
+    # No comment line: Debian's nullmailer scripts rewrite this file at each upgrade, splitting
+    # lines at ':'.
+    return "".join(f"{name} smtp --port={port}\n" for name, port in routes)
 
 
 def configure_nullmailer() -> None:
@@ -169,16 +178,32 @@ def schedule_check() -> None:
     )
 
 
-def unschedule_check() -> None:
-    """Alerts switched off: the timer stops (nullmailer stays, with nothing to send)."""
+def switch_off() -> None:
+    """Alerts switched off on a host that had them (hastack's timer is there): the timer, the
+    check, its state and the alert agent go, and so does nullmailer (hastack installed it), so
+    root's mail no longer heads for a relay that the web hosts can no longer reach."""
     timer = f"/etc/systemd/system/{alerts.CHECK_UNIT}.timer"
-    if host.get_fact(File, path=timer):
-        systemd.service(
-            name="Stop the check's timer (alerts are off)",
-            service=f"{alerts.CHECK_UNIT}.timer",
-            running=False,
-            enabled=False,
-        )
+    if not host.get_fact(File, path=timer):
+        return
+    systemd.service(
+        name="Stop the check's timer (alerts are off)",
+        service=f"{alerts.CHECK_UNIT}.timer",
+        running=False,
+        enabled=False,
+    )
+    for path in (
+        timer,
+        f"/etc/systemd/system/{alerts.CHECK_UNIT}.service",
+        alerts.CHECK_SCRIPT,
+        alerts.CHECK_CONFIG,
+        alerts.PACEMAKER_AGENT,
+    ):
+        files.file(name=f"Remove {path} (alerts are off)", path=path, present=False)
+    files.directory(name="Remove the check's state (alerts are off)", path=alerts.STATE_DIR, present=False)
+    systemd.daemon_reload(name="Forget the check's units")
+    apt.packages(
+        name="Remove nullmailer (alerts are off)", packages=["nullmailer"], present=False, purge=True
+    )
 
 
 @deploy("Alerts: mail to a person")
@@ -187,7 +212,7 @@ def deploy_alerts() -> None:
         # the matrix's dnf hosts are clients only: no volume, no certificate to watch
         return
     if not enabled():
-        unschedule_check()
+        switch_off()
         return
     configure_nullmailer()
     schedule_check()

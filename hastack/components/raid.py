@@ -98,6 +98,8 @@ def deploy_raid() -> None:
         name="Install mdadm and ext4's tools",
         # e2fsprogs: a minimal Debian 13 lacks it (12's minimal base had it).
         packages=["mdadm", "e2fsprogs"],
+        # not its recommended mail server (exim4): alerts bring nullmailer where the site wants mail
+        no_recommends=True,
         update=True,
         cache_time=3600,
         _env={"DEBIAN_FRONTEND": "noninteractive"},

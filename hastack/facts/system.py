@@ -146,3 +146,27 @@ class HostNeighbours(FactBase):
             "ufw": "ufw enabled" in lines,
             "unattended_upgrades": "unattended-upgrades enabled" in lines,
         }
+
+
+class MailServers(FactBase):
+    """The mail servers of ``packages`` that are installed, each with whether a person chose it
+    (``manual``) or apt brought it in for another package (``auto``: mdadm's recommended exim4).
+
+    .. code:: python
+
+        {"exim4-base": "auto"}
+    """
+
+    default = dict
+
+    def command(self, packages: tuple[str, ...]) -> str:
+        names = " ".join(shlex.quote(name) for name in packages)
+        return (
+            f"auto=$(apt-mark showauto {names} 2>/dev/null); for p in {names}; do "
+            "dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' || continue; "
+            'if printf "%s\\n" "$auto" | grep -qx "$p"; then echo "$p auto"; else echo "$p manual"; fi; '
+            "done; true"
+        )
+
+    def process(self, output):
+        return dict(line.split() for line in output if len(line.split()) == 2)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -27,12 +29,28 @@ CONFIG = "/etc/hastack/alert-check.json"
 DISK_FILESYSTEMS = {"ext2", "ext3", "ext4", "xfs", "btrfs"}
 
 
-def run(command: list[str], timeout: float = 60) -> tuple[int, str]:
+def run(command: list[str], timeout: float = 60) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr); 127 when the program is missing, 124 on a timeout."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError as error:
+        return 127, "", str(error)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return 1, str(error)
-    return done.returncode, done.stdout + done.stderr
+        return 124, "", str(error)
+    return done.returncode, done.stdout, done.stderr
+
+
+def gluster(args: list[str], timeout: float = 60, tries: int = 4) -> tuple[int, str, str]:
+    """A gluster command, tried again after a pause when it fails: glusterd takes a cluster-wide
+    lock for each one, and a peer's (another host's check, `hastack status`, a deploy) makes it
+    fail with "Another transaction is in progress"."""
+    for attempt in range(tries):
+        code, out, err = run(["gluster", *args], timeout)
+        if code in (0, 127):
+            return code, out, err
+        if attempt + 1 < tries:
+            time.sleep(2 + random.random() * 4)
+    return code, out, err
 
 
 def volume_bricks(info_xml: str) -> list[str]:
@@ -52,14 +70,15 @@ def bricks_online(status_xml: str) -> set[str]:
 
 
 def heal_counts(summary: str) -> dict[str, tuple[str, str]]:
-    """``gluster volume heal VOL info summary``: each brick's (entries, split-brain entries);
-    "-" where the brick did not answer."""
+    """``gluster volume heal VOL info summary``: each brick's (entries pending heal, entries in
+    split-brain); "-" where the brick did not answer. Entries "possibly healing" (writes under
+    way) are not counted as pending: a busy volume always has some."""
     counts = {}
     for block in re.split(r"^Brick ", summary, flags=re.MULTILINE)[1:]:
         brick = block.split("\n", 1)[0].strip()
-        total = re.search(r"Total Number of entries:\s*(\S+)", block)
+        pending = re.search(r"Number of entries in heal pending:\s*(\S+)", block)
         split = re.search(r"Number of entries in split-brain:\s*(\S+)", block)
-        counts[brick] = (total.group(1) if total else "-", split.group(1) if split else "-")
+        counts[brick] = (pending.group(1) if pending else "-", split.group(1) if split else "-")
     return counts
 
 
@@ -69,16 +88,37 @@ def reporter(bricks: list[str], online: set[str]) -> str | None:
     return next((brick.split(":", 1)[0] for brick in bricks if brick in online), None)
 
 
+# The problems that only the volume's reporter finds: kept as they are while the volume cannot
+# be read, so a failed gluster command mails no false RECOVERED.
+VOLUME_KEYS = ("brick ", "split-brain", "heal stuck")
+
+
 def volume_problems(me: str, volume: str, state: dict, now: float, stuck_minutes: int) -> dict[str, str]:
-    code, info = run(["gluster", "--xml", "volume", "info", volume])
+    known = state.get("problems", {})
+    kept = {key: entry["text"] for key, entry in known.items() if key.startswith(VOLUME_KEYS)}
+    code, info, err = gluster(["--xml", "volume", "info", volume])
+    if code == 127 or (code != 0 and "does not exist" in info + err):
+        # GlusterFS not installed yet, or the volume not made yet (a first deploy under way)
+        state["gluster_failures"] = 0
+        return {}
+    if code == 0:
+        code, status, err = gluster(["--xml", "volume", "status", volume])
     if code != 0:
-        why = info.strip()[:200]
-        return {"glusterd": f"glusterd on {me} does not answer (`gluster volume info {volume}`: {why})"}
-    code, status = run(["gluster", "--xml", "volume", "status", volume])
-    if code != 0:
-        return {"glusterd": f"`gluster volume status {volume}` fails on {me}: {status.strip()[:200]}"}
+        # Two runs in a row before glusterd is said not to answer: a restart is not news.
+        failures = state.get("gluster_failures", 0) + 1
+        state["gluster_failures"] = failures
+        why = (err or "no answer").strip().splitlines()[-1][:200] if (err or "").strip() else "no answer"
+        if failures >= 2:
+            kept["glusterd"] = f"glusterd on {me} does not answer for volume {volume} ({why})"
+        elif "glusterd" in known:
+            kept["glusterd"] = known["glusterd"]["text"]
+        return kept
+    state["gluster_failures"] = 0
     bricks, online = volume_bricks(info), bricks_online(status)
     if reporter(bricks, online) != me:
+        # another host reports for the volume; if this one reports again later, its heal
+        # clock starts then
+        state["heal_pending_since"] = None
         return {}
     found = {
         f"brick {brick}": f"GlusterFS brick {brick} of volume {volume} is offline "
@@ -87,9 +127,13 @@ def volume_problems(me: str, volume: str, state: dict, now: float, stuck_minutes
         for brick in bricks
         if brick not in online
     }
-    code, summary = run(["gluster", "volume", "heal", volume, "info", "summary"], timeout=120)
-    counts = heal_counts(summary) if code == 0 else {}
-    pending = sum(int(total) for total, _ in counts.values() if total.isdigit())
+    code, summary, _ = gluster(["volume", "heal", volume, "info", "summary"], timeout=120)
+    if code != 0:
+        # heal counts unknown this time: what was mailed about them stands
+        found.update({key: text for key, text in kept.items() if not key.startswith("brick ")})
+        return found
+    counts = heal_counts(summary)
+    pending = sum(int(entries) for entries, _ in counts.values() if entries.isdigit())
     split = sum(int(entries) for _, entries in counts.values() if entries.isdigit())
     if split:
         found["split-brain"] = (
@@ -135,14 +179,42 @@ def disk_problems(percent: int, mounts: str) -> dict[str, str]:
 def certificate_problems(path: str, warn_days: int) -> dict[str, str]:
     if not path or not os.path.exists(path):
         return {}
-    code, _ = run(["openssl", "x509", "-noout", "-checkend", str(warn_days * 86400), "-in", path])
+    code, end, err = run(["openssl", "x509", "-noout", "-enddate", "-in", path])
+    if code != 0:
+        return {"certificate": f"the shop's certificate {path} cannot be read: {(err or end).strip()[:200]}"}
+    code, _, _ = run(["openssl", "x509", "-noout", "-checkend", str(warn_days * 86400), "-in", path])
     if code == 0:
         return {}
-    _, end = run(["openssl", "x509", "-noout", "-enddate", "-in", path])
     return {
         "certificate": f"the shop's certificate {path} ends within {warn_days} days "
         f"({end.strip()}): a deploy of the proxies renews the site CA's; renew a supplied one"
     }
+
+
+def relay_problems(me: str, relay: str) -> dict[str, str]:
+    """On a proxy that passes the web hosts' mail on: HAProxy has an address for the relay (it
+    resolves the name when it starts; unresolved then, the web hosts' mail queues)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as admin:
+            admin.settimeout(10)
+            admin.connect("/run/haproxy/admin.sock")
+            admin.sendall(b"show servers state alert-relay\n")
+            answer = b"".join(iter(lambda: admin.recv(65536), b"")).decode(errors="replace")
+    except OSError:
+        return {}  # HAProxy not running here (standby): the other proxy passes the mail on
+    for line in answer.splitlines():
+        fields = line.split()
+        if (
+            len(fields) > 4
+            and fields[1] == "alert-relay"
+            and fields[3] == "relay"
+            and fields[4] in ("0.0.0.0", "-")
+        ):
+            return {
+                "relay address": f"HAProxy on {me} has no address for the alert relay {relay}: the web "
+                "hosts' alert mail waits in their queues; `systemctl reload haproxy` once its name resolves"
+            }
+    return {}
 
 
 def transitions(state: dict, found: dict[str, str], now: float) -> tuple[dict, dict, dict]:
@@ -195,6 +267,39 @@ def send(mail: EmailMessage) -> bool:
     return done.returncode == 0
 
 
+def read_mounts() -> str:
+    with open("/proc/self/mounts") as handle:
+        return handle.read()
+
+
+def probe_all(config: dict, state: dict, now: float) -> dict[str, str]:
+    """Every probe's problems. A probe that fails is itself a problem, and the volume's
+    problems mailed before stand while the volume cannot be read (no false RECOVERED)."""
+    me = config["host"]
+    probes = {
+        "the volume": lambda: (
+            volume_problems(me, config["volume"], state, now, config["heal_stuck_minutes"])
+            if config.get("volume")
+            else {}
+        ),
+        "the disks": lambda: disk_problems(config["disk_percent"], read_mounts()),
+        "the certificate": lambda: certificate_problems(config.get("certificate") or "", config["warn_days"]),
+        "the relay": lambda: relay_problems(me, config["relay"]) if config.get("relay_via_haproxy") else {},
+    }
+    found: dict[str, str] = {}
+    for what, probe in probes.items():
+        try:
+            found.update(probe())
+        except Exception as error:  # noqa: BLE001 (one probe's failure is reported, the others run)
+            found[f"probe {what}"] = f"hastack's check could not read {what} on {me}: {error!r}"
+            if what == "the volume":
+                known = state.get("problems", {})
+                found.update(
+                    {key: entry["text"] for key, entry in known.items() if key.startswith(VOLUME_KEYS)}
+                )
+    return found
+
+
 def main() -> int:
     with open(CONFIG) as handle:
         config = json.load(handle)
@@ -205,14 +310,7 @@ def main() -> int:
     except (OSError, ValueError):
         state = {}
     now = time.time()
-    found: dict[str, str] = {}
-    if config.get("volume"):
-        found.update(
-            volume_problems(config["host"], config["volume"], state, now, config["heal_stuck_minutes"])
-        )
-    with open("/proc/self/mounts") as handle:
-        found.update(disk_problems(config["disk_percent"], handle.read()))
-    found.update(certificate_problems(config.get("certificate") or "", config["warn_days"]))
+    found = probe_all(config, state, now)
     new, cleared, keep = transitions(state, found, now)
     for key, text in found.items():
         print(f"{'new: ' if key in new else ''}{text}")

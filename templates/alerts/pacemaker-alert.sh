@@ -1,11 +1,18 @@
 #!/bin/sh
 # hastack's Pacemaker alert agent (installed by hastack, templates/alerts/pacemaker-alert.sh):
-# Pacemaker runs it, as hacluster, on the node where an event happens, with the event in
+# Pacemaker runs it, as hacluster, on the node of a resource event (a node or fencing
+# event: on every node but the one it is about), with the event in
 # CRM_alert_* variables; it mails the alert's recipient (root: nullmailer's adminaddr sends it
 # to the site's alert_mail_to). Nodes leaving or joining, fencing, and resource operations
 # (a failed monitor, a start, a stop: the VIP moving); a monitor that finds all well is not mailed.
 cluster="$(sed -n 's/.*"cluster": "\([^"]*\)".*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
 node="${CRM_alert_node:-?}"
+me="$(crm_node -n 2>/dev/null || hostname)"
+case "$CRM_alert_kind" in
+node | fencing)
+    # every node is told; the node the event is about says nothing (one mail from the others)
+    [ "$node" = "$me" ] && exit 0 ;;
+esac
 case "$CRM_alert_kind" in
 node)
     what="node $node is $CRM_alert_desc" ;;
@@ -26,6 +33,7 @@ resource)
 *)
     exit 0 ;;
 esac
+what="$(printf '%s' "$what" | tr '\r\n' '  ')"
 /usr/sbin/sendmail -t -i <<MAIL
 To: ${CRM_alert_recipient:-root}
 Subject: [hastack $cluster] $(hostname): Pacemaker: $what

@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from hastack import lab
+from hastack import alerts, lab
+from hastack.deploying import run_deploy
 from hastack.lab.layout import SMTP_SINK_MAILDIR
 from tests.harness import lab_only_fixture
 
@@ -174,3 +175,29 @@ def test_a_relay_that_refuses_the_mail_fails_verify_with_its_answer(lab_only, si
     assert (verify.returncode, "550 5.7.1 relaying denied" in verify.stdout) == (1, True), verify.stdout[
         -3000:
     ]
+
+
+def test_alerts_switched_off_leave_nothing_behind_then_come_back(lab_only, site, deployed, connect):
+    """`alert_mail_to: []` on the client, which had alerts: the timer, the check, its state and
+    nullmailer are gone; the lab's site again brings them back."""
+    client = connect("client")
+    off = lab.derived_site(lab.LAB_DIR / "site-alerts-off.yaml", alert_mail_to=[], alert_relay="")
+    run_off = run_deploy(off, "deploys/client.py", "--limit", "client", log=lab.LAB_DIR / "alerts-off.log")
+    paths = (
+        f"/etc/systemd/system/{alerts.CHECK_UNIT}.timer",
+        alerts.CHECK_SCRIPT,
+        alerts.CHECK_CONFIG,
+        alerts.STATE_DIR,
+    )
+    left = [path for path in paths if client.file(path).exists]
+    left += ["nullmailer"] if client.package("nullmailer").is_installed else []
+    run_on = run_deploy(
+        lab.SITE_FILE, "deploys/client.py", "--limit", "client", log=lab.LAB_DIR / "alerts-on.log"
+    )
+    back = (
+        client.service(f"{alerts.CHECK_UNIT}.timer").is_running,
+        client.package("nullmailer").is_installed,
+    )
+    assert (run_off.returncode, left, run_on.returncode, back) == (0, [], 0, (True, True)), run_off.report(
+        1500
+    ) + run_on.report(1500)

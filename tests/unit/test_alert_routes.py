@@ -100,20 +100,89 @@ def test_one_host_reports_for_the_volume_the_first_whose_brick_is_online(check):
     )
 
 
-def test_heal_counts_per_brick(check):
+def test_heal_counts_per_brick_pending_not_possibly_healing(check):
     summary = (HEALTH / "gluster_heal_info_summary.txt").read_text()
     down = summary.replace(
-        "Brick web2:/srv/gluster/brick\nStatus: Connected\nTotal Number of entries: 0",
+        "Brick web2:/srv/gluster/brick\nStatus: Connected\nTotal Number of entries: 0\n"
+        "Number of entries in heal pending: 0",
         "Brick web2:/srv/gluster/brick\nStatus: Transport endpoint is not connected\n"
-        "Total Number of entries: -",
+        "Total Number of entries: -\nNumber of entries in heal pending: -",
     )
+    busy = summary.replace("Total Number of entries: 0", "Total Number of entries: 7", 1)
     assert (
         check.heal_counts(summary)["web1:/srv/gluster/brick"],
         check.heal_counts(down)["web2:/srv/gluster/brick"],
-    ) == (
-        ("0", "0"),
-        ("-", "0"),
+        check.heal_counts(busy)["web1:/srv/gluster/brick"],
+    ) == (("0", "0"), ("-", "0"), ("0", "0"))
+
+
+STATUS = (HEALTH / "gluster_volume_status.xml").read_text()
+INFO = (HEALTH / "gluster_volume_info.xml").read_text()
+SUMMARY = (HEALTH / "gluster_heal_info_summary.txt").read_text()
+WEB2_DOWN = STATUS.replace("<status>1</status>", "<status>0</status>", 2).replace(
+    "<status>0</status>", "<status>1</status>", 1
+)
+
+
+def fake_gluster(monkeypatch, check, answers: dict[str, tuple[int, str, str]]):
+    """The check's gluster calls answered from ``answers`` by subcommand (info, status, heal)."""
+
+    def gluster(args, timeout=60, tries=4):
+        key = "heal" if "heal" in args else ("status" if "status" in args else "info")
+        return answers[key]
+
+    monkeypatch.setattr(check, "gluster", gluster)
+
+
+def test_a_volume_that_cannot_be_read_keeps_what_was_mailed(check, monkeypatch):
+    """glusterd busy or restarting: no false RECOVERED for the brick, and glusterd itself is
+    reported only at the second failure in a row."""
+    state = {"problems": {"brick web2:/srv/gluster/brick": {"text": "web2 offline", "since": 1.0}}}
+    fake_gluster(monkeypatch, check, {"info": (1, "", "Another transaction is in progress for lab.")})
+    first = check.volume_problems("web1", "lab", state, 100.0, 30)
+    second = check.volume_problems("web1", "lab", state, 200.0, 30)
+    assert (sorted(first), sorted(second), "Another transaction" in second["glusterd"]) == (
+        ["brick web2:/srv/gluster/brick"],
+        ["brick web2:/srv/gluster/brick", "glusterd"],
+        True,
     )
+
+
+def test_no_gluster_yet_is_no_problem(check, monkeypatch):
+    fake_gluster(monkeypatch, check, {"info": (127, "", "No such file or directory: 'gluster'")})
+    missing = check.volume_problems("web1", "lab", {}, 1.0, 30)
+    fake_gluster(monkeypatch, check, {"info": (1, "", "Volume lab does not exist")})
+    assert (missing, check.volume_problems("web1", "lab", {}, 1.0, 30)) == ({}, {})
+
+
+def test_the_reporter_mails_a_brick_down_and_a_stuck_heal_the_others_stay_quiet(check, monkeypatch):
+    pending = SUMMARY.replace(
+        "Number of entries in heal pending: 0", "Number of entries in heal pending: 4", 1
+    )
+    fake_gluster(
+        monkeypatch, check, {"info": (0, INFO, ""), "status": (0, WEB2_DOWN, ""), "heal": (0, pending, "")}
+    )
+    state: dict = {}
+    early = check.volume_problems("web1", "lab", state, 100.0, 30)
+    late = check.volume_problems("web1", "lab", state, 100.0 + 31 * 60, 30)
+    other = check.volume_problems("proxy1", "lab", {"heal_pending_since": 5.0}, 100.0, 30)
+    assert (sorted(early), sorted(late), other) == (
+        ["brick web2:/srv/gluster/brick"],
+        ["brick web2:/srv/gluster/brick", "heal stuck"],
+        {},
+    )
+
+
+def test_a_failing_probe_is_a_problem_and_the_others_still_run(check, monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise ValueError("unreadable XML")
+
+    monkeypatch.setattr(check, "volume_problems", broken)
+    state = {"problems": {"split-brain": {"text": "2 split-brain entries", "since": 1.0}}}
+    config = {"host": "web1", "volume": "lab", "heal_stuck_minutes": 30, "disk_percent": 0, "warn_days": 30}
+    monkeypatch.setattr(check, "read_mounts", lambda: f"/dev/x {tmp_path} ext4 rw 0 0\n")
+    found = check.probe_all(config, state, 10.0)
+    assert sorted(found) == ["disk " + str(tmp_path), "probe the volume", "split-brain"]
 
 
 def test_a_problem_is_mailed_once_then_its_recovery_once(check):

@@ -35,6 +35,7 @@ from hastack.facts.system import (
     HostIdentities,
     HostNeighbours,
     IsDirectory,
+    MailServers,
     OnRootFilesystem,
     OsRelease,
 )
@@ -89,6 +90,7 @@ FACTS = {
     "is_directory": IsDirectory,
     "on_root_filesystem": OnRootFilesystem,
     "host_neighbours": HostNeighbours,
+    "mail_servers": MailServers,
     "apt_busy_after_wait": AptBusyAfterWait,
     "nss_certificates": NssCertificates,
     "qdevice_timeout": QdeviceTimeout,
