@@ -15,7 +15,7 @@ from typing import Any
 
 from pyinfra import host, logger, state
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.operations import apt, dnf, files, server
 
 from hastack import neighbours, platforms
@@ -96,6 +96,39 @@ def install(name: str, packages: list[str] | tuple[str, ...], no_recommends: boo
     )
 
 
+def upload_dir(user: str) -> str:
+    """Where pyinfra puts a file before sudo copies it into place, for a non-root SSH user: a
+    folder of that user's alone (0700), so no file on its way (a key, a password in a
+    configuration) is ever readable by another user. pyinfra's default, /tmp, leaves each one
+    there with the SFTP server's umask, 0644."""
+    return f"/var/tmp/hastack-upload-{user}"
+
+
+def private_uploads() -> None:
+    """For a non-root SSH user, pyinfra's uploads go through ``upload_dir`` (made here, as that
+    user, before any upload; a folder there that is not the user's own and 0700, or a link, is
+    refused). Root uploads straight into place: nothing to do."""
+    user = host.data.ssh_user
+    if user == "root" or not host.data.get("_sudo"):
+        return
+    folder = upload_dir(user)
+    state.config.TEMP_DIR = folder
+    there = host.get_fact(Directory, path=folder, _sudo=False)
+    if there and (there["user"], there["mode"]) == (user, 700):
+        return
+    quoted = shlex.quote(folder)
+    server.shell(
+        name=f"A private folder for the uploads of {user} ({folder}, 0700)",
+        commands=[
+            f"umask 077; [ -e {quoted} ] || [ -L {quoted} ] || mkdir -m 700 {quoted}; "
+            f'if [ -L {quoted} ] || [ "$(stat -c %u:%a {quoted})" != "$(id -u):700" ]; then '
+            f"echo 'hastack: {folder} is not a folder of {user} alone (0700): remove it, run again' >&2; "
+            "exit 1; fi"
+        ],
+        _sudo=False,
+    )
+
+
 def preflight() -> None:
     """Before anything changes on any host: the OS is in the matrix, and apt is free.
 
@@ -103,6 +136,7 @@ def preflight() -> None:
     so a refused host stops the run before any operation is executed anywhere.
     """
     refuse_unreachable_hosts()
+    private_uploads()
     this = platform()
     refuse_cloned_identities()
     refuse_a_taken_vip()
