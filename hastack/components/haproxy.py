@@ -1,6 +1,5 @@
 """Proxy, proxy hosts: HAProxy in front of the web hosts, run by Pacemaker with the VIP."""
 
-import io
 import shlex
 
 from pyinfra import host
@@ -8,7 +7,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
 from hastack import alerts, secrets, tls, topology
-from hastack.components.host_os import install
+from hastack.components.host_os import install, put_secret
 from hastack.defaults import ROOT
 from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.pacemaker import CibConfiguration
@@ -96,14 +95,7 @@ def deploy_haproxy() -> None:
         host.data.tls_key,
         host.data.tls_names,
     )
-    certificate = files.put(
-        name="HAProxy's certificate, chain and key (0600)",
-        src=io.BytesIO(pem),
-        dest=certificate_file(),
-        mode="600",
-        user="root",
-        group="root",
-    )
+    certificate = put_secret("HAProxy's certificate, chain and key (0600)", pem, certificate_file())
     config = validated_file(
         name="Configure HAProxy (validated by haproxy -c)",
         dest="/etc/haproxy/haproxy.cfg",
@@ -115,7 +107,7 @@ def deploy_haproxy() -> None:
     server.shell(
         name="Reload HAProxy where it runs, its servers' states kept (no restart: the VIP stays)",
         commands=[f"{SAVE_SERVER_STATE}; systemctl try-reload-or-restart haproxy"],
-        _if=lambda: config.did_change() or certificate.did_change(),
+        _if=lambda: config.did_change() or (certificate is not None and certificate.did_change()),
     )
 
 

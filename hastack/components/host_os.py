@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from pyinfra import host, logger, state
+from pyinfra import config, host, logger, state
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.operations import apt, dnf, files, server
@@ -30,24 +30,27 @@ APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
 SECRET_DIR = "/run/hastack"
 
 
-def put_secret(name: str, src: Path, dest: str):
-    """A secret file put on the host as root's, mode 0600, readable by no one else on the way:
-    its content goes through the command's standard input (base64) into `install`, never
-    through a file a sudo user's upload leaves in /tmp (pyinfra's files.put does that) nor on
-    a command line. Nothing changes when the file is already there, the same, root's, 0600."""
-    content = src.read_bytes()
+def put_secret(name: str, src: Path | bytes, dest: str, mode: str = "600"):
+    """A secret file put on the host as root's, mode 0600 (or ``mode``), readable by no one else
+    on the way: its content goes through the command's standard input (base64) into `install`,
+    never through a file a sudo user's upload leaves in /tmp (pyinfra's files.put does that) nor
+    on a command line. Nothing changes when the file is already there, the same, root's, in that
+    mode."""
+    content = src if isinstance(src, bytes) else src.read_bytes()
     there = host.get_fact(File, path=dest)
     same = (
         bool(there)
         and host.get_fact(Sha256File, path=dest) == hashlib.sha256(content).hexdigest()
-        and (there["user"], there["group"], there["mode"]) == ("root", "root", 600)
+        and (there["user"], there["group"], there["mode"]) == ("root", "root", int(mode))
     )
     if same:
         # known now: not even pyinfra's preview lists it as a change
         return None
     return server.shell(
         name=name,
-        commands=[f"umask 077 && base64 -d | install -m 600 -o root -g root /dev/stdin {shlex.quote(dest)}"],
+        commands=[
+            f"umask 077 && base64 -d | install -m {mode} -o root -g root /dev/stdin {shlex.quote(dest)}"
+        ],
         _stdin=base64.encodebytes(content).decode(),
     )
 
@@ -112,7 +115,10 @@ def private_uploads() -> None:
     if user == "root" or not host.data.get("_sudo"):
         return
     folder = upload_dir(user)
-    state.config.TEMP_DIR = folder
+    # Both the run's config and the deploy's copy of it, which operations read for their
+    # `_temp_dir` (files.put names its upload's path while it prepares).
+    host.state.config.TEMP_DIR = folder
+    config.TEMP_DIR = folder
     there = host.get_fact(Directory, path=folder, _sudo=False)
     if there and (there["user"], there["mode"]) == (user, 700):
         return

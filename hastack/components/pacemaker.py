@@ -63,10 +63,10 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
                 "systemctl stop pacemaker corosync && rm -f /var/lib/pacemaker/cib/cib*; fi"
             ],
         )
-    authkey = files.put(
-        name="Install the corosync authkey (a generated secret)",
-        src=str(secrets.key_file(cluster, "corosync_authkey")),
-        dest="/etc/corosync/authkey",
+    authkey = put_secret(
+        "Install the corosync authkey (a generated secret)",
+        secrets.key_file(cluster, "corosync_authkey"),
+        "/etc/corosync/authkey",
         mode="400",
     )
     nodes = [
@@ -134,7 +134,7 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
     server.shell(
         name="Restart corosync with the new authkey",
         commands=["systemctl restart corosync pacemaker"],
-        _if=lambda: authkey.did_change() and not replace_default,
+        _if=lambda: authkey is not None and authkey.did_change() and not replace_default,
     )
     server.shell(
         name=f"Restart corosync with link mode {LINK_MODE}, one proxy at a time (until both are online)",

@@ -68,8 +68,18 @@ def validated_file(
         return
 
     candidate = posixpath.join(posixpath.dirname(dest), f".{posixpath.basename(dest)}.hastack-new")
+    # Made private first: the upload writes into it and keeps its mode, so the content (a
+    # password in a configuration) is never in a file others can read, not even before the chmod.
+    yield StringCommand(
+        "install", "-m", "600", "-o", "root", "-g", "root", "/dev/null", QuoteString(candidate)
+    )
     yield FileUploadCommand(
-        StringIO(content), candidate, remote_temp_filename=host.get_temp_filename(candidate)
+        StringIO(content),
+        candidate,
+        # through the run's upload folder (a sudo user's private one: host_os.private_uploads)
+        remote_temp_filename=host.get_temp_filename(
+            candidate, temp_directory=(host.current_op_global_arguments or {}).get("_temp_dir")
+        ),
     )
     yield StringCommand("chmod", mode, QuoteString(candidate))
     yield StringCommand("chown", f"{user}:{group}", QuoteString(candidate))
