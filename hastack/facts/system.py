@@ -109,6 +109,16 @@ class OnRootFilesystem(FactBase):
         return output[-1].strip() == "yes"
 
 
+def each_installed(packages: tuple[str, ...], then: str) -> str:
+    """A shell loop that runs ``then`` for each of ``packages`` installed (``$p``: its name)."""
+    names = " ".join(shlex.quote(name) for name in packages)
+    return (
+        f"for p in {names}; do "
+        "dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' || continue; "
+        f"{then}; done; "
+    )
+
+
 class HostNeighbours(FactBase):
     """What else on a host would fight the cluster: the Debian packages of interest that are
     installed, whether ufw is enabled (now or at boot), and whether unattended-upgrades runs
@@ -125,13 +135,9 @@ class HostNeighbours(FactBase):
         return {"packages": [], "ufw": False, "unattended_upgrades": False}
 
     def command(self, packages: tuple[str, ...]) -> str:
-        names = " ".join(shlex.quote(name) for name in packages)
         return (
-            f"for p in {names}; do "
-            "dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' "
-            '&& echo "package $p"; '
-            "done; "
-            "if grep -qis '^ENABLED=yes' /etc/ufw/ufw.conf || "
+            each_installed(packages, 'echo "package $p"')
+            + "if grep -qis '^ENABLED=yes' /etc/ufw/ufw.conf || "
             "(command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'); "
             "then echo 'ufw enabled'; fi; "
             "if dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'ok installed'; then "
@@ -162,10 +168,12 @@ class MailServers(FactBase):
     def command(self, packages: tuple[str, ...]) -> str:
         names = " ".join(shlex.quote(name) for name in packages)
         return (
-            f"auto=$(apt-mark showauto {names} 2>/dev/null); for p in {names}; do "
-            "dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | grep -q 'ok installed' || continue; "
-            'if printf "%s\\n" "$auto" | grep -qx "$p"; then echo "$p auto"; else echo "$p manual"; fi; '
-            "done; true"
+            f"auto=$(apt-mark showauto {names} 2>/dev/null); "
+            + each_installed(
+                packages,
+                'if printf "%s\\n" "$auto" | grep -qx "$p"; then echo "$p auto"; else echo "$p manual"; fi',
+            )
+            + "true"
         )
 
     def process(self, output):
