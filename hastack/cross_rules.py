@@ -71,6 +71,8 @@ CLUSTER_WIDE_KEYS = (
     "monitoring_enabled",
     "ganglia_poll_seconds",
     "quorum_device_host",
+    # the shop's one content: placed by the first web host, checked through the VIP from the client
+    "web_sample_page",
     *(key for key in DEFAULTS if key.startswith("gluster_")),
     # who is told, by which relay: one answer for the cluster (the disk threshold may differ)
     *(key for key in DEFAULTS if key.startswith("alert_") and key != "alert_disk_percent"),
@@ -119,14 +121,14 @@ def check_host_only(check: Checker, layers: Layers) -> None:
 
 
 def disk_name_warnings(hosts: dict[str, Host]) -> list[str]:
-    """/dev/sdX names follow the order the kernel finds the disks in, which can change across
-    boots: the RAID would then take another disk."""
+    """/dev/sdX and /dev/nvmeXnY names follow the order the kernel finds the disks in, which can
+    change across boots: the RAID would then take another disk."""
     return [
         f"hosts.{host.name}.disks: {disk} is named by the order the kernel finds the disks in, "
         "which can change at a boot; name it by /dev/disk/by-id/... (ls -l /dev/disk/by-id shows them)"
         for host in hosts.values()
         for disk in host.disks
-        if re.match(r"^/dev/sd[a-z]+$", disk)
+        if re.match(r"^/dev/(sd[a-z]+|nvme[0-9]+n[0-9]+)$", disk)
     ]
 
 

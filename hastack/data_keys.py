@@ -479,9 +479,10 @@ firewall_confirm_seconds = 60
 # (Pacemaker, Corosync and their libraries, pcs, the agents, HAProxy, GlusterFS, Docker) are held
 # out of it (`Unattended-Upgrade::Package-Blacklist` in
 # `/etc/apt/apt.conf.d/51hastack-unattended-upgrades`) and upgraded by `hastack upgrade`; the rest
-# still gets its security updates by itself. `off`: it does nothing there (`APT::Periodic::
-# Unattended-Upgrade "0"`), every upgrade is `hastack upgrade`'s. Empty (the default): no choice
-# made, and a host where unattended-upgrades is enabled is refused before any host changes.
+# still gets its security updates by itself, with no automatic reboot. `disable`: it does nothing
+# there (`APT::Periodic::Unattended-Upgrade "0"`), every upgrade is `hastack upgrade`'s. Empty
+# (the default): no choice made, and a host where unattended-upgrades is enabled is refused
+# before any host changes. Verify reads what apt makes of all its files (`apt-config dump`).
 unattended_upgrades = ""
 # How long the preflight waits for a host's own apt jobs (apt-daily, apt-daily-upgrade,
 # cloud-init), and apt for its lock, before the run fails naming the host.

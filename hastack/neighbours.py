@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCKER_CE = ("docker-ce", "docker-ce-cli", "containerd.io", "docker-compose-plugin")
 # Where a policy writes its apt settings.
 UNATTENDED_CONF = "/etc/apt/apt.conf.d/51hastack-unattended-upgrades"
-UNATTENDED_POLICIES = ("", "hold", "off")
+UNATTENDED_POLICIES = ("", "hold", "disable")
 # The packages whose upgrade restarts a cluster daemon (Pacemaker and Corosync with their
 # libraries, pcs, the agents, HAProxy, GlusterFS, Docker and its runtime): held out of unattended
 # upgrades with `unattended_upgrades: hold`. unattended-upgrades reads each as a Python regular
@@ -20,13 +20,14 @@ CLUSTER_PACKAGE_PATTERNS = (
     "pcs$",
     "resource-agents",
     "fence-agents",
-    "lib(qb|knet|nozzle|corosync|cfg|cmap|cpg|quorum|votequorum|sam)[0-9]",
+    "libcorosync",
+    "lib(qb|knet|nozzle|cfg|cmap|cpg|quorum|votequorum|sam)[0-9]",
     "lib(pe-|cib|crm|lrmd|stonithd|pacemaker)",
     "haproxy$",
     "glusterfs",
-    "libglusterfs",
-    "libgf",
-    "docker.io$",
+    "libgluster",
+    "libgf(api|rpc|xdr|changelog)[0-9]",
+    "docker\\.io$",
     "containerd$",
     "runc$",
 )
@@ -52,7 +53,7 @@ def problems(name: str, found: dict, needs_docker: bool, policy: str) -> list[st
             f"host {name} runs unattended-upgrades, which can restart Pacemaker, HAProxy or glusterd on "
             "both nodes in the same hour: choose a policy with the data key unattended_upgrades: `hold` "
             "(cluster packages left to `hastack upgrade`, security updates of the rest still automatic) "
-            "or `off` (every upgrade by `hastack upgrade`)"
+            "or `disable` (every upgrade by `hastack upgrade`)"
         )
     return refused
 
@@ -65,10 +66,12 @@ def unattended_conf(policy: str) -> str | None:
             "// Managed by hastack (data key unattended_upgrades: hold): the cluster's packages are\n"
             "// upgraded one host at a time by `hastack upgrade`, never by unattended-upgrades.\n"
             f"Unattended-Upgrade::Package-Blacklist {{\n{patterns}\n}};\n"
+            "// and no reboot of its own, which could take both nodes down in the same window\n"
+            'Unattended-Upgrade::Automatic-Reboot "false";\n'
         )
-    if policy == "off":
+    if policy == "disable":
         return (
-            "// Managed by hastack (data key unattended_upgrades: off): every upgrade is made one host\n"
+            "// Managed by hastack (data key unattended_upgrades: disable): every upgrade is made one host\n"
             "// at a time by `hastack upgrade`.\n"
             'APT::Periodic::Unattended-Upgrade "0";\n'
         )

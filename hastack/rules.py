@@ -74,6 +74,13 @@ def matches(pattern: re.Pattern, what: str, example: str) -> Rule:
     return rule
 
 
+def haproxy_seconds(value: str) -> float:
+    """An HAProxy time (HAPROXY_TIME_RE; milliseconds without a unit) in seconds."""
+    number, unit = re.match(r"^([0-9]+)(us|ms|s|m|h|d)?$", value).groups()
+    scale = {"us": 1e-6, "ms": 1e-3, None: 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    return int(number) * scale
+
+
 def absolute_path(value: str) -> tuple[str, str] | None:
     if value.startswith("/") and "\n" not in value and " " not in value and "/../" not in f"{value}/":
         return None
@@ -310,7 +317,7 @@ RULES: dict[str, Rule] = {
     "ganglia_image": optional(matches(IMAGE_RE, "a container image reference", "hastack-ganglia:12")),
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
-    "unattended_upgrades": one_of("", "hold", "off"),
+    "unattended_upgrades": one_of("", "hold", "disable"),
     "admin_networks": cidr_list,
     "alert_mail_to": mail_addresses,
     "alert_relay": optional(relay),

@@ -137,6 +137,21 @@ def test_unattended_upgrades_follow_the_sites_policy(host, site):
     conf = host.file(neighbours.UNATTENDED_CONF)
     wanted = neighbours.unattended_conf(policy)
     found = conf.content_string if conf.exists else None
-    assert found == wanted, (
-        f"deploy the host again: {neighbours.UNATTENDED_CONF} is not what unattended_upgrades says"
+    # what apt makes of all its files (a later one can undo hastack's), where it matters
+    effective: list[str] = []
+    wanted_effective: list[str] = []
+    if policy and host.package("unattended-upgrades").is_installed:
+        dump = host.check_output("apt-config dump").splitlines()
+        if policy == "disable":
+            effective = [line for line in dump if line.startswith("APT::Periodic::Unattended-Upgrade ")]
+            wanted_effective = ['APT::Periodic::Unattended-Upgrade "0";']
+        else:
+            held = "Unattended-Upgrade::Package-Blacklist:: "
+            listed = {line.split(" ", 1)[1] for line in dump if line.startswith(held)}
+            effective = [f'"{p}";' for p in neighbours.CLUSTER_PACKAGE_PATTERNS if f'"{p}";' not in listed]
+            effective += [line for line in dump if line.startswith("Unattended-Upgrade::Automatic-Reboot ")]
+            wanted_effective = ['Unattended-Upgrade::Automatic-Reboot "false";']
+    assert (found == wanted, effective) == (True, wanted_effective), (
+        f"deploy the host again: {neighbours.UNATTENDED_CONF} is not what unattended_upgrades says, "
+        "or another file of /etc/apt/apt.conf.d undoes it (`apt-config dump`)"
     )

@@ -1,5 +1,6 @@
 """Web, web hosts: Docker engine and NGINX (compose) serving the site from /cluster."""
 
+import math
 from io import StringIO
 
 from pyinfra import host
@@ -12,6 +13,7 @@ from hastack.defaults import ROOT
 from hastack.facts.docker import DockerContainerRunning, EntryCount
 from hastack.facts.http import HttpStatus
 from hastack.operations.files import render_template, validated_file
+from hastack.rules import haproxy_seconds
 
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
@@ -91,17 +93,21 @@ def configure_nginx() -> None:
         container=CONTAINER,
     )
     health = f"http://127.0.0.1:{host.data.web_port}/healthz"
+    # HAProxy puts the host back after `rise` good checks: the next web host goes down only then,
+    # or for those seconds neither would be in rotation (every request a 503).
+    back_in = math.ceil(host.data.haproxy_check_rise * haproxy_seconds(host.data.haproxy_check_interval)) + 1
     running = host.get_fact(DockerContainerRunning, container=CONTAINER)
     # Running but not healthy (say, bound to the empty folder below a volume mounted after it
     # started): made again, which binds the volume as it is now.
     sick = running and host.get_fact(HttpStatus, url=health) != 200
     recreate = " --force-recreate" if sick else ""
     server.shell(
-        name="Start NGINX, one web host at a time, and wait until it is healthy",
+        name="Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy",
         commands=[
             f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans"
             + recreate,
-            f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && exit 0; sleep 1; done; "
+            f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && sleep {back_in} && exit 0; "
+            "sleep 1; done; "
             f"echo 'NGINX not healthy after 60 s' >&2; exit 1",
         ],
         _serial=True,

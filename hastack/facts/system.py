@@ -7,6 +7,7 @@ import shlex
 
 from pyinfra.api import FactBase
 
+from hastack.neighbours import UNATTENDED_CONF
 from hastack.platforms import parse_os_release
 
 # The units that run apt on their own on a freshly booted Debian or Ubuntu host (oneshot
@@ -141,7 +142,13 @@ class HostNeighbours(FactBase):
             "(command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'); "
             "then echo 'ufw enabled'; fi; "
             "if dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'ok installed'; then "
-            'eval "$(apt-config shell PERIODIC APT::Periodic::Unattended-Upgrade)"; '
+            # apt's setting without hastack's own policy file: what it is when the site names none
+            "d=$(mktemp -d); for f in /etc/apt/apt.conf.d/*; do "
+            f'[ "$f" = {UNATTENDED_CONF} ] || ln -s "$f" "$d/"; done; '
+            # (the parts folder is set in a file of APT_CONFIG: apt reads the parts before any -o)
+            'printf \'Dir::Etc::Parts "%s";\\n\' "$d" > "$d.conf"; '
+            'eval "$(APT_CONFIG=$d.conf apt-config shell PERIODIC APT::Periodic::Unattended-Upgrade)"; '
+            'rm -rf "$d" "$d.conf"; '
             "[ \"${PERIODIC:-0}\" != 0 ] && echo 'unattended-upgrades enabled'; fi; true"
         )
 
