@@ -148,6 +148,17 @@ def brick_pool(site) -> list[str]:
     return [h.name for h in site.hosts_in("web")] + ([arbiter] if arbiter else [])
 
 
+def gluster_retrying(command: str, tries: int = 8) -> str:
+    """A gluster command, asked again after a pause while glusterd answers that another
+    transaction holds its cluster-wide lock (someone's `gluster volume status`, a deploy): a
+    busy moment, not an answer. Its standard output and exit code are the last try's."""
+    return (
+        f'for i in $(seq {tries}); do out=$({command}); rc=$?; case "$out" in '
+        "*'Another transaction is in progress'*|*'Locking failed'*) sleep 2;; *) break;; esac; done; "
+        'printf "%s\\n" "$out"; exit $rc'
+    )
+
+
 def bricks_online(volume_status_xml: str) -> dict[str, str]:
     """``gluster --xml volume status VOL``: each brick's host and its status ("1": online)."""
     return {

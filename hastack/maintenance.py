@@ -158,7 +158,7 @@ class Maintenance:
         web = next((w for w in askers if self.hosts.connect(w) is not None), None)
         if web is None:
             raise Refused("no web host answers SSH to ask GlusterFS")
-        out = self.must(web, f"gluster --xml volume status {self.volume}")
+        out = self.must(web, health.gluster_retrying(f"gluster --xml volume status {self.volume}"))
         if (ET.fromstring(out).findtext("opRet") or "0") != "0":
             raise Refused(f"GlusterFS on {web}: {ET.fromstring(out).findtext('opErrstr')}")
         return out

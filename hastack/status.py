@@ -143,7 +143,7 @@ def gluster(site: Site, hosts: Hosts) -> list[Line]:
         return [Line("storage", False, "no web host answers SSH")]
     volume = site.cluster
     pool = health.brick_pool(site)
-    _, out = hosts.run(web, f"gluster --xml volume status {volume}")
+    _, out = hosts.run(web, health.gluster_retrying(f"gluster --xml volume status {volume}"))
     try:
         online = health.bricks_online(out)
     except ET.ParseError:

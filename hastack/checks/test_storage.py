@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.health import brick_pool, bricks_online, heal_entries, split_brain_counts
+from hastack.health import brick_pool, bricks_online, gluster_retrying, heal_entries, split_brain_counts
 
 LAYER = "storage"
 pytestmark = pytest.mark.roles("web")
@@ -115,7 +115,7 @@ def test_file_written_here_is_read_on_every_other_web_host(host, site, connect):
 
 def test_every_brick_of_the_pool_is_online(host, site):
     """A brick away (its host down, glusterd or the brick process dead) is a degraded volume."""
-    online = bricks_online(host.check_output(f"gluster --xml volume status {site.cluster}"))
+    online = bricks_online(host.check_output(gluster_retrying(f"gluster --xml volume status {site.cluster}")))
     away = [name for name in pool(site) if online.get(name) != "1"]
     assert not away, (
         f"brick(s) of {', '.join(away)} offline: bring the host back (glusterd running), then "

@@ -59,14 +59,24 @@ def volume_bricks(info_xml: str) -> list[str]:
     return [name.strip() for name in ((b.findtext("name") or b.text or "") for b in bricks) if name.strip()]
 
 
-def bricks_online(status_xml: str) -> set[str]:
-    """``gluster --xml volume status VOL``: the bricks (host:path) whose process is online. A
-    brick of a peer that is not connected is not listed at all."""
-    return {
-        f"{node.findtext('hostname')}:{node.findtext('path')}"
-        for node in ET.fromstring(status_xml).iter("node")
-        if node.findtext("status") == "1" and (node.findtext("path") or "").startswith("/")
-    }
+def connected_hosts(pool_xml: str, me: str) -> set[str]:
+    """``gluster --xml pool list``: this host, and the peers whose glusterd it is connected to."""
+    found = {me}
+    for peer in ET.fromstring(pool_xml).iter("peer"):
+        name = peer.findtext("hostname")
+        if peer.findtext("connected") == "1" and name and name != "localhost":
+            found.add(name)
+    return found
+
+
+def bricks_answering(summary: str) -> set[str]:
+    """``gluster volume heal VOL info summary``: the bricks it reached ("Status: Connected")."""
+    answering = set()
+    for block in re.split(r"^Brick ", summary, flags=re.MULTILINE)[1:]:
+        brick = block.split("\n", 1)[0].strip()
+        if re.search(r"^Status:\s*Connected\s*$", block, flags=re.MULTILINE):
+            answering.add(brick)
+    return answering
 
 
 def heal_counts(summary: str) -> dict[str, tuple[str, str]]:
@@ -82,10 +92,10 @@ def heal_counts(summary: str) -> dict[str, tuple[str, str]]:
     return counts
 
 
-def reporter(bricks: list[str], online: set[str]) -> str | None:
-    """The host that reports for the volume: the first in the volume's order whose brick is
-    online (every host computes the same from the same view, so one mail, not three)."""
-    return next((brick.split(":", 1)[0] for brick in bricks if brick in online), None)
+def reporter(bricks: list[str], up: set[str]) -> str | None:
+    """The host that reports for the volume: the first in the volume's order whose glusterd is
+    connected (every host computes the same from the same view, so one mail, not three)."""
+    return next((brick.split(":", 1)[0] for brick in bricks if brick.split(":", 1)[0] in up), None)
 
 
 # The problems that only the volume's reporter finds: kept as they are while the volume cannot
@@ -94,6 +104,9 @@ VOLUME_KEYS = ("brick ", "split-brain", "heal stuck")
 
 
 def volume_problems(me: str, volume: str, state: dict, now: float, stuck_minutes: int) -> dict[str, str]:
+    """The volume's problems, on its reporter only. Read with commands that take no cluster-wide
+    lock (volume info, pool list, heal info): `volume status` would, and collide with the other
+    hosts' checks and with hastack's own commands (maintenance, status) every few minutes."""
     known = state.get("problems", {})
     kept = {key: entry["text"] for key, entry in known.items() if key.startswith(VOLUME_KEYS)}
     code, info, err = gluster(["--xml", "volume", "info", volume])
@@ -102,7 +115,7 @@ def volume_problems(me: str, volume: str, state: dict, now: float, stuck_minutes
         state["gluster_failures"] = 0
         return {}
     if code == 0:
-        code, status, err = gluster(["--xml", "volume", "status", volume])
+        code, pool, err = gluster(["--xml", "pool", "list"])
     if code != 0:
         # Two runs in a row before glusterd is said not to answer: a restart is not news.
         failures = state.get("gluster_failures", 0) + 1
@@ -114,24 +127,24 @@ def volume_problems(me: str, volume: str, state: dict, now: float, stuck_minutes
             kept["glusterd"] = known["glusterd"]["text"]
         return kept
     state["gluster_failures"] = 0
-    bricks, online = volume_bricks(info), bricks_online(status)
-    if reporter(bricks, online) != me:
+    bricks = volume_bricks(info)
+    if reporter(bricks, connected_hosts(pool, me)) != me:
         # another host reports for the volume; if this one reports again later, its heal
         # clock starts then
         state["heal_pending_since"] = None
         return {}
+    code, summary, _ = gluster(["volume", "heal", volume, "info", "summary"], timeout=120)
+    if code != 0 or not summary.strip():
+        # not read this time: what was mailed about the volume stands
+        return kept
+    answering = bricks_answering(summary)
     found = {
         f"brick {brick}": f"GlusterFS brick {brick} of volume {volume} is offline "
         f"(`gluster volume status {volume}`; `hastack maintenance {brick.split(':')[0]} off` brings it back, "
         f"or `gluster volume start {volume} force` once its host is up)"
         for brick in bricks
-        if brick not in online
+        if brick not in answering
     }
-    code, summary, _ = gluster(["volume", "heal", volume, "info", "summary"], timeout=120)
-    if code != 0:
-        # heal counts unknown this time: what was mailed about them stands
-        found.update({key: text for key, text in kept.items() if not key.startswith("brick ")})
-        return found
     counts = heal_counts(summary)
     pending = sum(int(entries) for entries, _ in counts.values() if entries.isdigit())
     split = sum(int(entries) for _, entries in counts.values() if entries.isdigit())

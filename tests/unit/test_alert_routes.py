@@ -81,19 +81,27 @@ def check():
     return module
 
 
-def test_one_host_reports_for_the_volume_the_first_whose_brick_is_online(check):
-    """Each brick host sees the same status: the first online brick's host mails, the others
-    stay quiet (one mail, not three); web1's brick down, web2 reports."""
+def test_one_host_reports_for_the_volume_the_first_whose_glusterd_is_connected(check):
+    """Each brick host sees the same pool: the first connected brick host mails, the others stay
+    quiet (one mail, not three); web1's glusterd away (seen from web2), web2 reports."""
     bricks = check.volume_bricks((HEALTH / "gluster_volume_info.xml").read_text())
-    online = check.bricks_online((HEALTH / "gluster_volume_status.xml").read_text())
-    without_web1 = online - {"web1:/srv/gluster/brick"}
+    pool = (HEALTH / "gluster_pool_list.xml").read_text()
+    seen_from_web1 = check.connected_hosts(pool, "web1")
+    seen_from_web2 = check.connected_hosts(
+        pool.replace("<hostname>web2</hostname>", "<hostname>web1</hostname>").replace(
+            "<connected>1</connected>", "<connected>0</connected>", 1
+        ),
+        "web2",
+    )
     assert (
         bricks,
-        check.reporter(bricks, online),
-        check.reporter(bricks, without_web1),
+        sorted(seen_from_web1),
+        check.reporter(bricks, seen_from_web1),
+        check.reporter(bricks, seen_from_web2),
         check.reporter(bricks, set()),
     ) == (
         ["web1:/srv/gluster/brick", "web2:/srv/gluster/brick", "proxy1:/srv/gluster/brick"],
+        ["proxy1", "web1", "web2"],
         "web1",
         "web2",
         None,
@@ -116,19 +124,20 @@ def test_heal_counts_per_brick_pending_not_possibly_healing(check):
     ) == (("0", "0"), ("-", "0"), ("0", "0"))
 
 
-STATUS = (HEALTH / "gluster_volume_status.xml").read_text()
+POOL = (HEALTH / "gluster_pool_list.xml").read_text()
 INFO = (HEALTH / "gluster_volume_info.xml").read_text()
 SUMMARY = (HEALTH / "gluster_heal_info_summary.txt").read_text()
-WEB2_DOWN = STATUS.replace("<status>1</status>", "<status>0</status>", 2).replace(
-    "<status>0</status>", "<status>1</status>", 1
+WEB2_DOWN = SUMMARY.replace(
+    "Brick web2:/srv/gluster/brick\nStatus: Connected",
+    "Brick web2:/srv/gluster/brick\nStatus: Transport endpoint is not connected",
 )
 
 
 def fake_gluster(monkeypatch, check, answers: dict[str, tuple[int, str, str]]):
-    """The check's gluster calls answered from ``answers`` by subcommand (info, status, heal)."""
+    """The check's gluster calls answered from ``answers`` by subcommand (info, pool, heal)."""
 
     def gluster(args, timeout=60, tries=4):
-        key = "heal" if "heal" in args else ("status" if "status" in args else "info")
+        key = "heal" if "heal" in args else ("pool" if "pool" in args else "info")
         return answers[key]
 
     monkeypatch.setattr(check, "gluster", gluster)
@@ -156,12 +165,10 @@ def test_no_gluster_yet_is_no_problem(check, monkeypatch):
 
 
 def test_the_reporter_mails_a_brick_down_and_a_stuck_heal_the_others_stay_quiet(check, monkeypatch):
-    pending = SUMMARY.replace(
+    pending = WEB2_DOWN.replace(
         "Number of entries in heal pending: 0", "Number of entries in heal pending: 4", 1
     )
-    fake_gluster(
-        monkeypatch, check, {"info": (0, INFO, ""), "status": (0, WEB2_DOWN, ""), "heal": (0, pending, "")}
-    )
+    fake_gluster(monkeypatch, check, {"info": (0, INFO, ""), "pool": (0, POOL, ""), "heal": (0, pending, "")})
     state: dict = {}
     early = check.volume_problems("web1", "lab", state, 100.0, 30)
     late = check.volume_problems("web1", "lab", state, 100.0 + 31 * 60, 30)
