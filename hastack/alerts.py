@@ -83,17 +83,22 @@ def relay_host(hosts: Iterable[dict], relay: str) -> tuple[dict, str] | None:
     return None
 
 
-def relay_senders(hosts: Iterable[dict], relay: str) -> tuple[str, list[str]] | None:
-    """When the relay is a host of the site: its address, and the addresses the direct senders
-    reach it from (their address on its network; its own mail arrives over loopback)."""
+def relay_senders(hosts: Iterable[dict], relay: str) -> tuple[str, str, list[str]] | None:
+    """When the relay is a host of the site: that host's name, its address, and the addresses
+    the direct senders reach it from (their address on its network; its own mail arrives over
+    loopback)."""
     hosts = list(hosts)
     found = relay_host(hosts, relay)
     if found is None:
         return None
     spec, address = found
     network = next(net for net, value in spec["addresses"].items() if str(value) == address)
-    return address, [
-        str(other["addresses"][network])
-        for other in hosts
-        if other["name"] != spec["name"] and direct(other["addresses"]) and network in other["addresses"]
-    ]
+    return (
+        spec["name"],
+        address,
+        [
+            str(other["addresses"][network])
+            for other in hosts
+            if other["name"] != spec["name"] and direct(other["addresses"]) and network in other["addresses"]
+        ],
+    )

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hastack import rules
+from hastack import alerts, rules
 from hastack.defaults import DEFAULTS
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def check_alerts(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list
             "set alert_relay under data: to your mail relay, like mail.example.com or 10.0.0.5:25",
         )
     if relay and not rules.relay(relay):
-        name = relay.rsplit(":", 1)[0] if ":" in relay else relay
+        name, _ = alerts.relay_parts(relay)
         proxies = [host for host in hosts.values() if host.role == "proxy"]
         on_proxy = next(
             (p.name for p in proxies if name in {p.name, *(str(a) for a in p.addresses.values())}), None

@@ -136,16 +136,16 @@ def allowed(
                     destination=str(me["addresses"]["back"]),
                 )
             )
-        found = alerts.relay_host(hosts, relay)
-        senders = alerts.relay_senders(hosts, relay)
-        if found and found[0]["name"] == name and senders and senders[1]:
+        on_a_host = alerts.relay_senders(hosts, relay)
+        if on_a_host and on_a_host[0] == name and on_a_host[2]:
+            _, address, senders = on_a_host
             rules.append(
                 Allow(
                     "the alert relay on this host, from the hosts that send to it",
                     "tcp",
                     (str(alerts.relay_parts(relay)[1]),),
-                    tuple(senders[1]),
-                    destination=senders[0],
+                    tuple(senders),
+                    destination=address,
                 )
             )
     if setting("monitoring_enabled"):
