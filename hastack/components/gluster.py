@@ -2,7 +2,8 @@
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import files, systemd
+from pyinfra.facts.server import Mounts
+from pyinfra.operations import files, server, systemd
 
 from hastack import topology
 from hastack.components.host_os import install
@@ -84,6 +85,7 @@ def configure_mount() -> None:
     names = [other["name"] for other in web_hosts()]
     mount_point = host.data.gluster_mount_point
     backups = [name for name in names if name != host.name]
+    mounting = mount_point not in host.get_fact(Mounts)
     mount_at_boot(
         mount_point=mount_point,
         device=f"{host.name}:/{host.data.site_cluster}",
@@ -95,6 +97,32 @@ def configure_mount() -> None:
             f"backup-volfile-servers={':'.join(backups)}",
         ],
         how="at boot, from any web host",
+    )
+    if mounting:
+        wait_for_every_brick(mount_point)
+
+
+# How long a new mount may take to reach every brick before hastack writes on it.
+BRICK_CONNECT_WAIT_S = 30
+
+
+def wait_for_every_brick(mount_point: str) -> None:
+    """A mount made a moment ago may not have reached every brick yet (one whose brick
+    process was starting when it asked): what it writes then skips that copy, and is only
+    healed at the self-heal daemon's next crawl, up to 10 minutes later. hastack writes its
+    health file and the sample page next, so it waits for the mount's client of each brick
+    (GlusterFS's .meta tree) to be connected. A brick that stays down is the volume's
+    state to report (hastack verify), not the deploy's to stop on: a warning, and on."""
+    clients = f"{mount_point}/.meta/graphs/active/{host.data.site_cluster}-client-*/private"
+    server.shell(
+        name=f"Wait until the new mount of {mount_point} reaches every brick",
+        commands=[
+            f"for i in $(seq {BRICK_CONNECT_WAIT_S}); do "
+            f"total=$(ls {clients} | wc -l); up=$(cat {clients} | grep -c '^connected = 1'); "
+            '[ "$total" -gt 0 ] && [ "$up" -eq "$total" ] && exit 0; sleep 1; done; '
+            f'echo "warning: {mount_point} reaches $up of $total bricks after {BRICK_CONNECT_WAIT_S} s: '
+            f'see gluster volume status {host.data.site_cluster}" >&2'
+        ],
     )
 
 

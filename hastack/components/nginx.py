@@ -18,6 +18,7 @@ from hastack.rules import haproxy_seconds
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
 DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
+START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy"
 
 
 def _template(name: str, **data) -> str:
@@ -102,7 +103,7 @@ def configure_nginx() -> None:
     sick = running and host.get_fact(HttpStatus, url=health) != 200
     recreate = " --force-recreate" if sick else ""
     server.shell(
-        name="Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy",
+        name=START_NGINX,
         commands=[
             f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans"
             + recreate,

@@ -9,10 +9,10 @@ import pytest
 from hastack import lab
 from hastack.checks.plugin import back_url, get_from_proxy
 from hastack.checks.plugin import site_host_name as host_name
+from hastack.components.nginx import START_NGINX
 from hastack.deploying import run_deploy
 
 pytestmark = [pytest.mark.lab, pytest.mark.roles("web")]
-START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy"
 
 
 def test_crashed_nginx_comes_back_by_itself(host, site, lab_mode, connect):
@@ -80,14 +80,15 @@ def test_nginx_bound_to_an_empty_folder_is_made_again_by_a_deploy(host, site, la
     if not lab_mode:
         pytest.fail("this test breaks NGINX's content, so it runs against the lab only (unset HASTACK_SITE)")
     name = host_name(host, site)
-    content = site.setting("web_content_dir", site.hosts[name])
+    volume = site.setting("gluster_mount_point", site.hosts[name])
     compose = f"{site.setting('web_compose_dir', site.hosts[name])}/docker-compose.yml"
-    # An empty tmpfs over the content folder while the container is made, then gone from the
-    # host: the container keeps the empty folder, as one started before the mount does.
+    # An empty tmpfs over the whole volume's mount point while the container is made (Docker
+    # makes the folders it binds, the shop's and hastack's health folder), then gone from the
+    # host: the container keeps empty folders, as one started before the mount does.
     host.check_output(
-        f"mount -t tmpfs none {content} && docker rm -f hastack-web && "
+        f"mount -t tmpfs none {volume} && docker rm -f hastack-web && "
         f"(docker compose version >/dev/null 2>&1 && c='docker compose' || c=docker-compose; "
-        f"$c -p hastack-web -f {compose} up -d) && umount -l {content}"
+        f"$c -p hastack-web -f {compose} up -d) && umount -l {volume}"
     )
     healthz = back_url(site, name, "/healthz")
     time.sleep(2)
