@@ -373,7 +373,14 @@ def check_agreement(check: Checker, layers: Layers, hosts: dict[str, Host], ssh:
 
 
 # The VIP's listener is one for both proxies: these keys must not differ between them.
-VIP_LISTENER_KEYS = ("https_port", "tls_certificate", "tls_key", "tls_names", "tls_hsts_max_age")
+VIP_LISTENER_KEYS = (
+    "https_port",
+    "tls_certificate",
+    "tls_key",
+    "tls_names",
+    "tls_hsts_max_age",
+    "admin_web_networks",
+)
 
 
 def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:

@@ -362,7 +362,6 @@ class Drills:
         deadline = time.monotonic() + limit
         proxies = sorted(p.name for p in self.site.hosts_in("proxy"))
         webs = [w.name for w in self.site.hosts_in("web")]
-        client = self.site.hosts_in("client")[0].name
         pages = ["/ganglia/", "/cacti/"] if self.site.setting("monitoring_enabled") else []
         while True:
             crm = self.remote(proxies[0], fresh=True).run("crm_mon -1")[1]
@@ -392,7 +391,8 @@ class Drills:
                 *[
                     f"{page} answering 200"
                     for page in pages
-                    if self.remote(client, fresh=True).run(
+                    # from a proxy: the admin pages answer 403 to the customers' side
+                    if self.remote(proxies[0], fresh=True).run(
                         f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' {self.site.url(page)}"
                     )[1]
                     != "200"

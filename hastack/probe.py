@@ -42,33 +42,3 @@ def statuses_while(busy, url: str, cafile: str | None = None, limit: int = 20000
             answers = pool.map(lambda u: http_get(u, timeout=5, cafile=cafile), [url] * 3)
             statuses += [status for status, _ in answers]
     return statuses
-
-
-def cacti_login(
-    base_url: str, user: str, password: str, timeout: float = 10, cafile: str | None = None
-) -> bool:
-    """Whether Cacti at ``base_url`` (ending in /cacti/) lets this user in.
-
-    Logs in like a browser: the login form's CSRF token, a session cookie,
-    then the console page, which names the user only when logged in.
-    """
-    import http.cookiejar
-    import re
-    import urllib.parse
-
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-        urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)),
-    )
-    with opener.open(base_url, timeout=timeout) as response:
-        form = response.read().decode(errors="replace")
-    token = re.search(r"name=.__csrf_magic. value=.([^\"']+)", form)
-    fields = {"action": "login", "login_username": user, "login_password": password}
-    if token:
-        fields["__csrf_magic"] = token.group(1)
-    data = urllib.parse.urlencode(fields).encode()
-    with opener.open(base_url + "index.php", data=data, timeout=timeout) as response:
-        response.read()
-    with opener.open(base_url + "index.php", timeout=timeout) as response:
-        page = response.read().decode(errors="replace")
-    return f"Logged in as <span id='user' class='user usermenuup'>{user}" in page

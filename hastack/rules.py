@@ -319,6 +319,7 @@ RULES: dict[str, Rule] = {
     "apt_wait_seconds": at_least(0),
     "unattended_upgrades": one_of("", "hold", "disable"),
     "admin_networks": cidr_list,
+    "admin_web_networks": cidr_list,
     "alert_mail_to": mail_addresses,
     "alert_relay": optional(relay),
     "alert_mail_from": optional(mail_address),

@@ -7,6 +7,7 @@ the site model and the tools call the same functions, so no rule is written twic
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -55,3 +56,13 @@ def vip_holders(site: Any, addresses_of: Callable[[str], str]) -> list[str]:
     """The site's proxies that hold its VIP now. ``addresses_of(name)`` returns the output of
     ADDRESSES_COMMAND on that host (each tool runs it over its own connection)."""
     return [proxy.name for proxy in site.hosts_in("proxy") if f" {site.vip}/" in addresses_of(proxy.name)]
+
+
+def admin_web_sources(hosts: Iterable[dict], vip: str, admin_web_networks: Iterable[str]) -> list[str]:
+    """Who may open Cacti and Ganglia through the VIP: the site's admin networks
+    (admin_web_networks), and the proxies themselves (their addresses and the VIP, which is
+    the source of a request the VIP's holder makes to itself): hastack verify reads the pages
+    from a proxy, and a person can reach them through an SSH tunnel to one."""
+    own = [str(address) for proxy in in_role(hosts, "proxy") for address in proxy["addresses"].values()]
+    networks = [str(ipaddress.ip_network(str(network), strict=False)) for network in admin_web_networks]
+    return list(dict.fromkeys([*networks, *own, str(vip)]))

@@ -125,6 +125,9 @@ def pytest_generate_tests(metafunc):
     only = os.environ.get(HOSTS_ENV)
     if only:
         names = [name for name in names if name in only.split(",")]
+    if metafunc.definition.get_closest_marker("one_host"):
+        # what every host of the roles would see alike (a page through the VIP): asked once
+        names = names[:1]
     # A check with no host to run on (no RAID in the site, none of --hosts) does not apply:
     # it is deselected below, not skipped.
     metafunc.parametrize("host", names or [NOT_APPLICABLE], indirect=True)
@@ -133,6 +136,7 @@ def pytest_generate_tests(metafunc):
 def pytest_configure(config):
     config.addinivalue_line("markers", "roles(*roles): run the test on the hosts of these roles")
     config.addinivalue_line("markers", "when_set(key): run the test on the hosts where this setting is on")
+    config.addinivalue_line("markers", "one_host: run the test on the first of those hosts only")
     config.addinivalue_line(
         "markers", "after_the_other_checks: waits for scheduled work (Cacti's polls), so it runs last"
     )

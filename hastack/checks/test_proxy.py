@@ -1,6 +1,7 @@
 """Proxy tier: HAProxy behind the Pacemaker/Corosync VIP."""
 
 import hashlib
+import ipaddress
 import shlex
 import stat
 import time
@@ -8,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hastack import secrets, tls
+from hastack import secrets, tls, topology
 from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.components.pacemaker import FENCE_SECRET_DIR, VIP_ARP_COUNT, haproxy_on_fail
@@ -172,6 +173,47 @@ def test_https_answers_carry_hsts(host, site):
     headers = host.check_output(f"curl -fsS -o /dev/null -D - {site.url('/')}").lower().splitlines()
     wanted = f"strict-transport-security: max-age={site.proxy_setting('tls_hsts_max_age')}"
     assert [line.strip() for line in headers if line.startswith("strict-transport-security")] == [wanted]
+
+
+def statuses_from(host, urls: list[str]) -> dict[str, str]:
+    """url -> HTTP status of a GET from this host (000: nothing answered within 3 s), all at once."""
+    out = host.run(
+        "curl -s --parallel --connect-timeout 3 -m 5 -w '%{url} %{http_code}\\n' "
+        + " ".join(f"-o /dev/null {shlex.quote(url)}" for url in urls)
+    ).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+@pytest.mark.roles("client")
+@pytest.mark.when_set("monitoring_enabled")
+def test_admin_pages_answer_403_to_a_client_outside_admin_web_networks(host, site):
+    """The customers' side: /cacti/ and /ganglia/ through the VIP answer 403 unless the site's
+    admin_web_networks holds this client's address; the shop answers all the same."""
+    me = site.hosts[site_host_name(host, site)]
+    sources = topology.admin_web_sources(
+        site.topology_hosts(), site.vip, site.proxy_setting("admin_web_networks")
+    )
+    address = ipaddress.ip_address(me.addresses["front"])
+    listed = any(address in ipaddress.ip_network(source, strict=False) for source in sources)
+    urls = [site.url("/cacti/"), site.url("/ganglia/"), site.url("/healthz")]
+    wanted = "200" if listed else "403"
+    assert statuses_from(host, urls) == dict(zip(urls, [wanted, wanted, "200"], strict=True)), (
+        f"{me.name} ({address}) is {'' if listed else 'not '}in admin_web_networks "
+        f"{site.proxy_setting('admin_web_networks')} or a proxy's address"
+    )
+
+
+@pytest.mark.roles("client")
+def test_haproxy_stats_do_not_answer_the_customers_side(host, site):
+    """HAProxy's stats page listens on each proxy's back address only: from a client, neither
+    the VIP nor a proxy's front or back address answers on its port."""
+    urls = [
+        f"http://{address}:{site.setting('haproxy_stats_port', proxy)}/"
+        for proxy in site.hosts_in("proxy")
+        for address in [site.vip, *proxy.addresses.values()]
+    ]
+    urls = list(dict.fromkeys(urls))
+    assert statuses_from(host, urls) == dict.fromkeys(urls, "000")
 
 
 @pytest.mark.roles("client")

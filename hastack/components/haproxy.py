@@ -49,6 +49,9 @@ def haproxy_config() -> str:
         stats_user=host.data.haproxy_stats_user,
         stats_password=secrets.password(host.data.site_cluster, "haproxy_stats_password"),
         monitoring_port=host.data.monitoring_enabled and host.data.monitoring_web_port,
+        admin_sources=topology.admin_web_sources(
+            host.data.site_hosts, host.data.site_vip, host.data.admin_web_networks
+        ),
         alert_relay=alert_relay(),
         alert_port=alerts.PROXY_RELAY_PORT,
     )

@@ -25,6 +25,7 @@ LAB_DATA_REASONS = {
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
     "alert_relay": "the lab's SMTP sink on the client, where the alert tests read the mail",
     "alert_check_minutes": "its alert test waits for one check, not five minutes",
+    "admin_web_networks": "this machine's front address (its browser, lab status), not the client's",
 }
 
 
@@ -125,6 +126,8 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
             "alert_mail_to": ["ops@lab.invalid"],
             "alert_relay": "client:25",
             "alert_check_minutes": 1,
+            # Cacti and Ganglia to this machine only (the customers' client gets 403).
+            "admin_web_networks": [f"{fence.gateway(NETWORKS['front'])}/32"],
             **images,
             **(OVERRIDES if overridden() else {}),
         },

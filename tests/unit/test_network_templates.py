@@ -151,6 +151,7 @@ HAPROXY = dict(
     server_state_file="/var/lib/haproxy/server-state",
     alert_relay=None,
     alert_port=25,
+    admin_sources=["192.0.2.0/28", "10.0.1.11", "10.0.2.11", "10.0.2.10"],
 )
 
 
@@ -200,6 +201,21 @@ def test_haproxy_sends_cacti_to_this_proxy_only_with_monitoring():
         "    server local 127.0.0.1:8080 check\n" in on,
         "cacti" in off,
     ) == (True, True, False)
+
+
+def test_haproxy_answers_403_on_the_admin_pages_to_any_other_address():
+    """Cacti's and Ganglia's pages (path and subpaths, not /cactiX) only to the sources given,
+    before any backend is chosen; without monitoring there is nothing to keep."""
+    on = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
+    off = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "monitoring_port": False})
+    deny = "http-request deny deny_status 403 if admin_page !admin_source"
+    assert (
+        "acl admin_page path /cacti /ganglia" in on,
+        "acl admin_page path_beg /cacti/ /ganglia/" in on,
+        "acl admin_source src 192.0.2.0/28 10.0.1.11 10.0.2.11 10.0.2.10" in on,
+        deny in on and on.index(deny) < on.index("default_backend web"),
+        "admin_page" in off,
+    ) == (True, True, True, True, False)
 
 
 def test_haproxy_passes_the_back_hosts_alert_mail_to_the_relay_only_when_asked():

@@ -37,6 +37,14 @@ def test_collectors_on_the_network_a_host_shares_with_them():
     ) == (["10.0.1.11", "10.0.1.12"], ["10.0.2.11", "10.0.2.12"])
 
 
+def test_admin_pages_open_to_the_admin_networks_and_the_proxies_never_the_client():
+    sources = topology.admin_web_sources(HOSTS, "10.0.2.10", ["192.0.2.7/28"])
+    assert (sources, topology.admin_web_sources(HOSTS, "10.0.2.10", [])) == (
+        ["192.0.2.0/28", "10.0.1.11", "10.0.2.11", "10.0.1.12", "10.0.2.12", "10.0.2.10"],
+        ["10.0.1.11", "10.0.2.11", "10.0.1.12", "10.0.2.12", "10.0.2.10"],
+    )
+
+
 def test_site_model_and_deploys_see_the_same_hosts(fixtures):
     site = load_site(fixtures / "good_site.yaml")
     web = site.hosts["web1"]
