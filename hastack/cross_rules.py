@@ -424,3 +424,47 @@ def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[st
             "give a current certificate, its chain and its own key",
         )
     return result.warnings
+
+
+def check_gateways(check: Checker, layers: Layers, hosts: dict[str, Host], networks: dict, vip) -> list[str]:
+    """Each host's default route (netplan_gateways): inside the network it is given for, not an
+    address of the site, one network per host. A static one beside a DHCP interface (which may
+    bring its own) is a warning. Returns warnings."""
+    taken = {str(address): host.name for host in hosts.values() for address in host.addresses.values()}
+    if vip is not None:
+        taken[str(vip)] = "the VIP"
+    warnings = []
+    for host in hosts.values():
+        gateways, path = layers.find("netplan_gateways", host)
+        own = {name: gateway for name, gateway in gateways.items() if name in host.addresses}
+        if len(own) > 1:
+            check.add(
+                path,
+                f"host {host.name} would get a default route on {' and '.join(own)}: two default routes",
+                f"keep one network's gateway for {host.name} (hosts.{host.name}.data.netplan_gateways)",
+                host.name,
+            )
+        for name, gateway in own.items():
+            network, address = networks.get(name), ipaddress.IPv4Address(str(gateway))
+            if network is not None and (
+                address not in network or address in (network.network_address, network.broadcast_address)
+            ):
+                check.add(
+                    path,
+                    f"{name}'s gateway {address} is not a host address of networks.{name} ({network})",
+                    f"give the router's address on {network}, from which {host.name} reaches the rest",
+                    host.name,
+                )
+            elif str(address) in taken:
+                check.add(
+                    path,
+                    f"{name}'s gateway {address} is {taken[str(address)]}, not a router",
+                    "give the router's address on that network",
+                    host.name,
+                )
+        if own and host.dhcp:
+            warnings.append(
+                f"{path}: host {host.name} gets a static default route and DHCP on "
+                f"{', '.join(host.dhcp)}, which may bring a second one"
+            )
+    return warnings

@@ -24,6 +24,22 @@ netplan_file = "/etc/netplan/60-hastack.yaml"
 # the host puts its previous netplan files back and applies them when this timer fires, and the
 # run fails naming the host; the hosts after it are not changed.
 netplan_confirm_seconds = 60
+# The default route: `{network: gateway}`, e.g. `{front: 192.0.2.1}`, under `data:` or for one
+# host. netplan gets `routes: [{to: default, via: ...}]` on the interface of that network; a
+# network the host is not on is ignored, and at most one of a host's networks may have one.
+# Empty: no static default route (a `hosts.<name>.dhcp` interface may bring one). A host whose
+# other netplan files (going aside) give it a default route, by a gateway or by DHCP, is refused
+# before any change unless the site gives one too: it would lose its way to the package mirror.
+netplan_gateways = {}
+# DNS servers (addresses), on the interface of the gateway's network (else
+# the host's first). netplan hands them to systemd-resolved: a host where it does not run is
+# refused with them (keep /etc/resolv.conf there, and these empty). Refused before any change
+# too: a host whose files going aside give it DNS servers when the site gives none.
+netplan_nameservers = []
+# DNS search domains, with `netplan_nameservers` (on the same interface, the same condition).
+netplan_search = []
+# The MTU of a network's interface: `{network: bytes}`, e.g. `{back: 9000}`. Empty: the kernel's.
+netplan_mtu = {}
 # NTP servers or pools chrony follows (`pool NAME iburst` each).
 chrony_servers = ["2.debian.pool.ntp.org"]
 # Let chronyd step and slew the system clock. The lab sets it `false` (`chronyd -x`): its hosts

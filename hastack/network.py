@@ -22,6 +22,10 @@ def netplan_interfaces(
     nics: dict[str, str],
     dhcp: list[str],
     found: dict[str, dict],
+    gateways: dict[str, str] | None = None,
+    nameservers: list[str] | None = None,
+    search: list[str] | None = None,
+    mtu: dict[str, int] | None = None,
 ) -> list[dict]:
     """
     One netplan entry per network the host is on, plus one per DHCP interface.
@@ -29,7 +33,12 @@ def netplan_interfaces(
     A network's interface is the one the site names (``nics``), else the one
     that carries an address in that network now, matched by MAC: interface
     names change (the lab's do on every restart), a subnet does not.
+
+    The default route goes on the interface of the network that ``gateways`` gives one for;
+    the DNS servers and search domains on that interface too, else on the host's first network.
     """
+    gateways, mtu = gateways or {}, mtu or {}
+    dns_on = next((name for name in addresses if name in gateways), next(iter(addresses), None))
     interfaces = []
     for net_name, address in addresses.items():
         network = ipaddress.ip_network(networks[net_name])
@@ -48,6 +57,10 @@ def netplan_interfaces(
                 "match": value,
                 "dhcp": False,
                 "address": f"{address}/{network.prefixlen}",
+                "gateway": gateways.get(net_name),
+                "nameservers": list(nameservers or []) if net_name == dns_on else [],
+                "search": list(search or []) if net_name == dns_on else [],
+                "mtu": mtu.get(net_name),
             }
         )
     for index, nic in enumerate(dhcp):
@@ -102,3 +115,36 @@ def knet_link_timers(token_ms: int) -> tuple[int, int]:
     back a half later: a stall of half a token formed a new membership (the timer table)."""
     timeout = max(KNET_TIMER_MS, token_ms)
     return max(KNET_TIMER_MS, token_ms // 4), timeout
+
+
+def netplan_refusals(name: str, provides: dict, live: str, interfaces: list[dict]) -> list[str]:
+    """Why hastack's netplan file must not replace the host's others (NetplanProvides): they give
+    the host its default route or its DNS servers and hastack's would not (it would lose its way
+    to the package mirror at the next apt); DNS servers where systemd-resolved, which netplan
+    hands them to, does not run."""
+    aside = {path: given for path, given in provides.get("files", {}).items() if path != live}
+    route = any(nic["dhcp"] or nic.get("gateway") for nic in interfaces)
+    dns = any(nic["dhcp"] or nic.get("nameservers") for nic in interfaces)
+    static_dns = any(nic.get("nameservers") for nic in interfaces)
+    fix = f"(under data:, or hosts.{name}.data), or list the interface that brings it under hosts.{name}.dhcp"
+    problems = []
+    losing_route = sorted(path for path, given in aside.items() if given["route"])
+    if losing_route and not route:
+        problems.append(
+            f"host {name}: {', '.join(losing_route)} gives it its default route and hastack's netplan "
+            f"file would not, so it would lose its way beyond its networks (the package mirror): set "
+            f"netplan_gateways, as {{front: <router>}}, {fix}"
+        )
+    losing_dns = sorted(path for path, given in aside.items() if given["dns"])
+    if losing_dns and not dns and provides.get("resolved"):
+        problems.append(
+            f"host {name}: {', '.join(losing_dns)} gives systemd-resolved its DNS servers and hastack's "
+            f"netplan file would not, so names would stop resolving: set netplan_nameservers {fix}"
+        )
+    if static_dns and not provides.get("resolved"):
+        problems.append(
+            f"host {name}: netplan hands netplan_nameservers to systemd-resolved, which does not run "
+            "there: install it (apt-get install systemd-resolved) and run again, or leave "
+            "netplan_nameservers empty and keep the host's /etc/resolv.conf"
+        )
+    return problems

@@ -139,6 +139,46 @@ def dns_names(value: list) -> tuple[str, str] | None:
     return None
 
 
+NETWORK_NAMES = ("back", "front")
+
+
+def per_network(rule: Rule, example: str) -> Rule:
+    """A mapping from the site's network names to values that pass ``rule``."""
+
+    def check(value: dict) -> tuple[str, str] | None:
+        for name, item in value.items():
+            if name not in NETWORK_NAMES:
+                return f"{name!r} is not a network of the site", f"key it by back or front, as in {example}"
+            if problem := rule(item):
+                return f"{name}: {problem[0]}", problem[1]
+        return None
+
+    return check
+
+
+def ipv4_address(value: str) -> tuple[str, str] | None:
+    try:
+        ipaddress.IPv4Address(str(value))
+    except ValueError:
+        return f"{value!r} is not an IPv4 address", "write an address like 192.0.2.1"
+    return None
+
+
+def ip_addresses(value: list) -> tuple[str, str] | None:
+    for item in value:
+        try:
+            ipaddress.ip_address(str(item))
+        except ValueError:
+            return f"{item!r} is not an IP address", "write addresses like 192.0.2.53"
+    return None
+
+
+def mtu(value: int) -> tuple[str, str] | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 576 <= value <= 9216:
+        return None
+    return f"{value!r} is not an MTU from 576 to 9216", "give the interface's MTU in bytes, such as 9000"
+
+
 def one_line(value: str) -> tuple[str, str] | None:
     if value and not re.search(r"[\n\r\"\\]", value):
         return None
@@ -318,6 +358,10 @@ RULES: dict[str, Rule] = {
     "ganglia_image_archive": optional(absolute_path),
     "apt_wait_seconds": at_least(0),
     "unattended_upgrades": one_of("", "hold", "disable"),
+    "netplan_gateways": per_network(ipv4_address, "{front: 192.0.2.1}"),
+    "netplan_nameservers": ip_addresses,
+    "netplan_search": dns_names,
+    "netplan_mtu": per_network(mtu, "{back: 9000}"),
     "admin_networks": cidr_list,
     "admin_web_networks": cidr_list,
     "alert_mail_to": mail_addresses,

@@ -14,8 +14,8 @@ from pyinfra.operations.util import any_changed
 from hastack import neighbours
 from hastack.components.host_os import install, platform
 from hastack.defaults import ROOT
-from hastack.facts.network import Ipv4Interfaces, NetplanFiles
-from hastack.network import InterfaceError, hosts_entries, netplan_interfaces
+from hastack.facts.network import Ipv4Interfaces, NetplanFiles, NetplanProvides
+from hastack.network import InterfaceError, hosts_entries, netplan_interfaces, netplan_refusals
 from hastack.operations.files import render_template, validated_file
 from hastack.operations.guarded import Guard, apply_confirmed
 
@@ -92,11 +92,18 @@ def configure_netplan() -> None:
             host.data.site_nics,
             host.data.site_dhcp,
             host.get_fact(Ipv4Interfaces),
+            gateways=host.data.netplan_gateways,
+            nameservers=host.data.netplan_nameservers,
+            search=host.data.netplan_search,
+            mtu=host.data.netplan_mtu,
         )
     except InterfaceError as error:
         raise DeployError(f"host {host.name}: {error}") from None
     content = _template("netplan.yaml.j2", interfaces=interfaces)
     live = host.data.netplan_file
+    refused = netplan_refusals(host.name, host.get_fact(NetplanProvides), live, interfaces)
+    if refused:
+        raise DeployError("; ".join(refused) + ". Nothing was changed on any host.")
     found = host.get_fact(NetplanFiles)
     others = sorted(path for path in found if path != live)
     if found.get(live) == hashlib.sha256(content.encode()).hexdigest() and not others:

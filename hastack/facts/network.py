@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import yaml
 from pyinfra.api import FactBase
 
 
@@ -73,3 +74,70 @@ class ArpAnswer(FactBase):
     def process(self, output):
         macs = [line.strip() for line in output if line.strip()]
         return macs[0] if macs else None
+
+
+class NetplanProvides(FactBase):
+    """What the netplan files in /etc/netplan give the host besides addresses: a default route
+    (a gateway, a route to default or 0.0.0.0/0, or DHCP, which brings one), DNS servers (static,
+    or by DHCP); and whether systemd-resolved runs, which takes netplan's DNS servers. A file
+    that cannot be read as YAML counts as giving both: nothing is assumed away.
+
+    .. code:: python
+
+        {"files": {"/etc/netplan/50-cloud-init.yaml": {"route": True, "dns": True}},
+         "resolved": True}
+    """
+
+    default = dict
+
+    def command(self) -> str:
+        return (
+            'for f in /etc/netplan/*.yaml; do [ -e "$f" ] && { echo "=== $f"; cat "$f"; }; done; '
+            'echo "=== resolved $(systemctl is-active systemd-resolved 2>/dev/null || true)"'
+        )
+
+    def process(self, output):
+        files: dict[str, list[str]] = {}
+        resolved, current = False, None
+        for line in output:
+            if line.startswith("=== resolved "):
+                resolved, current = line.split()[-1] == "active", None
+            elif line.startswith("=== /"):
+                current = line[4:].strip()
+                files[current] = []
+            elif current is not None:
+                files[current].append(line)
+        return {
+            "files": {path: netplan_provides("\n".join(lines)) for path, lines in files.items()},
+            "resolved": resolved,
+        }
+
+
+DEFAULT_DESTINATIONS = ("default", "0.0.0.0/0", "::/0")
+
+
+def netplan_provides(text: str) -> dict[str, bool]:
+    """{"route": ..., "dns": ...} of one netplan file's text (see NetplanProvides)."""
+    try:
+        document = yaml.safe_load(text) or {}
+        network = document.get("network") or {}
+        devices = [
+            device
+            for kind in ("ethernets", "bonds", "vlans", "bridges", "wifis")
+            for device in (network.get(kind) or {}).values()
+            if isinstance(device, dict)
+        ]
+    except (yaml.YAMLError, AttributeError):
+        return {"route": True, "dns": True}
+    dhcp = any(device.get(key) in (True, "yes", "true") for device in devices for key in ("dhcp4", "dhcp6"))
+    route = dhcp or any(
+        device.get("gateway4")
+        or device.get("gateway6")
+        or any(
+            isinstance(entry, dict) and str(entry.get("to")) in DEFAULT_DESTINATIONS
+            for entry in device.get("routes") or []
+        )
+        for device in devices
+    )
+    dns = dhcp or any((device.get("nameservers") or {}).get("addresses") for device in devices)
+    return {"route": bool(route), "dns": bool(dns)}

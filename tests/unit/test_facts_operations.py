@@ -27,7 +27,7 @@ from hastack.facts.monitoring import (
     GmetadHosts,
     PatchState,
 )
-from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles
+from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles, NetplanProvides
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import NssCertificates, QdeviceTimeout
 from hastack.facts.system import (
@@ -70,6 +70,7 @@ FACTS = {
     "md_array": MdArray,
     "device_paths": DevicePaths,
     "netplan_files": NetplanFiles,
+    "netplan_provides": NetplanProvides,
     "host_identities": HostIdentities,
     "arp_answer": ArpAnswer,
     "hastack_firewall": HastackFirewall,

@@ -10,7 +10,13 @@ from hastack import platforms
 from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_PROFILES
 from hastack.components.pacemaker import fencing_delay_s, haproxy_on_fail
 from hastack.defaults import ROOT
-from hastack.network import InterfaceError, hosts_entries, knet_link_timers, netplan_interfaces
+from hastack.network import (
+    InterfaceError,
+    hosts_entries,
+    knet_link_timers,
+    netplan_interfaces,
+    netplan_refusals,
+)
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
 FOUND = {
@@ -73,6 +79,42 @@ def test_netplan_template_is_the_yaml_netplan_expects():
         },
         "dhcp0": {"match": {"name": "enp0s3"}, "dhcp4": True},
     }
+
+
+def test_netplan_template_gives_the_gateway_dns_and_mtu_to_their_interfaces():
+    """The default route and DNS on the gateway's network (front here), the MTU where given."""
+    interfaces = netplan_interfaces(
+        ADDRESSES,
+        NETWORKS,
+        {},
+        [],
+        FOUND,
+        gateways={"front": "10.231.2.1"},
+        nameservers=["10.231.2.53", "2001:db8::53"],
+        search=["shop.example"],
+        mtu={"back": 9000},
+    )
+    ethernets = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]["ethernets"]
+    assert (ethernets["back"], ethernets["front"]) == (
+        {
+            "match": {"macaddress": "02:42:0a:e7:01:0b"},
+            "dhcp4": False,
+            "addresses": ["10.231.1.11/24"],
+            "mtu": 9000,
+        },
+        {
+            "match": {"macaddress": "02:42:0a:e7:02:0b"},
+            "dhcp4": False,
+            "addresses": ["10.231.2.11/24"],
+            "routes": [{"to": "default", "via": "10.231.2.1"}],
+            "nameservers": {"addresses": ["10.231.2.53", "2001:db8::53"], "search": ["shop.example"]},
+        },
+    )
+
+
+def test_dns_without_a_gateway_goes_on_the_first_network():
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, [], FOUND, nameservers=["10.231.1.53"])
+    assert [i["nameservers"] for i in interfaces] == [["10.231.1.53"], []]
 
 
 @pytest.mark.parametrize(
@@ -447,3 +489,39 @@ def test_the_fencing_delay_applies_only_with_stonith_and_no_quorum_device():
         fencing_delay_s(stonith, qdevice, 10)
         for stonith, qdevice in ((True, ""), (True, "client"), (False, ""), (False, "client"))
     ] == [10, 0, 0, 0]
+
+
+CLOUD_INIT = "/etc/netplan/50-cloud-init.yaml"
+LIVE = "/etc/netplan/60-hastack.yaml"
+
+
+def refusals(provides: dict, **settings) -> list[str]:
+    interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, settings.pop("dhcp", []), FOUND, **settings)
+    return netplan_refusals("proxy1", provides, LIVE, interfaces)
+
+
+def test_a_file_going_aside_with_the_default_route_is_kept_unless_the_site_gives_one():
+    """cloud-init's DHCP brings the route and DNS: refused bare, accepted with a gateway and
+    DNS servers, or with that interface left to DHCP; hastack's own file never counts."""
+    provides = {
+        "files": {CLOUD_INIT: {"route": True, "dns": True}, LIVE: {"route": True, "dns": True}},
+        "resolved": True,
+    }
+    bare = refusals(provides)
+    assert (
+        len(bare),
+        "set netplan_gateways" in bare[0] and CLOUD_INIT in bare[0] and LIVE not in bare[0],
+        "set netplan_nameservers" in bare[1],
+        refusals(provides, gateways={"front": "10.231.2.1"}, nameservers=["10.231.2.53"]),
+        refusals(provides, dhcp=["enp0s3"]),
+    ) == (2, True, True, [], [])
+
+
+def test_dns_going_aside_matters_only_under_systemd_resolved():
+    provides = {"files": {CLOUD_INIT: {"route": False, "dns": True}}, "resolved": False}
+    assert refusals(provides) == []
+
+
+def test_dns_servers_without_systemd_resolved_are_refused():
+    found = refusals({"files": {}, "resolved": False}, nameservers=["10.231.2.53"])
+    assert len(found) == 1 and "apt-get install systemd-resolved" in found[0]
