@@ -349,10 +349,10 @@ monitoring_enabled = True
 # web hosts, Cacti on the proxies. Apache never listens elsewhere (its `ports.conf` is written
 # before the package is installed, so it never takes port 80).
 monitoring_web_port = 8080
-# Networks (CIDR) that may open `/cacti/` and `/ganglia/` through the VIP; any other address
-# gets 403 from HAProxy (the shop itself is not affected). The proxies' own addresses always may:
+# IPv4 networks (CIDR) that may open `/cacti/` and `/ganglia/` through the VIP; any other address
+# gets 403 (the shop itself is not affected). The proxies' own addresses always may:
 # `hastack verify` reads the pages from a proxy, and a person without a listed network reaches
-# them through an SSH tunnel to a proxy (see "Monitoring pages"). Empty: no one else, the safe
+# them through an SSH tunnel to a proxy (docs/https-and-firewall.md). Empty: no one else, the safe
 # choice, since these are the admins' pages, not the customers'. Same for both proxies.
 admin_web_networks = []
 # The SNMPv3 user (authPriv: SHA-256 and AES). Its passwords are the secrets `snmp_auth_password`

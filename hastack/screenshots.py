@@ -50,7 +50,12 @@ def take(site: Site, out_dir: Path, device: str) -> list[Path]:
         browser = playwright.chromium.launch(executable_path=browser_path(), args=CHROMIUM_ARGS)
         # The site CA is not in Chromium's own store: the page, not the chain, is the subject here.
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, ignore_https_errors=True)
-        page.goto(f"{base}/ganglia/?c={site.cluster}&m=load_one&r=hour", wait_until="networkidle")
+        answer = page.goto(f"{base}/ganglia/?c={site.cluster}&m=load_one&r=hour", wait_until="networkidle")
+        if answer is not None and answer.status == 403:
+            raise ScreenshotError(
+                f"{base}/ganglia/ answers 403 to this machine: add its address to admin_web_networks, "
+                "or take the screenshots through an SSH tunnel to a proxy (docs/https-and-firewall.md)"
+            )
         page.screenshot(path=str(ganglia), full_page=True)
 
         page.goto(f"{base}/cacti/", wait_until="networkidle")

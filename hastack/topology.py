@@ -60,9 +60,10 @@ def vip_holders(site: Any, addresses_of: Callable[[str], str]) -> list[str]:
 
 def admin_web_sources(hosts: Iterable[dict], vip: str, admin_web_networks: Iterable[str]) -> list[str]:
     """Who may open Cacti and Ganglia through the VIP: the site's admin networks
-    (admin_web_networks), and the proxies themselves (their addresses and the VIP, which is
-    the source of a request the VIP's holder makes to itself): hastack verify reads the pages
-    from a proxy, and a person can reach them through an SSH tunnel to one."""
+    (admin_web_networks), and the proxies themselves (their addresses: a proxy's request to
+    the VIP, the holder's too, leaves from its front address; the VIP as well, in case):
+    hastack verify reads the pages from a proxy, and a person can reach them through an SSH
+    tunnel to one."""
     own = [str(address) for proxy in in_role(hosts, "proxy") for address in proxy["addresses"].values()]
     networks = [str(ipaddress.ip_network(str(network), strict=False)) for network in admin_web_networks]
     return list(dict.fromkeys([*networks, *own, str(vip)]))

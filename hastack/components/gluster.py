@@ -1,9 +1,9 @@
 """Storage, web hosts: a GlusterFS replica volume, one brick per web host, mounted at /cluster."""
 
-from pyinfra import host
-from pyinfra.api import deploy
+from pyinfra import host, logger
+from pyinfra.api import StringCommand, deploy
 from pyinfra.facts.server import Mounts
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import files, python, systemd
 
 from hastack import topology
 from hastack.components.host_os import install
@@ -113,17 +113,31 @@ def wait_for_every_brick(mount_point: str) -> None:
     health file and the sample page next, so it waits for the mount's client of each brick
     (GlusterFS's .meta tree) to be connected. A brick that stays down is the volume's
     state to report (hastack verify), not the deploy's to stop on: a warning, and on."""
-    clients = f"{mount_point}/.meta/graphs/active/{host.data.site_cluster}-client-*/private"
-    server.shell(
+    python.call(
         name=f"Wait until the new mount of {mount_point} reaches every brick",
-        commands=[
-            f"for i in $(seq {BRICK_CONNECT_WAIT_S}); do "
-            f"total=$(ls {clients} | wc -l); up=$(cat {clients} | grep -c '^connected = 1'); "
-            '[ "$total" -gt 0 ] && [ "$up" -eq "$total" ] && exit 0; sleep 1; done; '
-            f'echo "warning: {mount_point} reaches $up of $total bricks after {BRICK_CONNECT_WAIT_S} s: '
-            f'see gluster volume status {host.data.site_cluster}" >&2'
-        ],
+        function=_wait_for_bricks,
+        mount_point=mount_point,
+        expected=len(pool_hosts()),
     )
+
+
+def _wait_for_bricks(mount_point: str, expected: int) -> None:
+    clients = f"{mount_point}/.meta/graphs/active/{host.data.site_cluster}-client-*/private"
+    waited, output = host.run_shell_command(
+        StringCommand(
+            f"for i in $(seq {BRICK_CONNECT_WAIT_S}); do "
+            f"up=$(cat {clients} 2>/dev/null | grep -c '^connected = 1'); "
+            f'[ "$up" -ge {expected} ] && exit 0; sleep 1; done; echo "$up"; exit 1'
+        ),
+        _sudo=bool(host.data.get("_sudo")),
+    )
+    if not waited:
+        up = output.stdout.strip() if output else "?"
+        logger.warning(
+            f"host {host.name}: {mount_point} reaches {up} of {expected} bricks after "
+            f"{BRICK_CONNECT_WAIT_S} s (see `gluster volume status {host.data.site_cluster}`): what "
+            "hastack writes next heals onto the others once they are back"
+        )
 
 
 @deploy("Storage: GlusterFS")

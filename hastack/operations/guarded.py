@@ -57,15 +57,20 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
         guard.failed.append(host.name)
         raise OperationError(f"host {host.name}: the {guard.what} switch did not start: {output.stderr}")
     confirm = f"{'sudo -n ' if sudo else ''}sh {guard.switch} confirm"
-    deadline, status, reached = time.monotonic() + seconds, None, False
+    deadline, status, said, reached = time.monotonic() + seconds, None, "", False
     while time.monotonic() < deadline and status not in (0, 4, 5):
         time.sleep(1)
-        status = _confirm_over_a_new_login(confirm)
+        status, said = _confirm_over_a_new_login(confirm)
         reached = reached or status is not None
     if status == 0:
         return
     guard.failed.append(host.name)
     undo = "the host undoes the change by itself when its timer fires"
+    if status == 6:
+        raise OperationError(
+            f"host {host.name}: a new SSH login worked after {guard.action}, but for {seconds} s the "
+            f"host's own check said: {said.strip()}: {undo}. {hint}"
+        )
     if status == 4:
         raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")
     if status == 5:
@@ -90,7 +95,9 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
     )
 
 
-def _confirm_over_a_new_login(command: str) -> int | None:
+def _confirm_over_a_new_login(command: str) -> tuple[int | None, str]:
+    """(exit status, what it printed) of ``command`` over a new SSH login; (None, "") when no
+    login worked."""
     try:
         client = ssh_client(
             host.data.ssh_hostname,
@@ -101,11 +108,13 @@ def _confirm_over_a_new_login(command: str) -> int | None:
             timeout=5,
         )
     except (OSError, paramiko.SSHException):
-        return None
+        return None, ""
     try:
-        _, stdout, _ = client.exec_command(command, timeout=20)
-        return stdout.channel.recv_exit_status()
+        # the host's own checks may take a while (the package mirror: 20 s at most)
+        _, stdout, _ = client.exec_command(command, timeout=60)
+        said = stdout.read().decode(errors="replace")
+        return stdout.channel.recv_exit_status(), said
     except (OSError, paramiko.SSHException):
-        return None
+        return None, ""
     finally:
         client.close()

@@ -8,7 +8,12 @@
 #                                          the previous files back and applies them after SECONDS
 #                                          unless `confirm` runs first
 #   netplan-switch.sh confirm              (from a new SSH login) keep the new files; exits 3
-#                                          while the apply has not finished, 4 if it failed
+#                                          while the apply has not finished, 4 if it failed,
+#                                          6 (saying why) while the host's own checks fail
+#
+# The host's own checks: what worked before the apply must work after it. A default route (if
+# the host had one), and the package mirror (apt's first http(s) source, fetched the way apt
+# fetches it, by apt-helper: the name resolved, the route out, a proxy apt uses) if it answered.
 #   netplan-switch.sh rollback             put the previous files back and apply them
 set -u
 STATE=/var/lib/hastack/netplan
@@ -19,6 +24,38 @@ TIMER=hastack-netplan-rollback
 LOCK=$STATE/lock
 
 log() { echo "$(date -Is) $*" >> "$STATE/switch.log"; }
+
+HELPER=/usr/lib/apt/apt-helper
+mirror_url() {
+    [ -x "$HELPER" ] && apt-get update --print-uris 2>/dev/null | awk -F"'" '/^.https?:/ {print $2; exit}'
+}
+answers() {
+    got=$(mktemp) && timeout 20 "$HELPER" download-file "$1" "$got" >/dev/null 2>&1
+    rc=$?; rm -f "$got"; return $rc
+}
+# What works now, to be asked again after the apply ($STATE/expect).
+note_reach() {
+    : > "$STATE/expect"
+    if [ -n "$(ip route show default 2>/dev/null)" ]; then echo route >> "$STATE/expect"; fi
+    url=$(mirror_url)
+    if [ -n "$url" ]; then
+        if answers "$url"; then echo "mirror $url" >> "$STATE/expect"
+        else log "the package mirror ($url) did not answer before the change: not asked after it"; fi
+    fi
+}
+# Exit 6, saying what, when something that worked before the apply does not now.
+check_reach() {
+    while read -r what arg; do
+        case $what in
+        route)
+            [ -n "$(ip route show default 2>/dev/null)" ] ||
+                { echo "the host has no default route any more"; exit 6; } ;;
+        mirror)
+            answers "$arg" ||
+                { echo "the package mirror ($arg) no longer answers (a name, a route, a proxy?)"; exit 6; } ;;
+        esac
+    done < "$STATE/expect"
+}
 
 put_live() {
     live=$1
@@ -46,6 +83,7 @@ apply)
     systemctl stop "$TIMER.timer" 2>/dev/null
     systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
+    note_reach
     put_live "$2"
     touch "$STATE/pending"
     # Armed before anything changes: if the apply cuts this host off, the timer still runs.
@@ -69,9 +107,10 @@ confirm)
     exec 9>"$LOCK"
     flock -n 9 || exit 3
     [ -e "$STATE/applied" ] || exit 3
+    check_reach
     systemctl stop "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied"
-    log "confirmed by a new SSH login"
+    log "confirmed by a new SSH login$([ -s "$STATE/expect" ] && echo ", with $(tr '\n' ' ' < "$STATE/expect" | sed 's/ $//') as before")"
     ;;
 rollback)
     exec 9>"$LOCK"

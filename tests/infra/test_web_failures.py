@@ -85,10 +85,11 @@ def test_nginx_bound_to_an_empty_folder_is_made_again_by_a_deploy(host, site, la
     # An empty tmpfs over the whole volume's mount point while the container is made (Docker
     # makes the folders it binds, the shop's and hastack's health folder), then gone from the
     # host: the container keeps empty folders, as one started before the mount does.
+    # The tmpfs goes whatever the container does (the volume would stay hidden under it).
     host.check_output(
-        f"mount -t tmpfs none {volume} && docker rm -f hastack-web && "
+        f"mount -t tmpfs none {volume} && {{ docker rm -f hastack-web && "
         f"(docker compose version >/dev/null 2>&1 && c='docker compose' || c=docker-compose; "
-        f"$c -p hastack-web -f {compose} up -d) && umount -l {volume}"
+        f"$c -p hastack-web -f {compose} up -d); rc=$?; umount -l {volume}; exit $rc; }}"
     )
     healthz = back_url(site, name, "/healthz")
     time.sleep(2)

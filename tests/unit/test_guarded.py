@@ -20,7 +20,10 @@ def fake_host(monkeypatch):
 
 def verdict(monkeypatch, answers) -> str:
     answers = iter(answers)
-    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: next(answers))
+    said = {6: "the package mirror (http://deb.example/InRelease) no longer answers\n"}
+    monkeypatch.setattr(
+        guarded, "_confirm_over_a_new_login", lambda command: (status := next(answers), said.get(status, ""))
+    )
     clock = iter(range(1000))
     monkeypatch.setattr(guarded.time, "monotonic", lambda: next(clock))
     guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
@@ -53,14 +56,29 @@ def verdict(monkeypatch, answers) -> str:
             "host web1: no new SSH login to 192.0.2.5 within 5 s after `netplan apply`: the host has "
             "put the previous state back by itself",
         ),
+        # DHCP's route came late (a 6, then 0) would pass; a mirror that never answers again does not
+        (
+            [None, 3, 6, 6, 6, 6],
+            "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
+            "said: the package mirror (http://deb.example/InRelease) no longer answers: the host undoes",
+        ),
     ],
 )
 def test_an_unconfirmed_change_says_what_the_new_logins_found(fake_host, monkeypatch, answers, said):
     assert said in verdict(monkeypatch, answers)
 
 
+def test_a_check_that_fails_then_holds_is_confirmed(fake_host, monkeypatch):
+    """A DHCP lease a moment late: the host's checks said 6, then 0."""
+    answers = iter([(6, "the host has no default route any more\n"), (0, "")])
+    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: next(answers))
+    guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
+    guarded.apply_confirmed(guard, ["/etc/netplan/60-hastack.yaml"], 5, "")
+    assert guard.failed == []
+
+
 def test_a_confirmed_change_returns(fake_host, monkeypatch):
-    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: 0)
+    monkeypatch.setattr(guarded, "_confirm_over_a_new_login", lambda command: (0, ""))
     guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
     guarded.apply_confirmed(guard, ["/etc/netplan/60-hastack.yaml"], 5, "")
     assert guard.failed == []

@@ -280,10 +280,25 @@ NGINX = dict(port=80, keepalive_timeout=65, monitoring_port=8080)
 def test_nginx_passes_ganglia_to_local_apache_only_with_monitoring():
     on = render("web/nginx.conf.j2", **NGINX)
     off = render("web/nginx.conf.j2", **{**NGINX, "monitoring_port": False})
+    ganglia = on.split("location /ganglia/ {", 1)[1].split("\n        }", 1)[0]
     assert (
-        "location /ganglia/ {\n            proxy_pass http://127.0.0.1:8080;" in on,
+        "proxy_pass http://127.0.0.1:8080;" in ganglia,
         "ganglia" in off or "javascript" in off,
     ) == (True, False)
+
+
+def test_nginx_serves_ganglia_only_to_a_request_haproxy_marked_as_an_admins():
+    """NGINX matches /ganglia/ after decoding and merging the path (//ganglia/, /%67anglia/),
+    which HAProxy's rule does not: it asks for HAProxy's mark, which HAProxy never passes on
+    from outside."""
+    ganglia = render("web/nginx.conf.j2", **NGINX).split("location /ganglia/ {", 1)[1]
+    proxy = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
+    assert (
+        ganglia.index('if ($http_x_hastack_admin != "yes") {\n                return 403;')
+        < ganglia.index("proxy_pass"),
+        proxy.index("http-request del-header X-Hastack-Admin")
+        < proxy.index("http-request set-header X-Hastack-Admin yes if admin_source"),
+    ) == (True, True)
 
 
 def test_healthz_answers_from_hastacks_file_not_the_shops_content():

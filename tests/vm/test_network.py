@@ -7,6 +7,12 @@ addresses; its second run changes nothing; a site that maps the wrong card (the 
 the back network's static address, so the host drops off) is applied, no new SSH login
 follows, the host puts the previous files back by itself, stays reachable, and the run fails
 naming it.
+
+Then a gateway and DNS: DNS servers are refused while systemd-resolved does not run there
+(nothing changed); with it, the SSH card moves from DHCP to the same address with a static
+gateway and DNS servers (qemu's), and still resolves and reaches the package mirror, as the
+host's own check confirms; a wrong gateway leaves a default route but not the mirror, so the
+host's check fails the run naming the host, and the host puts the previous files back.
 """
 
 import time
@@ -171,3 +177,102 @@ def test_the_host_is_reachable_with_its_addresses_after_the_rollback(wrong_nic, 
         [f"{SITE_BACK}/24"],
         ["10.0.2.15/24"],
     )
+
+
+# qemu's user network on the SSH card (DHCP gives 10.0.2.15, the gateway 10.0.2.2, DNS 10.0.2.3).
+SSH_NET, SSH_ADDRESS, GATEWAY, DNS = "10.0.2.0/24", "10.0.2.15", "10.0.2.2", "10.0.2.3"
+
+
+def static_site(machine, gateway: str, nameservers: list[str], confirm_seconds: int = 60) -> dict:
+    """The SSH card as the back network, static: its DHCP address, this gateway and DNS."""
+    document = site(machine, {"back": vm.FIRST_MAC}, [], confirm_seconds)
+    document["networks"]["back"] = SSH_NET
+    document["hosts"]["proxy1"]["back"] = "10.0.2.11"
+    document["hosts"]["proxy2"]["back"] = "10.0.2.12"
+    document["hosts"]["web2"]["back"] = "10.0.2.22"
+    document["hosts"]["web1"]["back"] = SSH_ADDRESS
+    document["data"].update(netplan_gateways={"back": gateway}, netplan_nameservers=nameservers)
+    return document
+
+
+def live_digest(machine) -> str:
+    return machine.ssh(f"sha256sum {LIVE}").stdout.split()[0]
+
+
+@pytest.fixture(scope="module")
+def dns_without_resolved(wrong_nic, installed):
+    before = live_digest(installed)
+    run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, [DNS]), "net-no-resolved")
+    return run, before, live_digest(installed)
+
+
+def test_dns_servers_where_systemd_resolved_does_not_run_are_refused_before_any_change(dns_without_resolved):
+    run, before, after = dns_without_resolved
+    said = "netplan hands netplan_nameservers to systemd-resolved, which does not run there"
+    assert (run.returncode != 0, said in run.output, "host web1" in run.output, after == before) == (
+        True,
+        True,
+        True,
+        True,
+    ), run.report(3000)
+
+
+@pytest.fixture(scope="module")
+def static_gateway(dns_without_resolved, installed):
+    """systemd-resolved installed (DNS from DHCP meanwhile), then the static gateway and DNS."""
+    installed.ssh("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-resolved")
+    installed.ssh("systemctl restart systemd-networkd", check=False)
+    run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, [DNS]), "net-static")
+    installed.drop_connection()
+    installed.wait_for_ssh(limit=60)
+    return run
+
+
+def test_a_static_gateway_and_dns_are_applied(static_gateway, installed):
+    assert static_gateway.returncode == 0, static_gateway.report(3000)
+    route = installed.ssh("ip -4 route show default").stdout.split()
+    dns = installed.ssh("resolvectl dns eth0").stdout
+    assert (route[:5], DNS in dns) == (["default", "via", GATEWAY, "dev", "eth0"], True)
+
+
+def test_the_host_still_resolves_and_reaches_the_mirror_as_its_own_check_said(static_gateway, installed):
+    """The confirmation came with the host's checks: a default route and the mirror, as before."""
+    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
+    mirror = installed.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
+    name = mirror.split("/")[2]
+    resolved = installed.ssh(f"getent hosts {name}", check=False).returncode
+    confirmed = [line for line in log if "confirmed by a new SSH login" in line][-1]
+    assert (resolved, f"with route mirror {mirror} as before" in confirmed) == (0, True), confirmed
+
+
+@pytest.fixture(scope="module")
+def wrong_gateway(static_gateway, installed):
+    """A gateway where no router is: the route is there, the mirror is not."""
+    before = live_digest(installed)
+    run = installed.deploy(
+        "deploys/base_only.py", static_site(installed, "10.0.2.99", [DNS], confirm_seconds=30), "net-gw"
+    )
+    installed.drop_connection()
+    installed.wait_for_ssh(limit=120)
+    deadline = time.monotonic() + 180
+    while installed.ssh("test -e /var/lib/hastack/netplan/pending", check=False, timeout=10).returncode != 1:
+        if time.monotonic() > deadline:
+            pytest.fail("the host did not roll back within 180 s of the failed run (its pending mark stands)")
+        time.sleep(2)
+    return run, before
+
+
+def test_a_wrong_gateway_fails_the_run_with_the_hosts_own_check(wrong_gateway):
+    run, _ = wrong_gateway
+    said = "host web1: a new SSH login worked after `netplan apply`, but for 30 s the host's own check said"
+    assert (run.returncode != 0, said in run.output, "no longer answers" in run.output) == (
+        True,
+        True,
+        True,
+    ), run.report(3000)
+
+
+def test_a_wrong_gateway_is_rolled_back_to_the_working_one(wrong_gateway, installed):
+    _, before = wrong_gateway
+    route = installed.ssh("ip -4 route show default").stdout.split()
+    assert (live_digest(installed), route[:3]) == (before, ["default", "via", GATEWAY])
