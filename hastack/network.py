@@ -143,8 +143,9 @@ def netplan_refusals(name: str, provides: dict, live: str, interfaces: list[dict
         )
     if static_dns and not provides.get("resolved"):
         problems.append(
-            f"host {name}: netplan hands netplan_nameservers to systemd-resolved, which does not run "
-            "there: install it (apt-get install systemd-resolved) and run again, or leave "
-            "netplan_nameservers empty and keep the host's /etc/resolv.conf"
+            f"host {name}: netplan hands netplan_nameservers to systemd-resolved, which does not serve "
+            "the host's names there (not running, or /etc/resolv.conf is not its file): install it "
+            "(apt-get install systemd-resolved) and run again, or leave netplan_nameservers empty "
+            "and keep the host's /etc/resolv.conf"
         )
     return problems

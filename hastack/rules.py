@@ -179,6 +179,16 @@ def mtu(value: int) -> tuple[str, str] | None:
     return f"{value!r} is not an MTU from 576 to 9216", "give the interface's MTU in bytes, such as 9000"
 
 
+SEARCH_DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){DNS_LABEL}(\.{DNS_LABEL})*$")
+
+
+def search_domains(value: list) -> tuple[str, str] | None:
+    for name in value:
+        if not isinstance(name, str) or not SEARCH_DOMAIN_RE.match(name):
+            return f"{name!r} is not a domain name", "give lower-case domains, such as shop.example.com"
+    return None
+
+
 def one_line(value: str) -> tuple[str, str] | None:
     if value and not re.search(r"[\n\r\"\\]", value):
         return None
@@ -360,7 +370,7 @@ RULES: dict[str, Rule] = {
     "unattended_upgrades": one_of("", "hold", "disable"),
     "netplan_gateways": per_network(ipv4_address, "{front: 192.0.2.1}"),
     "netplan_nameservers": ip_addresses,
-    "netplan_search": dns_names,
+    "netplan_search": search_domains,
     "netplan_mtu": per_network(mtu, "{back: 9000}"),
     "admin_networks": cidr_list,
     "admin_web_networks": cidr_list,

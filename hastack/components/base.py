@@ -5,7 +5,7 @@ import io
 import posixpath
 
 from pyinfra import host
-from pyinfra.api import deploy
+from pyinfra.api import OperationError, StringCommand, deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import Directory
 from pyinfra.operations import files, python, server, systemd
@@ -148,7 +148,18 @@ def configure_netplan() -> None:
 def apply_netplan(live: str, seconds: int) -> None:
     """Apply the staged netplan file here and keep it only if a new SSH login (from the
     machine running pyinfra) reaches the host within ``seconds``; else the host puts its
-    previous files back by itself when its timer fires. Runs host by host."""
+    previous files back by itself when its timer fires. Runs host by host.
+
+    First, apart from the apply, the host notes what works now (a default route, the package
+    mirror): the confirmation asks it again (netplan-switch.sh)."""
+    noted, output = host.run_shell_command(
+        StringCommand(f"sh {NETPLAN_SWITCH} note"), _sudo=bool(host.data.get("_sudo"))
+    )
+    if not noted:
+        raise OperationError(
+            f"host {host.name}: the netplan switch could not note what works before the change, "
+            f"nothing was changed: {output.stderr if output else ''}"
+        )
     apply_confirmed(
         NETPLAN_GUARD,
         [live],

@@ -77,10 +77,12 @@ class ArpAnswer(FactBase):
 
 
 class NetplanProvides(FactBase):
-    """What the netplan files in /etc/netplan give the host besides addresses: a default route
-    (a gateway, a route to default or 0.0.0.0/0, or DHCP, which brings one), DNS servers (static,
-    or by DHCP); and whether systemd-resolved runs, which takes netplan's DNS servers. A file
-    that cannot be read as YAML counts as giving both: nothing is assumed away.
+    """What the netplan files in /etc/netplan give the host besides addresses: an IPv4 default
+    route (a gateway, a route to default or 0.0.0.0/0, or DHCPv4, which brings one), DNS
+    servers (static, or by DHCP); and whether systemd-resolved serves the host's names (running,
+    and /etc/resolv.conf its file): only then do netplan's DNS servers matter. A file that cannot
+    be read, or that hands its devices to NetworkManager, counts as giving both: nothing is
+    assumed away.
 
     .. code:: python
 
@@ -92,8 +94,9 @@ class NetplanProvides(FactBase):
 
     def command(self) -> str:
         return (
-            'for f in /etc/netplan/*.yaml; do [ -e "$f" ] && { echo "=== $f"; cat "$f"; }; done; '
-            'echo "=== resolved $(systemctl is-active systemd-resolved 2>/dev/null || true)"'
+            'for f in /etc/netplan/*.yaml; do [ -e "$f" ] && { echo "=== $f"; cat "$f"; echo; }; done; '
+            'echo "=== resolved $(systemctl is-active systemd-resolved 2>/dev/null || true) '
+            '$(readlink -f /etc/resolv.conf)"'
         )
 
     def process(self, output):
@@ -101,7 +104,9 @@ class NetplanProvides(FactBase):
         resolved, current = False, None
         for line in output:
             if line.startswith("=== resolved "):
-                resolved, current = line.split()[-1] == "active", None
+                words = line.split()
+                resolved = words[2:3] == ["active"] and words[-1].startswith("/run/systemd/resolve/")
+                current = None
             elif line.startswith("=== /"):
                 current = line[4:].strip()
                 files[current] = []
@@ -113,31 +118,31 @@ class NetplanProvides(FactBase):
         }
 
 
-DEFAULT_DESTINATIONS = ("default", "0.0.0.0/0", "::/0")
+DEFAULT_DESTINATIONS = ("default", "0.0.0.0/0")
+YES = (True, "yes", "true", "on")
 
 
 def netplan_provides(text: str) -> dict[str, bool]:
     """{"route": ..., "dns": ...} of one netplan file's text (see NetplanProvides)."""
     try:
-        document = yaml.safe_load(text) or {}
-        network = document.get("network") or {}
+        network = (yaml.safe_load(text) or {}).get("network") or {}
         devices = [
             device
             for kind in ("ethernets", "bonds", "vlans", "bridges", "wifis")
             for device in (network.get(kind) or {}).values()
-            if isinstance(device, dict)
         ]
-    except (yaml.YAMLError, AttributeError):
-        return {"route": True, "dns": True}
-    dhcp = any(device.get(key) in (True, "yes", "true") for device in devices for key in ("dhcp4", "dhcp6"))
-    route = dhcp or any(
-        device.get("gateway4")
-        or device.get("gateway6")
-        or any(
-            isinstance(entry, dict) and str(entry.get("to")) in DEFAULT_DESTINATIONS
-            for entry in device.get("routes") or []
+        if network.get("renderer") == "NetworkManager" or any(
+            device.get("renderer") == "NetworkManager" for device in devices
+        ):
+            return {"route": True, "dns": True}
+        dhcp4 = any(device.get("dhcp4") in YES for device in devices)
+        dhcp6 = any(device.get("dhcp6") in YES for device in devices)
+        route = dhcp4 or any(
+            device.get("gateway4")
+            or any(str(entry.get("to")) in DEFAULT_DESTINATIONS for entry in device.get("routes") or [])
+            for device in devices
         )
-        for device in devices
-    )
-    dns = dhcp or any((device.get("nameservers") or {}).get("addresses") for device in devices)
+        dns = dhcp4 or dhcp6 or any((device.get("nameservers") or {}).get("addresses") for device in devices)
+    except Exception:  # noqa: BLE001 - any shape netplan may not have meant: assume the most
+        return {"route": True, "dns": True}
     return {"route": bool(route), "dns": bool(dns)}

@@ -2,6 +2,7 @@
 # Managed by hastack (templates/base/netplan-switch.sh): puts hastack's netplan file live and
 # the host's other netplan files (an installer's, cloud-init's) aside, kept, with a way back.
 #
+#   netplan-switch.sh note                 note what works now (see below), before an apply
 #   netplan-switch.sh install LIVE          the candidate becomes LIVE, the others go aside;
 #                                          nothing is applied (it takes effect at the next boot)
 #   netplan-switch.sh apply LIVE SECONDS    the same, then `netplan apply`, and a timer that puts
@@ -29,50 +30,48 @@ HELPER=/usr/lib/apt/apt-helper
 mirror_url() {
     [ -x "$HELPER" ] && apt-get update --print-uris 2>/dev/null | awk -F"'" '/^.https?:/ {print $2; exit}'
 }
+# A URL as it may be shown: without a user:password@ part.
+shown() { echo "$1" | sed 's#//[^/@]*@#//#'; }
+# Fetched as apt fetches it (its proxy, its name resolution), once, 5 s per connection; over
+# IPv4 only when the check is of the IPv4 route (IPv6 would hide a wrong IPv4 gateway).
 answers() {
-    got=$(mktemp) && timeout 20 "$HELPER" download-file "$1" "$got" >/dev/null 2>&1
+    got=$(mktemp) || return 1
+    timeout 20 "$HELPER" -o Acquire::Retries=0 -o Acquire::http::Timeout=5 -o Acquire::https::Timeout=5 \
+        -o Acquire::ForceIPv4="$2" download-file "$1" "$got" </dev/null >/dev/null 2>&1
     rc=$?; rm -f "$got"; return $rc
 }
-# What works now, to be asked again after the apply ($STATE/expect).
+# What works now, to be asked again after the apply ($STATE/expect). Run before `apply`, apart
+# from its unit, so that it takes nothing from the confirmation's time.
 note_reach() {
+    mkdir -p "$STATE" || exit 1
     : > "$STATE/expect"
-    if [ -n "$(ip route show default 2>/dev/null)" ]; then echo route >> "$STATE/expect"; fi
+    v4=false
+    if [ -n "$(ip -4 route show default 2>/dev/null)" ]; then echo route >> "$STATE/expect"; v4=true; fi
     url=$(mirror_url)
     if [ -n "$url" ]; then
-        if answers "$url"; then echo "mirror $url" >> "$STATE/expect"
-        else log "the package mirror ($url) did not answer before the change: not asked after it"; fi
+        if answers "$url" "$v4"; then echo "mirror $v4 $url" >> "$STATE/expect"
+        else log "the package mirror ($(shown "$url")) did not answer before the change: not asked after it"; fi
     fi
 }
 # Exit 6, saying what, when something that worked before the apply does not now.
 check_reach() {
-    while read -r what arg; do
+    [ -e "$STATE/expect" ] || return 0
+    while read -r what v4 url; do
         case $what in
         route)
-            [ -n "$(ip route show default 2>/dev/null)" ] ||
-                { echo "the host has no default route any more"; exit 6; } ;;
+            [ -n "$(ip -4 route show default 2>/dev/null)" ] ||
+                { echo "the host has no IPv4 default route any more"; exit 6; } ;;
         mirror)
-            answers "$arg" ||
-                { echo "the package mirror ($arg) no longer answers (a name, a route, a proxy?)"; exit 6; } ;;
+            answers "$url" "$v4" ||
+                { echo "the package mirror ($(shown "$url")) no longer answers (a name, a route, a proxy?)"; exit 6; } ;;
         esac
     done < "$STATE/expect"
 }
 
-put_live() {
-    live=$1
-    rm -rf "$STATE/previous" && mkdir -p "$STATE/previous" "$STATE/aside" || exit 1
-    for file in /etc/netplan/*.yaml; do
-        [ -e "$file" ] || continue
-        cp -p "$file" "$STATE/previous/" || exit 1
-        if [ "$file" != "$live" ]; then
-            mv "$file" "$STATE/aside/$(basename "$file").$(date +%Y%m%d%H%M%S)" || exit 1
-            log "put aside $file"
-        fi
-    done
-    install -m 600 "$CANDIDATE" "$live" || exit 1
-    log "installed $live"
-}
-
 case "${1:-}" in
+note)
+    note_reach
+    ;;
 install)
     put_live "$2"
     ;;
@@ -83,7 +82,6 @@ apply)
     systemctl stop "$TIMER.timer" 2>/dev/null
     systemctl reset-failed "$TIMER.service" "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied" "$STATE/failed"
-    note_reach
     put_live "$2"
     touch "$STATE/pending"
     # Armed before anything changes: if the apply cuts this host off, the timer still runs.
@@ -110,7 +108,7 @@ confirm)
     check_reach
     systemctl stop "$TIMER.timer" 2>/dev/null
     rm -f "$STATE/pending" "$STATE/applied"
-    log "confirmed by a new SSH login$([ -s "$STATE/expect" ] && echo ", with $(tr '\n' ' ' < "$STATE/expect" | sed 's/ $//') as before")"
+    log "confirmed by a new SSH login$([ -s "$STATE/expect" ] && echo ", with $(cut -d' ' -f1 "$STATE/expect" | tr '\n' ' ' | sed 's/ $//') as before")"
     ;;
 rollback)
     exec 9>"$LOCK"
@@ -124,7 +122,7 @@ rollback)
     rm -f "$STATE/pending"
     ;;
 *)
-    echo "usage: $0 install LIVE | apply LIVE SECONDS | confirm | rollback" >&2
+    echo "usage: $0 note | install LIVE | apply LIVE SECONDS | confirm | rollback" >&2
     exit 2
     ;;
 esac
