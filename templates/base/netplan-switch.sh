@@ -68,6 +68,21 @@ check_reach() {
     done < "$STATE/expect"
 }
 
+put_live() {
+    live=$1
+    rm -rf "$STATE/previous" && mkdir -p "$STATE/previous" "$STATE/aside" || exit 1
+    for file in /etc/netplan/*.yaml; do
+        [ -e "$file" ] || continue
+        cp -p "$file" "$STATE/previous/" || exit 1
+        if [ "$file" != "$live" ]; then
+            mv "$file" "$STATE/aside/$(basename "$file").$(date +%Y%m%d%H%M%S)" || exit 1
+            log "put aside $file"
+        fi
+    done
+    install -m 600 "$CANDIDATE" "$live" || exit 1
+    log "installed $live"
+}
+
 case "${1:-}" in
 note)
     note_reach
