@@ -40,11 +40,14 @@ def place_health_file() -> None:
     """Every web host sees to it (the same file on the shared volume: no change after the
     first), so a web host deployed alone (--limit) finds it before NGINX asks for it."""
     files.directory(name=f"hastack's folder on the volume ({health_dir()})", path=health_dir())
+    # One web host after the other: two creating the same file on the volume at once can fail
+    # one of them ("File exists", seen in CI's Debian 12 pass).
     files.put(
         name="The health file NGINX's /healthz answers from",
         src=StringIO(HEALTH_TEXT),
         dest=f"{health_dir()}/{HEALTH_FILE}",
         mode="644",
+        _serial=True,
     )
 
 
