@@ -2,7 +2,6 @@
 
 from pyinfra import host, logger
 from pyinfra.api import StringCommand, deploy
-from pyinfra.facts.server import Mounts
 from pyinfra.operations import files, python, systemd
 
 from hastack import topology
@@ -85,8 +84,7 @@ def configure_mount() -> None:
     names = [other["name"] for other in web_hosts()]
     mount_point = host.data.gluster_mount_point
     backups = [name for name in names if name != host.name]
-    mounting = mount_point not in host.get_fact(Mounts)
-    mount_at_boot(
+    mounting = mount_at_boot(
         mount_point=mount_point,
         device=f"{host.name}:/{host.data.site_cluster}",
         fs_type="glusterfs",

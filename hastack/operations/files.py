@@ -142,10 +142,10 @@ def directory_for_mount(path: str):
 
 def mount_at_boot(
     mount_point: str, device: str, fs_type: str, options: list[str], how: str, passno: int = 0
-) -> None:
+) -> bool:
     """Create the mount point, keep its one /etc/fstab line, and mount it now if it is not mounted.
 
-    ``how`` ends the fstab step's name ("Mount /raid1 <how>").
+    ``how`` ends the fstab step's name ("Mount /raid1 <how>"). Returns whether this run mounts it.
     """
     directory_for_mount(name=f"Create {mount_point}", path=mount_point)
     fstab_entry(
@@ -156,8 +156,10 @@ def mount_at_boot(
         options=options,
         passno=passno,
     )
-    if mount_point not in host.get_fact(Mounts):
-        server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])
+    if mount_point in host.get_fact(Mounts):
+        return False
+    server.shell(name=f"Mount {mount_point}", commands=[f"mount {mount_point}"])
+    return True
 
 
 @operation()
