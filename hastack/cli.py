@@ -125,6 +125,29 @@ def cmd_timers(args: argparse.Namespace) -> int:
     if not lab.SITE_FILE.exists():
         print("error: no lab: `hastack lab up` and a deploy first (`./run lab`)", file=sys.stderr)
         return 2
+    if args.timeouts and args.what == "token":
+        print("error: --timeouts is for `timers connect` or `timers ping`", file=sys.stderr)
+        return 2
+    if args.what == "connect":
+        from hastack.rules import HAPROXY_TIME_RE
+
+        values = args.timeouts or list(timers.CONNECT_TIMEOUTS)
+        wrong = [value for value in values if not HAPROXY_TIME_RE.match(value)]
+        if wrong:
+            print(
+                f"error: --timeouts {' '.join(wrong)}: an HAProxy time, such as 500ms or 2s", file=sys.stderr
+            )
+            return 2
+        print(timers.connect_table(timers.measure_connect(values)))
+        return 0
+    if args.what == "ping":
+        values = args.timeouts or [str(value) for value in timers.PING_TIMEOUTS_S]
+        wrong = [value for value in values if not value.isdigit() or int(value) < 1]
+        if wrong:
+            print(f"error: --timeouts {' '.join(wrong)}: whole seconds, 1 or more", file=sys.stderr)
+            return 2
+        print(timers.ping_table(timers.measure_ping([int(value) for value in values])))
+        return 0
     rows = timers.measure(args.tokens, args.loss_seconds)
     print()
     print(timers.table(rows))
@@ -368,7 +391,22 @@ def build_parser() -> argparse.ArgumentParser:
     timers_parser = commands.add_parser(
         "timers",
         help="the lab: each Corosync token against the stall it survives, the gap of a proxy's death "
-        "and memberships under 5 %% loss (redeploys the proxies; long)",
+        "and memberships under 5 %% loss; HAProxy's connect timeout; GlusterFS's ping timeout "
+        "(redeploys; long)",
+    )
+    timers_parser.add_argument(
+        "what",
+        nargs="?",
+        choices=["token", "connect", "ping"],
+        default="token",
+        help="token (default): Corosync's token; connect: haproxy_timeout_connect against the web and "
+        "web-stall drills; ping: gluster_ping_timeout against a frozen and a silent web host",
+    )
+    timers_parser.add_argument(
+        "--timeouts",
+        nargs="+",
+        metavar="VALUE",
+        help="connect: HAProxy times (default 200ms 500ms 1s 2s); ping: seconds (default 2 5 10 42)",
     )
     timers_parser.add_argument("--tokens", type=int, nargs="+", default=[400, 1000, 2000, 3000], metavar="MS")
     timers_parser.add_argument(

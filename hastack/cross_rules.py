@@ -270,6 +270,29 @@ def token_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
     ]
 
 
+def ping_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """A GlusterFS ping timeout outside what the timer table found safe for the shop."""
+    from hastack.timings import PING_GAP_RULE_S, PING_SHORTEST_MEASURED_S
+
+    if not any(host.role == "web" for host in hosts.values()):
+        return []
+    ping, path = layers.find("gluster_ping_timeout")
+    if ping > PING_GAP_RULE_S:
+        return [
+            f"{path}: {ping} s: a web host that goes silent (a power loss, a hang) stops the other "
+            f"web host's reads for up to about {2 * ping} s, HAProxy takes both out, and the shop is "
+            f"down for everyone that long (measured: 10.4 s at 5, 47 s at 42; docs/measurements.md). "
+            f"Leave the default ({PING_GAP_RULE_S}) unless reconnecting is costly on your volume"
+        ]
+    if ping < PING_SHORTEST_MEASURED_S:
+        return [
+            f"{path}: {ping} s: a brick frozen longer than that (a VM snapshot, a busy host) is dropped "
+            f"and healed after, and {PING_SHORTEST_MEASURED_S} s is the shortest measured "
+            "(docs/measurements.md). Leave the default unless that is what you want"
+        ]
+    return []
+
+
 def gluster_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
     """Two web hosts without the arbiter's quorum: the risk named, with the fix."""
     quorum, path = layers.find("gluster_quorum_type")

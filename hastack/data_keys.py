@@ -63,12 +63,18 @@ gluster_brick_root = "/raid1"
 # `_netdev`, `x-systemd.requires=glusterd.service` and `backup-volfile-servers=<the other web
 # hosts>`, so it mounts at boot while either peer is down.
 gluster_mount_point = "/cluster"
-# `network.ping-timeout`: seconds a client waits on a brick that went silent before it carries on
-# with the other (GlusterFS's default, 42 s, stalls the surviving web host that long). Measured in
-# the lab: with web2 made silent (iptables DROP both ways on web1, like a cut cable), the first
-# write on web1 took 7-10 s over two runs (the timeout plus the ping interval that notices it);
-# with web2 killed (`docker kill`, its connections reset) it took 0.0 s.
-gluster_ping_timeout = 5
+# `network.ping-timeout`: seconds a client waits on a brick that went silent (a power loss, a
+# hung host: no reset) before it carries on with the others. While it waits, the surviving web
+# host's reads and writes on the volume wait too, its `/healthz` (a file on the volume) stops
+# answering, and HAProxy takes it out as well: the shop is down for everyone. A brick that is
+# only frozen for less than this is ridden out; one frozen longer is dropped and healed after it
+# returns (with the arbiter's quorum no write is lost). Measured (`hastack timers ping`,
+# docs/measurements.md): a silent web host cost 2.1-2.9 s without service at 2, 4.6-4.9 s at
+# 3, 10.4 s at 5, 18.6 s at 10 and 47 s at GlusterFS's default of 42. **The rule:** the longest
+# timeout whose silent web host costs no more than a proxy's death may (5 s), hence 3; it rides
+# out a 4 s freeze. A site whose volume holds many open files and locks (reconnecting is costly
+# then) may take longer, and accept that much longer outage.
+gluster_ping_timeout = 3
 # Client quorum (`cluster.quorum-type`). What each choice risks:
 #
 # - with an arbiter (`gluster_arbiter`, by default with two web hosts) and `auto` (the

@@ -208,6 +208,9 @@ class Result:
     met: bool = True
     # Memberships Corosync formed during the drill (the loss drill's count), when counted.
     memberships: int | None = None
+    # The web-stall drill's: the web hosts HAProxy marked down, and the answers that were a 5xx.
+    marked_down: list[str] | None = None
+    five_xx: int | None = None
 
     def row(self) -> str:
         flying = "-" if self.in_flight is None else self.in_flight
@@ -299,6 +302,14 @@ GOALS = {
         lambda r: r.in_flight is not None and r.failed <= r.in_flight and r.outage_s <= 0.1,
     ),
 }
+
+
+def timed_write(runner: SshRunner, path: str, timeout: float) -> float:
+    """Seconds one small write to ``path`` takes on that host (its own clock)."""
+    output = runner.run(
+        f"a=$(date +%s%N); echo x > {path}; b=$(date +%s%N); echo $((b - a))", timeout=timeout
+    )[1]
+    return int(output.split()[-1]) / 1e9
 
 
 class Drills:
@@ -640,31 +651,9 @@ class Drills:
         self.start_arp_probe(span)
         silent = self.vip_holder()
         formed = self.memberships()
-        rules = f"/run/{ISOLATE_TABLE}.nft"
-        text = ISOLATE.format(table=ISOLATE_TABLE)
 
         def silence_and_return() -> None:
-            # Both timers on the host itself: once silent, nothing reaches it to undo it. The way
-            # back first (and a second one 30 s later), the cut only once both are set; precise
-            # timers (systemd's default accuracy is a minute), collected even when they fail.
-            remove = (
-                f"nft delete table inet {ISOLATE_TABLE} 2>/dev/null; "
-                f"nft delete table arp {ISOLATE_TABLE} 2>/dev/null; true"
-            )
-            timer = "systemd-run -q --collect --timer-property=AccuracySec=100ms"
-            units = " ".join(f"{ISOLATE_TABLE}-{name}.timer" for name in ("on", "off", "backstop"))
-            rc, out = self.remote(silent, fresh=True).run(
-                f"systemctl stop {units} 2>/dev/null; systemctl reset-failed '{ISOLATE_TABLE}-*' "
-                f"2>/dev/null; printf %s {shlex.quote(text)} > {rules} && nft -c -f {rules} && "
-                f"{timer} --unit {ISOLATE_TABLE}-off --on-active={int(cut_s) + 1} "
-                f"sh -c {shlex.quote(remove)} && "
-                f"{timer} --unit {ISOLATE_TABLE}-backstop --on-active={int(cut_s) + 31} "
-                f"sh -c {shlex.quote(remove)} && "
-                f"{timer} --unit {ISOLATE_TABLE}-on --on-active=1 nft -f {rules}"
-            )[:2]
-            if rc != 0:
-                raise RuntimeError(f"the isolation could not be set on {silent}: {out}")
-            self.remotes.pop(silent, None)
+            self.silence(silent, cut_s)
             time.sleep(cut_s + 3)
 
         samples = self.stream(silence_and_return, until_done=cut_s + 60)
@@ -684,6 +673,94 @@ class Drills:
         result.goal = f"at most {goal:.1f} s without service (token {token} ms), never two MACs for the VIP"
         result.met = changes > 0 and bool(rounds) and not arp_doubled and result.outage_s <= goal
         return result
+
+    def silence(self, name: str, cut_s: float) -> None:
+        """Make a host silent for ``cut_s`` seconds, starting 1 s from now: nothing in or out but
+        loopback, ARP neither (the ISOLATE tables)."""
+        rules = f"/run/{ISOLATE_TABLE}.nft"
+        text = ISOLATE.format(table=ISOLATE_TABLE)
+        # Both timers on the host itself: once silent, nothing reaches it to undo it. The way
+        # back first (and a second one 30 s later), the cut only once both are set; precise
+        # timers (systemd's default accuracy is a minute), collected even when they fail.
+        remove = (
+            f"nft delete table inet {ISOLATE_TABLE} 2>/dev/null; "
+            f"nft delete table arp {ISOLATE_TABLE} 2>/dev/null; true"
+        )
+        timer = "systemd-run -q --collect --timer-property=AccuracySec=100ms"
+        units = " ".join(f"{ISOLATE_TABLE}-{part}.timer" for part in ("on", "off", "backstop"))
+        rc, out = self.remote(name, fresh=True).run(
+            f"systemctl stop {units} 2>/dev/null; systemctl reset-failed '{ISOLATE_TABLE}-*' "
+            f"2>/dev/null; printf %s {shlex.quote(text)} > {rules} && nft -c -f {rules} && "
+            f"{timer} --unit {ISOLATE_TABLE}-off --on-active={int(cut_s) + 1} "
+            f"sh -c {shlex.quote(remove)} && "
+            f"{timer} --unit {ISOLATE_TABLE}-backstop --on-active={int(cut_s) + 31} "
+            f"sh -c {shlex.quote(remove)} && "
+            f"{timer} --unit {ISOLATE_TABLE}-on --on-active=1 nft -f {rules}"
+        )[:2]
+        if rc != 0:
+            raise RuntimeError(f"the isolation could not be set on {name}: {out}")
+        self.remotes.pop(name, None)
+
+    def web_silent(self, cut_s: float) -> tuple[Result, float]:
+        """The last web host goes silent for ``cut_s`` seconds (a power loss seen from the
+        network) under the stream, then comes back: the seconds without service, and how long
+        the first write through the first web host's mount waited (GlusterFS's ping timeout:
+        its client waits that long on a brick that went silent)."""
+        webs = self.site.hosts_in("web")
+        mount = self.site.setting("gluster_mount_point", webs[0])
+        survivor, victim = webs[0].name, webs[-1].name
+        probe = f"{mount}/.drill-silent-{uuid.uuid4().hex[:8]}"
+        waited: list[float] = []
+
+        def silence_and_write() -> None:
+            began = time.monotonic()
+            self.silence(victim, cut_s)
+            time.sleep(1.5)
+            waited.append(timed_write(self.remote(survivor, fresh=True), probe, timeout=cut_s + 120))
+            time.sleep(max(0.0, cut_s + 3 - (time.monotonic() - began)))
+
+        samples = self.stream(silence_and_write, until_done=cut_s + 60)
+        self.healthy()
+        self.remote(survivor, fresh=True).run(f"rm -f {probe}")
+        result = self.result(
+            "web host goes silent",
+            samples,
+            note=f"{victim} silent {cut_s:.0f} s; the first write on {survivor} waited {waited[0]:.1f} s",
+        )
+        return result, waited[0]
+
+    def brick_stall(self, seconds: float) -> tuple[bool, float]:
+        """GlusterFS on the last web host frozen (every process of glusterd's unit: SIGSTOP, then
+        SIGCONT) for ``seconds`` while the first web host writes through its mount every 0.1 s:
+        whether a client gave up the frozen brick (the ping timeout's "has not responded" in the
+        first web host's GlusterFS logs) and the longest write (seconds)."""
+        webs = self.site.hosts_in("web")
+        mount = self.site.setting("gluster_mount_point", webs[0])
+        writer, frozen = webs[0].name, webs[-1].name
+        probe = f"{mount}/.drill-stall-{uuid.uuid4().hex[:8]}"
+        count = "cat /var/log/glusterfs/*.log | grep -c 'has not responded in the last'; true"
+        before = int(self.remote(writer, fresh=True).run(count)[1].strip() or 0)
+        loop = (
+            f"end=$(($(date +%s) + {int(seconds) + 6})); longest=0; "
+            f"while [ $(date +%s) -lt $end ]; do a=$(date +%s%N); echo x > {probe}; "
+            "b=$(date +%s%N); [ $((b - a)) -gt $longest ] && longest=$((b - a)); sleep 0.1; done; "
+            "echo $longest"
+        )
+        # a connection of its own: self.remote(writer, fresh=True) would close it mid-loop
+        looping = SshRunner.to_host(self.site, writer)
+        try:
+            _, stdout, _ = looping.client.exec_command(loop, timeout=seconds + 180)
+            time.sleep(2)
+            self.remote(frozen, fresh=True).run(
+                f"systemctl kill -s SIGSTOP glusterd && sleep {seconds}; systemctl kill -s SIGCONT glusterd"
+            )
+            longest = int(stdout.read().decode().split()[-1]) / 1e9
+        finally:
+            looping.close()
+        after = int(self.remote(writer, fresh=True).run(count)[1].strip() or 0)
+        self.remote(writer, fresh=True).run(f"rm -f {probe}")
+        self.healthy()
+        return after == before, longest
 
     def start_arp_probe(self, seconds: int) -> None:
         """From the client, ask ARP for the VIP every 200 ms for ``seconds`` (in the background),
@@ -831,6 +908,7 @@ class Drills:
                 f"{failed_ab} failed); marked down: {', '.join(down) or 'none'}; error-limit {limit}"
             ),
         )
+        result.marked_down, result.five_xx = down, fivexx
         result.goal = "no other web host marked down, no 5xx"
         result.met = complete != "?" and not set(down) & set(others) and fivexx == 0
         return result

@@ -149,3 +149,43 @@ def netplan_refusals(name: str, provides: dict, live: str, interfaces: list[dict
             "and keep the host's /etc/resolv.conf"
         )
     return problems
+
+
+def nic_names(interfaces: list[dict], found: dict[str, dict]) -> list[str]:
+    """The interface names hastack's netplan entries match on this host (Ipv4Interfaces: a MAC
+    match is looked up among the host's interfaces; one that matches none is left out)."""
+    names = []
+    for nic in interfaces:
+        if nic["match_key"] == "name":
+            names.append(nic["match"])
+        else:
+            names.extend(
+                name for name, info in found.items() if info.get("mac", "").lower() == nic["match"].lower()
+            )
+    return names
+
+
+def manager_refusals(name: str, managers: dict, nics: list[str]) -> list[str]:
+    """Why hastack's netplan file must not take these interfaces (OtherNetworkManagers):
+    ifupdown or NetworkManager drives one of them too, and two managers on one NIC fight over
+    its addresses and routes (at the next boot, or at once)."""
+    problems = []
+    for nic in nics:
+        for where in managers.get("ifupdown", {}).get(nic, [])[:1]:
+            path = where.split(":", 1)[0]
+            problems.append(
+                f"host {name}: ifupdown brings up {nic} too ({where}), and hastack's netplan file "
+                f"configures it: two managers would drive one interface. Remove {nic}'s stanzas from "
+                f"{path} (keep lo's), or `apt-get purge ifupdown` once netplan carries every "
+                "interface, and run again"
+            )
+        state = managers.get("networkmanager", {}).get(nic)
+        if state:
+            problems.append(
+                f"host {name}: NetworkManager manages {nic} ({state}), and hastack's netplan file "
+                f"configures it for systemd-networkd: two managers would drive one interface. Leave "
+                f"it unmanaged (unmanaged-devices=interface-name:{nic} in a file under "
+                "/etc/NetworkManager/conf.d/, then `systemctl reload NetworkManager`), or remove "
+                "NetworkManager, and run again"
+            )
+    return problems

@@ -35,3 +35,11 @@ def backend_settle_s(interval: str, rise: int, fall: int) -> float:
     (every ``interval``) need ``rise`` good ones or ``fall`` bad ones in a row, and one may be
     under way."""
     return (max(rise, fall) + 1) * haproxy_time_s(interval)
+
+
+# GlusterFS's ping timeout (the timer table in docs/measurements.md, `hastack timers ping`):
+# the longest whose silent web host left the shop without service no longer than the `proxy`
+# drill's goal (5 s): 4.6 and 4.9 s at 3, 10.4 s at 5. A freeze of a brick shorter than the
+# timeout is ridden out (4 s at 3, 2 s at 2); 2 is the shortest the table holds.
+PING_GAP_RULE_S = 3
+PING_SHORTEST_MEASURED_S = 2

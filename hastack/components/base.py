@@ -14,8 +14,15 @@ from pyinfra.operations.util import any_changed
 from hastack import neighbours
 from hastack.components.host_os import install, platform
 from hastack.defaults import ROOT
-from hastack.facts.network import Ipv4Interfaces, NetplanFiles, NetplanProvides
-from hastack.network import InterfaceError, hosts_entries, netplan_interfaces, netplan_refusals
+from hastack.facts.network import Ipv4Interfaces, NetplanFiles, NetplanProvides, OtherNetworkManagers
+from hastack.network import (
+    InterfaceError,
+    hosts_entries,
+    manager_refusals,
+    netplan_interfaces,
+    netplan_refusals,
+    nic_names,
+)
 from hastack.operations.files import render_template, validated_file
 from hastack.operations.guarded import Guard, apply_confirmed
 
@@ -102,6 +109,9 @@ def configure_netplan() -> None:
     content = _template("netplan.yaml.j2", interfaces=interfaces)
     live = host.data.netplan_file
     refused = netplan_refusals(host.name, host.get_fact(NetplanProvides), live, interfaces)
+    refused += manager_refusals(
+        host.name, host.get_fact(OtherNetworkManagers), nic_names(interfaces, host.get_fact(Ipv4Interfaces))
+    )
     if refused:
         raise DeployError("; ".join(refused) + ". Nothing was changed on any host.")
     found = host.get_fact(NetplanFiles)

@@ -146,3 +146,56 @@ def netplan_provides(text: str) -> dict[str, bool]:
     except Exception:  # noqa: BLE001 - any shape netplan may not have meant: assume the most
         return {"route": True, "dns": True}
     return {"route": bool(route), "dns": bool(dns)}
+
+
+# ifupdown's own files (the `source` line of Debian's /etc/network/interfaces reads the folder).
+IFUPDOWN_FILES = ("/etc/network/interfaces", "/etc/network/interfaces.d/*")
+# ifupdown's stanzas that name an interface it brings up or configures.
+IFUPDOWN_STANZAS = ("iface", "auto", "allow-hotplug", "allow-auto")
+
+
+class OtherNetworkManagers(FactBase):
+    """The interfaces that another network manager than netplan's systemd-networkd would drive:
+    ifupdown's (where it is installed: the interfaces its files name, but ``lo``, each with the
+    file and the line), NetworkManager's (where it runs: every device it neither leaves
+    unmanaged nor only watches, with its state).
+
+    .. code:: python
+
+        {"ifupdown": {"eth1": ["/etc/network/interfaces.d/50-cloud-init: iface eth1 inet dhcp"]},
+         "networkmanager": {"eth1": "connected"}}
+    """
+
+    default = dict
+
+    def command(self) -> str:
+        files = " ".join(IFUPDOWN_FILES)
+        return (
+            "if command -v ifup >/dev/null 2>&1; then "
+            f'for f in {files}; do [ -f "$f" ] && {{ echo "=== $f"; cat "$f"; echo; }}; done; fi; '
+            'if [ "$(systemctl is-active NetworkManager 2>/dev/null)" = active ] '
+            "&& command -v nmcli >/dev/null 2>&1; then "
+            'echo "=== networkmanager"; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi; true'
+        )
+
+    def process(self, output):
+        ifupdown: dict[str, list[str]] = {}
+        networkmanager: dict[str, str] = {}
+        current = None
+        for line in output:
+            if line.startswith("=== "):
+                current = line[4:].strip()
+                continue
+            if current == "networkmanager":
+                device, _, state = line.rpartition(":")
+                # unmanaged, or only watched ("connected (externally)": another configured it)
+                if device and state and not state.startswith("unmanaged") and "externally" not in state:
+                    networkmanager[device.replace("\\:", ":")] = state
+            elif current is not None:
+                words = line.split("#", 1)[0].split()
+                if words and words[0] in IFUPDOWN_STANZAS:
+                    names = words[1:2] if words[0] == "iface" else words[1:]
+                    for name in names:
+                        if name != "lo":
+                            ifupdown.setdefault(name, []).append(f"{current}: {' '.join(words)}")
+        return {"ifupdown": ifupdown, "networkmanager": networkmanager}

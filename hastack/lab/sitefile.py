@@ -35,7 +35,7 @@ LAB_DATA_REASONS = {
 OVERRIDES = {
     "netplan_file": "/etc/netplan/70-shop.yaml",
     "gluster_mount_point": "/srv/shop",
-    "gluster_ping_timeout": 8,
+    "gluster_ping_timeout": 2,
     "gluster_favorite_child_policy": "majority",
     "web_compose_dir": "/opt/shop/web",
     "web_content_dir": "/srv/shop/site",

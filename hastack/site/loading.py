@@ -108,6 +108,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
         cross_rules.check_fence_secrets(check, layers, hosts, cluster)
     warnings = quorum_warnings + cross_rules.token_warnings(layers, hosts)
     warnings += cross_rules.gluster_warnings(layers, hosts)
+    warnings += cross_rules.ping_warnings(layers, hosts)
     warnings += cross_rules.check_tls(check, layers, hosts)
     warnings += cross_rules.check_alerts(check, layers, hosts)
     warnings += cross_rules.disk_name_warnings(hosts)

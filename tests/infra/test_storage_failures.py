@@ -45,7 +45,8 @@ def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, s
         started = time.monotonic()
         first = survivor.run(f"timeout 60 sh -c 'echo first > {folder}/first'")
         seconds = time.monotonic() - started
-        print(f"\nfirst write on web1 with web2 dead: {seconds:.1f} s (gluster_ping_timeout 5)")
+        ping = site.setting("gluster_ping_timeout", site.hosts["web1"])
+        print(f"\nfirst write on web1 with web2 dead: {seconds:.1f} s (gluster_ping_timeout {ping})")
         assert first.rc == 0, first.stderr
         survivor.check_output(f"for i in $(seq 20); do head -c 65536 /dev/urandom > {folder}/file-$i; done")
     finally:
@@ -98,8 +99,12 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
         seconds = time.monotonic() - started
     finally:
         survivor.run(mend)
-    print(f"\nfirst write on web1 with web2 silent: {seconds:.1f} s (gluster_ping_timeout 5)")
+    ping = int(site.setting("gluster_ping_timeout", site.hosts["web1"]))
+    print(f"\nfirst write on web1 with web2 silent: {seconds:.1f} s (gluster_ping_timeout {ping})")
     _wait_for_heal(survivor, site.cluster)
     survivor.run(f"rm -f {name}")
-    # the point of the setting: far below GlusterFS's default of 42 s
-    assert (write.rc, seconds < 30) == (0, True)
+    # The client notices the silence between one and two ping timeouts after it began (measured
+    # with 2 to 42 s: `hastack timers ping`, docs/measurements.md), plus this machine's slack.
+    assert (write.rc, seconds <= 2 * ping + 3) == (0, True), (
+        f"{seconds:.1f} s with gluster_ping_timeout {ping}"
+    )

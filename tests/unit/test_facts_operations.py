@@ -27,7 +27,13 @@ from hastack.facts.monitoring import (
     GmetadHosts,
     PatchState,
 )
-from hastack.facts.network import ArpAnswer, Ipv4Interfaces, NetplanFiles, NetplanProvides
+from hastack.facts.network import (
+    ArpAnswer,
+    Ipv4Interfaces,
+    NetplanFiles,
+    NetplanProvides,
+    OtherNetworkManagers,
+)
 from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import NssCertificates, QdeviceTimeout
 from hastack.facts.system import (
@@ -71,6 +77,7 @@ FACTS = {
     "device_paths": DevicePaths,
     "netplan_files": NetplanFiles,
     "netplan_provides": NetplanProvides,
+    "other_network_managers": OtherNetworkManagers,
     "host_identities": HostIdentities,
     "arp_answer": ArpAnswer,
     "hastack_firewall": HastackFirewall,

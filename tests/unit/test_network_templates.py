@@ -14,8 +14,10 @@ from hastack.network import (
     InterfaceError,
     hosts_entries,
     knet_link_timers,
+    manager_refusals,
     netplan_interfaces,
     netplan_refusals,
+    nic_names,
 )
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
@@ -540,3 +542,32 @@ def test_dns_going_aside_matters_only_under_systemd_resolved():
 def test_dns_servers_without_systemd_resolved_are_refused():
     found = refusals({"files": {}, "resolved": False}, nameservers=["10.231.2.53"])
     assert len(found) == 1 and "apt-get install systemd-resolved" in found[0]
+
+
+def test_the_nics_hastack_configures_are_named_whether_matched_by_mac_or_by_name():
+    by_mac = netplan_interfaces(ADDRESSES, NETWORKS, {}, [], FOUND)
+    by_name = netplan_interfaces(ADDRESSES, NETWORKS, {"back": "eth7"}, ["02:42:0A:E7:02:0B"], FOUND)
+    assert (nic_names(by_mac, FOUND), nic_names(by_name, FOUND)) == (
+        ["eth0", "eth1"],
+        ["eth7", "eth1", "eth1"],
+    )
+
+
+def test_a_nic_that_ifupdown_or_networkmanager_also_drives_is_refused_naming_the_file_and_the_fix():
+    managers = {
+        "ifupdown": {
+            "eth1": ["/etc/network/interfaces.d/50-cloud-init: allow-hotplug eth1"],
+            "eth9": ["x: auto eth9"],
+        },
+        "networkmanager": {"eth0": "connected", "wlp2s0": "disconnected"},
+    }
+    refused = manager_refusals("web1", managers, ["eth0", "eth1"])
+    assert len(refused) == 2
+    assert refused[1].startswith(
+        "host web1: ifupdown brings up eth1 too (/etc/network/interfaces.d/50-cloud-init:"
+    )
+    assert "Remove eth1's stanzas from /etc/network/interfaces.d/50-cloud-init" in refused[1]
+    assert refused[0].startswith("host web1: NetworkManager manages eth0 (connected)")
+    assert "unmanaged-devices=interface-name:eth0" in refused[0]
+    assert manager_refusals("web1", {"ifupdown": {}, "networkmanager": {}}, ["eth0", "eth1"]) == []
+    assert manager_refusals("web1", managers, ["eth2"]) == []

@@ -254,3 +254,25 @@ def test_disks_named_sdx_are_a_warning_by_id_is_not(fixtures):
     document["hosts"]["web1"]["disks"] = ["/dev/sdb", "/dev/disk/by-id/ata-DISK-2"]
     warnings = parse_site(dump_site(document)).warnings
     assert [w.split(":")[0] for w in warnings if "/dev/disk/by-id" in w] == ["hosts.web1.disks"]
+
+
+@pytest.mark.parametrize(
+    "ping, said",
+    [
+        (None, None),
+        (3, None),
+        (2, None),
+        (5, "HAProxy takes both out, and the shop is\ndown"),
+        (1, "is dropped and healed after"),
+    ],
+)
+def test_a_ping_timeout_outside_the_timer_tables_rule_is_a_warning(fixtures, ping, said):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    if ping is not None:
+        document.setdefault("data", {})["gluster_ping_timeout"] = ping
+    warned = [w for w in parse_site(dump_site(document)).warnings if "gluster_ping_timeout" in w]
+    if said is None:
+        assert warned == []
+    else:
+        assert len(warned) == 1 and warned[0].startswith("data.gluster_ping_timeout: ")
+        assert said.replace("\n", " ") in warned[0]

@@ -283,3 +283,39 @@ def test_a_wrong_gateway_is_rolled_back_to_the_working_one(wrong_gateway, instal
     _, before = wrong_gateway
     route = installed.ssh("ip -4 route show default").stdout.split()
     assert (live_digest(installed), route[:3]) == (before, ["default", "via", GATEWAY])
+
+
+IFUPDOWN_STANZA = "/etc/network/interfaces.d/50-cloud-init"
+
+
+@pytest.fixture(scope="module")
+def ifupdown_too(wrong_gateway, installed):
+    """ifupdown installed, with a stanza for the SSH card as a cloud image leaves it (never
+    brought up here: the stanza is not `auto` and ifup is not run)."""
+    installed.ssh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ifupdown")
+    installed.ssh(
+        "mkdir -p /etc/network/interfaces.d && "
+        f"printf 'allow-hotplug eth0\\niface eth0 inet dhcp\\n' > {IFUPDOWN_STANZA}"
+    )
+    before = live_digest(installed)
+    try:
+        run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, []), "net-ifupdown")
+        return run, before, live_digest(installed)
+    finally:
+        installed.ssh(f"rm -f {IFUPDOWN_STANZA}; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ifupdown")
+
+
+def test_a_nic_that_ifupdown_also_brings_up_is_refused_before_any_change(ifupdown_too):
+    run, before, after = ifupdown_too
+    said = f"host web1: ifupdown brings up eth0 too ({IFUPDOWN_STANZA}: allow-hotplug eth0)"
+    assert (
+        run.returncode != 0,
+        said in run.output,
+        "Remove eth0's stanzas" in run.output,
+        after == before,
+    ) == (
+        True,
+        True,
+        True,
+        True,
+    ), run.report(3000)
