@@ -276,6 +276,7 @@ def ping_warnings(layers: Layers, hosts: dict[str, Host]) -> list[str]:
 
     if not any(host.role == "web" for host in hosts.values()):
         return []
+    # the volume's one value: a cluster-wide key, refused for one host or role (check_cluster_wide)
     ping, path = layers.find("gluster_ping_timeout")
     if ping > PING_GAP_RULE_S:
         return [

@@ -71,9 +71,10 @@ gluster_mount_point = "/cluster"
 # returns (with the arbiter's quorum no write is lost). Measured (`hastack timers ping`,
 # docs/measurements.md): a silent web host cost 2.1-2.9 s without service at 2, 4.6-4.9 s at
 # 3, 10.4 s at 5, 18.6 s at 10 and 47 s at GlusterFS's default of 42. **The rule:** the longest
-# timeout whose silent web host costs no more than a proxy's death may (5 s), hence 3; it rides
-# out a 4 s freeze. A site whose volume holds many open files and locks (reconnecting is costly
-# then) may take longer, and accept that much longer outage.
+# timeout whose silent web host costs no more time without service than a proxy's death may (5
+# s), hence 3. A site whose volume holds many open files and locks (reconnecting is costly then),
+# or whose back network has blips of over 3 s (every client then drops every brick, and writes
+# fail until they reconnect), may take longer, and accept that much longer outage.
 gluster_ping_timeout = 3
 # Client quorum (`cluster.quorum-type`). What each choice risks:
 #
@@ -200,8 +201,11 @@ haproxy_retries = 3
 # Connecting to a web host. A dead host sends no reset: a request sent to it waits this long
 # before it is retried on another, so it must fit inside the customer's patience (it was `2s`: a 1
 # s client gave up first). The trade-off: a web host slower than this to accept a connection (its
-# kernel's job, under a millisecond on a LAN) counts as failed for that request and leaves the
-# rotation until `haproxy_check_rise` checks pass.
+# kernel's job, under a millisecond on a LAN; a lost SYN, retransmitted after 1 s) counts as
+# failed for that request, which is retried on another host, and leaves the rotation until
+# `haproxy_check_rise` checks pass. Measured (`hastack timers connect`, docs/measurements.md):
+# 500ms failed no request with a web host killed or stalled; 1s and 2s failed 31 and 54 in the
+# stall, 200ms 4. **The rule:** the fewest failed requests in both; then the longer value.
 haproxy_timeout_connect = "500ms"
 # Connection errors in a row (a refused or unanswered connection, seen on live traffic:
 # `observe layer4`) that take a web host out of the rotation at once, before its health checks

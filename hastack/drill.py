@@ -305,10 +305,14 @@ GOALS = {
 
 
 def timed_write(runner: SshRunner, path: str, timeout: float) -> float:
-    """Seconds one small write to ``path`` takes on that host (its own clock)."""
-    output = runner.run(
-        f"a=$(date +%s%N); echo x > {path}; b=$(date +%s%N); echo $((b - a))", timeout=timeout
-    )[1]
+    """Seconds one small write to ``path`` takes on that host (its own clock); a write that
+    fails raises, naming why."""
+    rc, output = runner.run(
+        f"a=$(date +%s%N); echo x > {shlex.quote(path)} || exit 1; b=$(date +%s%N); echo $((b - a))",
+        timeout=timeout,
+    )
+    if rc != 0:
+        raise RuntimeError(f"the write to {path} failed: {output.strip()}")
     return int(output.split()[-1]) / 1e9
 
 
@@ -742,7 +746,7 @@ class Drills:
         before = int(self.remote(writer, fresh=True).run(count)[1].strip() or 0)
         loop = (
             f"end=$(($(date +%s) + {int(seconds) + 6})); longest=0; "
-            f"while [ $(date +%s) -lt $end ]; do a=$(date +%s%N); echo x > {probe}; "
+            f"while [ $(date +%s) -lt $end ]; do a=$(date +%s%N); echo x > {shlex.quote(probe)} || exit 1; "
             "b=$(date +%s%N); [ $((b - a)) -gt $longest ] && longest=$((b - a)); sleep 0.1; done; "
             "echo $longest"
         )
@@ -751,10 +755,11 @@ class Drills:
         try:
             _, stdout, _ = looping.client.exec_command(loop, timeout=seconds + 180)
             time.sleep(2)
-            self.remote(frozen, fresh=True).run(
-                f"systemctl kill -s SIGSTOP glusterd && sleep {seconds}; systemctl kill -s SIGCONT glusterd"
-            )
-            longest = int(stdout.read().decode().split()[-1]) / 1e9
+            self.freeze(frozen, "glusterd", seconds)
+            output = stdout.read().decode()
+            if stdout.channel.recv_exit_status() != 0:
+                raise RuntimeError(f"a write through {writer}'s mount failed during the freeze: {output}")
+            longest = int(output.split()[-1]) / 1e9
         finally:
             looping.close()
         after = int(self.remote(writer, fresh=True).run(count)[1].strip() or 0)
@@ -927,10 +932,21 @@ class Drills:
         output = self.remote(proxy, fresh=True).run(f'cibadmin --query --xpath "{xpath}" 2>/dev/null')[1]
         return sorted(re.findall(r'name="(fail-count-[^"]+)" value="([^"]+)"', output))
 
-    def freeze_corosync(self, name: str, seconds: float) -> None:
+    def freeze(self, name: str, unit: str, seconds: float) -> None:
+        """Every process of ``unit`` on that host stopped (SIGSTOP) for ``seconds``, then
+        continued. The way back is set first: a timer on the host continues them 10 s after the
+        end anyway, should this connection drop meanwhile (stopped once they are continued, so
+        that it cannot cut a later freeze short)."""
+        thaw = f"hastack-drill-thaw-{uuid.uuid4().hex[:8]}"
         self.remote(name, fresh=True).run(
-            f"systemctl kill -s SIGSTOP corosync && sleep {seconds}; systemctl kill -s SIGCONT corosync"
+            f"systemd-run -q --collect --timer-property=AccuracySec=100ms --unit {thaw} "
+            f"--on-active={int(seconds) + 10} systemctl kill -s SIGCONT {unit} && "
+            f"systemctl kill -s SIGSTOP {unit} && sleep {seconds}; systemctl kill -s SIGCONT {unit}; "
+            f"systemctl stop {thaw}.timer"
         )
+
+    def freeze_corosync(self, name: str, seconds: float) -> None:
+        self.freeze(name, "corosync", seconds)
 
     def stall_survived(self, seconds: float) -> bool:
         """Corosync on the VIP holder frozen this long, without a stream: no membership formed

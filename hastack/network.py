@@ -171,21 +171,24 @@ def manager_refusals(name: str, managers: dict, nics: list[str]) -> list[str]:
     its addresses and routes (at the next boot, or at once)."""
     problems = []
     for nic in nics:
-        for where in managers.get("ifupdown", {}).get(nic, [])[:1]:
-            path = where.split(":", 1)[0]
+        why = managers.get("ifupdown", {}).get(nic, [])
+        if why:
             problems.append(
-                f"host {name}: ifupdown brings up {nic} too ({where}), and hastack's netplan file "
-                f"configures it: two managers would drive one interface. Remove {nic}'s stanzas from "
-                f"{path} (keep lo's), or `apt-get purge ifupdown` once netplan carries every "
-                "interface, and run again"
+                f"host {name}: ifupdown drives {nic} too ({'; '.join(why)}), and hastack's netplan "
+                f"file configures it: two managers would fight over it. Remove {nic}'s stanzas from "
+                "those files (keep lo's), or `apt-get purge ifupdown` once netplan carries every "
+                "interface, and run again. If cloud-init wrote the file, first put `network: "
+                "{config: disabled}` in /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg, or it "
+                "writes it again at boot. A DHCP client ifupdown started stays until the host "
+                "reboots: reboot it after the run"
             )
         state = managers.get("networkmanager", {}).get(nic)
         if state:
             problems.append(
                 f"host {name}: NetworkManager manages {nic} ({state}), and hastack's netplan file "
-                f"configures it for systemd-networkd: two managers would drive one interface. Leave "
-                f"it unmanaged (unmanaged-devices=interface-name:{nic} in a file under "
-                "/etc/NetworkManager/conf.d/, then `systemctl reload NetworkManager`), or remove "
-                "NetworkManager, and run again"
+                f"configures it for systemd-networkd: two managers would fight over it. Leave it "
+                f"unmanaged (a file in /etc/NetworkManager/conf.d/ with `[keyfile]` and "
+                f"`unmanaged-devices+=interface-name:{nic}`, then `systemctl reload NetworkManager`), "
+                "or remove NetworkManager, and run again"
             )
     return problems

@@ -148,54 +148,87 @@ def netplan_provides(text: str) -> dict[str, bool]:
     return {"route": bool(route), "dns": bool(dns)}
 
 
-# ifupdown's own files (the `source` line of Debian's /etc/network/interfaces reads the folder).
-IFUPDOWN_FILES = ("/etc/network/interfaces", "/etc/network/interfaces.d/*")
-# ifupdown's stanzas that name an interface it brings up or configures.
-IFUPDOWN_STANZAS = ("iface", "auto", "allow-hotplug", "allow-auto")
+# ifupdown's options that make other interfaces members of the one they configure.
+IFUPDOWN_MEMBERS = ("bridge-ports", "bond-slaves", "vlan-raw-device")
+
+
+def _ifupdown_base(name: str) -> str:
+    """The interface an ifupdown name drives: eth0 for an alias (eth0:1) or a VLAN (eth0.100)."""
+    return name.split(":", 1)[0].split(".", 1)[0]
 
 
 class OtherNetworkManagers(FactBase):
-    """The interfaces that another network manager than netplan's systemd-networkd would drive:
-    ifupdown's (where it is installed: the interfaces its files name, but ``lo``, each with the
-    file and the line), NetworkManager's (where it runs: every device it neither leaves
-    unmanaged nor only watches, with its state).
+    """The interfaces that another network manager than netplan's systemd-networkd drives, each
+    with why: ifupdown's (where it is installed, as ifupdown itself reads its files, includes
+    and all: the interfaces it brings up by itself, `auto` or `allow-hotplug`, with the files
+    that name them; their bridge, bond or VLAN members; and the ones up now), NetworkManager's
+    (where it runs: every device it neither leaves unmanaged nor only watches, with its state).
+    An alias (eth0:1) or a VLAN (eth0.100) counts for its interface.
 
     .. code:: python
 
-        {"ifupdown": {"eth1": ["/etc/network/interfaces.d/50-cloud-init: iface eth1 inet dhcp"]},
+        {"ifupdown": {"eth1": ["brought up at boot (/etc/network/interfaces.d/50-cloud-init)"]},
          "networkmanager": {"eth1": "connected"}}
     """
 
     default = dict
 
     def command(self) -> str:
-        files = " ".join(IFUPDOWN_FILES)
         return (
-            "if command -v ifup >/dev/null 2>&1; then "
-            f'for f in {files}; do [ -f "$f" ] && {{ echo "=== $f"; cat "$f"; echo; }}; done; fi; '
+            "if command -v ifquery >/dev/null 2>&1; then "
+            "for i in $( { ifquery --list; ifquery --list --allow=hotplug; } 2>/dev/null | sort -u); do "
+            '[ "$i" = lo ] && continue; echo "=== ifupdown $i"; ifquery "$i" 2>/dev/null; '
+            'grep -rlw -- "$i" /etc/network/interfaces /etc/network/interfaces.d 2>/dev/null '
+            "| sed 's/^/file: /'; done; "
+            'for f in /run/network/ifstate /run/network/ifstate.*; do [ -f "$f" ] && '
+            '{ echo "=== ifstate"; cat "$f"; echo; }; done; fi; '
             'if [ "$(systemctl is-active NetworkManager 2>/dev/null)" = active ] '
             "&& command -v nmcli >/dev/null 2>&1; then "
-            'echo "=== networkmanager"; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi; true'
+            'echo "=== networkmanager"; LC_ALL=C nmcli -t -f DEVICE,STATE device 2>/dev/null; fi; true'
         )
 
     def process(self, output):
         ifupdown: dict[str, list[str]] = {}
         networkmanager: dict[str, str] = {}
-        current = None
+
+        def note(name: str, why: str) -> None:
+            base = _ifupdown_base(name)
+            if base and base != "lo" and why not in ifupdown.get(base, []):
+                ifupdown.setdefault(base, []).append(why)
+
+        section, current, members, files = None, "", [], []
+
+        def close() -> None:
+            where = f" ({', '.join(files)})" if files else ""
+            if current:
+                note(current, f"brought up at boot{where}")
+                for member in members:
+                    note(member, f"a member of {current}{where}")
+
         for line in output:
             if line.startswith("=== "):
-                current = line[4:].strip()
+                if section == "ifupdown":
+                    close()
+                words = line[4:].split()
+                section = words[0]
+                current, members, files = (words[1] if len(words) > 1 else ""), [], []
                 continue
-            if current == "networkmanager":
+            if section == "ifupdown":
+                key, _, value = line.partition(":")
+                key = key.strip().replace("_", "-")
+                if key == "file":
+                    files.append(value.strip())
+                elif key in IFUPDOWN_MEMBERS:
+                    members += [word for word in value.split() if word not in ("none", "all")]
+            elif section == "ifstate":
+                name = line.split("=", 1)[0].strip()
+                if name:
+                    note(name, "up now (/run/network/ifstate)")
+            elif section == "networkmanager":
                 device, _, state = line.rpartition(":")
                 # unmanaged, or only watched ("connected (externally)": another configured it)
                 if device and state and not state.startswith("unmanaged") and "externally" not in state:
                     networkmanager[device.replace("\\:", ":")] = state
-            elif current is not None:
-                words = line.split("#", 1)[0].split()
-                if words and words[0] in IFUPDOWN_STANZAS:
-                    names = words[1:2] if words[0] == "iface" else words[1:]
-                    for name in names:
-                        if name != "lo":
-                            ifupdown.setdefault(name, []).append(f"{current}: {' '.join(words)}")
+        if section == "ifupdown":
+            close()
         return {"ifupdown": ifupdown, "networkmanager": networkmanager}

@@ -553,21 +553,20 @@ def test_the_nics_hastack_configures_are_named_whether_matched_by_mac_or_by_name
     )
 
 
-def test_a_nic_that_ifupdown_or_networkmanager_also_drives_is_refused_naming_the_file_and_the_fix():
+def test_a_nic_that_ifupdown_or_networkmanager_also_drives_is_refused_naming_the_files_and_the_fix():
+    boot = "brought up at boot (/etc/network/interfaces.d/50-cloud-init, /etc/network/interfaces)"
     managers = {
-        "ifupdown": {
-            "eth1": ["/etc/network/interfaces.d/50-cloud-init: allow-hotplug eth1"],
-            "eth9": ["x: auto eth9"],
-        },
+        "ifupdown": {"eth1": [boot, "up now (/run/network/ifstate)"], "eth9": ["brought up at boot (x)"]},
         "networkmanager": {"eth0": "connected", "wlp2s0": "disconnected"},
     }
     refused = manager_refusals("web1", managers, ["eth0", "eth1"])
     assert len(refused) == 2
     assert refused[1].startswith(
-        "host web1: ifupdown brings up eth1 too (/etc/network/interfaces.d/50-cloud-init:"
+        f"host web1: ifupdown drives eth1 too ({boot}; up now (/run/network/ifstate))"
     )
-    assert "Remove eth1's stanzas from /etc/network/interfaces.d/50-cloud-init" in refused[1]
+    assert "Remove eth1's stanzas from those files" in refused[1]
+    assert "network: {config: disabled}" in refused[1] and "reboot it after the run" in refused[1]
     assert refused[0].startswith("host web1: NetworkManager manages eth0 (connected)")
-    assert "unmanaged-devices=interface-name:eth0" in refused[0]
+    assert "`[keyfile]` and `unmanaged-devices+=interface-name:eth0`" in refused[0]
     assert manager_refusals("web1", {"ifupdown": {}, "networkmanager": {}}, ["eth0", "eth1"]) == []
     assert manager_refusals("web1", managers, ["eth2"]) == []

@@ -291,10 +291,12 @@ IFUPDOWN_STANZA = "/etc/network/interfaces.d/50-cloud-init"
 @pytest.fixture(scope="module")
 def ifupdown_too(wrong_gateway, installed):
     """ifupdown installed, with a stanza for the SSH card as a cloud image leaves it (never
-    brought up here: the stanza is not `auto` and ifup is not run)."""
+    brought up here: the stanza is `allow-hotplug`, read at boot, and ifup is not run)."""
     installed.ssh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ifupdown")
+    # as Debian's installer leaves /etc/network/interfaces
     installed.ssh(
-        "mkdir -p /etc/network/interfaces.d && "
+        "mkdir -p /etc/network/interfaces.d && printf 'source /etc/network/interfaces.d/*\\n"
+        "auto lo\\niface lo inet loopback\\n' > /etc/network/interfaces && "
         f"printf 'allow-hotplug eth0\\niface eth0 inet dhcp\\n' > {IFUPDOWN_STANZA}"
     )
     before = live_digest(installed)
@@ -302,12 +304,15 @@ def ifupdown_too(wrong_gateway, installed):
         run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, []), "net-ifupdown")
         return run, before, live_digest(installed)
     finally:
-        installed.ssh(f"rm -f {IFUPDOWN_STANZA}; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ifupdown")
+        installed.ssh(
+            f"rm -f {IFUPDOWN_STANZA} /etc/network/interfaces; "
+            "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ifupdown"
+        )
 
 
 def test_a_nic_that_ifupdown_also_brings_up_is_refused_before_any_change(ifupdown_too):
     run, before, after = ifupdown_too
-    said = f"host web1: ifupdown brings up eth0 too ({IFUPDOWN_STANZA}: allow-hotplug eth0)"
+    said = f"host web1: ifupdown drives eth0 too (brought up at boot ({IFUPDOWN_STANZA}))"
     assert (
         run.returncode != 0,
         said in run.output,
