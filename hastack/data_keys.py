@@ -69,7 +69,7 @@ gluster_mount_point = "/cluster"
 # answering, and HAProxy takes it out as well: the shop is down for everyone. A brick that is
 # only frozen for less than this is ridden out; one frozen longer is dropped and healed after it
 # returns (with the arbiter's quorum no write is lost). Measured (`hastack timers ping`,
-# docs/measurements.md): a silent web host cost 2.1-2.9 s without service at 2, 4.6-4.9 s at
+# docs/measurements.md): a silent web host cost 2.1-2.9 s without service at 2, 3.2-4.9 s at
 # 3, 10.4 s at 5, 18.6 s at 10 and 47 s at GlusterFS's default of 42. **The rule:** the longest
 # timeout whose silent web host costs no more time without service than a proxy's death may (5
 # s), hence 3. A site whose volume holds many open files and locks (reconnecting is costly then),

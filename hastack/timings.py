@@ -39,7 +39,7 @@ def backend_settle_s(interval: str, rise: int, fall: int) -> float:
 
 # GlusterFS's ping timeout (the timer table in docs/measurements.md, `hastack timers ping`):
 # the longest whose silent web host left the shop without service no longer than the `proxy`
-# drill's goal (5 s): 4.6 and 4.9 s at 3, 10.4 s at 5. A freeze of a brick shorter than the
-# timeout is ridden out (4 s at 3, 2 s at 2); 2 is the shortest the table holds.
+# drill's goal (5 s): 4.6, 4.9 and 3.2 s at 3, 10.4 s at 5. A freeze of a brick about as long
+# as the timeout is ridden out (2-4 s at 3, 2 s at 2); 2 is the shortest the table holds.
 PING_GAP_RULE_S = 3
 PING_SHORTEST_MEASURED_S = 2
