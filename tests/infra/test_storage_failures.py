@@ -1,6 +1,7 @@
 """Failures of the storage tier, in the lab: a web host dies or goes silent during writes."""
 
 import json
+import re
 import subprocess
 import time
 import uuid
@@ -108,3 +109,66 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
     assert (write.rc, seconds <= 2 * ping + 3) == (0, True), (
         f"{seconds:.1f} s with gluster_ping_timeout {ping}"
     )
+
+
+def test_writes_on_both_sides_of_a_cut_between_the_web_hosts_are_kept_or_refused_never_discarded(web, site):
+    """web1 and web2 cut from each other (their own link, the arbiter still reaching both): each
+    writes a file of its own, and both write one same file. After the cut heals, every write
+    that was accepted is on both web hosts' bricks with what was written, and nothing is in
+    split brain: a write that would have split the file's brain is refused, not accepted and
+    then discarded (the arbiter's quorum; gluster_favorite_child_policy never has to choose)."""
+    w1, w2 = web["web1"], web["web2"]
+    address = site.hosts["web2"].addresses["back"]
+    for name, host in web.items():
+        wait_until_the_mount_reaches_every_brick(host, site, name)
+    mount_point = site.setting("gluster_mount_point", site.hosts["web1"])
+    folder = f"{mount_point}/.cut-{uuid.uuid4().hex[:8]}"
+    w1.check_output(f"mkdir {folder}")
+    w2.check_output(f"timeout 30 sh -c 'until [ -d {folder} ]; do sleep 1; done'")
+    cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
+    mend = f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP"
+    w1.check_output(cut)
+    try:
+        wrote = {
+            "web1": {
+                "own": w1.run(f"timeout 60 sh -c 'echo one > {folder}/from-web1'").rc == 0,
+                "same": w1.run(f"timeout 60 sh -c 'echo web1 > {folder}/same'").rc == 0,
+            },
+            "web2": {
+                "own": w2.run(f"timeout 60 sh -c 'echo two > {folder}/from-web2'").rc == 0,
+                "same": w2.run(f"timeout 60 sh -c 'echo web2 > {folder}/same'").rc == 0,
+            },
+        }
+    finally:
+        w1.run(mend)
+    for name, host in web.items():
+        wait_until_the_mount_reaches_every_brick(host, site, name)
+    _wait_for_heal(w1, site.cluster)
+    split = w1.check_output(f"gluster volume heal {site.cluster} info split-brain")
+    brick = f"{site.setting('gluster_brick_root', site.hosts['web1'])}/brick{folder[len(mount_point) :]}"
+    found = {
+        name: {
+            file: host.run(f"cat {brick}/{file}").stdout.strip() or None
+            for file in ("from-web1", "from-web2", "same")
+        }
+        for name, host in web.items()
+    }
+    w1.run(f"rm -rf {folder}")
+    expected_own = {"from-web1": "one", "from-web2": "two"}
+    lost = [
+        f"{file} ({expected_own[file]}) on {name}'s brick: {found[name][file]!r}"
+        for writer, file in (("web1", "from-web1"), ("web2", "from-web2"))
+        if wrote[writer]["own"]
+        for name in web
+        if found[name][file] != expected_own[file]
+    ]
+    accepted_same = [writer for writer in ("web1", "web2") if wrote[writer]["same"]]
+    lost += [
+        f"same ({writer}) on {name}'s brick: {found[name]['same']!r}"
+        for writer in accepted_same
+        for name in web
+        if found[name]["same"] != writer
+    ]
+    print(f"\naccepted during the cut: {wrote}; bricks after: {found}")
+    entries = [int(n) for n in re.findall(r"Number of entries in split-brain: (\d+)", split)]
+    assert (lost, sum(entries), bool(entries)) == ([], 0, True), split
