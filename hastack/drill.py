@@ -938,12 +938,16 @@ class Drills:
         end anyway, should this connection drop meanwhile (stopped once they are continued, so
         that it cannot cut a later freeze short)."""
         thaw = f"hastack-drill-thaw-{uuid.uuid4().hex[:8]}"
-        self.remote(name, fresh=True).run(
+        rc, output = self.remote(name, fresh=True).run(
+            # a timer left by a freeze whose shell died must not cut this one short
+            "systemctl stop 'hastack-drill-thaw-*.timer' 2>/dev/null; "
             f"systemd-run -q --collect --timer-property=AccuracySec=100ms --unit {thaw} "
-            f"--on-active={int(seconds) + 10} systemctl kill -s SIGCONT {unit} && "
-            f"systemctl kill -s SIGSTOP {unit} && sleep {seconds}; systemctl kill -s SIGCONT {unit}; "
-            f"systemctl stop {thaw}.timer"
+            f"--on-active={int(seconds) + 10} systemctl kill -s SIGCONT {unit} || exit 1; "
+            f"systemctl kill -s SIGSTOP {unit} || {{ systemctl stop {thaw}.timer; exit 2; }}; "
+            f"sleep {seconds}; systemctl kill -s SIGCONT {unit}; systemctl stop {thaw}.timer"
         )
+        if rc != 0:
+            raise RuntimeError(f"{unit} on {name} could not be frozen: {output.strip()}")
 
     def freeze_corosync(self, name: str, seconds: float) -> None:
         self.freeze(name, "corosync", seconds)

@@ -165,22 +165,28 @@ def nic_names(interfaces: list[dict], found: dict[str, dict]) -> list[str]:
     return names
 
 
+IFUPDOWN_AT_BOOT = ("brought up at boot", "a member of")
+
+
 def manager_refusals(name: str, managers: dict, nics: list[str]) -> list[str]:
     """Why hastack's netplan file must not take these interfaces (OtherNetworkManagers):
-    ifupdown or NetworkManager drives one of them too, and two managers on one NIC fight over
-    its addresses and routes (at the next boot, or at once)."""
+    ifupdown brings one of them up at boot (itself, or as a bridge, bond or VLAN member), or
+    NetworkManager manages it, and two managers on one NIC fight over its addresses and routes.
+    One only up now (its stanza gone, a reboot not yet made) is not refused: the reboot after
+    the run ends it."""
     problems = []
+    ifupdown = managers.get("ifupdown", {})
     for nic in nics:
-        why = managers.get("ifupdown", {}).get(nic, [])
-        if why:
+        why = [*ifupdown.get(nic, []), *ifupdown.get("*", [])]
+        if any(reason.startswith(IFUPDOWN_AT_BOOT) for reason in why):
             problems.append(
                 f"host {name}: ifupdown drives {nic} too ({'; '.join(why)}), and hastack's netplan "
-                f"file configures it: two managers would fight over it. Remove {nic}'s stanzas from "
-                "those files (keep lo's), or `apt-get purge ifupdown` once netplan carries every "
-                "interface, and run again. If cloud-init wrote the file, first put `network: "
-                "{config: disabled}` in /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg, or it "
-                "writes it again at boot. A DHCP client ifupdown started stays until the host "
-                "reboots: reboot it after the run"
+                f"file configures it: two managers would fight over it. Take {nic} out of ifupdown's "
+                "stanzas in those files (its own, and any bridge, bond or VLAN that lists it; keep "
+                "lo's) and run again, then reboot the host (a DHCP client ifupdown started stays "
+                "until then). If cloud-init wrote the file, first put `network: {config: disabled}` "
+                "in /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg, or it writes it again at "
+                "boot. `apt-get purge ifupdown` also works, from a console: its stop runs `ifdown -a`"
             )
         state = managers.get("networkmanager", {}).get(nic)
         if state:

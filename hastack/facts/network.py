@@ -161,7 +161,8 @@ class OtherNetworkManagers(FactBase):
     """The interfaces that another network manager than netplan's systemd-networkd drives, each
     with why: ifupdown's (where it is installed, as ifupdown itself reads its files, includes
     and all: the interfaces it brings up by itself, `auto` or `allow-hotplug`, with the files
-    that name them; their bridge, bond or VLAN members; and the ones up now), NetworkManager's
+    that name them; their bridge, bond or VLAN members, ``*`` for ``all``; and the ones up now),
+    NetworkManager's
     (where it runs: every device it neither leaves unmanaged nor only watches, with its state).
     An alias (eth0:1) or a VLAN (eth0.100) counts for its interface.
 
@@ -178,10 +179,9 @@ class OtherNetworkManagers(FactBase):
             "if command -v ifquery >/dev/null 2>&1; then "
             "for i in $( { ifquery --list; ifquery --list --allow=hotplug; } 2>/dev/null | sort -u); do "
             '[ "$i" = lo ] && continue; echo "=== ifupdown $i"; ifquery "$i" 2>/dev/null; '
-            'grep -rlw -- "$i" /etc/network/interfaces /etc/network/interfaces.d 2>/dev/null '
+            'grep -rlwF -- "$i" /etc/network/interfaces /etc/network/interfaces.d 2>/dev/null '
             "| sed 's/^/file: /'; done; "
-            'for f in /run/network/ifstate /run/network/ifstate.*; do [ -f "$f" ] && '
-            '{ echo "=== ifstate"; cat "$f"; echo; }; done; fi; '
+            'echo "=== ifstate"; ifquery --state 2>/dev/null; fi; '
             'if [ "$(systemctl is-active NetworkManager 2>/dev/null)" = active ] '
             "&& command -v nmcli >/dev/null 2>&1; then "
             'echo "=== networkmanager"; LC_ALL=C nmcli -t -f DEVICE,STATE device 2>/dev/null; fi; true'
@@ -192,7 +192,7 @@ class OtherNetworkManagers(FactBase):
         networkmanager: dict[str, str] = {}
 
         def note(name: str, why: str) -> None:
-            base = _ifupdown_base(name)
+            base = name if name == "*" else _ifupdown_base(name)
             if base and base != "lo" and why not in ifupdown.get(base, []):
                 ifupdown.setdefault(base, []).append(why)
 
@@ -201,7 +201,8 @@ class OtherNetworkManagers(FactBase):
         def close() -> None:
             where = f" ({', '.join(files)})" if files else ""
             if current:
-                note(current, f"brought up at boot{where}")
+                alias = f" as {current}" if _ifupdown_base(current) != current else ""
+                note(current, f"brought up at boot{alias}{where}")
                 for member in members:
                     note(member, f"a member of {current}{where}")
 
@@ -214,16 +215,20 @@ class OtherNetworkManagers(FactBase):
                 current, members, files = (words[1] if len(words) > 1 else ""), [], []
                 continue
             if section == "ifupdown":
-                key, _, value = line.partition(":")
-                key = key.strip().replace("_", "-")
+                # ifupdown prints `name: value`; ifupdown2 prints the stanza (`  name value`)
+                words = line.split()
+                if not words:
+                    continue
+                key, value = words[0].rstrip(":").replace("_", "-"), words[1:]
                 if key == "file":
-                    files.append(value.strip())
+                    files.append(" ".join(value))
                 elif key in IFUPDOWN_MEMBERS:
-                    members += [word for word in value.split() if word not in ("none", "all")]
+                    # `all`: every interface (bridge_ports all); `none`: no member
+                    members += ["*" if word == "all" else word for word in value if word != "none"]
             elif section == "ifstate":
                 name = line.split("=", 1)[0].strip()
                 if name:
-                    note(name, "up now (/run/network/ifstate)")
+                    note(name, "up now (ifquery --state)")
             elif section == "networkmanager":
                 device, _, state = line.rpartition(":")
                 # unmanaged, or only watched ("connected (externally)": another configured it)

@@ -556,17 +556,27 @@ def test_the_nics_hastack_configures_are_named_whether_matched_by_mac_or_by_name
 def test_a_nic_that_ifupdown_or_networkmanager_also_drives_is_refused_naming_the_files_and_the_fix():
     boot = "brought up at boot (/etc/network/interfaces.d/50-cloud-init, /etc/network/interfaces)"
     managers = {
-        "ifupdown": {"eth1": [boot, "up now (/run/network/ifstate)"], "eth9": ["brought up at boot (x)"]},
+        "ifupdown": {"eth1": [boot, "up now (ifquery --state)"], "eth9": ["brought up at boot (x)"]},
         "networkmanager": {"eth0": "connected", "wlp2s0": "disconnected"},
     }
     refused = manager_refusals("web1", managers, ["eth0", "eth1"])
     assert len(refused) == 2
-    assert refused[1].startswith(
-        f"host web1: ifupdown drives eth1 too ({boot}; up now (/run/network/ifstate))"
-    )
-    assert "Remove eth1's stanzas from those files" in refused[1]
-    assert "network: {config: disabled}" in refused[1] and "reboot it after the run" in refused[1]
+    assert refused[1].startswith(f"host web1: ifupdown drives eth1 too ({boot}; up now (ifquery --state))")
+    assert "Take eth1 out of ifupdown's stanzas in those files" in refused[1]
+    assert "network: {config: disabled}" in refused[1] and "then reboot the host" in refused[1]
     assert refused[0].startswith("host web1: NetworkManager manages eth0 (connected)")
     assert "`[keyfile]` and `unmanaged-devices+=interface-name:eth0`" in refused[0]
     assert manager_refusals("web1", {"ifupdown": {}, "networkmanager": {}}, ["eth0", "eth1"]) == []
     assert manager_refusals("web1", managers, ["eth2"]) == []
+
+
+def test_a_nic_only_up_now_passes_and_a_bridge_of_all_ports_takes_every_nic():
+    """Its stanza gone, ifupdown's DHCP client lasts until the reboot the refusal asked for: not
+    refused again. `bridge_ports all` makes every interface a member."""
+    up_now = {"ifupdown": {"eth5": ["up now (ifquery --state)"]}}
+    every = {"ifupdown": {"*": ["a member of br0 (/etc/network/interfaces)"]}}
+    assert manager_refusals("web1", up_now, ["eth5"]) == []
+    assert [r.split(" (")[0] for r in manager_refusals("web1", every, ["eth0", "eth1"])] == [
+        "host web1: ifupdown drives eth0 too",
+        "host web1: ifupdown drives eth1 too",
+    ]

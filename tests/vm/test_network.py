@@ -316,7 +316,7 @@ def test_a_nic_that_ifupdown_also_brings_up_is_refused_before_any_change(ifupdow
     assert (
         run.returncode != 0,
         said in run.output,
-        "Remove eth0's stanzas" in run.output,
+        "Take eth0 out of ifupdown's stanzas" in run.output,
         after == before,
     ) == (
         True,
