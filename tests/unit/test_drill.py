@@ -85,8 +85,10 @@ def test_the_stream_is_open_loop_with_fresh_connections_and_a_short_timeout():
         # on schedule while answers hang (a loaded machine may start one late)
         abs(sorted(gaps)[len(gaps) // 2] - 0.05) < 0.02 and max(gaps) < 0.5,
         len(ports),
-        18 <= len(failed) <= 22,
-        all(0.95 <= end - start < 1.3 for start, end in failed),
+        # about 20 (1 s of hang at 20 a second); a loaded machine shifts a few either way
+        15 <= len(failed) <= 25,
+        # failed at the 1 s timeout, not retried (a retry would take 2 s or more)
+        all(0.95 <= end - start < 1.5 for start, end in failed),
         in_flight(samples, hang[0] + 0.5) >= 10,
     ) == (60, True, 60, True, True, True)
 
