@@ -21,7 +21,6 @@ The lab's own site is deployed again at the end of each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from hastack import lab
 from hastack.deploying import run_deploy
@@ -39,6 +38,15 @@ BRICK_STALL_STEPS_S = (1, 2, 4, 8, 16)
 
 @dataclass
 class Row:
+    COLUMNS = (
+        "token (ms)",
+        "knet ping / timeout (ms)",
+        "longest stall survived (s)",
+        "gap when the active proxy dies (s)",
+        "requests failed",
+        "memberships at 5 % loss",
+    )
+
     token_ms: int
     survived_s: float
     gap_s: float
@@ -54,51 +62,70 @@ class Row:
         )
 
 
-def table(rows: list[Row]) -> str:
+def _markdown(columns: tuple[str, ...], rows) -> str:
+    """A Markdown table: these columns, then each row's line()."""
     return "\n".join(
-        [
-            "| token (ms) | knet ping / timeout (ms) | longest stall survived (s) "
-            "| gap when the active proxy dies (s) | requests failed | memberships at 5 % loss |",
-            "|---|---|---|---|---|---|",
-            *[row.line() for row in rows],
-        ]
+        [f"| {' | '.join(columns)} |", "|" + "---|" * len(columns), *[row.line() for row in rows]]
     )
 
 
-def measure(tokens: list[int], loss_seconds: float, say=print) -> list[Row]:
+def table(rows: list[Row]) -> str:
+    return _markdown(Row.COLUMNS, rows)
+
+
+def _sweep(entry: str, key: str, values: list, probe, say) -> list:
+    """For each value: ``entry`` deployed with ``key`` set to it (a site derived from the
+    lab's), then ``probe(drills, value)``, the row; the lab's own site deployed again at the end."""
     rows = []
     try:
-        for token in tokens:
-            say(f"[timers] token {token} ms: deploying the proxies with it")
-            derived = lab.derived_site(lab.LAB_DIR / f"site-token-{token}.yaml", corosync_token_ms=token)
-            deployed = run_deploy(derived, "deploys/proxy.py", log=lab.LAB_DIR / f"timers-{token}.log")
+        for value in values:
+            say(f"[timers] {key} {value}: deploying {entry} with it")
+            label = f"{key}-{value}"
+            derived = lab.derived_site(lab.LAB_DIR / f"site-{label}.yaml", **{key: value})
+            deployed = run_deploy(derived, entry, log=lab.LAB_DIR / f"timers-{label}.log")
             if deployed.returncode != 0:
-                raise RuntimeError(f"the proxies did not deploy with token {token}: see timers-{token}.log")
+                raise RuntimeError(f"{entry} did not deploy with {key} {value}: see timers-{label}.log")
             drills = Drills(load_site(derived), seconds=30)
             try:
                 drills.healthy()
-                survived = 0.0
-                for step in STALL_STEPS_S:
-                    if not drills.stall_survived(step):
-                        break
-                    survived = step
-                say(f"[timers] token {token} ms: survives a stall of {survived:g} s; the active proxy dies")
-                gap = drills.proxy_dies()
-                drills.seconds, drills.losses = loss_seconds, (5,)
-                say(f"[timers] token {token} ms: 5 % loss for {loss_seconds:.0f} s")
-                loss = drills.loss()[0]
+                rows.append(probe(drills, value))
             finally:
                 drills.close()
-            rows.append(Row(token, survived, gap.outage_s, gap.failed, loss.memberships or 0, loss_seconds))
             say(rows[-1].line())
     finally:
         say("[timers] deploying the lab's own site again")
-        run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "timers-restore.log")
+        run_deploy(lab.SITE_FILE, entry, log=lab.LAB_DIR / "timers-restore.log")
     return rows
+
+
+def measure(tokens: list[int], loss_seconds: float, say=print) -> list[Row]:
+    def probe(drills: Drills, token: int) -> Row:
+        survived = 0.0
+        for step in STALL_STEPS_S:
+            if not drills.stall_survived(step):
+                break
+            survived = step
+        say(f"[timers] token {token} ms: survives a stall of {survived:g} s; the active proxy dies")
+        gap = drills.proxy_dies()
+        drills.seconds, drills.losses = loss_seconds, (5,)
+        say(f"[timers] token {token} ms: 5 % loss for {loss_seconds:.0f} s")
+        loss = drills.loss()[0]
+        return Row(token, survived, gap.outage_s, gap.failed, loss.memberships or 0, loss_seconds)
+
+    return _sweep("deploys/proxy.py", "corosync_token_ms", tokens, probe, say)
 
 
 @dataclass
 class ConnectRow:
+    COLUMNS = (
+        "`haproxy_timeout_connect`",
+        "web host killed: failed",
+        "seconds without service",
+        "SYNs dropped 2 s in a burst: marked down",
+        "the stream's failed",
+        "5xx",
+    )
+
     timeout: str
     web_failed: int
     web_sent: int
@@ -117,18 +144,20 @@ class ConnectRow:
 
 
 def connect_table(rows: list[ConnectRow]) -> str:
-    return "\n".join(
-        [
-            "| `haproxy_timeout_connect` | web host killed: failed | seconds without service "
-            "| SYNs dropped 2 s in a burst: marked down | the stream's failed | 5xx |",
-            "|---|---|---|---|---|---|",
-            *[row.line() for row in rows],
-        ]
-    )
+    return _markdown(ConnectRow.COLUMNS, rows)
 
 
 @dataclass
 class PingRow:
+    COLUMNS = (
+        "`gluster_ping_timeout` (s)",
+        "longest freeze ridden out (s)",
+        "longest write meanwhile (s)",
+        "peer silent: the first write waited (s)",
+        "seconds without service",
+        "failed",
+    )
+
     ping_s: int
     survived_s: float
     tried_s: float
@@ -147,93 +176,41 @@ class PingRow:
 
 
 def ping_table(rows: list[PingRow]) -> str:
-    return "\n".join(
-        [
-            "| `gluster_ping_timeout` (s) | longest freeze ridden out (s) | longest write meanwhile (s) "
-            "| peer silent: the first write waited (s) | seconds without service | failed |",
-            "|---|---|---|---|---|---|",
-            *[row.line() for row in rows],
-        ]
-    )
-
-
-def _deployed(entry: str, key: str, value, label: str) -> Path:
-    derived = lab.derived_site(lab.LAB_DIR / f"site-{label}.yaml", **{key: value})
-    deployed = run_deploy(derived, entry, log=lab.LAB_DIR / f"timers-{label}.log")
-    if deployed.returncode != 0:
-        raise RuntimeError(f"{entry} did not deploy with {key} {value}: see timers-{label}.log")
-    return derived
+    return _markdown(PingRow.COLUMNS, rows)
 
 
 def measure_connect(timeouts: list[str], say=print) -> list[ConnectRow]:
-    rows = []
-    try:
-        for timeout in timeouts:
-            say(f"[timers] connect timeout {timeout}: deploying the proxies with it")
-            derived = _deployed("deploys/proxy.py", "haproxy_timeout_connect", timeout, f"connect-{timeout}")
-            drills = Drills(load_site(derived), seconds=30)
-            try:
-                drills.healthy()
-                web = drills.web_dies()
-                stall = drills.web_stall()
-            finally:
-                drills.close()
-            rows.append(
-                ConnectRow(
-                    timeout,
-                    web.failed,
-                    web.sent,
-                    web.outage_s,
-                    stall.marked_down or [],
-                    stall.failed,
-                    stall.sent,
-                    stall.five_xx or 0,
-                )
-            )
-            say(rows[-1].line())
-    finally:
-        say("[timers] deploying the lab's own site again")
-        run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "timers-restore.log")
-    return rows
+    def probe(drills: Drills, timeout: str) -> ConnectRow:
+        web, stall = drills.web_dies(), drills.web_stall()
+        return ConnectRow(
+            timeout,
+            web.failed,
+            web.sent,
+            web.outage_s,
+            stall.marked_down or [],
+            stall.failed,
+            stall.sent,
+            stall.five_xx or 0,
+        )
+
+    return _sweep("deploys/proxy.py", "haproxy_timeout_connect", timeouts, probe, say)
 
 
 def measure_ping(timeouts: list[int], say=print) -> list[PingRow]:
-    rows = []
-    try:
-        for timeout in timeouts:
-            say(f"[timers] GlusterFS ping timeout {timeout} s: deploying the web hosts with it")
-            derived = _deployed("deploys/web.py", "gluster_ping_timeout", timeout, f"ping-{timeout}")
-            drills = Drills(load_site(derived), seconds=30)
-            try:
-                drills.healthy()
-                survived, longest, tried = 0.0, 0.0, 0.0
-                for step in BRICK_STALL_STEPS_S:
-                    tried = step
-                    ridden, write_s = drills.brick_stall(step)
-                    if not ridden:
-                        break
-                    survived, longest = step, write_s
-                say(
-                    f"[timers] ping timeout {timeout} s: rides out a freeze of {survived:g} s; "
-                    "a web host goes silent"
-                )
-                silent, first_write = drills.web_silent(timeout + 15)
-            finally:
-                drills.close()
-            rows.append(
-                PingRow(
-                    timeout,
-                    survived,
-                    tried,
-                    longest,
-                    silent.outage_s,
-                    silent.failed,
-                    silent.sent,
-                    first_write,
-                )
-            )
-            say(rows[-1].line())
-    finally:
-        say("[timers] deploying the lab's own site again")
-        run_deploy(lab.SITE_FILE, "deploys/web.py", log=lab.LAB_DIR / "timers-restore.log")
-    return rows
+    def probe(drills: Drills, timeout: int) -> PingRow:
+        survived, longest, tried = 0.0, 0.0, 0.0
+        for step in BRICK_STALL_STEPS_S:
+            tried = step
+            ridden, write_s = drills.brick_stall(step)
+            if not ridden:
+                break
+            survived, longest = step, write_s
+        say(
+            f"[timers] ping timeout {timeout} s: rides out a freeze of {survived:g} s; a web host goes silent"
+        )
+        silent, first_write = drills.web_silent(timeout + 15)
+        return PingRow(
+            timeout, survived, tried, longest, silent.outage_s, silent.failed, silent.sent, first_write
+        )
+
+    return _sweep("deploys/web.py", "gluster_ping_timeout", timeouts, probe, say)
