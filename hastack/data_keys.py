@@ -204,8 +204,9 @@ haproxy_retries = 3
 # kernel's job, under a millisecond on a LAN; a lost SYN, retransmitted after 1 s) counts as
 # failed for that request, which is retried on another host, and leaves the rotation until
 # `haproxy_check_rise` checks pass. Measured (`hastack timers connect`, docs/measurements.md):
-# 500ms failed no request with a web host killed or stalled; 1s and 2s failed 31 and 54 in the
-# stall, 200ms 4. **The rule:** the fewest failed requests in both; then the longer value.
+# 500ms failed no request with a web host killed, 0 and 9 in two stalls; 1s and 2s failed 31
+# and 54 in the stall, 200ms 4. **The rule:** the fewest failed requests in both (a few either
+# way are the noise of single runs); then the longer value.
 haproxy_timeout_connect = "500ms"
 # Connection errors in a row (a refused or unanswered connection, seen on live traffic:
 # `observe layer4`) that take a web host out of the rotation at once, before its health checks
