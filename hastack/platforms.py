@@ -110,6 +110,8 @@ class Platform:
     # The package of a fence agent (its name without "fence_", "_" as "-" fills {agent}):
     # one package of every agent, or one package each.
     fence_agent_package: str = "fence-agents"
+    # The package of Pacemaker's resource agents (IPaddr2 among them).
+    resource_agents_package: str = "resource-agents"
 
     def fence_packages(self, agents: list[str]) -> tuple[str, ...]:
         """What installs these fence agents (fence_ipmilan, ...), each package once."""
@@ -154,9 +156,10 @@ class Platform:
         return ganglia_module_paths(arch)
 
 
-# The matrix. Tested rows run in the lab for every change; the others are mapped
-# from their package lists (packages.debian.org, packages.ubuntu.com,
-# packages.fedoraproject.org) and accepted with a warning.
+# The matrix. Tested rows run in the lab for every change; the others are mapped from their
+# package lists and accepted with a warning. The Ubuntu rows were checked against
+# packages.ubuntu.com on 2026-12-05 (the pages are named in docs/real-servers.md, with what
+# remains a guess); Fedora's are mapped from packages.fedoraproject.org.
 BOOKWORM = Platform("debian", "12", "Debian 12 bookworm", tested=True, php="8.2")
 TRIXIE = Platform(
     "debian",
@@ -179,11 +182,21 @@ TRIXIE = Platform(
 MATRIX = (
     BOOKWORM,
     TRIXIE,
-    # Ubuntu's releases take their packages from the Debian release of their time.
+    # Ubuntu's releases take most packages from the Debian release of their time.
     replace(
-        BOOKWORM, distribution="ubuntu", release="22.04", name="Ubuntu 22.04 jammy", tested=False, php="8.1"
+        BOOKWORM,
+        distribution="ubuntu",
+        release="22.04",
+        name="Ubuntu 22.04 jammy",
+        tested=False,
+        php="8.1",
+        # jammy's docker-compose is v1 (Python, end of life); v2 is docker-compose-v2, in
+        # jammy-updates (universe).
+        compose="docker compose",
+        docker_packages=("docker.io", "docker-compose-v2"),
     ),
-    # noble has no ganglia-monitor or gmetad package either; compose v2 is its own package.
+    # noble has gmetad (3.7.2, universe; libganglia1t64) and compose v2 as its own package; it
+    # splits the fence agents like trixie, and has no "resource-agents" package at all.
     replace(
         TRIXIE,
         distribution="ubuntu",
@@ -192,8 +205,8 @@ MATRIX = (
         tested=False,
         php="8.3",
         docker_packages=("docker.io", "docker-compose-v2"),
-        # noble's fence agents (4.12) are still one package.
-        fence_agent_package="fence-agents",
+        ganglia_in_container=False,
+        resource_agents_package="resource-agents-base",
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(

@@ -35,7 +35,8 @@ STARTED_LINK_MODE = "/run/corosync-link-mode"
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
 DEBIAN_DEFAULT_CLUSTER = "debian"
-PACKAGES = ["corosync", "pacemaker", "pacemaker-cli-utils", "pcs", "resource-agents"]
+# with the release's resource agents (platforms.Platform.resource_agents_package)
+PACKAGES = ["corosync", "pacemaker", "pacemaker-cli-utils", "pcs"]
 
 
 def proxies() -> list[dict]:
@@ -361,7 +362,7 @@ def deliver_fence_secrets() -> None:
 def deploy_pacemaker() -> None:
     check_existing_cluster()
     replace_default = host.get_fact(CorosyncClusterName) != host.data.site_cluster
-    install("Install the cluster stack", PACKAGES, no_recommends=True)
+    install("Install the cluster stack", [*PACKAGES, platform().resource_agents_package], no_recommends=True)
     if host.data.pacemaker_stonith_enabled:
         agents = [device["agent"] for device in host.data.pacemaker_fence_devices]
         install("Install the fence agents (STONITH is on)", list(platform().fence_packages(agents)))

@@ -41,7 +41,7 @@ CHOICES = {
         False,
         "apt",
         "8.1",
-        "docker-compose",
+        "docker compose",
         False,
         "ganglia-monitor",
         "gmetad",
@@ -52,9 +52,9 @@ CHOICES = {
         "apt",
         "8.3",
         "docker compose",
-        True,
-        "hastack-gmond",
-        "hastack-gmetad",
+        False,
+        "ganglia-monitor",
+        "gmetad",
         "apache2-utils",
     ),
     ("fedora", "41"): (False, "dnf", None, "docker-compose", False, "gmond", "gmetad", "httpd-tools"),
@@ -103,8 +103,28 @@ def test_debian_12_installs_ganglias_packages():
     assert (p.gmond_packages, p.gmetad_packages) == (("ganglia-monitor",), ("gmetad", "rrdtool"))
 
 
-def test_noble_takes_compose_v2_from_its_own_package():
-    assert row("ubuntu", "24.04").docker_packages == ("docker.io", "docker-compose-v2")
+def test_ubuntu_takes_compose_v2_from_its_own_package_never_jammys_v1():
+    """jammy's docker-compose is v1 (Python); both releases have docker-compose-v2
+    (packages.ubuntu.com, 2026-12-05)."""
+    for release in ("22.04", "24.04"):
+        assert (row("ubuntu", release).docker_packages, row("ubuntu", release).compose_command) == (
+            ("docker.io", "docker-compose-v2"),
+            ["docker", "compose"],
+        )
+
+
+def test_noble_has_no_resource_agents_package_and_splits_its_fence_agents():
+    noble, jammy = row("ubuntu", "24.04"), row("ubuntu", "22.04")
+    assert (noble.resource_agents_package, noble.fence_packages(["fence_ipmilan"])) == (
+        "resource-agents-base",
+        ("fence-agents-ipmilan",),
+    )
+    # jammy's resource-agents and fence-agents are transitional: they pull in the real ones
+    assert (jammy.resource_agents_package, jammy.fence_packages(["fence_ipmilan"])) == (
+        "resource-agents",
+        ("fence-agents",),
+    )
+    assert {row("debian", r).resource_agents_package for r in ("12", "13")} == {"resource-agents"}
 
 
 def test_fedora_serves_the_client_only_with_its_own_paths():
