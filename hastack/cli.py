@@ -244,7 +244,7 @@ def cmd_ganglia_image(args: argparse.Namespace) -> int:
         print(f"hastack ganglia-image: {error}", file=sys.stderr)
         return 1
     archive = GANGLIA_IMAGE.archive(GANGLIA_IMAGE_RELEASE)
-    print("For hosts whose OS has no Ganglia packages (Debian 13, Ubuntu 24.04), set in the site's data:")
+    print("For hosts whose OS has no Ganglia packages (Debian 13), set in the site's data:")
     print(f"  ganglia_image: {image}")
     print(f"  ganglia_image_archive: {archive}")
     return 0

@@ -399,7 +399,7 @@ cacti_poll_minutes = 5
 ganglia_port = 8649
 # Seconds between gmetad's polls.
 ganglia_poll_seconds = 15
-# Where the host's OS has no Ganglia packages (Debian 13, Ubuntu 24.04): the image gmond and
+# Where the host's OS has no Ganglia packages (Debian 13): the image gmond and
 # gmetad run from, made by `hastack ganglia-image` (Debian 12's packages). Empty: such hosts are
 # refused before any change (set it, or `monitoring_enabled: false`). Ignored on other releases.
 ganglia_image = ""
