@@ -949,15 +949,12 @@ class Drills:
         if rc != 0:
             raise RuntimeError(f"{unit} on {name} could not be frozen: {output.strip()}")
 
-    def freeze_corosync(self, name: str, seconds: float) -> None:
-        self.freeze(name, "corosync", seconds)
-
     def stall_survived(self, seconds: float) -> bool:
         """Corosync on the VIP holder frozen this long, without a stream: no membership formed
         (the timer table's probe, quicker than the drill)."""
         token = int(self.site.setting("corosync_token_ms", self.site.hosts_in("proxy")[0]))
         formed = self.memberships()
-        self.freeze_corosync(self.vip_holder(), seconds)
+        self.freeze(self.vip_holder(), "corosync", seconds)
         time.sleep(3 * token / 1000 + 3)
         survived = self.memberships() == formed
         self.healthy()
@@ -973,7 +970,7 @@ class Drills:
         for stall_s in self.stalls:
             holder, rings, fails = self.vip_holder(), self.ring_ids(), self.fail_counts()
             samples = self.stream(
-                lambda holder=holder, stall_s=stall_s: self.freeze_corosync(holder, stall_s), until_done=60
+                lambda holder=holder, stall_s=stall_s: self.freeze(holder, "corosync", stall_s), until_done=60
             )
             time.sleep(max(5, 3 * token / 1000))
             after_rings, after_holder, after_fails = self.ring_ids(), self.vip_holders(), self.fail_counts()

@@ -33,6 +33,15 @@ def wait_until_the_mount_reaches_every_brick(host, site, name: str, limit: float
         time.sleep(2)
 
 
+def cut_and_mend(address: str) -> tuple[str, str]:
+    """The commands that drop everything to and from ``address`` on a host (both ways: a cut
+    cable, no reset), and that take the drop away again."""
+    return (
+        f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP",
+        f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP",
+    )
+
+
 def test_surviving_web_host_writes_while_its_peer_is_dead_and_heals_after(web, site, lab_mode, connect):
     if not lab_mode:
         pytest.fail("this test kills a host, so it runs against the lab only (unset HASTACK_SITE)")
@@ -91,8 +100,7 @@ def test_silent_peer_stalls_writes_no_longer_than_the_ping_timeout(web, site):
     wait_until_the_mount_reaches_every_brick(survivor, site, "web1")
     name = f"{site.setting('gluster_mount_point', site.hosts['web1'])}/.silent-{uuid.uuid4().hex[:8]}"
     survivor.check_output(f"echo before > {name}")
-    cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
-    mend = f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP"
+    cut, mend = cut_and_mend(address)
     survivor.check_output(cut)
     try:
         started = time.monotonic()
@@ -125,8 +133,7 @@ def test_writes_on_both_sides_of_a_cut_between_the_web_hosts_are_kept_or_refused
     folder = f"{mount_point}/.cut-{uuid.uuid4().hex[:8]}"
     w1.check_output(f"mkdir {folder}")
     w2.check_output(f"timeout 30 sh -c 'until [ -d {folder} ]; do sleep 1; done'")
-    cut = f"iptables -I INPUT -s {address} -j DROP && iptables -I OUTPUT -d {address} -j DROP"
-    mend = f"iptables -D INPUT -s {address} -j DROP; iptables -D OUTPUT -d {address} -j DROP"
+    cut, mend = cut_and_mend(address)
 
     def write(host, text: str, file: str) -> bool:
         # synced, so that an error GlusterFS reports at flush is seen; a write still waiting
