@@ -21,6 +21,10 @@ CHECK_UNIT = "hastack-alert-check"
 CHECK_SCRIPT = "/usr/local/sbin/hastack-alert-check"
 CHECK_CONFIG = "/etc/hastack/alert-check.json"
 STATE_DIR = "/var/lib/hastack/alerts"
+# `hastack maintenance HOST on` writes HOST's name here on every cluster host (`off` removes
+# it): the check and Pacemaker's alert agent keep the alerts about HOST quiet meanwhile, for
+# at most alert_quiet_hours. Readable by hacluster (the agent), unlike STATE_DIR.
+QUIET_DIR = "/var/lib/hastack/quiet"
 PACEMAKER_ALERT_ID = "hastack-mail"
 PACEMAKER_AGENT = "/usr/local/lib/hastack/pacemaker-alert"
 # Whom the alerts are addressed to on the hosts: nullmailer's adminaddr turns it into the site's

@@ -490,6 +490,12 @@ alert_check_minutes = 5
 # Heal entries pending for longer than this (minutes) are reported as stuck. A heal after a web
 # host's return normally drains in seconds to minutes (`hastack maintenance` waits for it).
 alert_heal_stuck_minutes = 30
+# `hastack maintenance HOST on` keeps the alerts about HOST quiet until `off`: its brick offline,
+# its problems on itself, Pacemaker's mail of it leaving and of the VIP's planned moves (a failed
+# operation and fencing are still mailed). At most this many hours: after them, the check mails
+# that HOST is still in maintenance, and its problems are mailed again. A rolling upgrade or a
+# disk swap fits in a working day; a forgotten maintenance does not hide a failure for longer.
+alert_quiet_hours = 12
 # A mounted filesystem (ext2/3/4, XFS, Btrfs) fuller than this percentage is reported (the
 # percentage `df` shows).
 alert_disk_percent = 90

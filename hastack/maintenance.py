@@ -21,6 +21,10 @@ hosts that still have one back in MAINT, and no other host with a brick goes out
 brick away), naming ``hastack maintenance HOST off``. One run at a time: two runs started
 together each see the other's host whole.
 
+The alerts about the host are quiet meanwhile (alerts.QUIET_DIR on every cluster host, from
+before the VIP or the brick moves until the host is back; at most alert_quiet_hours): no mail
+of its planned outage, while a failed operation or fencing is still mailed.
+
 A second ``on`` (or ``off``) finds the host as asked, says so and changes nothing.
 """
 
@@ -33,7 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from hastack import health, status, topology
+from hastack import alerts, health, status, topology
 from hastack.components.haproxy import ADMIN_SOCKET, DRAIN_SECONDS, SAVE_SERVER_STATE
 from hastack.site import Site
 from hastack.ssh import SiteHosts
@@ -146,6 +150,29 @@ class Maintenance:
 
     def unmark(self, name: str) -> None:
         self.must(name, f"rm -f {MARKER}")
+        self.quiet(name, on=False)
+
+    def quiet(self, name: str, on: bool = True) -> None:
+        """The alerts about ``name`` quiet, or no longer, on every cluster host: its name in
+        alerts.QUIET_DIR, which the periodic check and Pacemaker's alert agent read. A marker
+        already there is kept as it is: a second `on` does not stretch alert_quiet_hours."""
+        marker = f"{alerts.QUIET_DIR}/{name}"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        command = (
+            f"mkdir -p {alerts.QUIET_DIR} && chmod 755 {alerts.QUIET_DIR} && "
+            f"{{ test -e {marker} || echo 'maintenance since {stamp}' > {marker}; }}"
+            if on
+            else f"rm -f {marker}"
+        )
+        hosts = self.site.cluster_hosts()
+        with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+            codes = list(pool.map(lambda other: self.hosts.run(other, command)[0], hosts))
+        missed = [other for other, code in zip(hosts, codes, strict=True) if code != 0]
+        if missed:
+            self.say(
+                f"the alerts about {name} are {'not quiet' if on else 'still quiet'} on {', '.join(missed)} "
+                f"(no answer): {'they mail its planned outage' if on else 'until alert_quiet_hours'}"
+            )
 
     def shop_answers(self) -> bool:
         """The shop's /healthz through the VIP, asked as `hastack status` asks it."""
@@ -228,6 +255,7 @@ class Maintenance:
         reasons += self.brick_host_problems(name)
         if reasons:
             raise Refused(f"{name} stays in service: " + "; ".join(reasons))
+        self.quiet(name)
         try:
             if name in self.vip_holders():
                 self.say(f"{name} holds the VIP: moving it to its peer first")
@@ -240,6 +268,10 @@ class Maintenance:
                 )
             self.say(f"the VIP is on {', '.join(self.vip_holders())}; {name} goes to standby")
             self.must(name, f"pcs node standby {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
+        except BaseException:
+            if not self.standby(name):
+                self.quiet(name, on=False)
+            raise
         finally:
             # standby keeps the VIP away now; a ban left behind would keep it away for ever
             self.clear_ban(name)
@@ -328,6 +360,7 @@ class Maintenance:
         if reasons:
             raise Refused(f"{name} stays in service: " + "; ".join(reasons))
         self.mark(name)
+        self.quiet(name)
         killed = False
         try:
             self.drain(name)
@@ -350,6 +383,7 @@ class Maintenance:
                 self.hosts.run(name, f"gluster volume start {self.volume} force", timeout=120)
             self.ready(name)
             self.hosts.run(name, f"rm -f {MARKER}")
+            self.quiet(name, on=False)
             raise
         self.say(f"{name} is in maintenance: out of HAProxy on every proxy, its brick stopped")
 

@@ -380,6 +380,7 @@ RULES: dict[str, Rule] = {
     "alert_check_minutes": between(1, 60),
     "alert_heal_stuck_minutes": at_least(1),
     "alert_disk_percent": between(50, 99),
+    "alert_quiet_hours": between(1, 168),
     "firewall_confirm_seconds": at_least(10),
     **{key: port for key in PORT_KEYS},
 }

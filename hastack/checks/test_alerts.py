@@ -67,6 +67,7 @@ def test_the_periodic_check_runs_as_the_site_says(host, site):
         result,
         config["disk_percent"],
         config["heal_stuck_minutes"],
+        config.get("quiet_hours"),
         config["volume"],
         config["warn_days"],
     ) == (
@@ -76,6 +77,7 @@ def test_the_periodic_check_runs_as_the_site_says(host, site):
         "success",
         site.setting("alert_disk_percent", me),
         site.setting("alert_heal_stuck_minutes", me),
+        site.setting("alert_quiet_hours", me),
         site.cluster if me.name in pool else None,
         WARN_DAYS,
     ), f"`journalctl -u {alerts.CHECK_UNIT}` says why its last run failed; deploy the host again"

@@ -68,6 +68,8 @@ def check_config() -> str:
                 "mail_to": alerts.LOCAL_RECIPIENT,
                 "mail_from": host.data.alert_mail_from,
                 "state_dir": alerts.STATE_DIR,
+                "quiet_dir": alerts.QUIET_DIR,
+                "quiet_hours": host.data.alert_quiet_hours,
                 "relay": host.data.alert_relay,
                 "relay_via_haproxy": "proxy" in host.groups
                 and bool(alerts.routed_through_proxies(host.data.site_hosts)),

@@ -230,6 +230,46 @@ def relay_problems(me: str, relay: str) -> dict[str, str]:
     return {}
 
 
+def quiet_hosts(directory: str, hours: float, now: float, me: str) -> tuple[set[str], dict[str, str]]:
+    """(the hosts in `hastack maintenance` for less than ``hours``, a problem when this host is
+    in it for longer): `maintenance HOST on` writes HOST's name in ``directory`` on every cluster
+    host, `off` removes it. Only the host itself mails that it is overdue (one mail, not one
+    from each host); the others mail its problems again, so a host that died meanwhile is heard of."""
+    quiet, overdue = set(), {}
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return quiet, overdue
+    for name in names:
+        try:
+            since = os.stat(os.path.join(directory, name)).st_mtime
+        except OSError:
+            continue
+        if now - since < hours * 3600:
+            quiet.add(name)
+        elif name == me:
+            stamp = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(since))
+            overdue[f"maintenance {name}"] = (
+                f"{name} has been in maintenance since {stamp}, "
+                f"more than {hours:g} h (alert_quiet_hours): its problems are mailed again; "
+                f"`hastack maintenance {name} off` ends it"
+            )
+    return quiet, overdue
+
+
+def owner(key: str, me: str) -> str:
+    """The host a problem is about: a brick's host, else this one."""
+    return key[len("brick ") :].split(":", 1)[0] if key.startswith("brick ") else me
+
+
+def hush(found: dict[str, str], known: dict, quiet: set[str], me: str) -> dict[str, str]:
+    """The problems about hosts in maintenance stay as they were mailed: none new (a planned
+    brick away), none cleared (no false RECOVERED for one mailed before the maintenance)."""
+    kept = {key: text for key, text in found.items() if owner(key, me) not in quiet}
+    kept.update({key: entry["text"] for key, entry in known.items() if owner(key, me) in quiet})
+    return kept
+
+
 def transitions(state: dict, found: dict[str, str], now: float) -> tuple[dict, dict, dict]:
     """(new problems, cleared problems, the problems to keep): against what was mailed."""
     known = state.get("problems", {})
@@ -324,6 +364,12 @@ def main() -> int:
         state = {}
     now = time.time()
     found = probe_all(config, state, now)
+    quiet, overdue = quiet_hosts(
+        config.get("quiet_dir") or "", config.get("quiet_hours", 12), now, config["host"]
+    )
+    found = hush({**overdue, **found}, state.get("problems", {}), quiet, config["host"])
+    for name in sorted(quiet):
+        print(f"quiet: {name} is in maintenance (`hastack maintenance {name} off` ends it)")
     new, cleared, keep = transitions(state, found, now)
     for key, text in found.items():
         print(f"{'new: ' if key in new else ''}{text}")

@@ -13,8 +13,17 @@ node | fencing)
     # every node is told; the node the event is about says nothing (one mail from the others)
     [ "$node" = "$me" ] && exit 0 ;;
 esac
+# `hastack maintenance HOST on` writes HOST in QUIET (hastack.alerts.QUIET_DIR) until `off`, for at
+# most alert_quiet_hours: a node in it leaving or joining, and the operations that succeed
+# meanwhile (the VIP's planned moves) are not mailed; a failed operation and fencing still are.
+QUIET=/var/lib/hastack/quiet
+hours="$(sed -n 's/.*"quiet_hours": \([0-9]*\).*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
+quiet() {
+    [ -n "$(find "$QUIET" -maxdepth 1 -type f -name "$1" -mmin "-$((${hours:-12} * 60))" 2>/dev/null)" ]
+}
 case "$CRM_alert_kind" in
 node)
+    quiet "$node" && exit 0
     what="node $node is $CRM_alert_desc" ;;
 fencing)
     what="fencing of $node: $CRM_alert_desc (rc $CRM_alert_rc, task $CRM_alert_task)" ;;
@@ -24,7 +33,10 @@ resource)
     if [ "$CRM_alert_task" = monitor ] && [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
         exit 0
     fi
+    # a recurring monitor that Pacemaker cancels (its resource stopping) is no failure
+    [ "$CRM_alert_desc" = Cancelled ] && exit 0
     if [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
+        quiet '*' && exit 0
         result="done"
     else
         result="FAILED: $CRM_alert_desc (rc $CRM_alert_rc, expected $CRM_alert_target_rc)"

@@ -207,6 +207,41 @@ def test_a_problem_is_mailed_once_then_its_recovery_once(check):
     )
 
 
+def test_a_host_in_maintenance_is_quiet_until_alert_quiet_hours_then_mails_that_it_is_overdue(
+    check, tmp_path
+):
+    """A marker younger than the hours: its brick is neither mailed nor cleared (one mailed
+    before stays); an older one: quiet no more, and only the host itself says it is overdue."""
+    now = 1_000_000.0
+    (tmp_path / "web2").write_text("maintenance since ...\n")
+    os.utime(tmp_path / "web2", (now - 3600, now - 3600))
+    (tmp_path / "proxy1").write_text("maintenance since ...\n")
+    os.utime(tmp_path / "proxy1", (now - 13 * 3600, now - 13 * 3600))
+    quiet, overdue = check.quiet_hosts(str(tmp_path), 12, now, "web1")
+    _, overdue_self = check.quiet_hosts(str(tmp_path), 12, now, "proxy1")
+    found = {"brick web2:/b": "web2 offline", "brick proxy1:/b": "proxy1 offline", "disk /": "full"}
+    known = {"brick web2:/c": {"text": "web2's other brick offline", "since": 1.0}}
+    assert (
+        quiet,
+        overdue,
+        list(overdue_self),
+        check.hush(found, known, quiet, "web1"),
+        check.hush(found, known, {"web1"}, "web1"),
+        check.quiet_hosts(str(tmp_path / "none"), 12, now, "web1"),
+    ) == (
+        {"web2"},
+        {},
+        ["maintenance proxy1"],
+        {
+            "brick proxy1:/b": "proxy1 offline",
+            "disk /": "full",
+            "brick web2:/c": "web2's other brick offline",
+        },
+        {"brick web2:/b": "web2 offline", "brick proxy1:/b": "proxy1 offline"},
+        (set(), {}),
+    )
+
+
 def test_a_full_disk_is_reported_with_its_percentage(check, tmp_path):
     stat = os.statvfs(tmp_path)
     used = -(-(stat.f_blocks - stat.f_bfree) * 100 // ((stat.f_blocks - stat.f_bfree) + stat.f_bavail))
