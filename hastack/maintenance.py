@@ -154,13 +154,15 @@ class Maintenance:
 
     def quiet(self, name: str, on: bool = True) -> None:
         """The alerts about ``name`` quiet, or no longer, on every cluster host: its name in
-        alerts.QUIET_DIR, which the periodic check and Pacemaker's alert agent read. A marker
-        already there is kept as it is: a second `on` does not stretch alert_quiet_hours."""
+        alerts.QUIET_DIR, which the periodic check and Pacemaker's alert agent read (from now:
+        alert_quiet_hours counts from the last `on` that changed something)."""
         marker = f"{alerts.QUIET_DIR}/{name}"
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        parent = alerts.QUIET_DIR.rsplit("/", 1)[0]
         command = (
-            f"mkdir -p {alerts.QUIET_DIR} && chmod 755 {alerts.QUIET_DIR} && "
-            f"{{ test -e {marker} || echo 'maintenance since {stamp}' > {marker}; }}"
+            # readable by hacluster (Pacemaker's agent) under any umask
+            f"install -d -m 755 {parent} {alerts.QUIET_DIR} && echo 'maintenance since {stamp}' > {marker} "
+            f"&& chmod 644 {marker}"
             if on
             else f"rm -f {marker}"
         )
@@ -269,7 +271,11 @@ class Maintenance:
             self.say(f"the VIP is on {', '.join(self.vip_holders())}; {name} goes to standby")
             self.must(name, f"pcs node standby {name} --wait={PCS_WAIT_S}", timeout=PCS_WAIT_S + 30)
         except BaseException:
-            if not self.standby(name):
+            try:
+                still_serving = not self.standby(name)
+            except Exception:  # noqa: BLE001 - Pacemaker does not answer: the error below says so
+                still_serving = True
+            if still_serving:
                 self.quiet(name, on=False)
             raise
         finally:
@@ -299,6 +305,7 @@ class Maintenance:
     def proxy_off(self, name: str) -> None:
         if not self.standby(name) and not self.marked(name):
             self.clear_ban(name)
+            self.quiet(name, on=False)
             self.say(f"{name} is not in maintenance: not in standby, no marker; nothing changed")
             return
         # after a reboot, Pacemaker may still be starting: the node must be back in the cluster
@@ -507,6 +514,7 @@ class Maintenance:
     def web_off(self, name: str) -> None:
         states, brick = self.web_state(name)
         if not self.marked(name) and brick == "1" and all(s == "UP" for s in states.values()):
+            self.quiet(name, on=False)
             self.say(f"{name} is not in maintenance: in HAProxy, its brick online; nothing changed")
             return
         self.brick_back(name)

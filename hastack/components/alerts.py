@@ -70,6 +70,9 @@ def check_config() -> str:
                 "state_dir": alerts.STATE_DIR,
                 "quiet_dir": alerts.QUIET_DIR,
                 "quiet_hours": host.data.alert_quiet_hours,
+                "cluster_hosts": [
+                    h["name"] for h in host.data.site_hosts if h.get("role") in ("proxy", "web")
+                ],
                 "relay": host.data.alert_relay,
                 "relay_via_haproxy": "proxy" in host.groups
                 and bool(alerts.routed_through_proxies(host.data.site_hosts)),

@@ -230,11 +230,14 @@ def relay_problems(me: str, relay: str) -> dict[str, str]:
     return {}
 
 
-def quiet_hosts(directory: str, hours: float, now: float, me: str) -> tuple[set[str], dict[str, str]]:
-    """(the hosts in `hastack maintenance` for less than ``hours``, a problem when this host is
-    in it for longer): `maintenance HOST on` writes HOST's name in ``directory`` on every cluster
-    host, `off` removes it. Only the host itself mails that it is overdue (one mail, not one
-    from each host); the others mail its problems again, so a host that died meanwhile is heard of."""
+def quiet_hosts(
+    directory: str, hours: float, now: float, me: str, cluster: list[str]
+) -> tuple[set[str], dict[str, str]]:
+    """(the hosts in `hastack maintenance` for less than ``hours``, a problem for each host in
+    it for longer that this host speaks for): `maintenance HOST on` writes HOST's name in
+    ``directory`` on every cluster host, `off` removes it. An overdue host is mailed by the
+    first other host of ``cluster`` (one mail, and one that comes when the host itself died
+    during its maintenance); by itself when it has no other."""
     quiet, overdue = set(), {}
     try:
         names = os.listdir(directory)
@@ -245,9 +248,10 @@ def quiet_hosts(directory: str, hours: float, now: float, me: str) -> tuple[set[
             since = os.stat(os.path.join(directory, name)).st_mtime
         except OSError:
             continue
+        speaker = next((other for other in cluster if other != name), name)
         if now - since < hours * 3600:
             quiet.add(name)
-        elif name == me:
+        elif speaker == me:
             stamp = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(since))
             overdue[f"maintenance {name}"] = (
                 f"{name} has been in maintenance since {stamp}, "
@@ -257,16 +261,32 @@ def quiet_hosts(directory: str, hours: float, now: float, me: str) -> tuple[set[
     return quiet, overdue
 
 
-def owner(key: str, me: str) -> str:
-    """The host a problem is about: a brick's host, else this one."""
-    return key[len("brick ") :].split(":", 1)[0] if key.startswith("brick ") else me
+# The volume's own problems: about no one host, so one in maintenance does not hide them (but
+# "heal stuck", which a brick host away causes by design, is held while any host is quiet).
+VOLUME_WIDE = ("split-brain", "probe the volume", "maintenance ")
+
+
+def owner(key: str, me: str) -> str | None:
+    """The host a problem is about: a brick's host, none for the volume's own, else this one."""
+    if key.startswith("brick "):
+        return key[len("brick ") :].split(":", 1)[0]
+    if key.startswith(VOLUME_WIDE):
+        return None
+    if key == "heal stuck":
+        return "*"
+    return me
 
 
 def hush(found: dict[str, str], known: dict, quiet: set[str], me: str) -> dict[str, str]:
     """The problems about hosts in maintenance stay as they were mailed: none new (a planned
     brick away), none cleared (no false RECOVERED for one mailed before the maintenance)."""
-    kept = {key: text for key, text in found.items() if owner(key, me) not in quiet}
-    kept.update({key: entry["text"] for key, entry in known.items() if owner(key, me) in quiet})
+
+    def hushed(key: str) -> bool:
+        about = owner(key, me)
+        return about in quiet or (about == "*" and bool(quiet))
+
+    kept = {key: text for key, text in found.items() if not hushed(key)}
+    kept.update({key: entry["text"] for key, entry in known.items() if hushed(key)})
     return kept
 
 
@@ -365,9 +385,16 @@ def main() -> int:
     now = time.time()
     found = probe_all(config, state, now)
     quiet, overdue = quiet_hosts(
-        config.get("quiet_dir") or "", config.get("quiet_hours", 12), now, config["host"]
+        config.get("quiet_dir") or "",
+        config.get("quiet_hours", 12),
+        now,
+        config["host"],
+        config.get("cluster_hosts") or [],
     )
     found = hush({**overdue, **found}, state.get("problems", {}), quiet, config["host"])
+    if quiet:
+        # a host away piles heal entries up by design: their clock starts when it is back
+        state["heal_pending_since"] = None
     for name in sorted(quiet):
         print(f"quiet: {name} is in maintenance (`hastack maintenance {name} off` ends it)")
     new, cleared, keep = transitions(state, found, now)

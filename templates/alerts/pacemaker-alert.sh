@@ -14,8 +14,8 @@ node | fencing)
     [ "$node" = "$me" ] && exit 0 ;;
 esac
 # `hastack maintenance HOST on` writes HOST in QUIET (hastack.alerts.QUIET_DIR) until `off`, for at
-# most alert_quiet_hours: a node in it leaving or joining, and the operations that succeed
-# meanwhile (the VIP's planned moves) are not mailed; a failed operation and fencing still are.
+# most alert_quiet_hours: a node in it leaving or joining, and the operations that succeed while
+# a node is in it (the VIP's planned moves) are not mailed; a failed operation and fencing are.
 QUIET=/var/lib/hastack/quiet
 hours="$(sed -n 's/.*"quiet_hours": \([0-9]*\).*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
 quiet() {
@@ -36,7 +36,10 @@ resource)
     # a recurring monitor that Pacemaker cancels (its resource stopping) is no failure
     [ "$CRM_alert_desc" = Cancelled ] && exit 0
     if [ "$CRM_alert_rc" = "$CRM_alert_target_rc" ]; then
-        quiet '*' && exit 0
+        # while a node of this cluster is in maintenance (not a web host: not Pacemaker's)
+        for member in $(crm_node -l 2>/dev/null | awk '{print $2}'); do
+            quiet "$member" && exit 0
+        done
         result="done"
     else
         result="FAILED: $CRM_alert_desc (rc $CRM_alert_rc, expected $CRM_alert_target_rc)"

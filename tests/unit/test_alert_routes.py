@@ -207,31 +207,32 @@ def test_a_problem_is_mailed_once_then_its_recovery_once(check):
     )
 
 
-def test_a_host_in_maintenance_is_quiet_until_alert_quiet_hours_then_mails_that_it_is_overdue(
+def test_a_host_in_maintenance_is_quiet_until_alert_quiet_hours_then_a_peer_mails_it_is_overdue(
     check, tmp_path
 ):
     """A marker younger than the hours: its brick is neither mailed nor cleared (one mailed
-    before stays); an older one: quiet no more, and only the host itself says it is overdue."""
+    before stays); an older one: quiet no more, and the first other cluster host says so."""
     now = 1_000_000.0
+    cluster = ["proxy1", "proxy2", "web1", "web2"]
     (tmp_path / "web2").write_text("maintenance since ...\n")
     os.utime(tmp_path / "web2", (now - 3600, now - 3600))
     (tmp_path / "proxy1").write_text("maintenance since ...\n")
     os.utime(tmp_path / "proxy1", (now - 13 * 3600, now - 13 * 3600))
-    quiet, overdue = check.quiet_hosts(str(tmp_path), 12, now, "web1")
-    _, overdue_self = check.quiet_hosts(str(tmp_path), 12, now, "proxy1")
+    quiet, overdue = check.quiet_hosts(str(tmp_path), 12, now, "web1", cluster)
+    speakers = [me for me in cluster if check.quiet_hosts(str(tmp_path), 12, now, me, cluster)[1]]
     found = {"brick web2:/b": "web2 offline", "brick proxy1:/b": "proxy1 offline", "disk /": "full"}
     known = {"brick web2:/c": {"text": "web2's other brick offline", "since": 1.0}}
     assert (
         quiet,
         overdue,
-        list(overdue_self),
+        speakers,
         check.hush(found, known, quiet, "web1"),
         check.hush(found, known, {"web1"}, "web1"),
-        check.quiet_hosts(str(tmp_path / "none"), 12, now, "web1"),
+        check.quiet_hosts(str(tmp_path / "none"), 12, now, "web1", cluster),
     ) == (
         {"web2"},
         {},
-        ["maintenance proxy1"],
+        ["proxy2"],
         {
             "brick proxy1:/b": "proxy1 offline",
             "disk /": "full",
@@ -239,6 +240,21 @@ def test_a_host_in_maintenance_is_quiet_until_alert_quiet_hours_then_mails_that_
         },
         {"brick web2:/b": "web2 offline", "brick proxy1:/b": "proxy1 offline"},
         (set(), {}),
+    )
+
+
+def test_the_volumes_own_problems_are_never_quiet_but_a_stuck_heal_waits_for_the_host(check):
+    """Quiet on the reporter does not hide a split brain or an overdue maintenance; a heal
+    stuck while any host is in maintenance is held (its entries pile up by design)."""
+    found = {
+        "split-brain": "2 entries",
+        "heal stuck": "9 pending",
+        "maintenance web2": "overdue",
+        "glusterd": "x",
+    }
+    assert (check.hush(found, {}, {"web1"}, "web1"), check.hush(found, {}, set(), "web1")) == (
+        {"split-brain": "2 entries", "maintenance web2": "overdue"},
+        found,
     )
 
 
