@@ -296,6 +296,24 @@ def test_cacti_poller_is_scheduled_by_a_timer_at_the_sites_interval(host, site):
 
 
 @pytest.mark.roles("proxy")
+def test_cacti_runs_its_queued_commands(host, site):
+    """Cacti's queue of commands (a device's reindex after it restarted: its graphs then follow
+    the interfaces' new indexes) holds nothing older than two poller runs: the poller's run
+    leaves the background process that runs it alone (KillMode=process), as cron does."""
+    minutes = site.setting("cacti_poll_minutes", site.hosts[host_name(host, site)])
+    stale = host.check_output(
+        'mysql -N -B cacti -e "SELECT command, time FROM poller_command '
+        f'WHERE time < NOW() - INTERVAL {2 * minutes * 60 + 30} SECOND"'
+    )
+    kill_mode = host.check_output(f"systemctl show -p KillMode --value {CACTI_POLLER_UNIT}.service")
+    assert (stale.splitlines(), kill_mode) == ([], "process"), (
+        f"Cacti's queued commands (device:data query) wait: {stale.splitlines()[:8]}; KillMode={kill_mode}. "
+        f"Deploy the proxy again (its {CACTI_POLLER_UNIT}.service), or run them once: "
+        "`runuser -u www-data -- php -q /usr/share/cacti/site/poller_commands.php --poller=1`"
+    )
+
+
+@pytest.mark.roles("proxy")
 def test_cacti_has_no_graph_polled_through_command_line_tools(host):
     """No graph of a device, and no link of a device or a device template, of the templates
     that Cacti's script server polls through net-snmp's command-line tools: those carry the
