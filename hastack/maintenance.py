@@ -540,7 +540,7 @@ class Maintenance:
 def run_maintenance(site: Site, name: str, state: str, heal_wait: float = HEAL_WAIT_S) -> int:
     """0: the host is as asked; 1: it was refused or did not come back (said why)."""
     host = site.hosts.get(name)
-    if host is None or host.role not in ("proxy", "web"):
+    if host is None or host.role not in topology.CLUSTER_ROLES:
         what = "not a host of the site" if host is None else f"the {host.role}: only proxies and web hosts"
         cluster = site.cluster_hosts()
         print(f"hastack maintenance: {name} is {what} ({', '.join(cluster)}); nothing changed")

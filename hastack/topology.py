@@ -13,6 +13,8 @@ from typing import Any
 
 # The roles a host can have, in the order they are deployed.
 ROLES = ("proxy", "web", "client")
+# The roles that carry the shop: what maintenance, upgrade and the alerts' quiet are about.
+CLUSTER_ROLES = ("proxy", "web")
 
 
 def primary_network(addresses: Mapping[str, Any]) -> str:

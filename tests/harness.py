@@ -10,6 +10,8 @@ saying they need the lab.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -127,3 +129,10 @@ def lab_only_fixture(why: str, autouse: bool = False):
             pytest.fail(f"{why}, so they run against the lab only (unset HASTACK_SITE)")
 
     return lab_only
+
+
+def hastack_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """A hastack command as a person runs it (this checkout's), its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "hastack.cli", *args], capture_output=True, text=True, timeout=timeout
+    )

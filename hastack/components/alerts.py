@@ -71,7 +71,7 @@ def check_config() -> str:
                 "quiet_dir": alerts.QUIET_DIR,
                 "quiet_hours": host.data.alert_quiet_hours,
                 "cluster_hosts": [
-                    h["name"] for h in host.data.site_hosts if h.get("role") in ("proxy", "web")
+                    h["name"] for h in host.data.site_hosts if h["role"] in topology.CLUSTER_ROLES
                 ],
                 "relay": host.data.alert_relay,
                 "relay_via_haproxy": "proxy" in host.groups

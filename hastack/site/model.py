@@ -183,7 +183,7 @@ class Site:
     def cluster_hosts(self) -> list[str]:
         """The hosts that carry the shop (proxies and web hosts), in the site's order: what
         maintenance, upgrade and its drill may take out; never the client."""
-        return [h.name for h in self.hosts.values() if h.role in ("proxy", "web")]
+        return [h.name for h in self.hosts.values() if h.role in topology.CLUSTER_ROLES]
 
     def hosts_in(self, role: str) -> list[Host]:
         return [self.hosts[other["name"]] for other in topology.in_role(self.topology_hosts(), role)]

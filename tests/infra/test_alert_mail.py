@@ -16,7 +16,7 @@ import pytest
 from hastack import alerts, lab
 from hastack.deploying import run_deploy
 from hastack.lab.layout import SMTP_SINK_MAILDIR
-from tests.harness import lab_only_fixture
+from tests.harness import hastack_cli, lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
@@ -158,12 +158,7 @@ def test_a_stopped_brick_mails_within_the_checks_period_then_its_recovery(lab_on
 
 
 def maintenance(name: str, state: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hastack.cli", "maintenance", str(lab.SITE_FILE), name, state],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return hastack_cli("maintenance", str(lab.SITE_FILE), name, state)
 
 
 def test_a_host_in_maintenance_is_quiet_and_one_left_there_too_long_is_mailed(

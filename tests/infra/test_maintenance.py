@@ -5,7 +5,6 @@ inside the VIP's planned move, shorter than a proxy's death; a second `on` chang
 taking out a host whose peer is out is refused and changes nothing."""
 
 import subprocess
-import sys
 import time
 import uuid
 
@@ -15,7 +14,7 @@ from hastack import lab
 from hastack.drill import Drills, failures, outage
 from hastack.maintenance import MARKER, STAT, server_row
 from hastack.timings import predicted_gap_s
-from tests.harness import lab_only_fixture
+from tests.harness import hastack_cli, lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
@@ -25,10 +24,7 @@ HEAL_WAIT = "120"
 lab_only = lab_only_fixture("these tests take hosts out of service")
 
 
-def hastack(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hastack.cli", *args], capture_output=True, text=True, timeout=900
-    )
+hastack = hastack_cli
 
 
 def maintenance(name: str, state: str) -> subprocess.CompletedProcess:
