@@ -77,6 +77,29 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     return maintenance.run_maintenance(site, words[-2], words[-1], heal_wait=args.heal_wait)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hastack import backup_run
+
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    return backup_run.run_backup(site)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hastack import backup_run
+
+    if not args.drill and args.path is None:
+        print(
+            "usage: hastack restore [SITE] --drill | --path REL (see hastack restore --help)", file=sys.stderr
+        )
+        return 2
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    return backup_run.run_restore(site, drill=args.drill, path=args.path, as_json=args.json)
+
+
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from hastack import upgrade
 
@@ -323,6 +346,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the heal entries may take to drain, before going out and coming back (default 600)",
     )
     maint.set_defaults(func=cmd_maintenance)
+
+    backup_parser = commands.add_parser(
+        "backup",
+        help="back up now: each proxy's Cacti, /cluster, and this machine's secrets of the site (restic)",
+    )
+    backup_parser.add_argument("site", nargs="?", help="the site file (default: the lab's, else site.yaml)")
+    backup_parser.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="the restore drill (into scratch, compared), or a part of /cluster restored in place"
+    )
+    restore.add_argument("site", nargs="?", help="the site file (default: the lab's, else site.yaml)")
+    restore.add_argument(
+        "--drill",
+        action="store_true",
+        help="restore the newest /cluster snapshot into a scratch folder on a web host and compare each "
+        "file's checksum with the live one; load each proxy's Cacti dump into a scratch schema",
+    )
+    restore.add_argument(
+        "--path", metavar="REL", help="restore /cluster/REL in place from the newest snapshot (overwrites)"
+    )
+    restore.add_argument("--json", action="store_true", help="the report as JSON")
+    restore.set_defaults(func=cmd_restore)
 
     upgrade = commands.add_parser(
         "upgrade",

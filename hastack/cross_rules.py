@@ -76,6 +76,8 @@ CLUSTER_WIDE_KEYS = (
     *(key for key in DEFAULTS if key.startswith("gluster_")),
     # who is told, by which relay: one answer for the cluster (the disk threshold may differ)
     *(key for key in DEFAULTS if key.startswith("alert_") and key != "alert_disk_percent"),
+    # one repository, one schedule, one retention for the site's series
+    *(key for key in DEFAULTS if key.startswith("backup_")),
 )
 
 
@@ -249,6 +251,34 @@ def check_alerts(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list
             )
     if relay and not recipients:
         return [f"{relay_path}: a relay but no recipients (alert_mail_to): no alert is sent"]
+    return []
+
+
+def check_backup(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[str]:
+    """An SFTP repository on a host of the site: one the web hosts reach (a back address), and
+    not a web host, whose loss would take the copy with the brick it backs up (a proxy is allowed:
+    the lab has no other host the web hosts reach; data_keys says to name one outside the cluster)."""
+    from hastack import backup
+
+    value, path = layers.find("backup_repository")
+    repo = backup.parse(value) if value else None
+    if repo is None or not repo.sftp or repo.host not in hosts:
+        return []
+    spec = hosts[repo.host]
+    if spec.role == "web":
+        check.add(
+            path,
+            f"{repo.host} is a web host: its copy would be lost with the brick it backs up",
+            "name a host outside the cluster, or at least one that is not a web host",
+            repo.host,
+        )
+    elif "back" not in spec.addresses and any(host.role == "web" for host in hosts.values()):
+        check.add(
+            path,
+            f"{repo.host} has no back address, and the web hosts reach only the back network",
+            "name a host on the back network, or an SFTP server the web hosts can reach",
+            repo.host,
+        )
     return []
 
 

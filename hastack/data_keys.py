@@ -500,6 +500,32 @@ alert_quiet_hours = 12
 # percentage `df` shows).
 alert_disk_percent = 90
 
+# --- backups: web hosts and proxies ----------------------------------------------------
+# Where restic keeps the backups, encrypted: `sftp:USER@HOST:/PATH` (a user that is not root; when
+# HOST is a host of the site, the deploy makes USER there, whose only way in is the site's backup
+# key, for SFTP alone, and the folder, USER's, 0700) or a folder that is mounted on every host that
+# backs up (`/mnt/backup/shop`: an NFS export or a disk; its parent must exist, restic makes the
+# rest). Empty (the default): no backups. Set, the web hosts back up `/cluster`'s content and the
+# proxies a dump of their Cacti database, daily; `hastack backup` backs up now, and also the
+# site's secrets and CA from the machine that runs it. The repository's password is generated
+# with the other secrets (`restic_password`); keep a copy apart from the repository: without it
+# nothing can be restored. Name a host outside the cluster: a copy on a proxy or a web host is
+# lost with it. Web hosts reach only the back network: a host of the site must have a back
+# address, an outside one must be reachable from there.
+backup_repository = ""
+# When the daily backup runs (HH:MM, the hosts' clock): the proxies' Cacti then, the web hosts 15
+# minutes apart after them (the first that runs takes `/cluster`, the others see a snapshot younger
+# than 20 hours and skip). A run missed while a host was off happens at its next boot.
+backup_time = "02:30"
+# Retention, applied after each `/cluster` backup (`restic forget --prune`), per series (each
+# proxy's Cacti, the site's `/cluster`, the controller's secrets): the newest snapshot of each of
+# this many days, ...
+backup_keep_daily = 7
+# ... weeks ...
+backup_keep_weekly = 4
+# ... and months.
+backup_keep_monthly = 6
+
 # --- firewall: every host ----------------------------------------------------------
 # nftables on every host: inbound dropped but for the allow list `hastack/firewall.py` writes from
 # the site (see "The firewall"). `false` removes hastack's table.

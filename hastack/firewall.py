@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hastack import alerts, topology
+from hastack import alerts, backup, topology
 from hastack.defaults import ROOT
 from hastack.qdevice import QNETD_PORT, qnetd_address
 from hastack.rules import FIXED_PORTS
@@ -146,6 +146,24 @@ def allowed(
                     (str(alerts.relay_parts(relay)[1]),),
                     tuple(senders),
                     destination=address,
+                )
+            )
+    repo = backup.parse(setting("backup_repository") or "")
+    if repo is not None and repo.host == name:
+        senders = [
+            topology.primary_address(other["addresses"])
+            if "back" not in other["addresses"]
+            else other["addresses"]["back"]
+            for other in hosts
+            if backup.jobs(other["role"], setting("monitoring_enabled")) and other["name"] != name
+        ]
+        if senders:
+            rules.append(
+                Allow(
+                    "SSH for the backups' SFTP, from the hosts that back up",
+                    "tcp",
+                    (str(ssh_port),),
+                    tuple(map(str, senders)),
                 )
             )
     if setting("monitoring_enabled"):

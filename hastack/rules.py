@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hastack import backup
+
 Rule = Callable[[Any], "tuple[str, str] | None"]
 
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -382,6 +384,11 @@ RULES: dict[str, Rule] = {
     "alert_disk_percent": between(50, 99),
     "alert_quiet_hours": between(1, 168),
     "firewall_confirm_seconds": at_least(10),
+    "backup_repository": backup.repository_problem,
+    "backup_time": backup.time_problem,
+    "backup_keep_daily": between(1, 3650),
+    "backup_keep_weekly": between(0, 520),
+    "backup_keep_monthly": between(0, 240),
     **{key: port for key in PORT_KEYS},
 }
 

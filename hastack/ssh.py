@@ -130,6 +130,24 @@ class SiteHosts:
         # what succeeded is read from its output alone (a warning on stderr would spoil XML)
         return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
 
+    def feed(self, name: str, command: str, data: bytes, timeout: float | None = None) -> tuple[int, str]:
+        """``run``, with ``data`` on the command's standard input (then its end)."""
+        runner = self.connect(name)
+        if runner is None:
+            return 255, self.errors.get(name, "does not answer")
+        try:
+            stdin, stdout, stderr = runner.client.exec_command(
+                f"{self.sudo}sh -c {shlex.quote(command)}", timeout=timeout or self.timeout
+            )
+            stdin.write(data)
+            stdin.channel.shutdown_write()
+            out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
+            status = stdout.channel.recv_exit_status()
+        except Exception as error:  # noqa: BLE001 - a host that stops answering mid-way
+            self.forget(name)
+            return 255, str(error)
+        return status, out if status == 0 else out + err
+
     def forget(self, name: str) -> None:
         """Close ``name``'s connection: the next command opens a new one (after its reboot)."""
         runner = self.runners.pop(name, None)

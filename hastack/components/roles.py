@@ -9,6 +9,7 @@ glusterd before the first web host probes it).
 from pyinfra import host
 
 from hastack.components.alerts import deploy_alerts, refuse_another_mail_server
+from hastack.components.backup import deploy_backup
 from hastack.components.base import deploy_base
 from hastack.components.docker import deploy_docker, needs_docker
 from hastack.components.firewall import deploy_firewall, rpcbind_off
@@ -60,3 +61,5 @@ def deploy_role(role: str) -> None:
         deploy_loadtest()
     if host.data.monitoring_enabled:
         deploy_monitoring()
+    # After Cacti (its database is what a proxy backs up); the repository host's account too.
+    deploy_backup()

@@ -126,6 +126,9 @@ def site_document(release: int, lab_hosts: list[LabHost]) -> dict:
             "alert_mail_to": ["ops@lab.invalid"],
             "alert_relay": "client:25",
             "alert_check_minutes": 1,
+            # Backups to proxy2 over SFTP: the lab has no host outside the cluster that the web
+            # hosts reach (a real site names one; the site check warns).
+            "backup_repository": "sftp:hastack-backup@proxy2:/srv/hastack-backup/lab",
             # Cacti and Ganglia to this machine only (the customers' client gets 403).
             "admin_web_networks": [f"{fence.gateway(NETWORKS['front'])}/32"],
             **images,

@@ -111,6 +111,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     warnings += cross_rules.ping_warnings(layers, hosts)
     warnings += cross_rules.check_tls(check, layers, hosts)
     warnings += cross_rules.check_alerts(check, layers, hosts)
+    warnings += cross_rules.check_backup(check, layers, hosts)
     warnings += cross_rules.disk_name_warnings(hosts)
     warnings += cross_rules.check_gateways(check, layers, hosts, networks, vip)
 

@@ -1,0 +1,171 @@
+"""Backups with restic (``backup_repository``): the web hosts back up /cluster, the proxies their
+Cacti database, each from a daily timer; a repository host of the site gets the SFTP-only account.
+What, where and how to restore: hastack/backup.py and docs/operations.md."""
+
+import io
+import json
+import shlex
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.files import File
+from pyinfra.operations import files, server, systemd
+
+from hastack import backup, secrets, topology
+from hastack.components.host_os import install, platform, put_secret
+from hastack.defaults import ROOT
+
+TEMPLATES = ROOT / "templates" / "backup"
+
+
+def repository() -> backup.Repository | None:
+    return backup.parse(host.data.backup_repository) if host.data.backup_repository else None
+
+
+def sftp_port() -> int:
+    """The site's SSH port for a repository host of the site, else SSH's own."""
+    repo = repository()
+    names = {other["name"] for other in host.data.site_hosts}
+    return host.data.ssh_port if repo is not None and repo.host in names else 22
+
+
+def my_jobs() -> list[str]:
+    return backup.jobs(host.data.site_role, host.data.monitoring_enabled)
+
+
+def config() -> str:
+    return (
+        json.dumps(
+            backup.host_config(
+                cluster=host.data.site_cluster,
+                host=host.name,
+                role=host.data.site_role,
+                repository=host.data.backup_repository,
+                port=sftp_port(),
+                monitoring=host.data.monitoring_enabled,
+                keep={
+                    "daily": host.data.backup_keep_daily,
+                    "weekly": host.data.backup_keep_weekly,
+                    "monthly": host.data.backup_keep_monthly,
+                },
+            ),
+            indent=1,
+        )
+        + "\n"
+    )
+
+
+def serve_repository(repo: backup.Repository) -> None:
+    """This host is the SFTP repository: a user of its own whose only way in is the site's
+    backup key, for SFTP alone, and the repository's folder, its own, 0700."""
+    _, public = backup.ssh_key(host.data.site_cluster)
+    home = f"/var/lib/{repo.user}"
+    server.user(
+        name=f"The backup repository's user ({repo.user}, SFTP only through its key)",
+        user=repo.user,
+        home=home,
+        shell="/bin/sh",
+        system=True,
+        create_home=True,
+    )
+    files.directory(name="Its SSH folder", path=f"{home}/.ssh", user=repo.user, group=repo.user, mode="700")
+    files.put(
+        name="The site's backup key, for SFTP alone (restrict, sftp-server forced)",
+        src=io.StringIO(backup.authorized_key(public, repo, host.data.site_cluster)),
+        dest=f"{home}/.ssh/authorized_keys",
+        user=repo.user,
+        group=repo.user,
+        mode="600",
+    )
+    files.directory(
+        name=f"The repository's folder ({repo.path}), the backup user's alone",
+        path=repo.path,
+        user=repo.user,
+        group=repo.user,
+        mode="700",
+    )
+
+
+def switch_off() -> None:
+    timer = f"/etc/systemd/system/{backup.UNIT}.timer"
+    if not host.get_fact(File, path=timer):
+        return
+    systemd.service(
+        name="Stop the backup timer (backup_repository is empty)",
+        service=f"{backup.UNIT}.timer",
+        running=False,
+        enabled=False,
+    )
+    for path in (timer, f"/etc/systemd/system/{backup.UNIT}.service", backup.SCRIPT, backup.WRAPPER):
+        files.file(name=f"Remove {path} (no backups)", path=path, present=False)
+    files.directory(
+        name="Remove the backup settings and keys (no backups)", path=backup.CONFIG_DIR, present=False
+    )
+    systemd.daemon_reload(name="Forget the backup units")
+
+
+@deploy("Backups: restic")
+def deploy_backup() -> None:
+    if platform().packager != "apt":
+        return
+    repo = repository()
+    if repo is not None and repo.host == host.name:
+        serve_repository(repo)
+    jobs = my_jobs()
+    if repo is None or not jobs:
+        switch_off()
+        return
+    install("Install restic (the backups) and python3 (their script)", ["restic", "python3"])
+    files.directory(name="The backup settings' folder (keys inside)", path=backup.CONFIG_DIR, mode="700")
+    put_secret(
+        "The repository's password (a generated secret)",
+        (secrets.password(host.data.site_cluster, "restic_password") + "\n").encode(),
+        backup.PASSWORD,
+    )
+    if repo.sftp:
+        key, _ = backup.ssh_key(host.data.site_cluster)
+        put_secret("The site's backup SSH key (SFTP to the repository)", key, backup.SSH_KEY)
+    files.put(
+        name="The backup settings",
+        src=io.StringIO(config()),
+        dest=backup.CONFIG,
+        mode="600",
+    )
+    command = backup.sftp_command(repo, sftp_port())
+    files.template(
+        name=f"restic with the site's repository, for a person ({backup.WRAPPER})",
+        src=str(TEMPLATES / "hastack-restic.j2"),
+        dest=backup.WRAPPER,
+        mode="700",
+        repository=shlex.quote(repo.url()),
+        password=backup.PASSWORD,
+        cache=backup.CACHE_DIR,
+        sftp=shlex.quote(command) if command else "",
+    )
+    files.directory(name="restic's cache", path=backup.CACHE_DIR, mode="700")
+    files.put(
+        name="The backup script", src=str(TEMPLATES / "hastack-backup.py"), dest=backup.SCRIPT, mode="755"
+    )
+    role = host.data.site_role
+    index = [other["name"] for other in topology.in_role(host.data.site_hosts, role)].index(host.name)
+    calendar = backup.schedule(host.data.backup_time, role, index)
+    unit = files.put(
+        name=f"The backup as a service ({backup.UNIT}.service)",
+        src=str(TEMPLATES / "hastack-backup.service"),
+        dest=f"/etc/systemd/system/{backup.UNIT}.service",
+        mode="644",
+    )
+    timer = files.template(
+        name=f"The backup daily at {calendar[6:11]} ({backup.UNIT}.timer, backup_time)",
+        src=str(TEMPLATES / "hastack-backup.timer.j2"),
+        dest=f"/etc/systemd/system/{backup.UNIT}.timer",
+        calendar=calendar,
+    )
+    systemd.daemon_reload(name="Load the backup units", _if=lambda: unit.did_change() or timer.did_change())
+    systemd.service(name="Run the backup timer", service=f"{backup.UNIT}.timer", running=True, enabled=True)
+    systemd.service(
+        name="Restart the backup timer with its new time",
+        service=f"{backup.UNIT}.timer",
+        restarted=True,
+        _if=timer.did_change,
+    )

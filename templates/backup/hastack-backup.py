@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""hastack's backups on this host with restic (managed by hastack: templates/backup/).
+
+  hastack-backup                 what this host backs up (/etc/hastack/backup/config.json: jobs);
+                                 /cluster is skipped when another web host took it lately
+  hastack-backup --force         the same, never skipped (hastack backup)
+  hastack-backup --stdin NAME --sha256 HEX
+                                 standard input as one file NAME (the controller's secrets), read
+                                 back and compared with HEX
+  hastack-backup --drill         the newest snapshot restored into scratch and compared
+  hastack-backup --restore-path REL
+                                 /cluster/REL restored in place from the newest snapshot
+
+The last line printed is a JSON report. Run by its timer, a failure is mailed to root.
+By hand: hastack-restic snapshots (restic with this site's repository)
+"""
+
+import argparse
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CONFIG = "/etc/hastack/backup/config.json"
+LOCK = "/run/hastack-backup.lock"
+MOUNT = "/cluster"
+SCRATCH_SCHEMA = "hastack_restore_drill"
+CACTI_DB = "cacti"
+
+
+class Failed(Exception):
+    pass
+
+
+def load():
+    with open(CONFIG) as handle:
+        return json.load(handle)
+
+
+def restic_base(config):
+    base = [
+        "restic",
+        "--repo",
+        config["repository"],
+        "--password-file",
+        config["password_file"],
+        "--cache-dir",
+        config["cache_dir"],
+    ]
+    if config.get("sftp_command"):
+        base += ["--option", "sftp.command=" + config["sftp_command"]]
+    return base
+
+
+def restic(config, *args, stdin=None, input_bytes=None, check=True):
+    done = subprocess.run(
+        restic_base(config) + list(args),
+        stdin=stdin,
+        input=input_bytes,
+        capture_output=True,
+    )
+    if check and done.returncode != 0:
+        raise Failed(f"restic {args[0]}: " + done.stderr.decode(errors="replace").strip()[-800:])
+    return done
+
+
+def ensure_repository(config):
+    """The repository there, made on first use. A folder repository must already exist (a mounted
+    disk): restic would otherwise make one on the root filesystem."""
+    repository = config["repository"]
+    if repository.startswith("/") and not os.path.isdir(os.path.dirname(repository) or "/"):
+        raise Failed(f"{os.path.dirname(repository)} does not exist: mount the backup disk there")
+    opened = restic(config, "cat", "config", check=False)
+    if opened.returncode == 0:
+        return
+    made = restic(config, "init", check=False)
+    if made.returncode != 0:
+        raise Failed(
+            f"cannot open the repository {repository}: "
+            + opened.stderr.decode(errors="replace").strip()[-500:]
+            + " / init: "
+            + made.stderr.decode(errors="replace").strip()[-300:]
+        )
+
+
+def summary(done):
+    """restic backup --json's summary line: (snapshot, files, bytes)."""
+    for line in reversed(done.stdout.decode(errors="replace").splitlines()):
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if message.get("message_type") == "summary":
+            return (
+                message.get("snapshot_id"),
+                message.get("total_files_processed"),
+                message.get("total_bytes_processed"),
+            )
+    raise Failed("restic backup printed no summary")
+
+
+def when(text):
+    """restic's time (nanoseconds, Z or an offset) as an aware datetime."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(text)
+
+
+def snapshots(config, *filters):
+    done = restic(config, "snapshots", "--json", *filters)
+    return sorted(json.loads(done.stdout or b"[]") or [], key=lambda snap: when(snap["time"]))
+
+
+def mounted(path):
+    return subprocess.run(["mountpoint", "-q", path]).returncode == 0
+
+
+def backup_cluster(config, force):
+    if not mounted(MOUNT):
+        raise Failed(f"{MOUNT} is not mounted: nothing backed up (an empty folder is not the shop)")
+    if not force:
+        latest = snapshots(config, "--tag", "cluster")
+        if latest:
+            age = datetime.datetime.now(datetime.timezone.utc) - when(latest[-1]["time"])
+            if age < datetime.timedelta(hours=config["fresh_hours"]):
+                return {
+                    "ok": True,
+                    "snapshot": latest[-1]["short_id"],
+                    "note": f"skipped: {latest[-1]['hostname']}'s snapshot is {int(age.total_seconds() // 60)} min old",
+                }
+    done = restic(config, "backup", "--json", "--tag", "cluster", "--host", config["cluster"], MOUNT)
+    snapshot, files, size = summary(done)
+    keep = config["keep"]
+    restic(
+        config,
+        "forget",
+        "--prune",
+        "--keep-daily",
+        str(keep["daily"]),
+        "--keep-weekly",
+        str(keep["weekly"]),
+        "--keep-monthly",
+        str(keep["monthly"]),
+    )
+    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
+
+
+def dump_tool(*names):
+    for name in names:
+        if shutil.which(name):
+            return name
+    raise Failed(f"none of {', '.join(names)} is installed")
+
+
+def cacti_dump(config):
+    return os.path.join(config["dump_dir"], f"cacti-{config['host']}.sql")
+
+
+def backup_cacti(config):
+    os.makedirs(config["dump_dir"], mode=0o700, exist_ok=True)
+    target = cacti_dump(config)
+    partial = target + ".partial"
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        done = subprocess.run(
+            [dump_tool("mariadb-dump", "mysqldump"), "--single-transaction", "--routines", CACTI_DB],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+        )
+    if done.returncode != 0:
+        os.unlink(partial)
+        raise Failed("mariadb-dump: " + done.stderr.decode(errors="replace").strip()[-500:])
+    os.replace(partial, target)
+    done = restic(config, "backup", "--json", "--tag", "cacti", "--host", config["host"], target)
+    snapshot, files, size = summary(done)
+    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
+
+
+def backup_stdin(config, name, expected):
+    data = sys.stdin.buffer.read()
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise Failed(f"{name} arrived damaged or cut short ({len(data)} bytes): nothing kept")
+    done = restic(
+        config,
+        "backup",
+        "--json",
+        "--tag",
+        "secrets",
+        "--host",
+        "controller",
+        "--stdin",
+        "--stdin-filename",
+        name,
+        input_bytes=data,
+    )
+    snapshot, files, size = summary(done)
+    back = restic(config, "dump", snapshot, "/" + name)
+    if hashlib.sha256(back.stdout).hexdigest() != expected:
+        restic(config, "forget", snapshot)
+        raise Failed(f"{name} read back from snapshot {snapshot} differs: the snapshot was removed")
+    return {
+        "ok": True,
+        "snapshot": snapshot,
+        "files": files,
+        "bytes": size,
+        "note": "ok, read back: same checksum",
+    }
+
+
+def digest(path):
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def drill_cluster(config):
+    """The newest /cluster snapshot restored into scratch, each file compared with the live one:
+    missing (gone from the live content), different (same or older time, other bytes: a backup
+    that would restore wrong), changed since (the live file is newer than the snapshot)."""
+    latest = snapshots(config, "--tag", "cluster")
+    if not latest:
+        raise Failed("no snapshot of /cluster yet: run hastack backup first")
+    snap = latest[-1]
+    taken = when(snap["time"]).timestamp()
+    live = os.statvfs(MOUNT)
+    used = (live.f_blocks - live.f_bfree) * live.f_frsize
+    scratch_root = "/var/tmp"
+    room = os.statvfs(scratch_root)
+    if used > 0.8 * room.f_bavail * room.f_frsize:
+        raise Failed(
+            f"{scratch_root} has {room.f_bavail * room.f_frsize // 2**20} MiB free, the shop takes "
+            f"{used // 2**20} MiB: free room there for the drill"
+        )
+    scratch = tempfile.mkdtemp(prefix="hastack-restore-drill-", dir=scratch_root)
+    try:
+        restic(config, "restore", snap["id"], "--target", scratch)
+        restored = os.path.join(scratch, MOUNT.lstrip("/"))
+        counts = {"files": 0, "missing": 0, "different": 0, "changed_since": 0}
+        examples = {"missing": [], "different": []}
+        for folder, _, names in os.walk(restored):
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.islink(path):
+                    continue
+                relative = os.path.relpath(path, restored)
+                counts["files"] += 1
+                current = os.path.join(MOUNT, relative)
+                if not os.path.exists(current):
+                    counts["missing"] += 1
+                    examples["missing"].append(relative)
+                elif digest(current) != digest(path):
+                    if os.stat(current).st_mtime > taken:
+                        counts["changed_since"] += 1
+                    else:
+                        counts["different"] += 1
+                        examples["different"].append(relative)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    note = (
+        f"snapshot {snap['short_id']} of {snap['time'][:19]}Z: {counts['files']} files restored; "
+        f"{counts['missing']} missing, {counts['different']} different from the live /cluster, "
+        f"{counts['changed_since']} changed since"
+    )
+    if counts["missing"] or counts["different"]:
+        shown = ", ".join((examples["missing"] + examples["different"])[:5])
+        note += f" (for example {shown}; a file deleted since the backup shows as missing)"
+    return {
+        "ok": counts["different"] == 0 and counts["missing"] == 0,
+        "snapshot": snap["short_id"],
+        **counts,
+        "note": note,
+    }
+
+
+def mariadb(sql, database=None):
+    command = [dump_tool("mariadb", "mysql"), "--batch", "--skip-column-names"]
+    done = subprocess.run(command + ([database] if database else []) + ["-e", sql], capture_output=True)
+    if done.returncode != 0:
+        raise Failed("mariadb: " + done.stderr.decode(errors="replace").strip()[-500:])
+    return done.stdout.decode().strip()
+
+
+def drill_cacti(config):
+    """The newest Cacti dump loaded into a scratch schema; its devices counted against the live
+    database's; the schema dropped."""
+    target = cacti_dump(config)
+    latest = snapshots(config, "--tag", "cacti", "--host", config["host"])
+    if not latest:
+        raise Failed(f"no snapshot of {config['host']}'s Cacti yet: run hastack backup first")
+    snap = latest[-1]
+    dumped = restic(config, "dump", snap["id"], target)
+    mariadb(f"DROP DATABASE IF EXISTS {SCRATCH_SCHEMA}; CREATE DATABASE {SCRATCH_SCHEMA}")
+    try:
+        loaded = subprocess.run(
+            [dump_tool("mariadb", "mysql"), SCRATCH_SCHEMA], input=dumped.stdout, capture_output=True
+        )
+        if loaded.returncode != 0:
+            raise Failed("loading the dump: " + loaded.stderr.decode(errors="replace").strip()[-500:])
+        restored = int(mariadb("SELECT COUNT(*) FROM host", SCRATCH_SCHEMA))
+        live = int(mariadb("SELECT COUNT(*) FROM host", CACTI_DB))
+    finally:
+        mariadb(f"DROP DATABASE IF EXISTS {SCRATCH_SCHEMA}")
+    return {
+        "ok": restored > 0 and restored == live,
+        "snapshot": snap["short_id"],
+        "devices": restored,
+        "live_devices": live,
+        "note": f"snapshot {snap['short_id']} loaded into a scratch schema: {restored} devices (live: {live})",
+    }
+
+
+def restore_path(config, relative):
+    relative = relative.strip("/")
+    if not relative or ".." in relative.split("/"):
+        raise Failed(f"{relative!r}: give a path inside {MOUNT}, like images/2026")
+    if not mounted(MOUNT):
+        raise Failed(f"{MOUNT} is not mounted: nothing restored")
+    latest = snapshots(config, "--tag", "cluster")
+    if not latest:
+        raise Failed("no snapshot of /cluster yet")
+    snap = latest[-1]
+    restic(config, "restore", snap["id"], "--target", "/", "--include", f"{MOUNT}/{relative}")
+    return {
+        "ok": True,
+        "snapshot": snap["short_id"],
+        "note": f"{MOUNT}/{relative} restored from {snap['short_id']}",
+    }
+
+
+def mail(config, text):
+    if not shutil.which("sendmail") and not os.path.exists("/usr/sbin/sendmail"):
+        return
+    message = (
+        f"Subject: hastack {config['cluster']}: backup FAILED on {config['host']}\n"
+        f"To: root\n\n{text}\n\nThe unit's log: journalctl -u hastack-backup.service\n"
+    )
+    subprocess.run(["/usr/sbin/sendmail", "-t"], input=message.encode(), check=False)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--stdin")
+    parser.add_argument("--sha256")
+    parser.add_argument("--drill", action="store_true")
+    parser.add_argument("--restore-path")
+    parser.add_argument("--timer", action="store_true", help="run by the timer: a failure is mailed")
+    args = parser.parse_args()
+    config = load()
+    os.environ["TMPDIR"] = "/var/tmp"
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        reports = []
+        try:
+            ensure_repository(config)
+            if args.stdin:
+                reports.append(backup_stdin(config, args.stdin, args.sha256))
+            elif args.drill:
+                for job in config["jobs"]:
+                    reports.append(drill_cluster(config) if job == "cluster" else drill_cacti(config))
+            elif args.restore_path is not None:
+                reports.append(restore_path(config, args.restore_path))
+            else:
+                for job in config["jobs"]:
+                    reports.append(
+                        backup_cluster(config, args.force) if job == "cluster" else backup_cacti(config)
+                    )
+        except Failed as error:
+            reports.append({"ok": False, "error": str(error)})
+            if args.timer:
+                mail(config, str(error))
+    for report in reports:
+        print(json.dumps(report))
+    return 0 if reports and all(report["ok"] for report in reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
