@@ -79,14 +79,21 @@ def ensure_repository(config):
     opened = restic(config, "cat", "config", check=False)
     if opened.returncode == 0:
         return
+    why = brief(opened.stderr)
+    # restic 0.17+ exits 10 for "no repository there"; 0.14 says so in words
+    absent = opened.returncode == 10 or re.search(r"does not exist|Is there a repository", why)
+    if not absent:
+        raise Failed(f"cannot open the repository {repository}: {why}")
     made = restic(config, "init", check=False)
     if made.returncode != 0:
-        raise Failed(
-            f"cannot open the repository {repository}: "
-            + opened.stderr.decode(errors="replace").strip()[-500:]
-            + " / init: "
-            + made.stderr.decode(errors="replace").strip()[-300:]
-        )
+        raise Failed(f"no repository at {repository}, and restic cannot make one: {brief(made.stderr)}")
+
+
+def brief(stderr):
+    """restic's error in a line or two: its ssh's complaint and its Fatal line."""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    picked = [line for line in lines if line.startswith(("subprocess ssh:", "Fatal:", "ssh:"))] or lines[-2:]
+    return " / ".join(picked[:2])[:600]
 
 
 def summary(done):
@@ -126,12 +133,14 @@ def backup_cluster(config, force):
     if not force:
         latest = snapshots(config, "--tag", "cluster")
         if latest:
-            age = datetime.datetime.now(datetime.timezone.utc) - when(latest[-1]["time"])
+            # timezone.utc: the hosts' Python may be 3.10 (Ubuntu 22.04)
+            age = datetime.datetime.now(datetime.timezone.utc) - when(latest[-1]["time"])  # noqa: UP017
             if age < datetime.timedelta(hours=config["fresh_hours"]):
+                minutes = int(age.total_seconds() // 60)
                 return {
                     "ok": True,
                     "snapshot": latest[-1]["short_id"],
-                    "note": f"skipped: {latest[-1]['hostname']}'s snapshot is {int(age.total_seconds() // 60)} min old",
+                    "note": f"skipped: {latest[-1]['hostname']}'s snapshot is {minutes} min old",
                 }
     done = restic(config, "backup", "--json", "--tag", "cluster", "--host", config["cluster"], MOUNT)
     snapshot, files, size = summary(done)
@@ -311,7 +320,8 @@ def drill_cacti(config):
         "snapshot": snap["short_id"],
         "devices": restored,
         "live_devices": live,
-        "note": f"snapshot {snap['short_id']} loaded into a scratch schema: {restored} devices (live: {live})",
+        "note": f"snapshot {snap['short_id']} loaded into a scratch schema: {restored} devices "
+        f"(live: {live})",
     }
 
 
@@ -326,6 +336,8 @@ def restore_path(config, relative):
         raise Failed("no snapshot of /cluster yet")
     snap = latest[-1]
     restic(config, "restore", snap["id"], "--target", "/", "--include", f"{MOUNT}/{relative}")
+    if not os.path.lexists(f"{MOUNT}/{relative}"):
+        raise Failed(f"snapshot {snap['short_id']} holds no {MOUNT}/{relative}: nothing restored")
     return {
         "ok": True,
         "snapshot": snap["short_id"],

@@ -3,7 +3,7 @@ through the mount are backed up, deleted through the mount (every brick loses th
 and compared by checksum: 0 missing, 0 different. The restore drill agrees, and loads each
 proxy's Cacti dump into a scratch schema that holds its devices. The controller's secrets are
 backed up and read back. A repository that cannot be reached is reported, naming it, and leaves
-no snapshot."""
+no snapshot; the timer's failure is mailed."""
 
 import json
 import uuid
@@ -13,6 +13,7 @@ import pytest
 from hastack import backup, lab
 from hastack.backup_run import _site_repository
 from tests.harness import hastack_cli, lab_only_fixture
+from tests.infra.test_alert_mail import sink, wait_for_mail
 
 pytestmark = pytest.mark.lab
 
@@ -93,7 +94,9 @@ def test_files_deleted_through_the_mount_come_back_from_the_backup_with_the_same
 def test_a_repository_that_cannot_be_reached_is_named_and_leaves_no_snapshot(
     lab_only, site, deployed, connect
 ):
-    """web1 cut off from the repository's SSH port (its own nftables table, removed after)."""
+    """web1 cut off from the repository's SSH port (its own nftables table, removed after):
+    `hastack backup` names the repository in the /cluster row and exits 1; the timer's run fails
+    and mails it to the alert recipients."""
     web1 = connect("web1")
     repo = backup.parse(_site_repository(site))
     before = len(snapshots(connect("web2")))
@@ -104,14 +107,19 @@ def test_a_repository_that_cannot_be_reached_is_named_and_leaves_no_snapshot(
         f"nft add rule inet {table} out tcp dport {site.ssh.port} ip daddr "
         f"{site.hosts[repo.host].addresses['back']} reject with tcp reset"
     )
+    seen = len(sink(connect))
     try:
         # hastack backup takes /cluster from the first web host that answers: web1, cut off
         done = hastack_cli("backup", str(lab.SITE_FILE), timeout=600)
+        # the timer's run mails its failure
+        timer_run = web1.run(f"systemctl start {backup.UNIT}.service")
+        mail, _ = wait_for_mail(connect, lambda m: "backup FAILED on web1" in m["subject"], 60, seen)
     finally:
-        web1.run(f"nft delete table inet {table}")
+        web1.run(f"nft delete table inet {table}; systemctl reset-failed {backup.UNIT}.service")
     out = done.stdout + done.stderr
     cluster = next(line for line in done.stdout.splitlines() if line.startswith("cluster"))
     assert (done.returncode, "FAILED" in cluster, repo.url() in cluster) == (1, True, True), out
+    assert (timer_run.rc, mail is not None and repo.url() in mail["body"]) == (1, True), (timer_run, mail)
     # the proxies' Cacti still went; the cut-off web host added nothing
     added = [s for s in snapshots(connect("web2"))[before:] if "cluster" in (s.get("tags") or [])]
     assert added == [], added

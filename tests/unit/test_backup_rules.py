@@ -101,7 +101,8 @@ def test_the_secrets_tar_holds_the_site_s_secrets_folder(tmp_path, monkeypatch):
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "hacluster_password").write_text("x")
     _, public = backup.ssh_key("shop")
-    names = tarfile.open(fileobj=io.BytesIO(backup.secrets_tar("shop"))).getnames()
+    with tarfile.open(fileobj=io.BytesIO(backup.secrets_tar("shop"))) as tar:
+        names = tar.getnames()
     assert (public.startswith("ssh-ed25519 "), sorted(names)) == (
         True,
         ["shop", "shop/backup_ssh_key", "shop/hacluster_password"],
