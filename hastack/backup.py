@@ -141,6 +141,7 @@ def host_config(
     port: int,
     monitoring: bool,
     keep: dict[str, int],
+    mount: str = "/cluster",
 ) -> dict:
     """The settings the host's backup script reads (/etc/hastack/backup/config.json)."""
     repo = parse(repository)
@@ -149,6 +150,7 @@ def host_config(
         "cluster": cluster,
         "host": host,
         "jobs": jobs(role, monitoring),
+        "mount": mount,
         "repository": repo.url(),
         "sftp_command": sftp_command(repo, port),
         "password_file": PASSWORD,

@@ -108,7 +108,7 @@ def run_restore(site, drill: bool, path: str | None, as_json: bool = False, out=
             return 1
         if path is not None:
             status, output = hosts.run(web[0], f"{SCRIPT} --restore-path {shlex.quote(path)}")
-            report[f"restore /cluster/{path.strip('/')} on {web[0]}"] = _result(output)
+            report[f"restore {path.strip('/')} on {web[0]}"] = _result(output)
         if drill:
             status, output = hosts.run(web[0], f"{SCRIPT} --drill")
             report[f"cluster drill on {web[0]}"] = _result(output)

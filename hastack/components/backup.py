@@ -43,6 +43,7 @@ def config() -> str:
                 repository=host.data.backup_repository,
                 port=sftp_port(),
                 monitoring=host.data.monitoring_enabled,
+                mount=host.data.gluster_mount_point,
                 keep={
                     "daily": host.data.backup_keep_daily,
                     "weekly": host.data.backup_keep_weekly,

@@ -25,6 +25,7 @@ LAB_DATA_REASONS = {
     "ganglia_image": "gmond and gmetad from Debian 12's packages: no registry here",
     "alert_relay": "the lab's SMTP sink on the client, where the alert tests read the mail",
     "alert_check_minutes": "its alert test waits for one check, not five minutes",
+    "backup_repository": "SFTP to proxy2: the lab has no host outside the cluster the web hosts reach",
     "admin_web_networks": "this machine's front address (its browser, lab status), not the client's",
 }
 
@@ -71,6 +72,11 @@ OVERRIDES = {
     "ganglia_port": 8659,
     "ganglia_poll_seconds": 20,
     "apt_wait_seconds": 600,
+    "backup_repository": "sftp:shop-backup@proxy2:/srv/shop-backup",
+    "backup_time": "04:10",
+    "backup_keep_daily": 3,
+    "backup_keep_weekly": 2,
+    "backup_keep_monthly": 1,
 }
 
 

@@ -29,6 +29,7 @@ import tempfile
 
 CONFIG = "/etc/hastack/backup/config.json"
 LOCK = "/run/hastack-backup.lock"
+# The volume's mount (gluster_mount_point): config.json's "mount"
 MOUNT = "/cluster"
 SCRATCH_SCHEMA = "hastack_restore_drill"
 CACTI_DB = "cacti"
@@ -365,6 +366,8 @@ def main():
     parser.add_argument("--timer", action="store_true", help="run by the timer: a failure is mailed")
     args = parser.parse_args()
     config = load()
+    global MOUNT
+    MOUNT = config.get("mount") or MOUNT
     os.environ["TMPDIR"] = "/var/tmp"
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
