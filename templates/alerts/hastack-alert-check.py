@@ -386,7 +386,8 @@ def main() -> int:
     found = probe_all(config, state, now)
     quiet, overdue = quiet_hosts(
         config.get("quiet_dir") or "",
-        config.get("quiet_hours", 12),
+        # settings without it (written before alert_quiet_hours): nothing is quiet
+        config.get("quiet_hours") or 0,
         now,
         config["host"],
         config.get("cluster_hosts") or [],

@@ -16,10 +16,13 @@ esac
 # `hastack maintenance HOST on` writes HOST in QUIET (hastack.alerts.QUIET_DIR) until `off`, for at
 # most alert_quiet_hours: a node in it leaving or joining, and the operations that succeed while
 # a node is in it (the VIP's planned moves) are not mailed; a failed operation and fencing are.
-QUIET=/var/lib/hastack/quiet
-hours="$(sed -n 's/.*"quiet_hours": \([0-9]*\).*/\1/p' /etc/hastack/alert-check.json 2>/dev/null)"
+# Both from the check's settings (one JSON line): without them, nothing is quiet.
+settings=/etc/hastack/alert-check.json
+QUIET="$(sed -n 's/.*"quiet_dir": "\([^"]*\)".*/\1/p' "$settings" 2>/dev/null)"
+hours="$(sed -n 's/.*"quiet_hours": \([0-9]*\).*/\1/p' "$settings" 2>/dev/null)"
 quiet() {
-    [ -n "$(find "$QUIET" -maxdepth 1 -type f -name "$1" -mmin "-$((${hours:-12} * 60))" 2>/dev/null)" ]
+    [ -n "$QUIET" ] && [ -n "$hours" ] &&
+        [ -n "$(find "$QUIET" -maxdepth 1 -type f -name "$1" -mmin "-$((hours * 60))" 2>/dev/null)" ]
 }
 case "$CRM_alert_kind" in
 node)
