@@ -112,6 +112,8 @@ class Platform:
     fence_agent_package: str = "fence-agents"
     # The package of Pacemaker's resource agents (IPaddr2 among them).
     resource_agents_package: str = "resource-agents"
+    # Its restic reads repository format 2 (0.14 and later), which restic makes by default since.
+    restic_v2: bool = True
 
     def fence_packages(self, agents: list[str]) -> tuple[str, ...]:
         """What installs these fence agents (fence_ipmilan, ...), each package once."""
@@ -194,6 +196,8 @@ MATRIX = (
         # jammy-updates (universe).
         compose="docker compose",
         docker_packages=("docker.io", "docker-compose-v2"),
+        # restic 0.12.x (universe): older than 0.14, the first to read format 2 (restic docs)
+        restic_v2=False,
     ),
     # noble has gmetad (3.7.2, universe; libganglia1t64) and compose v2 as its own package; it
     # splits the fence agents like trixie, and has no "resource-agents" package at all.

@@ -77,3 +77,20 @@ def test_the_repository_host_takes_the_backup_key_for_sftp_only(host, site):
         all(line.startswith(f'restrict,command="{backup.SFTP_SERVER}" ') for line in keys),
         (folder.is_directory, folder.user, folder.mode),
     ) == (1, True, (True, repo.user, 0o700)), f"deploy {me.name} again: {home}/.ssh/authorized_keys"
+
+
+@pytest.mark.roles("proxy", "web")
+def test_the_repository_answers_with_the_site_s_password(host, site):
+    """Each host that backs up opens the repository (restic cat config, no lock: read only): it
+    is there, reachable from this host, and the password and key are the ones it was made with."""
+    me = spec(host, site)
+    value = site.setting("backup_repository", me)
+    if not value or not backup.jobs(me.role, site.setting("monitoring_enabled", me)):
+        return
+    if host_platform(host, site).packager != "apt":
+        return
+    opened = host.run(f"{backup.WRAPPER} --no-lock cat config")
+    assert opened.rc == 0, (
+        f"{me.name} cannot open the backup repository {value}: {opened.stderr.strip()[-400:]}. A new "
+        "site: `hastack backup` makes it; else check that the repository host answers from here"
+    )

@@ -8,12 +8,14 @@ import shlex
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server, systemd
 
 from hastack import backup, secrets, topology
 from hastack.components.host_os import install, platform, put_secret
 from hastack.defaults import ROOT
+from hastack.facts.system import ResticRepository
 
 TEMPLATES = ROOT / "templates" / "backup"
 
@@ -58,7 +60,8 @@ def config() -> str:
 
 def serve_repository(repo: backup.Repository) -> None:
     """This host is the SFTP repository: a user of its own whose only way in is the site's
-    backup key, for SFTP alone, and the repository's folder, its own, 0700."""
+    backup key, for SFTP alone, and the repository's folder, its own, 0700. Its home, SSH folder
+    and key file are root's: over SFTP the user cannot put another key line in place."""
     _, public = backup.ssh_key(host.data.site_cluster)
     home = f"/var/lib/{repo.user}"
     server.user(
@@ -67,16 +70,17 @@ def serve_repository(repo: backup.Repository) -> None:
         home=home,
         shell="/bin/sh",
         system=True,
-        create_home=True,
+        create_home=False,
     )
-    files.directory(name="Its SSH folder", path=f"{home}/.ssh", user=repo.user, group=repo.user, mode="700")
+    files.directory(name="Its home, root's", path=home, user="root", group="root", mode="755")
+    files.directory(name="Its SSH folder, root's", path=f"{home}/.ssh", user="root", group="root", mode="755")
     files.put(
-        name="The site's backup key, for SFTP alone (restrict, sftp-server forced)",
+        name="The site's backup key, for SFTP alone (restrict, sftp-server forced), root's",
         src=io.StringIO(backup.authorized_key(public, repo, host.data.site_cluster)),
         dest=f"{home}/.ssh/authorized_keys",
-        user=repo.user,
-        group=repo.user,
-        mode="600",
+        user="root",
+        group="root",
+        mode="644",
     )
     files.directory(
         name=f"The repository's folder ({repo.path}), the backup user's alone",
@@ -84,6 +88,19 @@ def serve_repository(repo: backup.Repository) -> None:
         user=repo.user,
         group=repo.user,
         mode="700",
+    )
+
+
+def refuse_an_old_restic() -> None:
+    """A host whose release ships a restic that cannot read the repository format the others
+    make is refused while pyinfra prepares, before any host changes."""
+    if repository() is None or not my_jobs() or platform().packager != "apt" or platform().restic_v2:
+        return
+    raise DeployError(
+        f"host {host.name} runs {platform().name}, whose restic is older than 0.14 and cannot read "
+        "the repository format (2) that restic makes on the other releases: take this host out of "
+        "the backups (backup_repository: '' in its data, then it backs up nothing) or upgrade it. "
+        "Nothing was changed on any host."
     )
 
 
@@ -126,7 +143,7 @@ def deploy_backup() -> None:
     if repo.sftp:
         key, _ = backup.ssh_key(host.data.site_cluster)
         put_secret("The site's backup SSH key (SFTP to the repository)", key, backup.SSH_KEY)
-    files.put(
+    settings = files.put(
         name="The backup settings",
         src=io.StringIO(config()),
         dest=backup.CONFIG,
@@ -162,6 +179,15 @@ def deploy_backup() -> None:
         dest=f"/etc/systemd/system/{backup.UNIT}.timer",
         calendar=calendar,
     )
+    web = [other["name"] for other in topology.in_role(host.data.site_hosts, "web")]
+    if web and host.name == web[0]:
+        # one host makes the repository, once, after the repository host's account is there
+        state = host.get_fact(ResticRepository, wrapper=backup.WRAPPER)
+        server.shell(
+            name="The backup repository there (made on first use: restic init)",
+            commands=[f"{backup.SCRIPT} --init"],
+            _if=lambda: state != "ready" or settings.did_change(),
+        )
     systemd.daemon_reload(name="Load the backup units", _if=lambda: unit.did_change() or timer.did_change())
     systemd.service(name="Run the backup timer", service=f"{backup.UNIT}.timer", running=True, enabled=True)
     systemd.service(

@@ -9,7 +9,7 @@ glusterd before the first web host probes it).
 from pyinfra import host
 
 from hastack.components.alerts import deploy_alerts, refuse_another_mail_server
-from hastack.components.backup import deploy_backup
+from hastack.components.backup import deploy_backup, refuse_an_old_restic
 from hastack.components.base import deploy_base
 from hastack.components.docker import deploy_docker, needs_docker
 from hastack.components.firewall import deploy_firewall, rpcbind_off
@@ -31,6 +31,7 @@ def deploy_role(role: str) -> None:
     preflight()
     refuse_a_brick_on_the_root_filesystem()
     refuse_another_mail_server()
+    refuse_an_old_restic()
     deploy_base()
     # Before GlusterFS's packages, which bring rpcbind.
     rpcbind_off()

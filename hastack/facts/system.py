@@ -185,3 +185,19 @@ class MailServers(FactBase):
 
     def process(self, output):
         return dict(line.split() for line in output if len(line.split()) == 2)
+
+
+class ResticRepository(FactBase):
+    """Whether the site's backup repository answers to this host (``restic cat config``, no
+    lock): "ready", "missing" (no repository, or it cannot be reached), "absent" (hastack's
+    restic wrapper is not on the host yet)."""
+
+    def command(self, wrapper: str) -> str:
+        wrapper = shlex.quote(wrapper)
+        return (
+            f"if ! test -x {wrapper}; then echo absent; "
+            f"elif {wrapper} --no-lock cat config >/dev/null 2>&1; then echo ready; else echo missing; fi"
+        )
+
+    def process(self, output):
+        return output[0].strip() if output else "absent"

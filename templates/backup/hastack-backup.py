@@ -4,6 +4,7 @@
   hastack-backup                 what this host backs up (/etc/hastack/backup/config.json: jobs);
                                  /cluster is skipped when another web host took it lately
   hastack-backup --force         the same, never skipped (hastack backup)
+  hastack-backup --init          make the repository when there is none (the deploy, hastack backup)
   hastack-backup --stdin NAME --sha256 HEX
                                  standard input as one file NAME (the controller's secrets), read
                                  back and compared with HEX
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 CONFIG = "/etc/hastack/backup/config.json"
 LOCK = "/run/hastack-backup.lock"
@@ -59,25 +61,28 @@ def restic_base(config):
     return base
 
 
-def restic(config, *args, stdin=None, input_bytes=None, check=True):
-    done = subprocess.run(
-        restic_base(config) + list(args),
-        stdin=stdin,
-        input=input_bytes,
-        capture_output=True,
-    )
+# Another host's run holds the repository's lock (a prune is exclusive): wait, then try again.
+LOCK_WAIT_S, LOCK_TRIES = 60, 30
+
+
+def restic(config, *args, input_bytes=None, check=True):
+    for _ in range(LOCK_TRIES):
+        done = subprocess.run(restic_base(config) + list(args), input=input_bytes, capture_output=True)
+        if done.returncode == 0 or b"already locked" not in done.stderr:
+            break
+        time.sleep(LOCK_WAIT_S)
     if check and done.returncode != 0:
-        raise Failed(f"restic {args[0]}: " + done.stderr.decode(errors="replace").strip()[-800:])
+        raise Failed(f"restic {args[0]}: {brief(done.stderr)}")
     return done
 
 
-def ensure_repository(config):
-    """The repository there, made on first use. A folder repository must already exist (a mounted
-    disk): restic would otherwise make one on the root filesystem."""
+def ensure_repository(config, create):
+    """The repository there. Made only when ``create`` (hastack backup, the deploy's first web
+    host: one host, once), never by a timer, a drill or a restore: a backup disk that is not
+    mounted, a mistyped name or two hosts at once would each make a repository of their own. A
+    folder repository is made only on a filesystem other than the root one (the backup disk)."""
     repository = config["repository"]
-    if repository.startswith("/") and not os.path.isdir(os.path.dirname(repository) or "/"):
-        raise Failed(f"{os.path.dirname(repository)} does not exist: mount the backup disk there")
-    opened = restic(config, "cat", "config", check=False)
+    opened = restic(config, "--no-lock", "cat", "config", check=False)
     if opened.returncode == 0:
         return
     why = brief(opened.stderr)
@@ -85,6 +90,15 @@ def ensure_repository(config):
     absent = opened.returncode == 10 or re.search(r"does not exist|Is there a repository", why)
     if not absent:
         raise Failed(f"cannot open the repository {repository}: {why}")
+    if not create:
+        raise Failed(f"no repository at {repository}: `hastack backup` makes it (a deploy does too)")
+    if repository.startswith("/"):
+        parent = os.path.dirname(repository.rstrip("/")) or "/"
+        if not os.path.isdir(parent) or os.stat(parent).st_dev == os.stat("/").st_dev:
+            raise Failed(
+                f"{parent} is not on a filesystem of its own (or missing): mount the backup disk "
+                "there; hastack makes no repository on the root filesystem"
+            )
     made = restic(config, "init", check=False)
     if made.returncode != 0:
         raise Failed(f"no repository at {repository}, and restic cannot make one: {brief(made.stderr)}")
@@ -115,12 +129,13 @@ def summary(done):
 
 def when(text):
     """restic's time (nanoseconds, Z or an offset) as an aware datetime."""
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
+    # six digits exactly: Python 3.10 (Ubuntu 22.04) takes no other count; Go drops trailing 0s
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m[1] + "000000")[:6], text).replace("Z", "+00:00")
     return datetime.datetime.fromisoformat(text)
 
 
 def snapshots(config, *filters):
-    done = restic(config, "snapshots", "--json", *filters)
+    done = restic(config, "--no-lock", "snapshots", "--json", *filters)
     return sorted(json.loads(done.stdout or b"[]") or [], key=lambda snap: when(snap["time"]))
 
 
@@ -145,11 +160,22 @@ def backup_cluster(config, force):
                 }
     done = restic(config, "backup", "--json", "--tag", "cluster", "--host", config["cluster"], MOUNT)
     snapshot, files, size = summary(done)
+    forget(config, "cluster", config["cluster"])
+    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
+
+
+def forget(config, tag, host):
+    """The retention of one series (tag, host), applied by the host that adds to it: each series
+    keeps its own days, weeks and months, whichever host's disk or server holds it."""
     keep = config["keep"]
     restic(
         config,
         "forget",
         "--prune",
+        "--tag",
+        tag,
+        "--host",
+        host,
         "--keep-daily",
         str(keep["daily"]),
         "--keep-weekly",
@@ -157,7 +183,6 @@ def backup_cluster(config, force):
         "--keep-monthly",
         str(keep["monthly"]),
     )
-    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
 
 
 def dump_tool(*names):
@@ -187,6 +212,7 @@ def backup_cacti(config):
     os.replace(partial, target)
     done = restic(config, "backup", "--json", "--tag", "cacti", "--host", config["host"], target)
     snapshot, files, size = summary(done)
+    forget(config, "cacti", config["host"])
     return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
 
 
@@ -212,6 +238,7 @@ def backup_stdin(config, name, expected):
     if hashlib.sha256(back.stdout).hexdigest() != expected:
         restic(config, "forget", snapshot)
         raise Failed(f"{name} read back from snapshot {snapshot} differs: the snapshot was removed")
+    forget(config, "secrets", "controller")
     return {
         "ok": True,
         "snapshot": snapshot,
@@ -229,6 +256,11 @@ def digest(path):
     return sha.hexdigest()
 
 
+def check_repository(config):
+    """restic check: the repository's structure (not every pack's data: that reads it all)."""
+    restic(config, "check")
+
+
 def drill_cluster(config):
     """The newest /cluster snapshot restored into scratch, each file compared with the live one:
     missing (gone from the live content), different (same or older time, other bytes: a backup
@@ -237,6 +269,7 @@ def drill_cluster(config):
     if not latest:
         raise Failed("no snapshot of /cluster yet: run hastack backup first")
     snap = latest[-1]
+    check_repository(config)
     taken = when(snap["time"]).timestamp()
     live = os.statvfs(MOUNT)
     used = (live.f_blocks - live.f_bfree) * live.f_frsize
@@ -273,8 +306,9 @@ def drill_cluster(config):
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     note = (
-        f"snapshot {snap['short_id']} of {snap['time'][:19]}Z: {counts['files']} files restored; "
-        f"{counts['missing']} missing, {counts['different']} different from the live /cluster, "
+        f"repository checked; snapshot {snap['short_id']} of {snap['time'][:19]}Z: "
+        f"{counts['files']} files restored; "
+        f"{counts['missing']} missing, {counts['different']} different from the live {MOUNT}, "
         f"{counts['changed_since']} changed since"
     )
     if counts["missing"] or counts["different"]:
@@ -328,21 +362,24 @@ def drill_cacti(config):
 
 def restore_path(config, relative):
     relative = relative.strip("/")
-    if not relative or ".." in relative.split("/"):
-        raise Failed(f"{relative!r}: give a path inside {MOUNT}, like images/2026")
+    if not relative or ".." in relative.split("/") or re.search(r"[*?\[\\]", relative):
+        raise Failed(f"{relative!r}: give a path inside {MOUNT} (no pattern), like images/2026")
     if not mounted(MOUNT):
         raise Failed(f"{MOUNT} is not mounted: nothing restored")
     latest = snapshots(config, "--tag", "cluster")
     if not latest:
         raise Failed("no snapshot of /cluster yet")
     snap = latest[-1]
-    restic(config, "restore", snap["id"], "--target", "/", "--include", f"{MOUNT}/{relative}")
-    if not os.path.lexists(f"{MOUNT}/{relative}"):
+    listed = restic(config, "--no-lock", "ls", "--json", snap["id"], f"{MOUNT}/{relative}")
+    entries = [line for line in listed.stdout.splitlines() if b'"struct_type":"node"' in line]
+    if not entries:
         raise Failed(f"snapshot {snap['short_id']} holds no {MOUNT}/{relative}: nothing restored")
+    restic(config, "restore", snap["id"], "--target", "/", "--include", f"{MOUNT}/{relative}")
     return {
         "ok": True,
         "snapshot": snap["short_id"],
-        "note": f"{MOUNT}/{relative} restored from {snap['short_id']}",
+        "note": f"{MOUNT}/{relative} restored from {snap['short_id']} ({len(entries)} entries; "
+        "files added since the snapshot stay)",
     }
 
 
@@ -359,6 +396,7 @@ def mail(config, text):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--init", action="store_true", help="make the repository when there is none")
     parser.add_argument("--stdin")
     parser.add_argument("--sha256")
     parser.add_argument("--drill", action="store_true")
@@ -369,11 +407,14 @@ def main():
     global MOUNT
     MOUNT = config.get("mount") or MOUNT
     os.environ["TMPDIR"] = "/var/tmp"
+    reports = []
     with open(LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        reports = []
         try:
-            ensure_repository(config)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise Failed("another hastack-backup runs on this host: try again when it ends") from None
+            ensure_repository(config, create=args.init)
             if args.stdin:
                 reports.append(backup_stdin(config, args.stdin, args.sha256))
             elif args.drill:
@@ -381,15 +422,18 @@ def main():
                     reports.append(drill_cluster(config) if job == "cluster" else drill_cacti(config))
             elif args.restore_path is not None:
                 reports.append(restore_path(config, args.restore_path))
-            else:
+            elif not (args.init and not args.force):
                 for job in config["jobs"]:
                     reports.append(
                         backup_cluster(config, args.force) if job == "cluster" else backup_cacti(config)
                     )
-        except Failed as error:
-            reports.append({"ok": False, "error": str(error)})
+            else:
+                reports.append({"ok": True, "note": f"repository ready: {config['repository']}"})
+        except Exception as error:  # noqa: BLE001 - any failure is reported, and mailed from the timer
+            text = str(error) if isinstance(error, Failed) else f"{type(error).__name__}: {error}"
+            reports.append({"ok": False, "error": text})
             if args.timer:
-                mail(config, str(error))
+                mail(config, text)
     for report in reports:
         print(json.dumps(report))
     return 0 if reports and all(report["ok"] for report in reports) else 1

@@ -44,6 +44,7 @@ from hastack.facts.system import (
     MailServers,
     OnRootFilesystem,
     OsRelease,
+    ResticRepository,
 )
 from hastack.operations import gluster, mdadm, pacemaker
 from hastack.operations.files import directory_for_mount, fstab_entry, patched_tree, validated_file
@@ -102,6 +103,7 @@ FACTS = {
     "apt_busy_after_wait": AptBusyAfterWait,
     "nss_certificates": NssCertificates,
     "qdevice_timeout": QdeviceTimeout,
+    "restic_repository": ResticRepository,
 }
 OPERATIONS = {
     "validated_file": validated_file,
