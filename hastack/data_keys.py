@@ -507,7 +507,8 @@ alert_disk_percent = 90
 # backs up (`/mnt/backup/shop`: an NFS export or a disk; its parent must exist, restic makes the
 # rest). Empty (the default): no backups. Set, the web hosts back up `/cluster`'s content and the
 # proxies a dump of their Cacti database, daily; `hastack backup` backs up now, and also the
-# site's secrets and CA from the machine that runs it. The repository's password is generated
+# site's secrets and CA from the machine that runs it. The deploy makes the repository (on the
+# first web host) when there is none; no timer does. The repository's password is generated
 # with the other secrets (`restic_password`); keep a copy apart from the repository: without it
 # nothing can be restored. Name a host outside the cluster: a copy on a proxy or a web host is
 # lost with it. Web hosts reach only the back network: a host of the site must have a back
@@ -517,9 +518,9 @@ backup_repository = ""
 # minutes apart after them (the first that runs takes `/cluster`, the others see a snapshot younger
 # than 20 hours and skip). A run missed while a host was off happens at its next boot.
 backup_time = "02:30"
-# Retention, applied after each `/cluster` backup (`restic forget --prune`), per series (each
-# proxy's Cacti, the site's `/cluster`, the controller's secrets): the newest snapshot of each of
-# this many days, ...
+# Retention, per series (each proxy's Cacti, the site's `/cluster`, the controller's secrets),
+# applied by the host that adds to it after its backup (`restic forget --prune`): the newest
+# snapshot of each of this many days, ...
 backup_keep_daily = 7
 # ... weeks ...
 backup_keep_weekly = 4
