@@ -70,6 +70,8 @@ def serve_repository(repo: backup.Repository) -> None:
         home=home,
         shell="/bin/sh",
         system=True,
+        # the home is root's (below): pyinfra would otherwise give it to the user at each run
+        ensure_home=False,
         create_home=False,
     )
     files.directory(name="Its home, root's", path=home, user="root", group="root", mode="755")
