@@ -61,7 +61,8 @@ def test_the_daily_backup_runs_as_the_site_says(host, site):
 
 def test_the_repository_host_takes_the_backup_key_for_sftp_only(host, site):
     """On the SFTP repository's host, when it is a host of the site: its user's only key is the
-    site's backup key, restricted to sftp-server; the folder is that user's, 0700."""
+    site's backup key, restricted to sftp-server, in a file, folder and home of root's; the
+    repository's folder is that user's, 0700."""
     me = spec(host, site)
     value = site.setting("backup_repository", me)
     repo = backup.parse(value) if value else None
@@ -72,11 +73,19 @@ def test_the_repository_host_takes_the_backup_key_for_sftp_only(host, site):
         line for line in host.check_output(f"cat {home}/.ssh/authorized_keys").splitlines() if line.strip()
     ]
     folder = host.file(repo.path)
+    # root's, written by no one else: over SFTP the key cannot put another key line in place
+    owners = [
+        (host.file(path).user, host.file(path).mode & 0o022)
+        for path in (home, f"{home}/.ssh", f"{home}/.ssh/authorized_keys")
+    ]
     assert (
         len(keys),
         all(line.startswith(f'restrict,command="{backup.SFTP_SERVER}" ') for line in keys),
         (folder.is_directory, folder.user, folder.mode),
-    ) == (1, True, (True, repo.user, 0o700)), f"deploy {me.name} again: {home}/.ssh/authorized_keys"
+        owners,
+    ) == (1, True, (True, repo.user, 0o700), [("root", 0)] * 3), (
+        f"deploy {me.name} again: {home}/.ssh/authorized_keys"
+    )
 
 
 @pytest.mark.roles("proxy", "web")
