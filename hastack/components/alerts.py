@@ -13,7 +13,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, systemd
 
 from hastack import alerts, topology
-from hastack.components.host_os import install, platform
+from hastack.components.host_os import install, platform, run_timer
 from hastack.defaults import ROOT
 from hastack.facts.system import MailServers
 from hastack.tls import WARN_DAYS
@@ -169,18 +169,7 @@ def schedule_check() -> None:
         dest=f"/etc/systemd/system/{alerts.CHECK_UNIT}.timer",
         minutes=host.data.alert_check_minutes,
     )
-    systemd.daemon_reload(
-        name="Load the check's units", _if=lambda: units[2].did_change() or timer.did_change()
-    )
-    systemd.service(
-        name="Run the check's timer", service=f"{alerts.CHECK_UNIT}.timer", running=True, enabled=True
-    )
-    systemd.service(
-        name="Restart the check's timer with its new schedule",
-        service=f"{alerts.CHECK_UNIT}.timer",
-        restarted=True,
-        _if=timer.did_change,
-    )
+    run_timer(alerts.CHECK_UNIT, "the check", units[2], timer)
 
 
 def switch_off() -> None:

@@ -13,7 +13,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import files, server, systemd
 
 from hastack import backup, secrets, topology
-from hastack.components.host_os import install, platform, put_secret
+from hastack.components.host_os import install, platform, put_secret, run_timer
 from hastack.defaults import ROOT
 from hastack.facts.system import ResticRepository
 
@@ -190,11 +190,4 @@ def deploy_backup() -> None:
             commands=[f"{backup.SCRIPT} --init"],
             _if=lambda: state != "ready" or settings.did_change(),
         )
-    systemd.daemon_reload(name="Load the backup units", _if=lambda: unit.did_change() or timer.did_change())
-    systemd.service(name="Run the backup timer", service=f"{backup.UNIT}.timer", running=True, enabled=True)
-    systemd.service(
-        name="Restart the backup timer with its new time",
-        service=f"{backup.UNIT}.timer",
-        restarted=True,
-        _if=timer.did_change,
-    )
+    run_timer(backup.UNIT, "the backup", unit, timer)

@@ -16,7 +16,8 @@ from typing import Any
 from pyinfra import config, host, logger, state
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import Directory, File, Sha256File
-from pyinfra.operations import apt, dnf, files, server
+from pyinfra.operations import apt, dnf, files, server, systemd
+from pyinfra.operations.util import any_changed
 
 from hastack import neighbours, platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
@@ -52,6 +53,20 @@ def put_secret(name: str, src: Path | bytes, dest: str, mode: str = "600"):
             f"umask 077 && base64 -d | install -m {mode} -o root -g root /dev/stdin {shlex.quote(dest)}"
         ],
         _stdin=base64.encodebytes(content).decode(),
+    )
+
+
+def run_timer(unit: str, what: str, service, timer) -> None:
+    """``unit``.timer running and enabled; systemd reloads when the service's or the timer's
+    file (the operations ``service`` and ``timer``) changed, and the timer restarts when its
+    schedule did. ``what`` names them in the operations ("the check": "Run the check's timer")."""
+    systemd.daemon_reload(name=f"Load {what}'s units", _if=any_changed(service, timer))
+    systemd.service(name=f"Run {what}'s timer", service=f"{unit}.timer", running=True, enabled=True)
+    systemd.service(
+        name=f"Restart {what}'s timer with its new schedule",
+        service=f"{unit}.timer",
+        restarted=True,
+        _if=timer.did_change,
     )
 
 

@@ -14,7 +14,7 @@ from pyinfra.operations.util import any_changed
 
 from hastack import firewall, secrets, topology
 from hastack.components.docker import provide_image
-from hastack.components.host_os import SECRET_DIR, install, platform
+from hastack.components.host_os import SECRET_DIR, install, platform, run_timer
 from hastack.defaults import ROOT
 from hastack.facts.monitoring import (
     CactiDevices,
@@ -400,19 +400,7 @@ def schedule_cacti_poller() -> None:
     files.file(
         name="Remove the package's copy of its cron entry", path="/etc/cron.d/cacti.dpkg-dist", present=False
     )
-    systemd.daemon_reload(name="Load the poller's units", _if=any_changed(*units))
-    systemd.service(
-        name="Run the poller's timer",
-        service=f"{CACTI_POLLER_UNIT}.timer",
-        running=True,
-        enabled=True,
-    )
-    systemd.service(
-        name="Restart the poller's timer with its new schedule",
-        service=f"{CACTI_POLLER_UNIT}.timer",
-        restarted=True,
-        _if=units[1].did_change,
-    )
+    run_timer(CACTI_POLLER_UNIT, "the poller", *units)
 
 
 @deploy("Monitoring: SNMP, Ganglia and Cacti")
