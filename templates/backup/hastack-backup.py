@@ -86,8 +86,9 @@ def ensure_repository(config, create):
     if opened.returncode == 0:
         return
     why = brief(opened.stderr)
-    # restic 0.17+ exits 10 for "no repository there"; 0.14 says so in words
-    absent = opened.returncode == 10 or re.search(r"does not exist|Is there a repository", why)
+    # restic 0.17+ exits 10 for "no repository there"; 0.14 says so in words, on lines of its own
+    said = opened.stderr.decode(errors="replace")
+    absent = opened.returncode == 10 or re.search(r"does not exist|Is there a repository|no such file", said)
     if not absent:
         raise Failed(f"cannot open the repository {repository}: {why}")
     if not create:
