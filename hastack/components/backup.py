@@ -100,9 +100,9 @@ def refuse_an_old_restic() -> None:
         return
     raise DeployError(
         f"host {host.name} runs {platform().name}, whose restic is older than 0.14 and cannot read "
-        "the repository format (2) that restic makes on the other releases: take this host out of "
-        "the backups (backup_repository: '' in its data, then it backs up nothing) or upgrade it. "
-        "Nothing was changed on any host."
+        "the repository format (2) that restic makes on the other releases: upgrade the host to a "
+        "release with restic 0.14 or later (Debian 12 or 13, Ubuntu 24.04), or set "
+        "backup_repository: '' under data: (no backups). Nothing was changed on any host."
     )
 
 
