@@ -142,6 +142,7 @@ def host_config(
     monitoring: bool,
     keep: dict[str, int],
     mount: str = "/cluster",
+    peers: list[str] | None = None,
 ) -> dict:
     """The settings the host's backup script reads (/etc/hastack/backup/config.json)."""
     repo = parse(repository)
@@ -151,6 +152,8 @@ def host_config(
         "host": host,
         "jobs": jobs(role, monitoring),
         "mount": mount,
+        # the other web hosts: one of them at work on /cluster's snapshot, this one skips
+        "peers": [peer for peer in peers or [] if peer != host],
         "repository": repo.url(),
         "sftp_command": sftp_command(repo, port),
         "password_file": PASSWORD,

@@ -503,9 +503,9 @@ alert_disk_percent = 90
 # --- backups: web hosts and proxies ----------------------------------------------------
 # Where restic keeps the backups, encrypted: `sftp:USER@HOST:/PATH` (a user that is not root; when
 # HOST is a host of the site, the deploy makes USER there, whose only way in is the site's backup
-# key, for SFTP alone, and the folder, USER's, 0700) or a folder that is mounted on every host that
-# backs up (`/mnt/backup/shop`: an NFS export or a disk; its parent must exist, restic makes the
-# rest). Empty (the default): no backups. Set, the web hosts back up `/cluster`'s content and the
+# key, for SFTP alone, and the folder, USER's, 0700) or a folder on a disk mounted on every host
+# that backs up, the same for all (`/mnt/backup/shop`: an NFS export; the folder or, when it is
+# not there yet, its parent must be on that mount, not the root filesystem). Empty (the default): no backups. Set, the web hosts back up `/cluster`'s content and the
 # proxies a dump of their Cacti database, daily; `hastack backup` backs up now, and also the
 # site's secrets and CA from the machine that runs it. The deploy makes the repository (on the
 # first web host) when there is none; no timer does. The repository's password is generated

@@ -46,6 +46,7 @@ def config() -> str:
                 port=sftp_port(),
                 monitoring=host.data.monitoring_enabled,
                 mount=host.data.gluster_mount_point,
+                peers=[other["name"] for other in topology.in_role(host.data.site_hosts, "web")],
                 keep={
                     "daily": host.data.backup_keep_daily,
                     "weekly": host.data.backup_keep_weekly,
@@ -118,9 +119,8 @@ def switch_off() -> None:
     )
     for path in (timer, f"/etc/systemd/system/{backup.UNIT}.service", backup.SCRIPT, backup.WRAPPER):
         files.file(name=f"Remove {path} (no backups)", path=path, present=False)
-    files.directory(
-        name="Remove the backup settings and keys (no backups)", path=backup.CONFIG_DIR, present=False
-    )
+    for folder, what in ((backup.CONFIG_DIR, "settings and keys"), (backup.DUMP_DIR, "local Cacti dump")):
+        files.directory(name=f"Remove the backup {what} (no backups)", path=folder, present=False)
     systemd.daemon_reload(name="Forget the backup units")
 
 

@@ -65,15 +65,29 @@ def restic_base(config):
 LOCK_WAIT_S, LOCK_TRIES = 60, 30
 
 
-def restic(config, *args, input_bytes=None, check=True):
-    for _ in range(LOCK_TRIES):
+def restic(config, *args, input_bytes=None, check=True, partial=False):
+    """restic with the site's repository. A lock held by another run is waited for; a stale one
+    (its host died or was fenced mid-prune: restic never skips those) is cleared first by
+    ``restic unlock``, which removes only locks older than 30 minutes or of a process gone from
+    this host. ``partial``: exit 3 (a snapshot made, some files unreadable) is no failure."""
+    for attempt in range(LOCK_TRIES):
         done = subprocess.run(restic_base(config) + list(args), input=input_bytes, capture_output=True)
         if done.returncode == 0 or b"already locked" not in done.stderr:
             break
+        if attempt == 0:
+            subprocess.run(restic_base(config) + ["unlock"], capture_output=True)
+            continue
         time.sleep(LOCK_WAIT_S)
-    if check and done.returncode != 0:
+    if check and done.returncode != 0 and not (partial and done.returncode == 3):
         raise Failed(f"restic {args[0]}: {brief(done.stderr)}")
     return done
+
+
+def unreadable(done):
+    """What a backup that exited 3 could not read (for the report and the mail), else None."""
+    if done.returncode != 3:
+        return None
+    return "some files could not be read: " + brief(done.stderr)
 
 
 def ensure_repository(config, create):
@@ -87,17 +101,22 @@ def ensure_repository(config, create):
         return
     why = brief(opened.stderr)
     # restic 0.17+ exits 10 for "no repository there"; 0.14 says so in words, on lines of its own
+    # (0.14 adds "Is there a repository" to any failure to read the config: not a sign)
     said = opened.stderr.decode(errors="replace")
-    absent = opened.returncode == 10 or re.search(r"does not exist|Is there a repository|no such file", said)
+    absent = opened.returncode == 10 or (
+        opened.returncode == 1
+        and re.search(r"unable to open config file: .*(no such file or directory|file does not exist)", said)
+    )
     if not absent:
         raise Failed(f"cannot open the repository {repository}: {why}")
     if not create:
         raise Failed(f"no repository at {repository}: `hastack backup` makes it (a deploy does too)")
     if repository.startswith("/"):
-        parent = os.path.dirname(repository.rstrip("/")) or "/"
-        if not os.path.isdir(parent) or os.stat(parent).st_dev == os.stat("/").st_dev:
+        # the folder itself when it is there (a mount point), else its parent
+        where = repository if os.path.isdir(repository) else os.path.dirname(repository.rstrip("/")) or "/"
+        if not os.path.isdir(where) or os.stat(where).st_dev == os.stat("/").st_dev:
             raise Failed(
-                f"{parent} is not on a filesystem of its own (or missing): mount the backup disk "
+                f"{where} is not on a filesystem of its own (or missing): mount the backup disk "
                 "there; hastack makes no repository on the root filesystem"
             )
     made = restic(config, "init", check=False)
@@ -159,10 +178,43 @@ def backup_cluster(config, force):
                     "snapshot": latest[-1]["short_id"],
                     "note": f"skipped: {latest[-1]['hostname']}'s snapshot is {minutes} min old",
                 }
-    done = restic(config, "backup", "--json", "--tag", "cluster", "--host", config["cluster"], MOUNT)
+        busy = peer_at_work(config)
+        if busy:
+            return {"ok": True, "note": f"skipped: {busy} is backing up {MOUNT} now"}
+    done = restic(
+        config,
+        "backup",
+        "--quiet",
+        "--json",
+        "--tag",
+        "cluster",
+        "--host",
+        config["cluster"],
+        MOUNT,
+        partial=True,
+    )
     snapshot, files, size = summary(done)
     forget(config, "cluster", config["cluster"])
-    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
+    return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size, "warning": unreadable(done)}
+
+
+def peer_at_work(config):
+    """Another web host whose backup holds a lock on the repository now (a lock younger than the
+    unit's 6 hours): its /cluster snapshot is on its way, so this host's timer skips."""
+    listed = restic(config, "--no-lock", "list", "locks", check=False)
+    now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017
+    for lock_id in listed.stdout.decode(errors="replace").split():
+        shown = restic(config, "--no-lock", "cat", "lock", lock_id, check=False)
+        try:
+            lock = json.loads(shown.stdout or b"{}")
+            taken = when(lock["time"])
+        except (ValueError, KeyError):
+            continue
+        other = lock.get("hostname", "")
+        peer = other != config["host"] and other in config.get("peers", [])
+        if peer and now - taken < datetime.timedelta(hours=6):
+            return other
+    return None
 
 
 def forget(config, tag, host):
@@ -211,7 +263,7 @@ def backup_cacti(config):
         os.unlink(partial)
         raise Failed("mariadb-dump: " + done.stderr.decode(errors="replace").strip()[-500:])
     os.replace(partial, target)
-    done = restic(config, "backup", "--json", "--tag", "cacti", "--host", config["host"], target)
+    done = restic(config, "backup", "--quiet", "--json", "--tag", "cacti", "--host", config["host"], target)
     snapshot, files, size = summary(done)
     forget(config, "cacti", config["host"])
     return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
@@ -224,6 +276,7 @@ def backup_stdin(config, name, expected):
     done = restic(
         config,
         "backup",
+        "--quiet",
         "--json",
         "--tag",
         "secrets",
@@ -384,11 +437,11 @@ def restore_path(config, relative):
     }
 
 
-def mail(config, text):
+def mail(config, text, what="backup FAILED"):
     if not shutil.which("sendmail") and not os.path.exists("/usr/sbin/sendmail"):
         return
     message = (
-        f"Subject: hastack {config['cluster']}: backup FAILED on {config['host']}\n"
+        f"Subject: hastack {config['cluster']}: {what} on {config['host']}\n"
         f"To: root\n\n{text}\n\nThe unit's log: journalctl -u hastack-backup.service\n"
     )
     subprocess.run(["/usr/sbin/sendmail", "-t"], input=message.encode(), check=False)
@@ -435,6 +488,9 @@ def main():
             reports.append({"ok": False, "error": text})
             if args.timer:
                 mail(config, text)
+    warnings = [report["warning"] for report in reports if report.get("warning")]
+    if warnings and args.timer:
+        mail(config, "; ".join(warnings), "backup incomplete")
     for report in reports:
         print(json.dumps(report))
     return 0 if reports and all(report["ok"] for report in reports) else 1
