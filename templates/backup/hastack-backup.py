@@ -147,11 +147,16 @@ def summary(done):
     raise Failed("restic backup printed no summary")
 
 
+def iso(text):
+    """restic's time in the form every Python's fromisoformat reads: six fractional digits
+    exactly (Python 3.10, Ubuntu 22.04's, takes no other count; Go drops trailing zeros), and
+    +00:00 for Z."""
+    return re.sub(r"\.(\d+)", lambda m: "." + (m[1] + "000000")[:6], text).replace("Z", "+00:00")
+
+
 def when(text):
     """restic's time (nanoseconds, Z or an offset) as an aware datetime."""
-    # six digits exactly: Python 3.10 (Ubuntu 22.04) takes no other count; Go drops trailing 0s
-    text = re.sub(r"\.(\d+)", lambda m: "." + (m[1] + "000000")[:6], text).replace("Z", "+00:00")
-    return datetime.datetime.fromisoformat(text)
+    return datetime.datetime.fromisoformat(iso(text))
 
 
 def snapshots(config, *filters):

@@ -108,3 +108,38 @@ def test_the_secrets_tar_holds_the_site_s_secrets_folder(tmp_path, monkeypatch):
         ["shop", "shop/backup_ssh_key", "shop/hacluster_password"],
     )
     assert oct((tmp_path / "shop" / "backup_ssh_key").stat().st_mode & 0o777) == "0o600"
+
+
+def host_script():
+    import importlib.util
+
+    from hastack.defaults import ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "hastack_backup_script", ROOT / "templates/backup/hastack-backup.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_host_script_reads_restic_s_times_and_errors():
+    """restic's times with 9, 2 or no fractional digits (Go drops trailing zeros) and Z or an
+    offset; its error told in a line: ssh's complaint and the Fatal line."""
+    script = host_script()
+    texts = ("2026-12-05T14:24:43.82434832Z", "2026-12-05T14:24:43.8Z", "2026-12-05T14:24:43+01:00")
+    # what Python 3.10's fromisoformat takes: exactly 6 fractional digits (3.11 here takes more)
+    assert [script.iso(text) for text in texts] == [
+        "2026-12-05T14:24:43.824348+00:00",
+        "2026-12-05T14:24:43.800000+00:00",
+        "2026-12-05T14:24:43+01:00",
+    ]
+    assert script.when(texts[0]).isoformat() == "2026-12-05T14:24:43.824348+00:00"
+    stderr = (
+        b"subprocess ssh: ssh: connect to host proxy2 port 22: Connection refused\n"
+        b"Fatal: unable to open repository at sftp:b@proxy2:/r: unable to start the sftp session\n"
+    )
+    assert script.brief(stderr) == (
+        "subprocess ssh: ssh: connect to host proxy2 port 22: Connection refused / "
+        "Fatal: unable to open repository at sftp:b@proxy2:/r: unable to start the sftp session"
+    )
