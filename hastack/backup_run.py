@@ -86,6 +86,9 @@ def run_backup(site, out=sys.stdout) -> int:
         note = result.get("note") or (
             "ok" if ok else "FAILED: " + str(result.get("error", "")).replace("\n", " ")
         )
+        if result.get("warning"):
+            # a snapshot made, some files unreadable (restic's exit 3): kept, and said
+            note += f" (incomplete: {result['warning']})"
         size = result.get("bytes")
         megabytes = f"{size / 1e6:.1f}" if size is not None else "-"
         print(

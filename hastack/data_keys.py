@@ -505,8 +505,9 @@ alert_disk_percent = 90
 # HOST is a host of the site, the deploy makes USER there, whose only way in is the site's backup
 # key, for SFTP alone, and the folder, USER's, 0700) or a folder on a disk mounted on every host
 # that backs up, the same for all (`/mnt/backup/shop`: an NFS export; the folder or, when it is
-# not there yet, its parent must be on that mount, not the root filesystem). Empty (the default): no backups. Set, the web hosts back up `/cluster`'s content and the
-# proxies a dump of their Cacti database, daily; `hastack backup` backs up now, and also the
+# not there yet, its parent must be on that mount, not the root filesystem). Empty (the
+# default): no backups. Set, the web hosts back up `/cluster`'s content and the proxies a dump of
+# their Cacti database, daily; `hastack backup` backs up now, and also the
 # site's secrets and CA from the machine that runs it. The deploy makes the repository (on the
 # first web host) when there is none; no timer does. The repository's password is generated
 # with the other secrets (`restic_password`); keep a copy apart from the repository: without it
