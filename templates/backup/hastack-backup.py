@@ -181,7 +181,7 @@ def backup_cluster(config, force):
                 return {
                     "ok": True,
                     "snapshot": latest[-1]["short_id"],
-                    "note": f"skipped: {latest[-1]['hostname']}'s snapshot is {minutes} min old",
+                    "note": f"skipped: the newest snapshot of {MOUNT} is {minutes} min old",
                 }
         busy = peer_at_work(config)
         if busy:
