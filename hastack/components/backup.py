@@ -131,6 +131,11 @@ def deploy_backup() -> None:
     repo = repository()
     if repo is not None and repo.host == host.name:
         serve_repository(repo)
+    # One operation every host runs at this line, so one step of pyinfra's order for all: it
+    # orders each host's operations, not one host's against another's, and the repository host's
+    # account (above) must be there before the first web host makes the repository (below). A
+    # first deploy with monitoring off ran that the other way round.
+    files.directory(name="hastack's configuration folder", path="/etc/hastack", mode="755")
     jobs = my_jobs()
     if repo is None or not jobs:
         switch_off()
