@@ -131,6 +131,13 @@ def brief(stderr):
     return " / ".join(picked[:2])[:600]
 
 
+def back_up(config, tag, host, *what, **options):
+    """One snapshot of ``what`` in the series (tag, host), restic's progress kept out (--quiet:
+    its summary line still comes): (restic's result, snapshot, files, bytes)."""
+    done = restic(config, "backup", "--quiet", "--json", "--tag", tag, "--host", host, *what, **options)
+    return (done, *summary(done))
+
+
 def summary(done):
     """restic backup --json's summary line: (snapshot, files, bytes)."""
     for line in reversed(done.stdout.decode(errors="replace").splitlines()):
@@ -186,19 +193,7 @@ def backup_cluster(config, force):
         busy = peer_at_work(config)
         if busy:
             return {"ok": True, "note": f"skipped: {busy} is backing up {MOUNT} now"}
-    done = restic(
-        config,
-        "backup",
-        "--quiet",
-        "--json",
-        "--tag",
-        "cluster",
-        "--host",
-        config["cluster"],
-        MOUNT,
-        partial=True,
-    )
-    snapshot, files, size = summary(done)
+    done, snapshot, files, size = back_up(config, "cluster", config["cluster"], MOUNT, partial=True)
     forget(config, "cluster", config["cluster"])
     return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size, "warning": unreadable(done)}
 
@@ -268,8 +263,7 @@ def backup_cacti(config):
         os.unlink(partial)
         raise Failed("mariadb-dump: " + done.stderr.decode(errors="replace").strip()[-500:])
     os.replace(partial, target)
-    done = restic(config, "backup", "--quiet", "--json", "--tag", "cacti", "--host", config["host"], target)
-    snapshot, files, size = summary(done)
+    _, snapshot, files, size = back_up(config, "cacti", config["host"], target)
     forget(config, "cacti", config["host"])
     return {"ok": True, "snapshot": snapshot, "files": files, "bytes": size}
 
@@ -278,21 +272,9 @@ def backup_stdin(config, name, expected):
     data = sys.stdin.buffer.read()
     if hashlib.sha256(data).hexdigest() != expected:
         raise Failed(f"{name} arrived damaged or cut short ({len(data)} bytes): nothing kept")
-    done = restic(
-        config,
-        "backup",
-        "--quiet",
-        "--json",
-        "--tag",
-        "secrets",
-        "--host",
-        "controller",
-        "--stdin",
-        "--stdin-filename",
-        name,
-        input_bytes=data,
+    _, snapshot, files, size = back_up(
+        config, "secrets", "controller", "--stdin", "--stdin-filename", name, input_bytes=data
     )
-    snapshot, files, size = summary(done)
     back = restic(config, "dump", snapshot, "/" + name)
     if hashlib.sha256(back.stdout).hexdigest() != expected:
         restic(config, "forget", snapshot)
