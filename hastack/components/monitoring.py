@@ -51,6 +51,28 @@ CACTI_ADMIN = "admin"
 # Cacti's profiles of data sources by step (seconds): their hashes, the same in every install.
 CACTI_PROFILES = {60: "66d35da8f75c912ede3dbe901fedcae0", 300: "d62c52891f4f9688729a5bc9fad91b18"}
 CACTI_POLLER_UNIT = "hastack-cacti-poller"
+# Cacti's index remapper, run before each poll (templates/monitoring/cacti-remap.php.j2).
+CACTI_REMAP = "/usr/local/lib/hastack/cacti-remap.php"
+# The data sources of an enabled device that no longer follow their interface: the device's sort
+# field is not their index type (a restart's walk that timed out on the other fields made ifIndex
+# the sort field), or Cacti's cache holds their interface under another index. The remapper indexes
+# these devices again; verify fails while one is left.
+CACTI_STALE_INDEXES = (
+    "SELECT dl.id AS local_data_id, dl.host_id, h.description AS device, dl.snmp_query_id, "
+    "hsq.sort_field, it.value AS index_type, iv.value AS index_value, dl.snmp_index, "
+    "hsc.snmp_index AS cached_index "
+    "FROM data_local dl JOIN host h ON h.id = dl.host_id AND h.disabled = '' "
+    "JOIN host_snmp_query hsq ON hsq.host_id = dl.host_id AND hsq.snmp_query_id = dl.snmp_query_id "
+    "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
+    "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
+    "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
+    "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
+    "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id "
+    "LEFT JOIN host_snmp_cache hsc ON hsc.host_id = dl.host_id AND hsc.snmp_query_id = dl.snmp_query_id "
+    "AND hsc.field_name = it.value AND hsc.field_value = iv.value "
+    "WHERE dl.snmp_query_id > 0 AND hsq.sort_field <> '' AND (it.value <> hsq.sort_field "
+    "OR (hsc.snmp_index IS NOT NULL AND hsc.snmp_index <> dl.snmp_index))"
+)
 # Graph templates of Cacti's "Net-SNMP Device" that its script server polls through net-snmp's
 # command-line tools, which carry the SNMPv3 passphrases on their command line at every poll
 # (Cacti 1.2 runs SNMPv3 through the tools): never made (hash: name).
@@ -380,12 +402,20 @@ def schedule_cacti_poller() -> None:
     """Cacti's poller every cacti_poll_minutes from a systemd timer (the package's cron entry needs
     cron, which a minimal host lacks; where cron exists, two schedulers would run it twice)."""
     minutes = host.data.cacti_poll_minutes
+    files.directory(name="hastack's programs folder", path="/usr/local/lib/hastack", mode="755")
+    validated_file(
+        name="Cacti's index remapper, run before each poll",
+        dest=CACTI_REMAP,
+        content=render_template(str(TEMPLATES / "cacti-remap.php.j2"), stale_sql=CACTI_STALE_INDEXES),
+        validate="php -l {path} >/dev/null",
+    )
     units = [
         files.template(
             name=f"Cacti's poller as a service ({CACTI_POLLER_UNIT}.service)",
             src=str(TEMPLATES / "cacti-poller.service.j2"),
             dest=f"/etc/systemd/system/{CACTI_POLLER_UNIT}.service",
             timeout_seconds=minutes * 60 - 20,
+            remap=CACTI_REMAP,
         ),
         files.template(
             name=f"Cacti's poller every {minutes} minute(s) ({CACTI_POLLER_UNIT}.timer)",
