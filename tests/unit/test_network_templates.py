@@ -7,7 +7,12 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hastack import platforms
-from hastack.components.monitoring import CACTI_GRAPHS_POLLED_BY_COMMAND_LINE, CACTI_PROFILES
+from hastack.components.monitoring import (
+    CACTI_GRAPHS_POLLED_BY_COMMAND_LINE,
+    CACTI_PROFILES,
+    CACTI_REMAP,
+    CACTI_STALE_INDEXES,
+)
 from hastack.components.pacemaker import fencing_delay_s, haproxy_on_fail
 from hastack.defaults import ROOT
 from hastack.network import (
@@ -476,13 +481,23 @@ def test_unknown_architecture_is_refused_with_the_known_ones():
 
 def test_cacti_poller_timer_runs_on_cactis_interval():
     timer = render("monitoring/cacti-poller.timer.j2", minutes=5)
-    service = render("monitoring/cacti-poller.service.j2", timeout_seconds=280)
+    service = render("monitoring/cacti-poller.service.j2", timeout_seconds=280, remap=CACTI_REMAP)
     assert (
         "OnCalendar=*:0/5" in timer,
         "WantedBy=timers.target" in timer,
         "User=www-data" in service,
         "ExecStart=/usr/bin/php /usr/share/cacti/site/poller.php" in service,
-    ) == (True, True, True, True)
+        f"ExecStartPre=-/usr/bin/php {CACTI_REMAP}" in service,
+    ) == (True, True, True, True, True)
+
+
+def test_cacti_remapper_carries_the_stale_query_whole_in_a_php_string():
+    """The query is put in a PHP double-quoted string: nothing in it may end or expand it."""
+    text = render("monitoring/cacti-remap.php.j2", stale_sql=CACTI_STALE_INDEXES)
+    assert (
+        f'db_fetch_assoc("{CACTI_STALE_INDEXES}")' in text,
+        [c for c in '"$\\' if c in CACTI_STALE_INDEXES],
+    ) == (True, [])
 
 
 def test_a_collectors_gmond_answers_only_the_sites_hosts():
