@@ -53,25 +53,42 @@ CACTI_PROFILES = {60: "66d35da8f75c912ede3dbe901fedcae0", 300: "d62c52891f4f9688
 CACTI_POLLER_UNIT = "hastack-cacti-poller"
 # Cacti's index remapper, run before each poll (templates/monitoring/cacti-remap.php.j2).
 CACTI_REMAP = "/usr/local/lib/hastack/cacti-remap.php"
-# The data sources of an enabled device that no longer follow their interface: the device's sort
-# field is not their index type (a restart's walk that timed out on the other fields made ifIndex
-# the sort field), or Cacti's cache holds their interface under another index. The remapper indexes
-# these devices again; verify fails while one is left.
+# Cacti's "SNMP - Interface Statistics" data query (its hash, the same in every install): the one
+# hastack makes graphs from (each host's interface traffic).
+CACTI_INTERFACES_QUERY = "d75e406fdeca4fcef45b8be3a9a63cbc"
+# The interface data sources of an enabled device that no longer follow their interface. The
+# remapper queues a reindex of these devices; verify fails while one is left. Stale means one of:
+# - the device's sort field is not their index type (a restart's walk that answered ifIndex and
+#   timed out on ifName, ifDescr and ifHwAddr made ifIndex the sort field);
+# - the last walk found no interface at the index they poll;
+# - Cacti's cache does not hold their interface at that index (it moved, or it is gone);
+# - the cache is older than the device's snmpd (a reindex after its restart failed: the uptime
+#   Cacti's poller read last, at its last run, tells when snmpd started; 30 s of margin).
+_SAME_DEVICE = "c.host_id = dl.host_id AND c.snmp_query_id = dl.snmp_query_id"
 CACTI_STALE_INDEXES = (
     "SELECT dl.id AS local_data_id, dl.host_id, h.description AS device, dl.snmp_query_id, "
     "hsq.sort_field, it.value AS index_type, iv.value AS index_value, dl.snmp_index, "
-    "hsc.snmp_index AS cached_index "
-    "FROM data_local dl JOIN host h ON h.id = dl.host_id AND h.disabled = '' "
+    f"(SELECT GROUP_CONCAT(c.snmp_index) FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
+    "AND c.field_name = it.value AND c.field_value = iv.value) AS cached_indexes "
+    "FROM data_local dl "
+    f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
+    "JOIN host h ON h.id = dl.host_id AND h.disabled = '' "
     "JOIN host_snmp_query hsq ON hsq.host_id = dl.host_id AND hsq.snmp_query_id = dl.snmp_query_id "
     "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
     "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
     "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
     "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
     "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id "
-    "LEFT JOIN host_snmp_cache hsc ON hsc.host_id = dl.host_id AND hsc.snmp_query_id = dl.snmp_query_id "
-    "AND hsc.field_name = it.value AND hsc.field_value = iv.value "
-    "WHERE dl.snmp_query_id > 0 AND hsq.sort_field <> '' AND (it.value <> hsq.sort_field "
-    "OR (hsc.snmp_index IS NOT NULL AND hsc.snmp_index <> dl.snmp_index))"
+    "WHERE it.value <> hsq.sort_field "
+    f"OR NOT EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
+    "AND c.field_name = 'ifIndex' AND c.snmp_index = dl.snmp_index) "
+    f"OR NOT EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
+    "AND c.field_name = it.value AND c.field_value = iv.value AND c.snmp_index = dl.snmp_index) "
+    f"OR (SELECT MAX(UNIX_TIMESTAMP(c.last_updated)) FROM host_snmp_cache c WHERE {_SAME_DEVICE}) "
+    "< (SELECT CAST(s.value AS SIGNED) FROM settings s WHERE s.name = 'poller_lastrun_1') "
+    "- (SELECT CAST(pr.assert_value AS UNSIGNED) FROM poller_reindex pr WHERE pr.host_id = dl.host_id "
+    "AND pr.data_query_id = dl.snmp_query_id AND pr.op = '<' AND pr.arg1 = '.1.3.6.1.2.1.1.3.0' LIMIT 1) "
+    "/ 100 - 30"
 )
 # Graph templates of Cacti's "Net-SNMP Device" that its script server polls through net-snmp's
 # command-line tools, which carry the SNMPv3 passphrases on their command line at every poll

@@ -10,8 +10,8 @@ That happened in CI after the drills' reboots.
 The test reproduces it on a real restart: the host's snmpd hides those three columns, and the
 host restarts. Then snmpd shows them again, and Cacti's own uptime trigger is held back, as on a
 host that answered normally again without restarting its snmpd. hastack's remapper, run before
-each poll, must index the device again within two polls, with every graph at its interface's new
-index."""
+each poll, must have the device indexed again within two polls (it queues the reindex, which
+Cacti runs after the poll), with every graph at its interface's new index."""
 
 import subprocess
 import time
@@ -119,6 +119,7 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
                 'mysql cacti -e "UPDATE poller_reindex pr JOIN host h ON h.id = pr.host_id '
                 f"SET pr.assert_value = 0 WHERE h.description = '{name}'\""
             )
+        queued = {proxy: remapper_lines(p, name) for proxy, p in proxies.items()}
         remote.check_output(f"mv {KEPT} {SNMPD_CONF} && systemctl restart snmpd")
         restored = time.time()
 
@@ -132,12 +133,8 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
             ):
                 break
             time.sleep(5)
-        said = {
-            proxy: p.run(
-                f"grep -a 'REINDEX hastack: Device\\[[0-9]*\\] ({name})' {CACTI_LOG} | tail -1"
-            ).stdout.strip()
-            for proxy, p in proxies.items()
-        }
+        # The remapper queued the reindex that did it (its log lines since snmpd answered).
+        said = {proxy: remapper_lines(p, name)[len(queued[proxy]) :] for proxy, p in proxies.items()}
         print(
             f"\n{name}'s interfaces {moved}; followed {time.time() - restored:.0f} s "
             f"after snmpd answered; {said}"
@@ -163,6 +160,13 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
     finally:
         remote = connect(name, fresh=True)
         remote.run(f"[ ! -e {KEPT} ] || {{ mv {KEPT} {SNMPD_CONF} && systemctl restart snmpd; }}")
+
+
+def remapper_lines(proxy, name: str) -> list[str]:
+    """The remapper's lines about ``name`` in this proxy's Cacti log."""
+    return proxy.run(
+        f"grep -a 'REINDEX hastack: Device\\[[0-9]*\\] ({name})' {CACTI_LOG}"
+    ).stdout.splitlines()
 
 
 def polled_oid(oid: str, index: str) -> str:
