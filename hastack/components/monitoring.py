@@ -63,7 +63,10 @@ CACTI_INTERFACES_QUERY = "d75e406fdeca4fcef45b8be3a9a63cbc"
 # - the last walk found no interface at the index they poll;
 # - Cacti's cache does not hold their interface at that index (it moved, or it is gone);
 # - the cache is older than the device's snmpd (a reindex after its restart failed: the uptime
-#   Cacti's poller read last, at its last run, tells when snmpd started; 30 s of margin).
+#   Cacti's poller read last, at its last run, tells when snmpd started; 30 s of margin). Only
+#   with Cacti's uptime reindex method (op '<'), and only an uptime read (a timeout stores '').
+#   After a run that did not read the device (a failed ping, a gap in polling), the uptime is
+#   older than the run: this can queue a reindex that was not needed, which clears it.
 _SAME_DEVICE = "c.host_id = dl.host_id AND c.snmp_query_id = dl.snmp_query_id"
 CACTI_STALE_INDEXES = (
     "SELECT dl.id AS local_data_id, dl.host_id, h.description AS device, dl.snmp_query_id, "
@@ -87,8 +90,8 @@ CACTI_STALE_INDEXES = (
     f"OR (SELECT MAX(UNIX_TIMESTAMP(c.last_updated)) FROM host_snmp_cache c WHERE {_SAME_DEVICE}) "
     "< (SELECT CAST(s.value AS SIGNED) FROM settings s WHERE s.name = 'poller_lastrun_1') "
     "- (SELECT CAST(pr.assert_value AS UNSIGNED) FROM poller_reindex pr WHERE pr.host_id = dl.host_id "
-    "AND pr.data_query_id = dl.snmp_query_id AND pr.op = '<' AND pr.arg1 = '.1.3.6.1.2.1.1.3.0' LIMIT 1) "
-    "/ 100 - 30"
+    "AND pr.data_query_id = dl.snmp_query_id AND pr.op = '<' AND pr.assert_value <> '' "
+    "AND pr.assert_value NOT REGEXP '[^0-9]' LIMIT 1) / 100 - 30"
 )
 # Graph templates of Cacti's "Net-SNMP Device" that its script server polls through net-snmp's
 # command-line tools, which carry the SNMPv3 passphrases on their command line at every poll
