@@ -131,6 +131,24 @@ def lab_only_fixture(why: str, autouse: bool = False):
     return lab_only
 
 
+def restart_lab_host(connect, name: str, ready: str = "true", limit_s: float = 120):
+    """Restart a lab host (its container: systemd halts and boots again, and its interfaces get
+    new indexes) and return a new login to it once ``ready`` succeeds there. sshd answers before
+    the boot has finished, so a login may be cut off until then."""
+    subprocess.run(["docker", "restart", f"{lab.PREFIX}-{name}"], check=True, capture_output=True)
+    lab.up()
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            remote = connect(name, fresh=True)
+            remote.check_output(ready)
+            return remote
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(3)
+
+
 def hastack_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """A hastack command as a person runs it (this checkout's), its output captured."""
     return subprocess.run(

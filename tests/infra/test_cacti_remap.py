@@ -13,13 +13,12 @@ host that answered normally again without restarting its snmpd. hastack's remapp
 each poll, must have the device indexed again within two polls (it queues the reindex, which
 Cacti runs after the poll), with every graph at its interface's new index."""
 
-import subprocess
 import time
 
 import pytest
 
-from hastack import lab
 from hastack.checks.test_monitoring import cacti_config, stale_indexes
+from tests.harness import restart_lab_host
 
 pytestmark = [pytest.mark.lab]
 
@@ -39,22 +38,6 @@ def hide_columns(remote) -> None:
         f"sed -i 's/^\\(rouser .*\\)$/{views}\\n\\1 -V hastacktest/' {SNMPD_CONF} "
         f"&& grep -q '^rouser .* -V hastacktest$' {SNMPD_CONF}"
     )
-
-
-def restart_host(connect, name: str):
-    """A restart of the lab host (its container: the interfaces get new indexes); a new login."""
-    subprocess.run(["docker", "restart", f"{lab.PREFIX}-{name}"], check=True, capture_output=True)
-    lab.up()
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            remote = connect(name, fresh=True)
-            remote.check_output("systemctl is-active snmpd")
-            return remote
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(3)
 
 
 def graphs_of(proxy, device: str) -> dict[str, tuple[str, str, str]]:
@@ -88,7 +71,7 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
     remote = connect(name)
     try:
         hide_columns(remote)
-        remote = restart_host(connect, name)
+        remote = restart_lab_host(connect, name, ready="systemctl is-active snmpd")
         moved = indexes(remote, {graph[0] for graph in next(iter(before.values())).values()})
         # The first poll after the restart indexes the device again, and ifIndex becomes its sort field.
         deadline = time.monotonic() + 3 * interval + 60

@@ -1,7 +1,6 @@
 """Failures and changes of the web tier, in the lab: NGINX crashes, a configuration changes
 under load."""
 
-import subprocess
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from hastack.checks.plugin import back_url, get_from_proxy
 from hastack.checks.plugin import site_host_name as host_name
 from hastack.components.nginx import START_NGINX
 from hastack.deploying import run_deploy
+from tests.harness import restart_lab_host
 
 pytestmark = [pytest.mark.lab, pytest.mark.roles("web")]
 
@@ -110,19 +110,7 @@ def test_a_rebooted_web_host_starts_docker_after_its_mount_and_serves_the_conten
     if not lab_mode:
         pytest.fail("this test reboots a web host, so it runs against the lab only (unset HASTACK_SITE)")
     name = site.hosts_in("web")[-1].name
-    subprocess.run(["docker", "restart", f"{lab.PREFIX}-{name}"], check=True, capture_output=True)
-    lab.up()
-    # sshd answers before the boot has finished: a login may be cut off until then.
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            remote = connect(name, fresh=True)
-            remote.check_output("true")
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(3)
+    remote = restart_lab_host(connect, name)
     mount_unit = remote.check_output(
         f"systemd-escape -p --suffix=mount {site.setting('gluster_mount_point', site.hosts[name])}"
     )
