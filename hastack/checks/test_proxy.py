@@ -12,7 +12,13 @@ import pytest
 from hastack import secrets, tls, topology
 from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
-from hastack.components.pacemaker import FENCE_SECRET_DIR, VIP_ARP_COUNT, haproxy_on_fail
+from hastack.components.pacemaker import (
+    FENCE_SECRET_DIR,
+    PCSD_STOP_TIMEOUT_S,
+    PCSD_UNITS,
+    VIP_ARP_COUNT,
+    haproxy_on_fail,
+)
 from hastack.health import backend_problems, node_problems
 from hastack.probe import http_get
 from hastack.timings import backend_settle_s
@@ -36,6 +42,14 @@ def test_haproxy_left_to_pacemaker(host):
 @pytest.mark.parametrize("service", ["corosync", "pacemaker"])
 def test_cluster_service_running(host, service):
     assert host.service(service).is_running
+
+
+@PROXY
+@pytest.mark.parametrize("unit", PCSD_UNITS)
+def test_pcsd_stops_within_its_bound(host, unit):
+    """pcsd runs, and a restart cannot wait systemd's default 90 s on its hung daemons."""
+    shown = host.run(f"systemctl show {unit} -p ActiveState -p TimeoutStopUSec").stdout.splitlines()
+    assert sorted(shown) == ["ActiveState=active", f"TimeoutStopUSec={PCSD_STOP_TIMEOUT_S}s"]
 
 
 @PROXY

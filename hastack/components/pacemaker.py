@@ -7,6 +7,7 @@ from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import FindFiles, FindInFile
 from pyinfra.operations import files, server, systemd
+from pyinfra.operations.util import any_changed
 
 from hastack import alerts, qdevice, secrets, topology
 from hastack.components import quorum
@@ -20,6 +21,12 @@ from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
 
 PCSD_DEFAULTS = "/etc/default/pcsd"
+# pcsd's two daemons can hang on SIGTERM: the python one (its workers wait on their manager at
+# exit: ClusterLabs/pcs#780, still in Debian 13's 0.12.0.2) and the ruby one (puma, idle). systemd
+# then waits its default 90 s before SIGKILL: the deploy's restart of pcsd took 90 s. Neither
+# holds state of its own that a kill could lose; 10 s bounds the stop.
+PCSD_UNITS = ("pcsd", "pcsd-ruby")
+PCSD_STOP_TIMEOUT_S = 10
 # knet's link mode (templates/proxy/corosync.conf.j2), and where each corosync start notes its own.
 LINK_MODE = "active"
 # Gratuitous ARPs IPaddr2 sends when the VIP starts, 200 ms apart (its default: 5, 1 s). A
@@ -112,7 +119,19 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         dest="/etc/systemd/system/corosync.service.d/hastack-link-mode.conf",
         mode="644",
     )
-    systemd.daemon_reload(name="systemd reads the drop-in", _if=dropin.did_change)
+    pcsd_dropins = [
+        files.put(
+            name=f"{unit} stops within {PCSD_STOP_TIMEOUT_S} s (its daemon can hang on SIGTERM)",
+            src=io.StringIO(
+                "# Managed by hastack: pcsd's daemons can hang on SIGTERM (ClusterLabs/pcs#780).\n"
+                f"[Service]\nTimeoutStopSec={PCSD_STOP_TIMEOUT_S}s\n"
+            ),
+            dest=f"/etc/systemd/system/{unit}.service.d/hastack-stop-timeout.conf",
+            mode="644",
+        )
+        for unit in PCSD_UNITS
+    ]
+    systemd.daemon_reload(name="systemd reads the drop-ins", _if=any_changed(dropin, *pcsd_dropins))
     started = host.get_fact(FindInFile, path=STARTED_LINK_MODE, pattern=".") or []
     bind = configure_pcsd_address()
     for service in ("corosync", "pacemaker", "pcsd"):
