@@ -381,6 +381,7 @@ def configure_cacti() -> list:
             step=step,
             profile=CACTI_PROFILES[step],
             unsafe_graph_hashes=unsafe_graphs,
+            interfaces_query=CACTI_INTERFACES_QUERY,
         ),
         validate="sh -n {path}",
         mode="700",

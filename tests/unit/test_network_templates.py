@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from hastack import platforms
 from hastack.components.monitoring import (
     CACTI_GRAPHS_POLLED_BY_COMMAND_LINE,
+    CACTI_INTERFACES_QUERY,
     CACTI_PROFILES,
     CACTI_REMAP,
     CACTI_STALE_INDEXES,
@@ -348,6 +349,7 @@ def cacti_setup(devices: list[dict], step: int = 300) -> str:
         step=step,
         profile=CACTI_PROFILES[step],
         unsafe_graph_hashes=sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE),
+        interfaces_query=CACTI_INTERFACES_QUERY,
     )
 
 
@@ -361,6 +363,11 @@ def test_cacti_setup_removes_the_graphs_polled_through_command_line_tools():
         "DELETE FROM host_graph WHERE graph_template_id='$unsafe'" in text,
         'remove_graphs.php --graph-template-id="$unsafe" --force' in text,
     ) == (sorted(CACTI_GRAPHS_POLLED_BY_COMMAND_LINE), True, True)
+
+
+def test_cacti_setup_asks_for_the_interface_query_the_remapper_and_verify_know():
+    text = cacti_setup([{"name": "web1", "address": "10.0.1.21"}])
+    assert f"FROM snmp_query WHERE hash='{CACTI_INTERFACES_QUERY}'" in text
 
 
 def test_cacti_setup_adds_every_device_without_a_community():
