@@ -522,3 +522,44 @@ def check_gateways(check: Checker, layers: Layers, hosts: dict[str, Host], netwo
                 f"{', '.join(host.dhcp)}, which may bring a second one"
             )
     return warnings
+
+
+def check_routes(check: Checker, layers: Layers, hosts: dict[str, Host], networks: dict, vip) -> None:
+    """Each host's static routes (netplan_routes): through a router that is a host address of the
+    network they are given for and not an address of the site, to a network that is not one of
+    the site's own (those are reached directly)."""
+    taken = {str(address): host.name for host in hosts.values() for address in host.addresses.values()}
+    if vip is not None:
+        taken[str(vip)] = "the VIP"
+    for host in hosts.values():
+        routes, path = layers.find("netplan_routes", host)
+        for name, entries in routes.items():
+            network = networks.get(name)
+            if name not in host.addresses or network is None:
+                continue
+            for route in entries:
+                to, via = ipaddress.IPv4Network(str(route["to"])), ipaddress.IPv4Address(str(route["via"]))
+                if via not in network or via in (network.network_address, network.broadcast_address):
+                    check.add(
+                        path,
+                        f"{name}'s route to {to} goes via {via}, not a host address of "
+                        f"networks.{name} ({network})",
+                        f"give the router's address on {network}",
+                        host.name,
+                    )
+                elif str(via) in taken:
+                    check.add(
+                        path,
+                        f"{name}'s route to {to} goes via {via}, which is {taken[str(via)]}, not a router",
+                        "give the router's address on that network",
+                        host.name,
+                    )
+                for own, cidr in networks.items():
+                    if cidr is not None and to.overlaps(cidr):
+                        check.add(
+                            path,
+                            f"{name}'s route to {to} overlaps networks.{own} ({cidr}), which the "
+                            "hosts reach directly",
+                            "route only networks beyond the site's own",
+                            host.name,
+                        )

@@ -40,6 +40,13 @@ netplan_nameservers = []
 netplan_search = []
 # The MTU of a network's interface: `{network: bytes}`, e.g. `{back: 9000}`. Empty: the kernel's.
 netplan_mtu = {}
+# Static routes besides the default one: `{network: [{to: CIDR, via: router}]}`, e.g.
+# `{back: [{to: 10.50.0.0/16, via: 192.168.32.1}]}` for a management network behind a router on
+# the back network. netplan gets them on that network's interface; a network the host is not on
+# is ignored. The router is a host address of that network (not a host of the site, nor the
+# VIP); `to` is a network that is not the site's own, and not the default route
+# (`netplan_gateways` gives that).
+netplan_routes = {}
 # NTP servers or pools chrony follows (`pool NAME iburst` each).
 chrony_servers = ["2.debian.pool.ntp.org"]
 # Let chronyd step and slew the system clock. The lab sets it `false` (`chronyd -x`): its hosts

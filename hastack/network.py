@@ -26,6 +26,7 @@ def netplan_interfaces(
     nameservers: list[str] | None = None,
     search: list[str] | None = None,
     mtu: dict[str, int] | None = None,
+    routes: dict[str, list[dict]] | None = None,
 ) -> list[dict]:
     """
     One netplan entry per network the host is on, plus one per DHCP interface.
@@ -36,8 +37,9 @@ def netplan_interfaces(
 
     The default route goes on the interface of the network that ``gateways`` gives one for;
     the DNS servers and search domains on that interface too, else on the host's first network.
+    A network's static ``routes`` go on its interface.
     """
-    gateways, mtu = gateways or {}, mtu or {}
+    gateways, mtu, routes = gateways or {}, mtu or {}, routes or {}
     dns_on = next((name for name in addresses if name in gateways), next(iter(addresses), None))
     interfaces = []
     for net_name, address in addresses.items():
@@ -61,6 +63,7 @@ def netplan_interfaces(
                 "nameservers": list(nameservers or []) if net_name == dns_on else [],
                 "search": list(search or []) if net_name == dns_on else [],
                 "mtu": mtu.get(net_name),
+                "routes": [{"to": str(r["to"]), "via": str(r["via"])} for r in routes.get(net_name, [])],
             }
         )
     for index, nic in enumerate(dhcp):

@@ -181,6 +181,28 @@ def mtu(value: int) -> tuple[str, str] | None:
     return f"{value!r} is not an MTU from 576 to 9216", "give the interface's MTU in bytes, such as 9000"
 
 
+def static_routes(value: list) -> tuple[str, str] | None:
+    """A list of routes, each ``{to: network, via: address}``; not the default route."""
+    fix = "write routes like [{to: 10.50.0.0/16, via: 192.0.2.1}]"
+    if not isinstance(value, list):
+        return f"{value!r} is not a list of routes", fix
+    for route in value:
+        if not isinstance(route, dict) or sorted(route) != ["to", "via"]:
+            return f"{route!r} is not a route with exactly `to` and `via`", fix
+        try:
+            network = ipaddress.IPv4Network(str(route["to"]))
+        except ValueError:
+            return (
+                f"to {route['to']!r} is not an IPv4 network (with its host bits zero)",
+                "write the network, like 10.50.0.0/16",
+            )
+        if network.prefixlen == 0:
+            return f"to {network} is the default route", "give the default route in netplan_gateways"
+        if problem := ipv4_address(route["via"]):
+            return f"via: {problem[0]}", problem[1]
+    return None
+
+
 SEARCH_DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$){DNS_LABEL}(\.{DNS_LABEL})*$")
 
 
@@ -374,6 +396,7 @@ RULES: dict[str, Rule] = {
     "netplan_nameservers": ip_addresses,
     "netplan_search": search_domains,
     "netplan_mtu": per_network(mtu, "{back: 9000}"),
+    "netplan_routes": per_network(static_routes, "{back: [{to: 10.50.0.0/16, via: 192.0.2.1}]}"),
     "admin_networks": cidr_list,
     "admin_web_networks": cidr_list,
     "alert_mail_to": mail_addresses,

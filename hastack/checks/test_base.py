@@ -9,6 +9,7 @@ import yaml
 from hastack import neighbours
 from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as _name
+from hastack.components.base import CLOUD_INIT_DIR, CLOUD_INIT_IDENTITY_OFF, CLOUD_INIT_NETWORK_OFF
 
 LAYER = "base"
 
@@ -66,6 +67,28 @@ def test_netplan_has_the_site_addresses(host, site):
     for net_name, address in spec.addresses.items():
         prefix = ipaddress.ip_network(site.networks[net_name]).prefixlen
         assert ethernets[net_name]["addresses"] == [f"{address}/{prefix}"]
+
+
+def test_netplan_routes_are_the_sites(host, site):
+    """Each network's routes in the netplan file: the site's default route (netplan_gateways),
+    then its static routes (netplan_routes); where the site applies netplan, the kernel has the
+    static ones too."""
+    spec = site.hosts[_name(host, site)]
+    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
+    gateways, routes = site.setting("netplan_gateways", spec), site.setting("netplan_routes", spec)
+    wanted = {
+        name: ([{"to": "default", "via": str(gateways[name])}] if name in gateways else [])
+        + [{"to": str(route["to"]), "via": str(route["via"])} for route in routes.get(name, [])]
+        for name in spec.addresses
+    }
+    assert {name: ethernets[name].get("routes", []) for name in spec.addresses} == wanted
+    if site.setting("netplan_apply", spec):
+        kernel = {
+            (str(route["to"]), str(route["via"])): host.check_output(f"ip -4 route show {route['to']}")
+            for name in spec.addresses
+            for route in routes.get(name, [])
+        }
+        assert [key for key, shown in kernel.items() if f"via {key[1]} " not in f"{shown} "] == []
 
 
 def test_netplan_matches_the_interface_that_carries_the_address(host, site):
@@ -155,3 +178,18 @@ def test_unattended_upgrades_follow_the_sites_policy(host, site):
         f"deploy the host again: {neighbours.UNATTENDED_CONF} is not what unattended_upgrades says, "
         "or another file of /etc/apt/apt.conf.d undoes it (`apt-config dump`)"
     )
+
+
+def test_cloud_init_leaves_the_network_hostname_and_hosts_to_hastack(host):
+    """Where cloud-init is (its configuration folder), hastack's two files tell it to leave the
+    network, the hostname and /etc/hosts alone: else it writes them again at each boot."""
+    if not host.file(CLOUD_INIT_DIR).is_directory:
+        return
+    found = {
+        name: host.run(f"cat {CLOUD_INIT_DIR}/{name}").stdout
+        for name in ("99-hastack-network.cfg", "99-hastack-identity.cfg")
+    }
+    assert found == {
+        "99-hastack-network.cfg": CLOUD_INIT_NETWORK_OFF,
+        "99-hastack-identity.cfg": CLOUD_INIT_IDENTITY_OFF,
+    }

@@ -46,6 +46,12 @@ CLOUD_INIT_DIR = "/etc/cloud/cloud.cfg.d"
 CLOUD_INIT_NETWORK_OFF = (
     "# Managed by hastack: the network is hastack's netplan file.\nnetwork: {config: disabled}\n"
 )
+# cloud-init would set the hostname again at each boot (`preserve_hostname: false`) and rewrite
+# /etc/hosts from its template (`manage_etc_hosts`): the brick and peer names would stop resolving.
+CLOUD_INIT_IDENTITY_OFF = (
+    "# Managed by hastack: the hostname and /etc/hosts are hastack's.\n"
+    "preserve_hostname: true\nmanage_etc_hosts: false\n"
+)
 # A failed network change on one host stops it on the hosts after it (one at a time).
 NETPLAN_GUARD = Guard("network", NETPLAN_SWITCH, "`netplan apply`", "hastack-netplan-apply")
 
@@ -64,6 +70,13 @@ def configure_identity() -> None:
         cluster=host.data.site_cluster,
         entries=hosts_entries(host.data.site_hosts, host.data.site_cluster, host.data.site_vip),
     )
+    if host.get_fact(Directory, path=CLOUD_INIT_DIR):
+        files.put(
+            name="cloud-init leaves the hostname and /etc/hosts to hastack",
+            src=io.StringIO(CLOUD_INIT_IDENTITY_OFF),
+            dest=f"{CLOUD_INIT_DIR}/99-hastack-identity.cfg",
+            mode="644",
+        )
 
 
 def configure_time() -> None:
@@ -103,6 +116,7 @@ def configure_netplan() -> None:
             nameservers=host.data.netplan_nameservers,
             search=host.data.netplan_search,
             mtu=host.data.netplan_mtu,
+            routes=host.data.netplan_routes,
         )
     except InterfaceError as error:
         raise DeployError(f"host {host.name}: {error}") from None

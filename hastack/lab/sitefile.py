@@ -35,6 +35,9 @@ LAB_DATA_REASONS = {
 # it as on the defaults, since every check compares with the site's effective setting.
 OVERRIDES = {
     "netplan_file": "/etc/netplan/70-shop.yaml",
+    # Rendered and validated, not applied (netplan_apply: false): to a documentation network
+    # through an address no lab host has.
+    "netplan_routes": {"back": [{"to": "198.51.100.0/24", "via": "10.231.1.1"}]},
     "gluster_mount_point": "/srv/shop",
     "gluster_ping_timeout": 2,
     "gluster_favorite_child_policy": "majority",

@@ -114,6 +114,7 @@ def parse_site(text: str, source: str = "<site>", group_data: GroupData | None =
     warnings += cross_rules.check_backup(check, layers, hosts)
     warnings += cross_rules.disk_name_warnings(hosts)
     warnings += cross_rules.check_gateways(check, layers, hosts, networks, vip)
+    cross_rules.check_routes(check, layers, hosts, networks, vip)
 
     lab = top.get("lab", False)
     lab_debian = None

@@ -120,6 +120,29 @@ def test_netplan_template_gives_the_gateway_dns_and_mtu_to_their_interfaces():
     )
 
 
+def test_static_routes_go_on_their_networks_interface_after_the_default_route():
+    interfaces = netplan_interfaces(
+        ADDRESSES,
+        NETWORKS,
+        {},
+        [],
+        FOUND,
+        gateways={"front": "10.231.2.1"},
+        routes={
+            "front": [{"to": "198.51.100.0/24", "via": "10.231.2.254"}],
+            "back": [
+                {"to": "10.50.0.0/16", "via": "10.231.1.1"},
+                {"to": "10.60.0.0/16", "via": "10.231.1.2"},
+            ],
+        },
+    )
+    ethernets = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]["ethernets"]
+    assert (ethernets["back"]["routes"], ethernets["front"]["routes"]) == (
+        [{"to": "10.50.0.0/16", "via": "10.231.1.1"}, {"to": "10.60.0.0/16", "via": "10.231.1.2"}],
+        [{"to": "default", "via": "10.231.2.1"}, {"to": "198.51.100.0/24", "via": "10.231.2.254"}],
+    )
+
+
 def test_dns_without_a_gateway_goes_on_the_first_network():
     interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, [], FOUND, nameservers=["10.231.1.53"])
     assert [i["nameservers"] for i in interfaces] == [["10.231.1.53"], []]

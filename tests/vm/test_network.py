@@ -187,6 +187,7 @@ def test_the_host_is_reachable_with_its_addresses_after_the_rollback(wrong_nic, 
 
 # qemu's user network on the SSH card (DHCP gives 10.0.2.15, the gateway 10.0.2.2, DNS 10.0.2.3).
 SSH_NET, SSH_ADDRESS, GATEWAY, DNS = "10.0.2.0/24", "10.0.2.15", "10.0.2.2", "10.0.2.3"
+STATIC_ROUTE = "198.51.100.0/24"
 
 
 def static_site(machine, gateway: str, nameservers: list[str], confirm_seconds: int = 60) -> dict:
@@ -225,8 +226,11 @@ def test_dns_servers_where_systemd_resolved_does_not_run_are_refused_before_any_
 
 @pytest.fixture(scope="module")
 def static_gateway(dns_without_resolved, installed):
-    """The SSH card static, with qemu's gateway (its DNS server stays in /etc/resolv.conf)."""
-    run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, []), "net-static")
+    """The SSH card static, with qemu's gateway (its DNS server stays in /etc/resolv.conf), and a
+    static route through it to a documentation network (nothing is sent there)."""
+    document = static_site(installed, GATEWAY, [])
+    document["data"]["netplan_routes"] = {"back": [{"to": STATIC_ROUTE, "via": GATEWAY}]}
+    run = installed.deploy("deploys/base_only.py", document, "net-static")
     installed.drop_connection()
     installed.wait_for_ssh(limit=60)
     return run
@@ -244,6 +248,11 @@ def test_a_static_gateway_is_applied(static_gateway, installed):
         "dynamic" in address,
         f"Gateway={GATEWAY}" in network,
     ) == (["default", "via", GATEWAY, "dev", "eth0"], True, False, True), network
+
+
+def test_a_static_route_is_applied(static_gateway, installed):
+    route = installed.ssh(f"ip -4 route show {STATIC_ROUTE}").stdout.split()
+    assert route[:5] == [STATIC_ROUTE, "via", GATEWAY, "dev", "eth0"], route
 
 
 def test_the_host_still_resolves_and_reaches_the_mirror_as_its_own_check_said(static_gateway, installed):
