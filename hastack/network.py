@@ -16,6 +16,13 @@ def _match(nic: str) -> tuple[str, str]:
     return ("macaddress", nic.lower()) if MAC_RE.match(nic.lower()) else ("name", nic)
 
 
+# Interfaces an address may sit on that are made of others: hastack's file must declare them
+# (a bond's MAC is its first member's: matched by MAC, the address would go on that member).
+VIRTUAL_KINDS = ("bond", "vlan", "bridge", "team")
+# How often a bond's driver checks its members' carrier (ms), netplan's mii-monitor-interval.
+BOND_MII_MS = 100
+
+
 def netplan_interfaces(
     addresses: dict[str, str],
     networks: dict[str, str],
@@ -27,12 +34,16 @@ def netplan_interfaces(
     search: list[str] | None = None,
     mtu: dict[str, int] | None = None,
     routes: dict[str, list[dict]] | None = None,
+    bonds: dict[str, dict] | None = None,
+    vlans: dict[str, dict] | None = None,
 ) -> list[dict]:
     """
-    One netplan entry per network the host is on, plus one per DHCP interface.
+    One netplan entry per network the host is on, plus one per DHCP interface, and the bonds,
+    VLANs and member cards they are made of. Each entry's ``section`` is netplan's (ethernets,
+    bonds, vlans); a network's entry carries its address and settings.
 
-    A network's interface is the one the site names (``nics``), else the one
-    that carries an address in that network now, matched by MAC: interface
+    A network's interface is the one the site names (``nics``: a card, or a bond or VLAN of the
+    host), else the card that carries an address in that network now, matched by MAC: interface
     names change (the lab's do on every restart), a subnet does not.
 
     The default route goes on the interface of the network that ``gateways`` gives one for;
@@ -40,42 +51,100 @@ def netplan_interfaces(
     A network's static ``routes`` go on its interface.
     """
     gateways, mtu, routes = gateways or {}, mtu or {}, routes or {}
+    bonds, vlans = bonds or {}, vlans or {}
     dns_on = next((name for name in addresses if name in gateways), next(iter(addresses), None))
-    interfaces = []
+    interfaces, carried = [], {}
     for net_name, address in addresses.items():
         network = ipaddress.ip_network(networks[net_name])
-        nic = nics.get(net_name) or _nic_in(network, found)
+        nic = nics.get(net_name) or _nic_in(network, found, net_name)
         if nic is None:
             raise InterfaceError(
                 f"no interface has an address in networks.{net_name} ({network}) and "
                 f"nics.{net_name} is not set: set hosts.<host>.nics.{net_name} in the site "
                 "file to the interface name or MAC"
             )
+        settings = {
+            "dhcp": False,
+            "address": f"{address}/{network.prefixlen}",
+            "gateway": gateways.get(net_name),
+            "nameservers": list(nameservers or []) if net_name == dns_on else [],
+            "search": list(search or []) if net_name == dns_on else [],
+            "mtu": mtu.get(net_name),
+            "routes": [{"to": str(r["to"]), "via": str(r["via"])} for r in routes.get(net_name, [])],
+        }
+        if nic in bonds or nic in vlans:
+            carried[nic] = settings
+            continue
         key, value = _match(nic)
+        carried[nic] = {"id": net_name}
         interfaces.append(
-            {
-                "id": net_name,
-                "match_key": key,
-                "match": value,
-                "dhcp": False,
-                "address": f"{address}/{network.prefixlen}",
-                "gateway": gateways.get(net_name),
-                "nameservers": list(nameservers or []) if net_name == dns_on else [],
-                "search": list(search or []) if net_name == dns_on else [],
-                "mtu": mtu.get(net_name),
-                "routes": [{"to": str(r["to"]), "via": str(r["via"])} for r in routes.get(net_name, [])],
-            }
+            {"id": net_name, "section": "ethernets", "match_key": key, "match": value, **settings}
         )
     for index, nic in enumerate(dhcp):
         key, value = _match(nic)
-        interfaces.append({"id": f"dhcp{index}", "match_key": key, "match": value, "dhcp": True})
+        interfaces.append(
+            {"id": f"dhcp{index}", "section": "ethernets", "match_key": key, "match": value, "dhcp": True}
+        )
+    bare = {
+        "dhcp": False,
+        "address": None,
+        "gateway": None,
+        "nameservers": [],
+        "search": [],
+        "mtu": None,
+        "routes": [],
+    }
+    for bond, item in bonds.items():
+        members = []
+        for index, member in enumerate(item["interfaces"]):
+            key, value = _match(member)
+            members.append(f"{bond}-member{index}")
+            interfaces.append(
+                {"id": members[-1], "section": "ethernets", "match_key": key, "match": value, "member": True}
+            )
+        interfaces.append(
+            {
+                "id": bond,
+                "section": "bonds",
+                "interfaces": members,
+                "mode": item["mode"],
+                "mii_ms": BOND_MII_MS,
+                **carried.get(bond, bare),
+            }
+        )
+    for vlan, item in vlans.items():
+        link = item["link"]
+        if link not in bonds:
+            if link not in carried:
+                key, value = _match(link)
+                carried[link] = {"id": f"{vlan}-link"}
+                interfaces.append(
+                    {
+                        "id": f"{vlan}-link",
+                        "section": "ethernets",
+                        "match_key": key,
+                        "match": value,
+                        "member": True,
+                    }
+                )
+            link = carried[link]["id"]
+        interfaces.append(
+            {"id": vlan, "section": "vlans", "vlan_id": item["id"], "link": link, **carried.get(vlan, bare)}
+        )
     return interfaces
 
 
-def _nic_in(network: ipaddress.IPv4Network, found: dict[str, dict]) -> str | None:
+def _nic_in(network: ipaddress.IPv4Network, found: dict[str, dict], net_name: str = "") -> str | None:
     for name, info in sorted(found.items()):
         for cidr in info["addresses"]:
             if ipaddress.ip_interface(cidr).ip in network:
+                if info.get("kind") in VIRTUAL_KINDS:
+                    raise InterfaceError(
+                        f"the address in networks.{net_name} ({network}) is on {name}, a {info['kind']}, "
+                        f"which the site does not declare: matched by its MAC, the address would go on "
+                        f"one of its cards. Declare it in the site (hosts.<host>.bonds or vlans) and "
+                        f"set hosts.<host>.nics.{net_name}: {name}"
+                    )
                 return info["mac"] or name
     return None
 
@@ -159,7 +228,9 @@ def nic_names(interfaces: list[dict], found: dict[str, dict]) -> list[str]:
     match is looked up among the host's interfaces; one that matches none is left out)."""
     names = []
     for nic in interfaces:
-        if nic["match_key"] == "name":
+        if "match_key" not in nic:
+            names.append(nic["id"])  # a bond or VLAN: its name
+        elif nic["match_key"] == "name":
             names.append(nic["match"])
         else:
             names.extend(

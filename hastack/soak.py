@@ -48,12 +48,7 @@ class Phase:
 
     @property
     def held(self) -> bool:
-        return (
-            self.failed == 0
-            and self.vip_moves == 0
-            and all(self.holders)
-            and not self.failcounts_gained
-        )
+        return self.failed == 0 and self.vip_moves == 0 and all(self.holders) and not self.failcounts_gained
 
     def row(self) -> str:
         gained = ", ".join(f"{name} +{count}" for name, count in sorted(self.failcounts_gained.items()))

@@ -232,7 +232,6 @@ def issue(
     return chain, _pem_key(key)
 
 
-
 def listener_pem(cluster: str, vip: str, certificate: str, key: str, names: list[str]) -> bytes:
     """What HAProxy's `crt` file holds: the certificate, its chain, then its key. The site's
     own files (checked when the site was loaded) or the VIP's certificate from the site CA."""

@@ -61,12 +61,59 @@ def test_netplan_file_is_valid(host, site):
     assert cmd.rc == 0, cmd.stderr
 
 
+def definitions(host, site) -> dict[str, tuple[str, str, dict]]:
+    """Each network of the host: netplan's section, the definition's id and the definition in
+    hastack's netplan file (a card's under ethernets by the network's name; a bond's or a VLAN's
+    by its own name, as the site's nics names it)."""
+    spec = site.hosts[_name(host, site)]
+    network = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
+    found = {}
+    for net_name in spec.addresses:
+        nic = spec.nics.get(net_name)
+        section, ident = (
+            ("bonds", nic)
+            if nic in spec.bonds
+            else ("vlans", nic)
+            if nic in spec.vlans
+            else ("ethernets", net_name)
+        )
+        found[net_name] = (section, ident, network.get(section, {}).get(ident, {}))
+    return found
+
+
 def test_netplan_has_the_site_addresses(host, site):
     spec = site.hosts[_name(host, site)]
-    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
-    for net_name, address in spec.addresses.items():
+    for net_name, (_, _, entry) in definitions(host, site).items():
         prefix = ipaddress.ip_network(site.networks[net_name]).prefixlen
-        assert ethernets[net_name]["addresses"] == [f"{address}/{prefix}"]
+        assert entry.get("addresses") == [f"{spec.addresses[net_name]}/{prefix}"], net_name
+
+
+def test_netplan_has_the_sites_bonds_and_vlans(host, site):
+    """Each bond of the host with its members (by name) and mode, each VLAN with its id and link:
+    in hastack's netplan file, and in the kernel where the site applies netplan."""
+    spec = site.hosts[_name(host, site)]
+    network = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
+    ethernets = network.get("ethernets", {})
+    bonds = {
+        name: (
+            sorted(ethernets.get(member, {}).get("match", {}).get("name") for member in entry["interfaces"]),
+            entry["parameters"]["mode"],
+        )
+        for name, entry in network.get("bonds", {}).items()
+    }
+    vlans = {name: entry["id"] for name, entry in network.get("vlans", {}).items()}
+    assert (bonds, vlans) == (
+        {name: (sorted(item["interfaces"]), item["mode"]) for name, item in spec.bonds.items()},
+        {name: item["id"] for name, item in spec.vlans.items()},
+    )
+    if site.setting("netplan_apply", spec):
+        kernel = {
+            name: sorted(host.check_output(f"cat /sys/class/net/{name}/bonding/slaves").split())
+            for name in spec.bonds
+        }
+        assert kernel == {name: sorted(item["interfaces"]) for name, item in spec.bonds.items()}
+        for name, item in spec.vlans.items():
+            assert f"vlan protocol 802.1Q id {item['id']} " in host.check_output(f"ip -d link show {name}")
 
 
 def test_netplan_routes_are_the_sites(host, site):
@@ -74,14 +121,14 @@ def test_netplan_routes_are_the_sites(host, site):
     then its static routes (netplan_routes); where the site applies netplan, the kernel has the
     static ones too."""
     spec = site.hosts[_name(host, site)]
-    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
+    entries = {name: entry for name, (_, _, entry) in definitions(host, site).items()}
     gateways, routes = site.setting("netplan_gateways", spec), site.setting("netplan_routes", spec)
     wanted = {
         name: ([{"to": "default", "via": str(gateways[name])}] if name in gateways else [])
         + [{"to": str(route["to"]), "via": str(route["via"])} for route in routes.get(name, [])]
         for name in spec.addresses
     }
-    assert {name: ethernets[name].get("routes", []) for name in spec.addresses} == wanted
+    assert {name: entries[name].get("routes", []) for name in spec.addresses} == wanted
     if site.setting("netplan_apply", spec):
         kernel = {
             (str(route["to"]), str(route["via"])): host.check_output(f"ip -4 route show {route['to']}")
@@ -93,11 +140,12 @@ def test_netplan_routes_are_the_sites(host, site):
 
 def test_netplan_matches_the_interface_that_carries_the_address(host, site):
     spec = site.hosts[_name(host, site)]
-    ethernets = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]["ethernets"]
     links = json.loads(host.check_output("ip -j addr show"))
-    for net_name, address in spec.addresses.items():
-        # matched by MAC, or by interface name where the site names the NIC so (``nics``)
-        (key, wanted), *_ = ethernets[net_name]["match"].items()
+    for net_name, (section, ident, entry) in definitions(host, site).items():
+        address = spec.addresses[net_name]
+        # matched by MAC, or by interface name where the site names the NIC so (``nics``); a
+        # bond or a VLAN by its own name
+        (key, wanted), *_ = entry["match"].items() if section == "ethernets" else [("name", ident)]
         field = {"macaddress": "address", "name": "ifname"}[key]
         carrier = [
             link[field]

@@ -30,7 +30,7 @@ def test_the_table_is_live_as_the_site_says(host, site):
     # What the deploy confirmed (a table changed by hand since would differ).
     confirmed = host.run(
         "[ \"$(nft list table inet hastack | sha256sum | cut -d' ' -f1)\" = "
-        "\"$(cat /var/lib/hastack/firewall/listed.sha256)\" ]"
+        '"$(cat /var/lib/hastack/firewall/listed.sha256)" ]'
     )
     assert (
         "policy drop;" in listed.stdout,

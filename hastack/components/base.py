@@ -117,6 +117,8 @@ def configure_netplan() -> None:
             search=host.data.netplan_search,
             mtu=host.data.netplan_mtu,
             routes=host.data.netplan_routes,
+            bonds=host.data.site_bonds,
+            vlans=host.data.site_vlans,
         )
     except InterfaceError as error:
         raise DeployError(f"host {host.name}: {error}") from None

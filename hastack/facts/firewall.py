@@ -25,7 +25,7 @@ class HastackFirewall(FactBase):
             f"if [ -e {BOOT_FILE} ]; then sha256sum {BOOT_FILE} | cut -d' ' -f1; else echo none; fi; "
             "if command -v nft >/dev/null && nft list table inet hastack >/dev/null 2>&1; then "
             f"  [ \"$(nft list table inet hastack | sha256sum | cut -d' ' -f1)\" = "
-            f"\"$(cat {STATE}/listed.sha256 2>/dev/null)\" ] && echo same || echo changed; "
+            f'"$(cat {STATE}/listed.sha256 2>/dev/null)" ] && echo same || echo changed; '
             "else echo absent; fi"
         )
 

@@ -14,7 +14,9 @@ class Ipv4Interfaces(FactBase):
 
     .. code:: python
 
-        {"eth0": {"mac": "02:42:0a:e7:01:0b", "addresses": ["10.231.1.11/24"]}}
+        {"eth0": {"mac": "02:42:0a:e7:01:0b", "addresses": ["10.231.1.11/24"], "kind": "veth"}}
+
+    ``kind`` is the link's kind (bond, vlan, bridge, veth...), "" for a plain card.
     """
 
     default = dict
@@ -23,7 +25,7 @@ class Ipv4Interfaces(FactBase):
         return "ip"
 
     def command(self) -> str:
-        return "ip -j addr show"
+        return "ip -j -d addr show"
 
     def process(self, output):
         interfaces = {}
@@ -35,6 +37,7 @@ class Ipv4Interfaces(FactBase):
                     for info in link.get("addr_info", [])
                     if info.get("family") == "inet"
                 ],
+                "kind": link.get("linkinfo", {}).get("info_kind", ""),
             }
         return interfaces
 

@@ -89,8 +89,6 @@ ROLE_VOLUMES = {
 }
 
 
-
-
 def web_count() -> int:
     """How many web hosts the lab has now: its site file's, else two."""
     if SITE_FILE.exists():
@@ -237,8 +235,6 @@ def create_container(host: LabHost, image: str, release: int) -> None:
     say(f"created {host.name} ({', '.join(f'{n} {a}' for n, a in host.addresses.items())})")
 
 
-
-
 def install_key(host: LabHost, public_key: str) -> None:
     """The lab's key for root, and for the sudo user (made here if missing)."""
     home = f"/home/{SUDO_USER}"
@@ -303,8 +299,6 @@ def running_release() -> int | None:
 def lab_release() -> int:
     """The release of the lab: the running one's, else the one a new lab gets."""
     return running_release() or wanted_release()
-
-
 
 
 def up(release: int | None = None, web: int | None = None) -> int:

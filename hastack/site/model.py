@@ -22,7 +22,17 @@ NETWORKS = ("back", "front")
 ROLE_NETWORKS = {"proxy": ("back", "front"), "web": ("back",), "client": ("front",)}
 TOP_KEYS = ("cluster", "networks", "vip", "ssh", "hosts", "data", "lab")
 SSH_KEYS = ("user", "key", "port", "known_hosts")
-HOST_KEYS = ("role", "back", "front", "disks", "ssh_host", "nics", "dhcp", "data")
+HOST_KEYS = ("role", "back", "front", "disks", "ssh_host", "nics", "dhcp", "bonds", "vlans", "data")
+# netplan's bond modes (the kernel's bonding driver).
+BOND_MODES = (
+    "active-backup",
+    "802.3ad",
+    "balance-rr",
+    "balance-xor",
+    "broadcast",
+    "balance-tlb",
+    "balance-alb",
+)
 REQUIRED_TOP_KEYS = ("cluster", "networks", "vip", "hosts")
 # The group data files hastack reads (group_data/<group>.py): every host, and each role.
 GROUPS = ("all", *ROLES)
@@ -79,6 +89,10 @@ class Host:
     nics: dict[str, str] = field(default_factory=dict)
     dhcp: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    # name -> {"interfaces": [name or MAC, ...], "mode": one of BOND_MODES}
+    bonds: dict[str, dict] = field(default_factory=dict)
+    # name -> {"id": 1-4094, "link": a bond's name, an interface name or a MAC}
+    vlans: dict[str, dict] = field(default_factory=dict)
 
     @property
     def connect_address(self) -> str:
@@ -237,6 +251,8 @@ class Site:
             "site_disks": list(host.disks),
             "site_nics": dict(host.nics),
             "site_dhcp": list(host.dhcp),
+            "site_bonds": copy.deepcopy(host.bonds),
+            "site_vlans": copy.deepcopy(host.vlans),
             "site_hosts": self.topology_hosts(),
         }
         if self.ssh.user != "root":
@@ -267,6 +283,8 @@ class Site:
                 "ssh_host": host.ssh_host,
                 "nics": dict(host.nics),
                 "dhcp": list(host.dhcp),
+                "bonds": copy.deepcopy(host.bonds),
+                "vlans": copy.deepcopy(host.vlans),
                 "data": dict(host.data),
             }
             spec.update({key: value for key, value in optional.items() if value})

@@ -13,6 +13,7 @@ from typing import Any
 from hastack import rules
 from hastack.defaults import DEFAULTS
 from hastack.site.model import (
+    BOND_MODES,
     HOST_KEYS,
     HOSTNAME_RE,
     IFNAME_RE,
@@ -243,10 +244,11 @@ def check_host(check: Checker, name: str, spec: Any, networks: dict) -> Host | N
             name,
         )
         ssh_host = None
+    bonds, vlans = check_links(check, spec, nics, dhcp, path, name)
     data = check.data(spec.get("data", {}), f"{path}.data", name)
     if role is None:
         return None
-    return Host(name, role, addresses, disks, ssh_host, nics, tuple(dhcp), data)
+    return Host(name, role, addresses, disks, ssh_host, nics, tuple(dhcp), data, bonds, vlans)
 
 
 def check_disks(check: Checker, spec: dict, role: str | None, path: str, name: str) -> tuple:
@@ -317,6 +319,118 @@ def check_nics(check: Checker, value: Any, path: str, name: str) -> dict[str, st
             continue
         nics[net_name] = nic.lower() if MAC_RE.match(nic.lower()) else nic
     return nics
+
+
+def _nic_key(nic: str) -> str:
+    return nic.lower() if MAC_RE.match(nic.lower()) else nic
+
+
+def check_links(
+    check: Checker, spec: dict, nics: dict[str, str], dhcp: list, path: str, name: str
+) -> tuple[dict[str, dict], dict[str, dict]]:
+    """A host's bonds and VLANs (``bonds``, ``vlans``): each is named by a network's ``nics`` or
+    is a VLAN's link; a bond has two or more interfaces that nothing else takes."""
+    bonds: dict[str, dict] = {}
+    for bond, item in (check.mapping(spec.get("bonds", {}), f"{path}.bonds", name) or {}).items():
+        where = f"{path}.bonds.{bond}"
+        item = check.mapping(item, where, name)
+        if item is None:
+            continue
+        check.unknown_keys(item, ("interfaces", "mode"), f"{where}.", name)
+        members = item.get("interfaces")
+        mode = item.get("mode", "active-backup")
+        if not isinstance(bond, str) or not IFNAME_RE.match(bond) or bond in NETWORKS or MAC_RE.match(bond):
+            check.add(where, f"{bond!r} is not an interface name for a bond", "name it like bond0", name)
+        elif not isinstance(members, list) or len(members) < 2 or not all(is_nic(m) for m in members):
+            check.add(
+                f"{where}.interfaces",
+                f"a bond needs two or more interfaces, got {members!r}",
+                "list its members by name, like [enp1s0, enp2s0]",
+                name,
+            )
+        elif any(MAC_RE.match(m.lower()) for m in members):
+            # A member takes the bond's MAC when it joins: netplan before 0.107 (Debian 12's)
+            # matches the current MAC, and would lose the member at the next boot.
+            check.add(
+                f"{where}.interfaces",
+                f"{members} gives a member by MAC, which changes to the bond's when it joins",
+                "list its members by interface name, like [enp1s0, enp2s0]",
+                name,
+            )
+        elif len({_nic_key(m) for m in members}) != len(members):
+            check.add(f"{where}.interfaces", f"{members} names an interface twice", "list each once", name)
+        elif mode not in BOND_MODES:
+            check.add(
+                f"{where}.mode", f"unknown bond mode {mode!r}", f"use one of {', '.join(BOND_MODES)}", name
+            )
+        else:
+            bonds[bond] = {"interfaces": [_nic_key(m) for m in members], "mode": mode}
+    vlans: dict[str, dict] = {}
+    for vlan, item in (check.mapping(spec.get("vlans", {}), f"{path}.vlans", name) or {}).items():
+        where = f"{path}.vlans.{vlan}"
+        item = check.mapping(item, where, name)
+        if item is None:
+            continue
+        check.unknown_keys(item, ("id", "link"), f"{where}.", name)
+        vid, link = item.get("id"), item.get("link")
+        if not isinstance(vlan, str) or not IFNAME_RE.match(vlan) or vlan in NETWORKS or vlan in bonds:
+            check.add(where, f"{vlan!r} is not an interface name for a VLAN", "name it like vlan20", name)
+        elif isinstance(vid, bool) or not isinstance(vid, int) or not 1 <= vid <= 4094:
+            check.add(
+                f"{where}.id",
+                f"expected a VLAN id from 1 to 4094, got {vid!r}",
+                "give its tag, like 20",
+                name,
+            )
+        elif not is_nic(link) or link in vlans:
+            check.add(
+                f"{where}.link",
+                f"expected the interface the VLAN rides on (a bond, a name or a MAC), got {link!r}",
+                f"give it, like link: {next(iter(bonds), 'enp1s0')}",
+                name,
+            )
+        else:
+            vlans[vlan] = {"id": vid, "link": _nic_key(link)}
+    taken: dict[str, str] = {}
+    for bond, item in bonds.items():
+        for member in item["interfaces"]:
+            if member in taken or member in bonds or member in vlans:
+                check.add(
+                    f"{path}.bonds.{bond}.interfaces",
+                    f"{member} is already {taken.get(member, 'a bond or VLAN of the host')}",
+                    "give each interface one place",
+                    name,
+                )
+            taken[member] = f"a member of {bond}"
+    for net_name, nic in nics.items():
+        if nic in taken:
+            check.add(
+                f"{path}.nics.{net_name}",
+                f"{nic} is {taken[nic]}: its address goes on the bond",
+                f"name the bond: nics.{net_name}: {taken[nic].rsplit(' ', 1)[1]}",
+                name,
+            )
+    for item in dhcp:
+        if _nic_key(item) in taken:
+            check.add(f"{path}.dhcp", f"{item} is {taken[_nic_key(item)]}", "take it out of dhcp", name)
+    for vlan, item in vlans.items():
+        if item["link"] in taken:
+            check.add(
+                f"{path}.vlans.{vlan}.link",
+                f"{item['link']} is {taken[item['link']]}",
+                f"give the bond as the link: {taken[item['link']].rsplit(' ', 1)[1]}",
+                name,
+            )
+    used = set(nics.values()) | {item["link"] for item in vlans.values()}
+    for kind, defined in (("bonds", bonds), ("vlans", vlans)):
+        for unused in sorted(set(defined) - used):
+            check.add(
+                f"{path}.{kind}.{unused}",
+                f"{unused} carries no network and no VLAN",
+                f"name it under nics (nics.back: {unused}), or remove it",
+                name,
+            )
+    return bonds, vlans
 
 
 def check_group_files(check: Checker, group_files: tuple[GroupFile, ...]) -> tuple[GroupFile, ...]:

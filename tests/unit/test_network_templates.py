@@ -63,7 +63,13 @@ def test_address_carries_the_network_prefix():
 
 def test_dhcp_interfaces_follow():
     interfaces = netplan_interfaces(ADDRESSES, NETWORKS, {}, ["enp0s3"], FOUND)
-    assert interfaces[-1] == {"id": "dhcp0", "match_key": "name", "match": "enp0s3", "dhcp": True}
+    assert interfaces[-1] == {
+        "id": "dhcp0",
+        "section": "ethernets",
+        "match_key": "name",
+        "match": "enp0s3",
+        "dhcp": True,
+    }
 
 
 def test_no_interface_in_the_subnet_names_the_fix():
@@ -141,6 +147,71 @@ def test_static_routes_go_on_their_networks_interface_after_the_default_route():
         [{"to": "10.50.0.0/16", "via": "10.231.1.1"}, {"to": "10.60.0.0/16", "via": "10.231.1.2"}],
         [{"to": "default", "via": "10.231.2.1"}, {"to": "198.51.100.0/24", "via": "10.231.2.254"}],
     )
+
+
+BONDS = {"bond0": {"interfaces": ["enp1s0", "enp2s0"], "mode": "802.3ad"}}
+
+
+def test_a_network_on_a_bond_and_one_on_a_vlan_of_it():
+    """back on bond0 (two members by name, its mode, the carrier's check), front on VLAN 20 of it
+    with the default route; the members carry nothing themselves."""
+    interfaces = netplan_interfaces(
+        ADDRESSES,
+        NETWORKS,
+        {"back": "bond0", "front": "vlan20"},
+        [],
+        FOUND,
+        gateways={"front": "10.231.2.1"},
+        bonds=BONDS,
+        vlans={"vlan20": {"id": 20, "link": "bond0"}},
+    )
+    network = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]
+    assert network == {
+        "version": 2,
+        "renderer": "networkd",
+        "ethernets": {
+            "bond0-member0": {"match": {"name": "enp1s0"}, "dhcp4": False},
+            "bond0-member1": {"match": {"name": "enp2s0"}, "dhcp4": False},
+        },
+        "bonds": {
+            "bond0": {
+                "interfaces": ["bond0-member0", "bond0-member1"],
+                "parameters": {"mode": "802.3ad", "mii-monitor-interval": 100},
+                "dhcp4": False,
+                "addresses": ["10.231.1.11/24"],
+            }
+        },
+        "vlans": {
+            "vlan20": {
+                "id": 20,
+                "link": "bond0",
+                "dhcp4": False,
+                "addresses": ["10.231.2.11/24"],
+                "routes": [{"to": "default", "via": "10.231.2.1"}],
+            }
+        },
+    }
+    assert nic_names(interfaces, FOUND) == ["enp1s0", "enp2s0", "bond0", "vlan20"]
+
+
+def test_a_vlan_on_a_card_that_carries_a_network_links_to_that_networks_entry():
+    interfaces = netplan_interfaces(
+        ADDRESSES,
+        NETWORKS,
+        {"back": "enp1s0", "front": "vlan20"},
+        [],
+        FOUND,
+        vlans={"vlan20": {"id": 20, "link": "enp1s0"}},
+    )
+    network = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]
+    assert (list(network["ethernets"]), network["vlans"]["vlan20"]["link"]) == (["back"], "back")
+
+
+def test_an_address_on_an_undeclared_bond_is_refused_naming_the_fix():
+    """Matched by MAC (a bond's is a member's), hastack's file would put the address on a card."""
+    found = {"bond0": {"mac": "02:42:0a:e7:01:0b", "addresses": ["10.231.1.11/24"], "kind": "bond"}, **FOUND}
+    with pytest.raises(InterfaceError, match=r"is on bond0, a bond, .*nics.back: bond0"):
+        netplan_interfaces({"back": "10.231.1.11"}, NETWORKS, {}, [], found)
 
 
 def test_dns_without_a_gateway_goes_on_the_first_network():
