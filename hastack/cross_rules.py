@@ -533,12 +533,22 @@ def check_routes(check: Checker, layers: Layers, hosts: dict[str, Host], network
         taken[str(vip)] = "the VIP"
     for host in hosts.values():
         routes, path = layers.find("netplan_routes", host)
+        seen: dict[ipaddress.IPv4Network, str] = {}
         for name, entries in routes.items():
             network = networks.get(name)
             if name not in host.addresses or network is None:
                 continue
             for route in entries:
                 to, via = ipaddress.IPv4Network(str(route["to"])), ipaddress.IPv4Address(str(route["via"]))
+                if to in seen:
+                    # The kernel keeps one route per destination: the other would be lost.
+                    check.add(
+                        path,
+                        f"{name}'s route to {to} is given twice for {host.name} (also on {seen[to]})",
+                        "give each destination one router",
+                        host.name,
+                    )
+                seen[to] = name
                 if via not in network or via in (network.network_address, network.broadcast_address):
                     check.add(
                         path,

@@ -100,7 +100,14 @@ def netplan_interfaces(
             key, value = _match(member)
             members.append(f"{bond}-member{index}")
             interfaces.append(
-                {"id": members[-1], "section": "ethernets", "match_key": key, "match": value, "member": True}
+                {
+                    "id": members[-1],
+                    "section": "ethernets",
+                    "match_key": key,
+                    "match": value,
+                    "member": True,
+                    "dhcp": False,
+                }
             )
         interfaces.append(
             {
@@ -125,6 +132,7 @@ def netplan_interfaces(
                         "match_key": key,
                         "match": value,
                         "member": True,
+                        "dhcp": False,
                     }
                 )
             link = carried[link]["id"]

@@ -187,8 +187,10 @@ def static_routes(value: list) -> tuple[str, str] | None:
     if not isinstance(value, list):
         return f"{value!r} is not a list of routes", fix
     for route in value:
-        if not isinstance(route, dict) or sorted(route) != ["to", "via"]:
+        if not isinstance(route, dict) or {str(key) for key in route} != {"to", "via"} or len(route) != 2:
             return f"{route!r} is not a route with exactly `to` and `via`", fix
+        if str(route["to"]).strip().lower() == "default":
+            return "to default is the default route", "give the default route in netplan_gateways"
         try:
             network = ipaddress.IPv4Network(str(route["to"]))
         except ValueError:

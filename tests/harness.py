@@ -86,14 +86,12 @@ def deployed(request, site):
 
 # ./run's VM tests run beside the lab passes, in a qemu that emulates its CPUs (it would take
 # both cores). Where ./run cannot give them a cgroup of small CPU weight, the timed tests
-# (drills, Cacti's scheduled polls) wait for them: ./run then gives the process id of the
-# subshell that runs their pytest (its command line is ./run's own, `... run test`).
+# (drills, Cacti's scheduled polls) wait for them: ./run then gives the process id of their pytest.
 BESIDE = "HASTACK_TESTS_BESIDE"
 
 
 def _running(pid: str) -> bool:
-    command = [arg for arg in running_command(pid) or [] if arg]
-    return any(b"pytest" in arg for arg in command) or command[-2:] == [b"./run", b"test"]
+    return any(b"pytest" in arg for arg in running_command(pid) or [])
 
 
 def wait_for_the_tests_beside(limit_s: float = 2400) -> None:

@@ -9,7 +9,13 @@ import yaml
 from hastack import neighbours
 from hastack.checks.plugin import host_platform
 from hastack.checks.plugin import site_host_name as _name
-from hastack.components.base import CLOUD_INIT_DIR, CLOUD_INIT_IDENTITY_OFF, CLOUD_INIT_NETWORK_OFF
+from hastack.components.base import (
+    CLOUD_INIT_DIR,
+    CLOUD_INIT_IDENTITY_FILE,
+    CLOUD_INIT_IDENTITY_KEYS,
+    CLOUD_INIT_IDENTITY_OFF,
+    CLOUD_INIT_NETWORK_OFF,
+)
 
 LAYER = "base"
 
@@ -230,14 +236,34 @@ def test_unattended_upgrades_follow_the_sites_policy(host, site):
 
 def test_cloud_init_leaves_the_network_hostname_and_hosts_to_hastack(host):
     """Where cloud-init is (its configuration folder), hastack's two files tell it to leave the
-    network, the hostname and /etc/hosts alone: else it writes them again at each boot."""
+    network, the hostname and /etc/hosts alone (else it writes them again at each boot), and
+    nothing that cloud-init reads after them sets the hostname's keys again: a configuration
+    file named after hastack's, user-data or vendor-data."""
     if not host.file(CLOUD_INIT_DIR).is_directory:
         return
-    found = {
-        name: host.run(f"cat {CLOUD_INIT_DIR}/{name}").stdout
-        for name in ("99-hastack-network.cfg", "99-hastack-identity.cfg")
-    }
-    assert found == {
-        "99-hastack-network.cfg": CLOUD_INIT_NETWORK_OFF,
-        "99-hastack-identity.cfg": CLOUD_INIT_IDENTITY_OFF,
-    }
+    network_file = f"{CLOUD_INIT_DIR}/99-hastack-network.cfg"
+    found = {path: host.run(f"cat {path}").stdout for path in (network_file, CLOUD_INIT_IDENTITY_FILE)}
+    # cloud-init merges its configuration folder's files in Python's sort order, the last winning.
+    listed = host.run(
+        f"ls -d {CLOUD_INIT_DIR}/*.cfg /var/lib/cloud/instance/cloud-config.txt "
+        "/var/lib/cloud/instance/vendor-cloud-config.txt /run/cloud-init/cloud.cfg 2>/dev/null"
+    ).stdout.split()
+    later = [
+        path
+        for path in listed
+        if not path.startswith(f"{CLOUD_INIT_DIR}/") or path > CLOUD_INIT_IDENTITY_FILE
+    ]
+    # Either key set the other way (YAML's booleans; manage_etc_hosts also takes localhost).
+    pattern = (
+        "^[[:space:]]*(preserve_hostname[[:space:]]*:[[:space:]]*(false|no|off)|"
+        "manage_etc_hosts[[:space:]]*:[[:space:]]*(true|yes|on|localhost|template))"
+    )
+    overriding = host.run(f"grep -liE '{pattern}' {' '.join(later)}").stdout.split() if later else []
+    assert (found, overriding) == (
+        {network_file: CLOUD_INIT_NETWORK_OFF, CLOUD_INIT_IDENTITY_FILE: CLOUD_INIT_IDENTITY_OFF},
+        [],
+    ), (
+        f"cloud-init: hastack's files ({network_file}, {CLOUD_INIT_IDENTITY_FILE}) missing or changed "
+        f"(deploy the host again), or {overriding} set {' or '.join(CLOUD_INIT_IDENTITY_KEYS)} back "
+        "after them: take those keys out of them (or out of the instance's user-data)"
+    )

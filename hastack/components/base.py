@@ -48,6 +48,11 @@ CLOUD_INIT_NETWORK_OFF = (
 )
 # cloud-init would set the hostname again at each boot (`preserve_hostname: false`) and rewrite
 # /etc/hosts from its template (`manage_etc_hosts`): the brick and peer names would stop resolving.
+# Its configuration files are merged in name order, the last one winning: this one's name sorts
+# after the usual `NN-*.cfg` and `99_*.cfg` (Ubuntu's installer writes `99-installer.cfg`).
+# User-data and vendor-data still win over it: verify names them when they set these keys.
+CLOUD_INIT_IDENTITY_FILE = f"{CLOUD_INIT_DIR}/zz-hastack-identity.cfg"
+CLOUD_INIT_IDENTITY_KEYS = ("preserve_hostname", "manage_etc_hosts")
 CLOUD_INIT_IDENTITY_OFF = (
     "# Managed by hastack: the hostname and /etc/hosts are hastack's.\n"
     "preserve_hostname: true\nmanage_etc_hosts: false\n"
@@ -74,7 +79,7 @@ def configure_identity() -> None:
         files.put(
             name="cloud-init leaves the hostname and /etc/hosts to hastack",
             src=io.StringIO(CLOUD_INIT_IDENTITY_OFF),
-            dest=f"{CLOUD_INIT_DIR}/99-hastack-identity.cfg",
+            dest=CLOUD_INIT_IDENTITY_FILE,
             mode="644",
         )
 

@@ -6,7 +6,7 @@ identity file taken away, the same modules do (so the test can fail), and the de
 import pytest
 
 from hastack import lab
-from hastack.components.base import CLOUD_INIT_DIR
+from hastack.components.base import CLOUD_INIT_DIR, CLOUD_INIT_IDENTITY_FILE
 from hastack.deploying import run_deploy
 from tests.harness import lab_only_fixture
 
@@ -14,9 +14,10 @@ pytestmark = pytest.mark.lab
 
 lab_only = lab_only_fixture("this test installs cloud-init on the lab's client and runs its modules")
 
-# What a cloud image's own settings say (a lower number than hastack's 99-*): no datasource to
-# look for (DataSourceNone), a hostname of the image's, and /etc/hosts managed by cloud-init.
-IMAGE_CFG = f"{CLOUD_INIT_DIR}/90-image.cfg"
+# What a cloud image's own settings say (a file that sorts before hastack's, after Debian's
+# 90_dpkg.cfg): no datasource to look for (DataSourceNone), a hostname of the image's, and
+# /etc/hosts managed by cloud-init.
+IMAGE_CFG = f"{CLOUD_INIT_DIR}/95-image.cfg"
 IMAGE_SETTINGS = (
     "datasource_list: [None]\n"
     "preserve_hostname: false\n"
@@ -24,13 +25,14 @@ IMAGE_SETTINGS = (
     "fqdn: image-name.invalid\n"
     "manage_etc_hosts: true\n"
 )
-IDENTITY_CFG = f"{CLOUD_INIT_DIR}/99-hastack-identity.cfg"
+IDENTITY_CFG = CLOUD_INIT_IDENTITY_FILE
 MODULES = ("set_hostname", "update_hostname", "update_etc_hosts")
 
 
 def run_modules(client) -> None:
+    """Each module once, as at a boot; each must run (a broken run would keep the names too)."""
     for module in MODULES:
-        client.run(f"cloud-init single --name {module} --frequency always")
+        client.check_output(f"cloud-init single --name {module} --frequency always")
 
 
 def identity(client) -> tuple[str, str]:

@@ -39,9 +39,7 @@ def test_ab_totals_add_every_run_and_count_a_run_without_figures_as_failed(fixtu
         (["proxy1", "proxy1"], {}, "1.1b", True),
     ],
 )
-def test_a_phase_holds_only_without_a_vip_move_or_a_fail_count(
-    holders, gained, ring_after, held
-):
+def test_a_phase_holds_only_without_a_vip_move_or_a_fail_count(holders, gained, ring_after, held):
     phase = Phase("soak", 10, 100, 0, holders, gained, "1.17", ring_after)
     assert (phase.held, "| yes |" in phase.row()) == (held, held)
 
