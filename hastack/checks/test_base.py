@@ -108,18 +108,26 @@ def test_netplan_has_the_sites_bonds_and_vlans(host, site):
         for name, entry in network.get("bonds", {}).items()
     }
     vlans = {name: entry["id"] for name, entry in network.get("vlans", {}).items()}
-    assert (bonds, vlans) == (
+    wanted = (
         {name: (sorted(item["interfaces"]), item["mode"]) for name, item in spec.bonds.items()},
         {name: item["id"] for name, item in spec.vlans.items()},
+    )
+    assert (bonds, vlans) == wanted, (
+        f"{netplan_file(host, site)} has bonds (members, mode) and VLANs (id) {(bonds, vlans)}, the "
+        f"site's hosts.{spec.name}.bonds/vlans {wanted}: deploy the host again"
     )
     if site.setting("netplan_apply", spec):
         kernel = {
             name: sorted(host.check_output(f"cat /sys/class/net/{name}/bonding/slaves").split())
             for name in spec.bonds
         }
-        assert kernel == {name: sorted(item["interfaces"]) for name, item in spec.bonds.items()}
+        members = {name: sorted(item["interfaces"]) for name, item in spec.bonds.items()}
+        assert kernel == members, f"the kernel's bonds have members {kernel}, the site's {members}"
         for name, item in spec.vlans.items():
-            assert f"vlan protocol 802.1Q id {item['id']} " in host.check_output(f"ip -d link show {name}")
+            shown = host.check_output(f"ip -d link show {name}")
+            assert f"vlan protocol 802.1Q id {item['id']} " in shown, (
+                f"{name} is not VLAN {item['id']}: {shown}"
+            )
 
 
 def test_netplan_routes_are_the_sites(host, site):
@@ -134,14 +142,21 @@ def test_netplan_routes_are_the_sites(host, site):
         + [{"to": str(route["to"]), "via": str(route["via"])} for route in routes.get(name, [])]
         for name in spec.addresses
     }
-    assert {name: entries[name].get("routes", []) for name in spec.addresses} == wanted
+    found = {name: entries[name].get("routes", []) for name in spec.addresses}
+    assert found == wanted, (
+        f"the routes of {netplan_file(host, site)} are {found}, the site's (netplan_gateways, "
+        f"netplan_routes) {wanted}: deploy the host again"
+    )
     if site.setting("netplan_apply", spec):
         kernel = {
             (str(route["to"]), str(route["via"])): host.check_output(f"ip -4 route show {route['to']}")
             for name in spec.addresses
             for route in routes.get(name, [])
         }
-        assert [key for key, shown in kernel.items() if f"via {key[1]} " not in f"{shown} "] == []
+        missing = [key for key, shown in kernel.items() if f"via {key[1]} " not in f"{shown} "]
+        assert missing == [], (
+            f"the kernel has no route (to, via) {missing} of netplan_routes: run `netplan apply`"
+        )
 
 
 def test_netplan_matches_the_interface_that_carries_the_address(host, site):

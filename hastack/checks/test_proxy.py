@@ -49,7 +49,10 @@ def test_cluster_service_running(host, service):
 def test_pcsd_stops_within_its_bound(host, unit):
     """pcsd runs, and a restart cannot wait systemd's default 90 s on its hung daemons."""
     shown = host.run(f"systemctl show {unit} -p ActiveState -p TimeoutStopUSec").stdout.splitlines()
-    assert sorted(shown) == ["ActiveState=active", f"TimeoutStopUSec={PCSD_STOP_TIMEOUT_S}s"]
+    assert sorted(shown) == ["ActiveState=active", f"TimeoutStopUSec={PCSD_STOP_TIMEOUT_S}s"], (
+        f"{unit}: {shown}; its drop-in /etc/systemd/system/{unit}.service.d/hastack-stop-timeout.conf "
+        "bounds its stop: deploy the proxy again"
+    )
 
 
 @PROXY
