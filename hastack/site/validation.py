@@ -325,18 +325,23 @@ def _nic_key(nic: str) -> str:
     return nic.lower() if MAC_RE.match(nic.lower()) else nic
 
 
+def _link_entries(check: Checker, spec: dict, kind: str, keys: tuple, path: str, name: str):
+    """(name, settings, key path) of each mapping under the host's ``kind`` (bonds, vlans)."""
+    for link, item in (check.mapping(spec.get(kind, {}), f"{path}.{kind}", name) or {}).items():
+        where = f"{path}.{kind}.{link}"
+        item = check.mapping(item, where, name)
+        if item is not None:
+            check.unknown_keys(item, keys, f"{where}.", name)
+            yield link, item, where
+
+
 def check_links(
     check: Checker, spec: dict, nics: dict[str, str], dhcp: list, path: str, name: str
 ) -> tuple[dict[str, dict], dict[str, dict]]:
     """A host's bonds and VLANs (``bonds``, ``vlans``): each is named by a network's ``nics`` or
     is a VLAN's link; a bond has two or more interfaces that nothing else takes."""
     bonds: dict[str, dict] = {}
-    for bond, item in (check.mapping(spec.get("bonds", {}), f"{path}.bonds", name) or {}).items():
-        where = f"{path}.bonds.{bond}"
-        item = check.mapping(item, where, name)
-        if item is None:
-            continue
-        check.unknown_keys(item, ("interfaces", "mode"), f"{where}.", name)
+    for bond, item, where in _link_entries(check, spec, "bonds", ("interfaces", "mode"), path, name):
         members = item.get("interfaces")
         mode = item.get("mode", "active-backup")
         if not isinstance(bond, str) or not IFNAME_RE.match(bond) or bond in NETWORKS or MAC_RE.match(bond):
@@ -366,12 +371,7 @@ def check_links(
         else:
             bonds[bond] = {"interfaces": [_nic_key(m) for m in members], "mode": mode}
     vlans: dict[str, dict] = {}
-    for vlan, item in (check.mapping(spec.get("vlans", {}), f"{path}.vlans", name) or {}).items():
-        where = f"{path}.vlans.{vlan}"
-        item = check.mapping(item, where, name)
-        if item is None:
-            continue
-        check.unknown_keys(item, ("id", "link"), f"{where}.", name)
+    for vlan, item, where in _link_entries(check, spec, "vlans", ("id", "link"), path, name):
         vid, link = item.get("id"), item.get("link")
         if not isinstance(vlan, str) or not IFNAME_RE.match(vlan) or vlan in NETWORKS or vlan in bonds:
             check.add(where, f"{vlan!r} is not an interface name for a VLAN", "name it like vlan20", name)

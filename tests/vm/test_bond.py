@@ -12,9 +12,10 @@ import pytest
 from hastack import lab
 from hastack.lab import vm
 from hastack.site import dump_site
+from tests.vm.test_network import SITE_BACK
+from tests.vm.test_network import site as network_site
 
 MEMBERS = {"m1": "52:54:00:00:02:01", "m2": "52:54:00:00:02:02"}
-BACK_NET, SITE_BACK = "10.0.3.0/24", "10.0.3.21"
 BOND, VLAN, VLAN_ID = "bond0", "vlan20", 20
 
 
@@ -31,21 +32,13 @@ def bond_vm():
 
 
 def site(machine) -> dict:
-    """The VM as web1, its back network on VLAN 20 of a bond of eth1 and eth2 (the member cards,
-    named in the order qemu gives them)."""
-    document = machine.site_document(["/dev/vdb", "/dev/vdc"])
-    document["networks"] = {"back": BACK_NET, "front": "10.0.4.0/24"}
-    document["vip"] = "10.0.4.10"
-    document["hosts"]["proxy1"].update(back="10.0.3.11", front="10.0.4.11")
-    document["hosts"]["proxy2"].update(back="10.0.3.12", front="10.0.4.12")
-    document["hosts"]["web2"]["back"] = "10.0.3.22"
+    """The VM as web1 (the network tests' site), its back network on VLAN 20 of a bond of eth1
+    and eth2 (the member cards, named in the order qemu gives them)."""
+    document = network_site(machine, {"back": VLAN}, [])
     document["hosts"]["web1"].update(
-        back=SITE_BACK,
-        nics={"back": VLAN},
         bonds={BOND: {"interfaces": ["eth1", "eth2"], "mode": "active-backup"}},
         vlans={VLAN: {"id": VLAN_ID, "link": BOND}},
     )
-    document["data"] = {"raid_enabled": False, "monitoring_enabled": False, "chrony_set_clock": False}
     return document
 
 
