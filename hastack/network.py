@@ -16,11 +16,18 @@ def _match(nic: str) -> tuple[str, str]:
     return ("macaddress", nic.lower()) if MAC_RE.match(nic.lower()) else ("name", nic)
 
 
-# Interfaces an address may sit on that are made of others: hastack's file must declare them
-# (a bond's MAC is its first member's: matched by MAC, the address would go on that member).
-VIRTUAL_KINDS = ("bond", "vlan", "bridge", "team")
+# The kinds of link an address found on the host may sit on for hastack to match its card by MAC:
+# a plain card ("") or the lab's veth. Any other (a bond, whose MAC is a member's; a VLAN, which
+# shares its card's; a bridge, macvlan, dummy...) is made of or beside others, and matched by MAC
+# the address would go on a card: the site must declare it, or name the card.
+CARD_KINDS = ("", "veth")
 # How often a bond's driver checks its members' carrier (ms), netplan's mii-monitor-interval.
 BOND_MII_MS = 100
+# 802.3ad: LACP every second (a partner that fails without dropping carrier is seen in about 3 s,
+# not 90), and flows spread by addresses and ports (layer2 puts all traffic between two hosts
+# on one link). The hash serves balance-xor too.
+BOND_LACP_RATE = "fast"
+BOND_HASH_POLICY = "layer3+4"
 
 
 def netplan_interfaces(
@@ -94,11 +101,18 @@ def netplan_interfaces(
         "mtu": None,
         "routes": [],
     }
+    cards = {_card(entry["match"], found): entry["id"] for entry in interfaces}
     for bond, item in bonds.items():
         members = []
         for index, member in enumerate(item["interfaces"]):
             key, value = _match(member)
             members.append(f"{bond}-member{index}")
+            if _card(value, found) in cards:
+                raise InterfaceError(
+                    f"{member}, a member of bonds.{bond}, is also the card of "
+                    f"{cards[_card(value, found)]} (by its name or MAC): give each card one place"
+                )
+            cards[_card(value, found)] = members[-1]
             interfaces.append(
                 {
                     "id": members[-1],
@@ -116,42 +130,80 @@ def netplan_interfaces(
                 "interfaces": members,
                 "mode": item["mode"],
                 "mii_ms": BOND_MII_MS,
+                "lacp_rate": BOND_LACP_RATE if item["mode"] == "802.3ad" else None,
+                "hash_policy": BOND_HASH_POLICY if item["mode"] in ("802.3ad", "balance-xor") else None,
                 **carried.get(bond, bare),
             }
         )
     for vlan, item in vlans.items():
         link = item["link"]
-        if link not in bonds:
-            if link not in carried:
-                key, value = _match(link)
-                carried[link] = {"id": f"{vlan}-link"}
-                interfaces.append(
-                    {
-                        "id": f"{vlan}-link",
-                        "section": "ethernets",
-                        "match_key": key,
-                        "match": value,
-                        "member": True,
-                        "dhcp": False,
-                    }
+        if link in bonds:
+            parent = next(entry for entry in interfaces if entry["id"] == link)
+        elif _card(link, found) in cards:
+            # the card of a network, of DHCP or of another VLAN: the VLAN rides on that entry
+            parent = next(entry for entry in interfaces if entry["id"] == cards[_card(link, found)])
+        else:
+            key, value = _match(link)
+            parent = {
+                "id": f"{vlan}-link",
+                "section": "ethernets",
+                "match_key": key,
+                "match": value,
+                "member": True,
+                "dhcp": False,
+            }
+            cards[_card(link, found)] = parent["id"]
+            interfaces.append(parent)
+        own = carried.get(vlan, bare)
+        if own["mtu"]:
+            # The kernel makes no VLAN larger than its link: the link takes the VLAN's MTU.
+            if (
+                parent.get("member") is not True
+                and parent.get("address")
+                and (parent.get("mtu") or 0) < own["mtu"]
+            ):
+                raise InterfaceError(
+                    f"{vlan}'s MTU ({own['mtu']}) is larger than that of its link {link} "
+                    f"({parent.get('mtu') or 'the default'}), which carries a network of its own: give "
+                    "that network at least the same netplan_mtu"
                 )
-            link = carried[link]["id"]
+            parent["mtu"] = max(parent.get("mtu") or 0, own["mtu"])
         interfaces.append(
-            {"id": vlan, "section": "vlans", "vlan_id": item["id"], "link": link, **carried.get(vlan, bare)}
+            {"id": vlan, "section": "vlans", "vlan_id": item["id"], "link": parent["id"], **own}
         )
     return interfaces
+
+
+def _card(nic: str, found: dict[str, dict]) -> str:
+    """A card's name where the host shows it (a MAC looked up among its plain cards), else as given."""
+    if MAC_RE.match(nic.lower()):
+        names = [
+            name
+            for name, info in found.items()
+            if info.get("mac", "").lower() == nic.lower() and info.get("kind", "") in CARD_KINDS
+        ]
+        return names[0] if len(names) == 1 else nic.lower()
+    return nic
 
 
 def _nic_in(network: ipaddress.IPv4Network, found: dict[str, dict], net_name: str = "") -> str | None:
     for name, info in sorted(found.items()):
         for cidr in info["addresses"]:
             if ipaddress.ip_interface(cidr).ip in network:
-                if info.get("kind") in VIRTUAL_KINDS:
+                kind = info.get("kind", "")
+                if kind in ("bond", "vlan"):
                     raise InterfaceError(
-                        f"the address in networks.{net_name} ({network}) is on {name}, a {info['kind']}, "
+                        f"the address in networks.{net_name} ({network}) is on {name}, a {kind}, "
                         f"which the site does not declare: matched by its MAC, the address would go on "
                         f"one of its cards. Declare it in the site (hosts.<host>.bonds or vlans) and "
                         f"set hosts.<host>.nics.{net_name}: {name}"
+                    )
+                if kind not in CARD_KINDS:
+                    raise InterfaceError(
+                        f"the address in networks.{net_name} ({network}) is on {name}, a {kind}, "
+                        "which hastack's netplan file cannot make: matched by its MAC, the address "
+                        f"would go on a card. Move it to a card and name that card under "
+                        f"hosts.<host>.nics.{net_name}"
                     )
                 return info["mac"] or name
     return None

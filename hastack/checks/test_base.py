@@ -95,39 +95,66 @@ def test_netplan_has_the_site_addresses(host, site):
 
 
 def test_netplan_has_the_sites_bonds_and_vlans(host, site):
-    """Each bond of the host with its members (by name) and mode, each VLAN with its id and link:
-    in hastack's netplan file, and in the kernel where the site applies netplan."""
+    """Each bond of the host with its members (by name) and mode, each VLAN with its id and link
+    (a bond, or a card by name): in hastack's netplan file, and in the kernel where the site
+    applies netplan (networkd keeps a bond's or VLAN's old settings until it is made again)."""
     spec = site.hosts[_name(host, site)]
     network = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
     ethernets = network.get("ethernets", {})
+    by_mac = {
+        link.get("address", "").lower(): link["ifname"]
+        for link in json.loads(host.check_output("ip -j link show"))
+        if link.get("ifname")
+    }
+
+    def card(ident: str) -> str | None:
+        """The card a netplan id of the file matches, by name (a MAC looked up on the host)."""
+        match = ethernets.get(ident, {}).get("match", {})
+        return match.get("name") or by_mac.get(match.get("macaddress", "").lower())
+
     bonds = {
-        name: (
-            sorted(ethernets.get(member, {}).get("match", {}).get("name") for member in entry["interfaces"]),
-            entry["parameters"]["mode"],
-        )
+        name: (sorted(card(member) for member in entry["interfaces"]), entry["parameters"]["mode"])
         for name, entry in network.get("bonds", {}).items()
     }
-    vlans = {name: entry["id"] for name, entry in network.get("vlans", {}).items()}
+    vlans = {
+        name: (
+            entry["id"],
+            entry["link"] if entry["link"] in network.get("bonds", {}) else card(entry["link"]),
+        )
+        for name, entry in network.get("vlans", {}).items()
+    }
+    wanted_bonds = {name: (sorted(item["interfaces"]), item["mode"]) for name, item in spec.bonds.items()}
+    wanted_vlans = {name: (item["id"], item["link"]) for name, item in spec.vlans.items()}
+    assert (bonds, vlans) == (wanted_bonds, wanted_vlans), (
+        f"{netplan_file(host, site)} has bonds (members, mode) {bonds} and VLANs (id, link) {vlans}, "
+        f"the site's hosts.{spec.name}.bonds/vlans {wanted_bonds}, {wanted_vlans}: deploy the host again"
+    )
+    if not site.setting("netplan_apply", spec):
+        return
+    kernel_bonds = {
+        name: (
+            sorted(host.run(f"cat /sys/class/net/{name}/bonding/slaves").stdout.split()),
+            host.run(f"cat /sys/class/net/{name}/bonding/mode").stdout.split()[:1],
+        )
+        for name in spec.bonds
+    }
+    shown = {link["ifname"]: link for link in json.loads(host.check_output("ip -j -d link show"))}
+    kernel_vlans = {
+        name: (
+            shown.get(name, {}).get("linkinfo", {}).get("info_data", {}).get("id"),
+            shown.get(name, {}).get("link"),
+        )
+        for name in spec.vlans
+    }
     wanted = (
-        {name: (sorted(item["interfaces"]), item["mode"]) for name, item in spec.bonds.items()},
-        {name: item["id"] for name, item in spec.vlans.items()},
+        {name: (members, [mode]) for name, (members, mode) in wanted_bonds.items()},
+        wanted_vlans,
     )
-    assert (bonds, vlans) == wanted, (
-        f"{netplan_file(host, site)} has bonds (members, mode) and VLANs (id) {(bonds, vlans)}, the "
-        f"site's hosts.{spec.name}.bonds/vlans {wanted}: deploy the host again"
+    assert (kernel_bonds, kernel_vlans) == wanted, (
+        f"the kernel's bonds (members, mode) {kernel_bonds} and VLANs (id, link) {kernel_vlans}, the "
+        f"site's {wanted}: networkd keeps a bond's or a VLAN's old settings: reboot the host (or "
+        "delete the link and run `netplan apply`)"
     )
-    if site.setting("netplan_apply", spec):
-        kernel = {
-            name: sorted(host.check_output(f"cat /sys/class/net/{name}/bonding/slaves").split())
-            for name in spec.bonds
-        }
-        members = {name: sorted(item["interfaces"]) for name, item in spec.bonds.items()}
-        assert kernel == members, f"the kernel's bonds have members {kernel}, the site's {members}"
-        for name, item in spec.vlans.items():
-            shown = host.check_output(f"ip -d link show {name}")
-            assert f"vlan protocol 802.1Q id {item['id']} " in shown, (
-                f"{name} is not VLAN {item['id']}: {shown}"
-            )
 
 
 def test_netplan_routes_are_the_sites(host, site):

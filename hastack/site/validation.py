@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Any
 
 from hastack import rules
@@ -325,6 +326,21 @@ def _nic_key(nic: str) -> str:
     return nic.lower() if MAC_RE.match(nic.lower()) else nic
 
 
+# hastack's own netplan ids: a bond or VLAN may not take one (netplan's ids are one namespace).
+RESERVED_LINK_RE = re.compile(r"^(dhcp\d+|.+-member\d+|.+-link|\.|\.\.)$")
+
+
+def link_name(value: Any) -> bool:
+    """A name a bond or VLAN can take: an interface name, not a network's, a MAC or hastack's ids."""
+    return (
+        isinstance(value, str)
+        and bool(IFNAME_RE.match(value))
+        and value not in NETWORKS
+        and not MAC_RE.match(value.lower())
+        and not RESERVED_LINK_RE.match(value)
+    )
+
+
 def _link_entries(check: Checker, spec: dict, kind: str, keys: tuple, path: str, name: str):
     """(name, settings, key path) of each mapping under the host's ``kind`` (bonds, vlans)."""
     for link, item in (check.mapping(spec.get(kind, {}), f"{path}.{kind}", name) or {}).items():
@@ -344,8 +360,13 @@ def check_links(
     for bond, item, where in _link_entries(check, spec, "bonds", ("interfaces", "mode"), path, name):
         members = item.get("interfaces")
         mode = item.get("mode", "active-backup")
-        if not isinstance(bond, str) or not IFNAME_RE.match(bond) or bond in NETWORKS or MAC_RE.match(bond):
-            check.add(where, f"{bond!r} is not an interface name for a bond", "name it like bond0", name)
+        if not link_name(bond):
+            check.add(
+                where,
+                f"{bond!r} is not an interface name for a bond (nor one of hastack's own ids)",
+                "name it like bond0",
+                name,
+            )
         elif not isinstance(members, list) or len(members) < 2 or not all(is_nic(m) for m in members):
             check.add(
                 f"{where}.interfaces",
@@ -371,10 +392,17 @@ def check_links(
         else:
             bonds[bond] = {"interfaces": [_nic_key(m) for m in members], "mode": mode}
     vlans: dict[str, dict] = {}
+    vlan_names = {key for key in (spec.get("vlans") or {})} if isinstance(spec.get("vlans"), dict) else set()
+    tags: dict[tuple, str] = {}
     for vlan, item, where in _link_entries(check, spec, "vlans", ("id", "link"), path, name):
         vid, link = item.get("id"), item.get("link")
-        if not isinstance(vlan, str) or not IFNAME_RE.match(vlan) or vlan in NETWORKS or vlan in bonds:
-            check.add(where, f"{vlan!r} is not an interface name for a VLAN", "name it like vlan20", name)
+        if not link_name(vlan) or vlan in bonds:
+            check.add(
+                where,
+                f"{vlan!r} is not an interface name for a VLAN (nor a bond's, nor one of hastack's own ids)",
+                "name it like vlan20",
+                name,
+            )
         elif isinstance(vid, bool) or not isinstance(vid, int) or not 1 <= vid <= 4094:
             check.add(
                 f"{where}.id",
@@ -382,15 +410,25 @@ def check_links(
                 "give its tag, like 20",
                 name,
             )
-        elif not is_nic(link) or link in vlans:
+        elif not isinstance(link, str) or not IFNAME_RE.match(link) or link in vlan_names:
+            # By name: a VLAN has its card's MAC, and netplan before 0.107 (Debian 12's) would match
+            # the VLAN with the card.
             check.add(
                 f"{where}.link",
-                f"expected the interface the VLAN rides on (a bond, a name or a MAC), got {link!r}",
+                f"expected the interface the VLAN rides on (a bond or a card, by name), got {link!r}",
                 f"give it, like link: {next(iter(bonds), 'enp1s0')}",
                 name,
             )
+        elif (link, vid) in tags:
+            check.add(
+                f"{where}.id",
+                f"{link} carries VLAN {vid} already ({tags[link, vid]})",
+                "give each its own id",
+                name,
+            )
         else:
-            vlans[vlan] = {"id": vid, "link": _nic_key(link)}
+            tags[link, vid] = vlan
+            vlans[vlan] = {"id": vid, "link": link}
     taken: dict[str, str] = {}
     for bond, item in bonds.items():
         for member in item["interfaces"]:

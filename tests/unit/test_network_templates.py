@@ -176,7 +176,12 @@ def test_a_network_on_a_bond_and_one_on_a_vlan_of_it():
         "bonds": {
             "bond0": {
                 "interfaces": ["bond0-member0", "bond0-member1"],
-                "parameters": {"mode": "802.3ad", "mii-monitor-interval": 100},
+                "parameters": {
+                    "mode": "802.3ad",
+                    "mii-monitor-interval": 100,
+                    "lacp-rate": "fast",
+                    "transmit-hash-policy": "layer3+4",
+                },
                 "dhcp4": False,
                 "addresses": ["10.231.1.11/24"],
             }
@@ -205,6 +210,64 @@ def test_a_vlan_on_a_card_that_carries_a_network_links_to_that_networks_entry():
     )
     network = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]
     assert (list(network["ethernets"]), network["vlans"]["vlan20"]["link"]) == (["back"], "back")
+
+
+def test_a_vlan_with_a_larger_mtu_raises_its_link_only_cards_and_bonds_mtu():
+    """The kernel makes no VLAN larger than its link: a link that carries nothing else takes it."""
+    interfaces = netplan_interfaces(
+        {"back": "10.231.1.11"},
+        NETWORKS,
+        {"back": "vlan20"},
+        [],
+        FOUND,
+        mtu={"back": 9000},
+        bonds=BONDS,
+        vlans={"vlan20": {"id": 20, "link": "bond0"}},
+    )
+    network = yaml.safe_load(render("base/netplan.yaml.j2", interfaces=interfaces))["network"]
+    assert (network["bonds"]["bond0"]["mtu"], network["vlans"]["vlan20"]["mtu"]) == (9000, 9000)
+
+
+def test_a_vlan_larger_than_the_network_on_its_card_is_refused():
+    with pytest.raises(InterfaceError, match=r"vlan20's MTU \(9000\) is larger than that of its link enp1s0"):
+        netplan_interfaces(
+            ADDRESSES,
+            NETWORKS,
+            {"back": "enp1s0", "front": "vlan20"},
+            [],
+            FOUND,
+            mtu={"front": 9000},
+            vlans={"vlan20": {"id": 20, "link": "enp1s0"}},
+        )
+
+
+def test_a_card_by_mac_and_by_name_in_two_places_is_refused():
+    """Two netplan definitions matching one card: networkd takes the first and drops the other."""
+    with pytest.raises(InterfaceError, match=r"eth0, a member of bonds.bond0, is also the card of back"):
+        netplan_interfaces(
+            {"back": "10.231.1.11", "front": "10.231.2.11"},
+            NETWORKS,
+            {"front": "bond0"},
+            [],
+            FOUND,
+            bonds={"bond0": {"interfaces": ["eth0", "enp9s0"], "mode": "active-backup"}},
+        )
+
+
+def test_a_vlan_on_the_card_of_a_network_found_by_mac_rides_on_that_networks_entry():
+    interfaces = netplan_interfaces(
+        {"back": "10.231.1.11"}, NETWORKS, {}, [], FOUND, vlans={"vlan20": {"id": 20, "link": "eth0"}}
+    )
+    assert [(i["id"], i.get("link")) for i in interfaces] == [("back", None), ("vlan20", "back")]
+
+
+@pytest.mark.parametrize("kind", ["bridge", "macvlan", "dummy"])
+def test_an_address_on_a_link_hastack_cannot_make_is_refused(kind):
+    found = {"x0": {"mac": "02:42:0a:e7:01:0b", "addresses": ["10.231.1.11/24"], "kind": kind}}
+    with pytest.raises(
+        InterfaceError, match=rf"is on x0, a {kind}, which hastack's netplan file cannot make"
+    ):
+        netplan_interfaces({"back": "10.231.1.11"}, NETWORKS, {}, [], found)
 
 
 def test_an_address_on_an_undeclared_bond_is_refused_naming_the_fix():
