@@ -156,18 +156,16 @@ def netplan_interfaces(
             interfaces.append(parent)
         own = carried.get(vlan, bare)
         if own["mtu"]:
-            # The kernel makes no VLAN larger than its link: the link takes the VLAN's MTU.
-            if (
-                parent.get("member") is not True
-                and parent.get("address")
-                and (parent.get("mtu") or 0) < own["mtu"]
-            ):
+            # The kernel makes no VLAN larger than its link: a link that carries nothing else takes
+            # the VLAN's MTU; one that carries a network (or DHCP) must have it already.
+            if parent.get("member") is True or (parent["section"] == "bonds" and not parent.get("address")):
+                parent["mtu"] = max(parent.get("mtu") or 0, own["mtu"])
+            elif (parent.get("mtu") or 0) < own["mtu"]:
                 raise InterfaceError(
                     f"{vlan}'s MTU ({own['mtu']}) is larger than that of its link {link} "
                     f"({parent.get('mtu') or 'the default'}), which carries a network of its own: give "
                     "that network at least the same netplan_mtu"
                 )
-            parent["mtu"] = max(parent.get("mtu") or 0, own["mtu"])
         interfaces.append(
             {"id": vlan, "section": "vlans", "vlan_id": item["id"], "link": parent["id"], **own}
         )

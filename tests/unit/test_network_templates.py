@@ -241,6 +241,20 @@ def test_a_vlan_larger_than_the_network_on_its_card_is_refused():
         )
 
 
+def test_a_vlan_larger_than_its_dhcp_card_is_refused():
+    """A DHCP card's MTU is the lease's or the kernel's: hastack's file sets none on it."""
+    with pytest.raises(InterfaceError, match=r"vlan20's MTU \(9000\) is larger than that of its link enp0s3"):
+        netplan_interfaces(
+            {"back": "10.231.1.11"},
+            NETWORKS,
+            {"back": "vlan20"},
+            ["enp0s3"],
+            FOUND,
+            mtu={"back": 9000},
+            vlans={"vlan20": {"id": 20, "link": "enp0s3"}},
+        )
+
+
 def test_a_card_by_mac_and_by_name_in_two_places_is_refused():
     """Two netplan definitions matching one card: networkd takes the first and drops the other."""
     with pytest.raises(InterfaceError, match=r"eth0, a member of bonds.bond0, is also the card of back"):
