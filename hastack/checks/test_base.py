@@ -67,12 +67,17 @@ def test_netplan_file_is_valid(host, site):
     assert cmd.rc == 0, cmd.stderr
 
 
+def netplan_network(host, site) -> dict:
+    """The ``network:`` mapping of hastack's netplan file on this host."""
+    return yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
+
+
 def definitions(host, site) -> dict[str, tuple[str, str, dict]]:
     """Each network of the host: netplan's section, the definition's id and the definition in
     hastack's netplan file (a card's under ethernets by the network's name; a bond's or a VLAN's
     by its own name, as the site's nics names it)."""
     spec = site.hosts[_name(host, site)]
-    network = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
+    network = netplan_network(host, site)
     found = {}
     for net_name in spec.addresses:
         nic = spec.nics.get(net_name)
@@ -99,7 +104,7 @@ def test_netplan_has_the_sites_bonds_and_vlans(host, site):
     (a bond, or a card by name): in hastack's netplan file, and in the kernel where the site
     applies netplan (networkd keeps a bond's or VLAN's old settings until it is made again)."""
     spec = site.hosts[_name(host, site)]
-    network = yaml.safe_load(host.file(netplan_file(host, site)).content_string)["network"]
+    network = netplan_network(host, site)
     ethernets = network.get("ethernets", {})
     by_mac = {
         link.get("address", "").lower(): link["ifname"]

@@ -392,7 +392,7 @@ def check_links(
         else:
             bonds[bond] = {"interfaces": [_nic_key(m) for m in members], "mode": mode}
     vlans: dict[str, dict] = {}
-    vlan_names = {key for key in (spec.get("vlans") or {})} if isinstance(spec.get("vlans"), dict) else set()
+    vlan_names = set(spec["vlans"]) if isinstance(spec.get("vlans"), dict) else set()
     tags: dict[tuple, str] = {}
     for vlan, item, where in _link_entries(check, spec, "vlans", ("id", "link"), path, name):
         vid, link = item.get("id"), item.get("link")
