@@ -312,14 +312,18 @@ def drill_cluster(config):
     snap = latest[-1]
     check_repository(config)
     taken = when(snap["time"]).timestamp()
-    live = os.statvfs(MOUNT)
-    used = (live.f_blocks - live.f_bfree) * live.f_frsize
+    # what the restore writes: the snapshot's own size (restic stats' restore-size), not the
+    # used space of the filesystem under /cluster, which holds more than the shop where the
+    # bricks share a disk with anything else
+    stats = restic(config, "--no-lock", "stats", "--json", snap["id"])
+    needed = int(json.loads(stats.stdout or b"{}").get("total_size") or 0)
     scratch_root = "/var/tmp"
     room = os.statvfs(scratch_root)
-    if used > 0.8 * room.f_bavail * room.f_frsize:
+    free = room.f_bavail * room.f_frsize
+    if needed > 0.8 * free:
         raise Failed(
-            f"{scratch_root} has {room.f_bavail * room.f_frsize // 2**20} MiB free, the shop takes "
-            f"{used // 2**20} MiB: free room there for the drill"
+            f"{scratch_root} has {free / 2**20:.1f} MiB free, snapshot {snap['short_id']} restores "
+            f"{needed / 2**20:.1f} MiB: free room there for the drill (it needs a fifth to spare)"
         )
     scratch = tempfile.mkdtemp(prefix="hastack-restore-drill-", dir=scratch_root)
     try:
