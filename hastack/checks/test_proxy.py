@@ -14,9 +14,11 @@ from hastack.checks.plugin import site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.components.pacemaker import (
     FENCE_SECRET_DIR,
+    HACLUSTER_MARK,
     PCSD_STOP_TIMEOUT_S,
     PCSD_UNITS,
     VIP_ARP_COUNT,
+    hacluster_mark,
     haproxy_on_fail,
 )
 from hastack.health import backend_problems, node_problems
@@ -144,6 +146,19 @@ def test_authkey_is_private(host):
 def test_authkey_is_the_kept_secret(host, site):
     kept = secrets.key_file(site.cluster, "corosync_authkey").read_bytes()
     assert host.check_output("sha256sum /etc/corosync/authkey").split()[0] == hashlib.sha256(kept).hexdigest()
+
+
+@PROXY
+def test_the_hacluster_password_set_is_the_kept_secret(host, site):
+    """The digest the deploy notes when it sets the hacluster password is the kept secret's: a
+    new secret file is set on the next deploy (the rotation in docs/real-servers.md)."""
+    mark = host.file(HACLUSTER_MARK)
+    wanted = hacluster_mark(secrets.password(site.cluster, "hacluster_password")).decode()
+    found = (mark.user, oct(mark.mode), mark.content_string) if mark.exists else None
+    assert found == ("root", oct(0o600), wanted), (
+        f"{HACLUSTER_MARK} is {'not the kept password' if found else 'missing'}: the hacluster password "
+        "set is not known to be the site's. Deploy the proxies (deploys/proxy.py): it sets it"
+    )
 
 
 def test_secret_files_are_private(site, deployed):

@@ -31,6 +31,16 @@ APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
 SECRET_DIR = "/run/hastack"
 
 
+def secret_is_there(content: bytes, dest: str, mode: str = "600") -> bool:
+    """``dest`` on the host holds ``content``, root's, in ``mode``."""
+    there = host.get_fact(File, path=dest)
+    return (
+        bool(there)
+        and host.get_fact(Sha256File, path=dest) == hashlib.sha256(content).hexdigest()
+        and (there["user"], there["group"], there["mode"]) == ("root", "root", int(mode))
+    )
+
+
 def put_secret(name: str, src: Path | bytes, dest: str, mode: str = "600"):
     """A secret file put on the host as root's, mode 0600 (or ``mode``), readable by no one else
     on the way: its content goes through the command's standard input (base64) into `install`,
@@ -38,13 +48,7 @@ def put_secret(name: str, src: Path | bytes, dest: str, mode: str = "600"):
     on a command line. Nothing changes when the file is already there, the same, root's, in that
     mode."""
     content = src if isinstance(src, bytes) else src.read_bytes()
-    there = host.get_fact(File, path=dest)
-    same = (
-        bool(there)
-        and host.get_fact(Sha256File, path=dest) == hashlib.sha256(content).hexdigest()
-        and (there["user"], there["group"], there["mode"]) == ("root", "root", int(mode))
-    )
-    if same:
+    if secret_is_there(content, dest, mode):
         # known now: not even pyinfra's preview lists it as a change
         return None
     return server.shell(

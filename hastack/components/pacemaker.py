@@ -1,17 +1,18 @@
 """HA, proxy hosts: Corosync (knet, crypto, two links) and Pacemaker (VIP + HAProxy)."""
 
+import hashlib
 import io
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.files import FindFiles, FindInFile
+from pyinfra.facts.files import FindFiles, FindInFile, Sha256File
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from hastack import alerts, qdevice, secrets, topology
 from hastack.components import quorum
-from hastack.components.host_os import SECRET_DIR, install, platform, put_secret
+from hastack.components.host_os import install, platform, put_secret, secret_is_there
 from hastack.defaults import ROOT
 from hastack.facts.pacemaker import CorosyncClusterName, PcsdKnownHosts
 from hastack.facts.quorum import QdeviceTimeout
@@ -39,6 +40,9 @@ VIP_ARP_COUNT = 20
 # The VIP's resource priority: the proxy that holds it is the one priority-fencing-delay spares.
 VIP_PRIORITY = 10
 STARTED_LINK_MODE = "/run/corosync-link-mode"
+AUTHKEY = "/etc/corosync/authkey"
+# A digest of the hacluster password set on the host (authenticate_pcsd).
+HACLUSTER_MARK = "/etc/hastack/hacluster-password.sha256"
 TEMPLATES = ROOT / "templates" / "proxy"
 # The one-node cluster Debian's pacemaker package starts on install.
 DEBIAN_DEFAULT_CLUSTER = "debian"
@@ -48,6 +52,28 @@ PACKAGES = ["corosync", "pacemaker", "pacemaker-cli-utils", "pcs"]
 
 def proxies() -> list[dict]:
     return topology.in_role(host.data.site_hosts, "proxy")
+
+
+def failed_proxies() -> list[str]:
+    """The site's proxies that failed in this run so far."""
+    names = {other["name"] for other in proxies()}
+    return sorted(failed.name for failed in host.state.failed_hosts if failed.name in names)
+
+
+def refuse_a_new_authkey_without_every_proxy() -> None:
+    """A new authkey reaches every proxy in one run, or none: a proxy left with the old key could
+    not talk to the others, and either side of that split would take the VIP. Refused before any
+    host is touched (pyinfra plans every host before it runs an operation)."""
+    state = host.state
+    reached = {other.name for other in state.active_hosts if state.is_host_in_limit(other)}
+    left_out = [other["name"] for other in proxies() if other["name"] not in reached]
+    if left_out:
+        raise DeployError(
+            f"host {host.name}: the corosync authkey changed "
+            f"({secrets.key_file(host.data.site_cluster, 'corosync_authkey')}), and this run does not "
+            f"reach {', '.join(left_out)} (--limit, --exclude or no connection). Every proxy takes a "
+            "new authkey in the same run: run the deploy on all the proxies, every one reachable"
+        )
 
 
 def check_existing_cluster() -> None:
@@ -71,12 +97,12 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
                 "systemctl stop pacemaker corosync && rm -f /var/lib/pacemaker/cib/cib*; fi"
             ],
         )
-    authkey = put_secret(
-        "Install the corosync authkey (a generated secret)",
-        secrets.key_file(cluster, "corosync_authkey"),
-        "/etc/corosync/authkey",
-        mode="400",
-    )
+    key = secrets.key_file(cluster, "corosync_authkey").read_bytes()
+    # a running cluster given a new key (its file deleted to rotate it: docs/real-servers.md)
+    on_host = host.get_fact(Sha256File, path=AUTHKEY)
+    if not replace_default and on_host not in (None, hashlib.sha256(key).hexdigest()):
+        refuse_a_new_authkey_without_every_proxy()
+    authkey = put_secret("Install the corosync authkey (a generated secret)", key, AUTHKEY, mode="400")
     nodes = [
         {"name": other["name"], "front": other["addresses"]["front"], "back": other["addresses"]["back"]}
         for other in proxies()
@@ -146,15 +172,16 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         ],
         _if=bind.did_change,
     )
+    # A reload (cluster-wide) re-reads corosync.conf and the authkey: corosync 3.1 and newer move
+    # knet to a new key without a restart, nodes and VIP staying. Only once every proxy has the
+    # new key (a proxy that failed this run keeps the old one: the others keep it too).
     server.shell(
-        name="Reload corosync's configuration on the cluster",
+        name="Reload corosync's configuration and authkey on the cluster (no restart)",
         commands=["corosync-cfgtool -R"],
-        _if=lambda: conf.did_change() and not replace_default,
-    )
-    server.shell(
-        name="Restart corosync with the new authkey",
-        commands=["systemctl restart corosync pacemaker"],
-        _if=lambda: authkey is not None and authkey.did_change() and not replace_default,
+        _if=lambda: (
+            not replace_default
+            and (conf.did_change() or (authkey is not None and authkey.did_change() and not failed_proxies()))
+        ),
     )
     server.shell(
         name=f"Restart corosync with link mode {LINK_MODE}, one proxy at a time (until both are online)",
@@ -225,27 +252,38 @@ def configure_pcsd_address():
     )
 
 
+def hacluster_mark(password: str) -> bytes:
+    """What HACLUSTER_MARK holds for ``password``."""
+    digest = hashlib.sha256(b"hastack hacluster password\n" + password.encode()).hexdigest()
+    return f"{digest}\n".encode()
+
+
 def authenticate_pcsd() -> None:
+    """The hacluster user's password is the site's secret, set again when that file changes (a
+    digest on the host, root's, says which one is set: a password changed by hand is not seen),
+    and pcsd on each proxy is authenticated to every proxy with it. The password goes through the
+    commands' standard input, never a file or a command line."""
     names = [other["name"] for other in proxies()]
-    if set(names) <= set(host.get_fact(PcsdKnownHosts)):
-        return
     password = secrets.password(host.data.site_cluster, "hacluster_password")
-    secret = f"{SECRET_DIR}/hacluster-password"
-    files.directory(name="A private folder for secrets in transit", path=SECRET_DIR, mode="700")
-    files.put(
-        name="Hand over the hacluster password in a private file (a generated secret)",
-        src=io.StringIO(f"{password}\n"),
-        dest=secret,
-        mode="600",
-    )
-    # chpasswd reads "user:password" lines, and pcs the password, from standard input.
-    server.shell(
-        name="Set the hacluster password and authenticate pcsd to the other proxies",
-        commands=[
-            f"sed 's/^/hacluster:/' {secret} | chpasswd && pcs host auth {' '.join(names)} -u hacluster "
-            f"< {secret}; status=$?; rm -f {secret}; exit $status"
-        ],
-    )
+    mark = hacluster_mark(password)
+    new_password = not secret_is_there(mark, HACLUSTER_MARK)
+    if new_password:
+        # chpasswd reads "user:password" lines from standard input
+        server.shell(
+            name="Set the hacluster password (a generated secret)",
+            commands=["sed 's/^/hacluster:/' | chpasswd"],
+            _stdin=f"{password}\n",
+        )
+    if new_password or not set(names) <= set(host.get_fact(PcsdKnownHosts)):
+        # once every proxy has the password (pyinfra runs an operation on every host first)
+        server.shell(
+            name="Authenticate pcsd to the other proxies",
+            commands=[f"pcs host auth {' '.join(names)} -u hacluster"],
+            _stdin=f"{password}\n",
+        )
+    if new_password:
+        files.directory(name="hastack's configuration folder", path="/etc/hastack", mode="755")
+        put_secret("Note which hacluster password is set (its digest)", mark, HACLUSTER_MARK)
 
 
 def configure_resources(new_cluster: bool) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from hastack import lab, secrets
 from hastack.components.host_os import upload_dir
+from hastack.components.pacemaker import HACLUSTER_MARK
 from hastack.deploying import run_deploy
 from hastack.site import dump_site, load_site
 
@@ -44,9 +45,11 @@ def test_passwords_are_on_no_command_line(deployed, lab_mode, connect, site):
         remote.check_output(
             f"nohup setsid python3 /root/hastack-test-snoop.py {FLAG} {OUT} > /dev/null 2>&1 < /dev/null &"
         )
-        # Forget pcsd's authentication and the SNMP user's stamp: the deploy sets the
-        # password, authenticates and makes the SNMPv3 user again.
-        remote.check_output("rm -f /var/lib/pcsd/known-hosts /var/lib/hastack/snmp-user.sha256")
+        # Forget pcsd's authentication, the hacluster password's digest and the SNMP user's
+        # stamp: the deploy sets the password, authenticates and makes the SNMPv3 user again.
+        remote.check_output(
+            f"rm -f /var/lib/pcsd/known-hosts {HACLUSTER_MARK} /var/lib/hastack/snmp-user.sha256"
+        )
     run = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "secrets-in-transit.log")
     seen = {}
     for name in proxies:
