@@ -114,6 +114,13 @@ class Platform:
     resource_agents_package: str = "resource-agents"
     # Its restic reads repository format 2 (0.14 and later), which restic makes by default since.
     restic_v2: bool = True
+    # The apt sources ("suite component") that hastack's packages come from: each one is among
+    # the host's sources before anything changes (AptComponents), else the host is refused.
+    apt_components: tuple[str, ...] = ()
+
+    def missing_apt_components(self, found: list[str] | set[str]) -> list[str]:
+        """The sources this release's packages need that ``found`` (a host's) lacks."""
+        return [wanted for wanted in self.apt_components if wanted not in set(found)]
 
     def fence_packages(self, agents: list[str]) -> tuple[str, ...]:
         """What installs these fence agents (fence_ipmilan, ...), each package once."""
@@ -162,13 +169,16 @@ class Platform:
 # package lists and accepted with a warning. The Ubuntu rows were checked against
 # packages.ubuntu.com on 2026-12-05 (the pages are named in docs/real-servers.md, with what
 # remains a guess); Fedora's are mapped from packages.fedoraproject.org.
-BOOKWORM = Platform("debian", "12", "Debian 12 bookworm", tested=True, php="8.2")
+BOOKWORM = Platform(
+    "debian", "12", "Debian 12 bookworm", tested=True, php="8.2", apt_components=("bookworm main",)
+)
 TRIXIE = Platform(
     "debian",
     "13",
     "Debian 13 trixie",
     tested=True,
     php="8.4",
+    apt_components=("trixie main",),
     # trixie's docker-compose is compose v2, as the `docker compose` plugin.
     compose="docker compose",
     ganglia_in_container=True,
@@ -198,6 +208,8 @@ MATRIX = (
         docker_packages=("docker.io", "docker-compose-v2"),
         # restic 0.12.x (universe): older than 0.14, the first to read format 2 (restic docs)
         restic_v2=False,
+        # Cacti, MariaDB, Docker, Ganglia, pcs, ... are in universe; compose v2 in jammy-updates.
+        apt_components=("jammy main", "jammy universe", "jammy-updates universe"),
     ),
     # noble has gmetad (3.7.2, universe; libganglia1t64) and compose v2 as its own package; it
     # splits the fence agents like trixie, and has no "resource-agents" package at all.
@@ -211,6 +223,8 @@ MATRIX = (
         docker_packages=("docker.io", "docker-compose-v2"),
         ganglia_in_container=False,
         resource_agents_package="resource-agents-base",
+        # Cacti, MariaDB, Docker, Ganglia, GlusterFS, ... are in universe.
+        apt_components=("noble main", "noble universe"),
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(

@@ -22,7 +22,14 @@ from pyinfra.operations.util import any_changed
 from hastack import neighbours, platforms
 from hastack.facts.network import ArpAnswer, Ipv4Interfaces
 from hastack.facts.pacemaker import CibConfiguration
-from hastack.facts.system import AptBusyAfterWait, HostIdentities, HostNeighbours, OnRootFilesystem, OsRelease
+from hastack.facts.system import (
+    AptBusyAfterWait,
+    AptComponents,
+    HostIdentities,
+    HostNeighbours,
+    OnRootFilesystem,
+    OsRelease,
+)
 from hastack.topology import ROLES
 
 APT_LOCK_WAIT = "/etc/apt/apt.conf.d/90hastack-lock-wait"
@@ -175,6 +182,7 @@ def preflight() -> None:
         )
     if this.packager != "apt":
         return
+    refuse_missing_apt_components(this)
     refuse_neighbours(this)
     busy = host.get_fact(AptBusyAfterWait, seconds=host.data.apt_wait_seconds)
     if busy:
@@ -189,6 +197,24 @@ def preflight() -> None:
         dest=APT_LOCK_WAIT,
         mode="644",
     )
+
+
+def refuse_missing_apt_components(this) -> None:
+    """The apt sources this release's packages come from (platforms.Platform.apt_components):
+    without them, the run would stop halfway, at the first package apt cannot find."""
+    missing = this.missing_apt_components(host.get_fact(AptComponents))
+    if missing:
+        fix = (
+            "`add-apt-repository universe` (and the -updates suite in /etc/apt/sources.list or "
+            "/etc/apt/sources.list.d/ubuntu.sources)"
+            if this.distribution == "ubuntu"
+            else "the release's sources in /etc/apt/sources.list or /etc/apt/sources.list.d/debian.sources"
+        )
+        raise DeployError(
+            f"host {host.name} runs {this.label}, and apt's sources lack {', '.join(missing)}, where "
+            f"hastack's packages come from: add them ({fix}) and run again. Nothing was changed on "
+            "any host."
+        )
 
 
 def refuse_neighbours(this) -> None:

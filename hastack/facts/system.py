@@ -26,6 +26,35 @@ class OsRelease(FactBase):
         return parse_os_release("\n".join(output))
 
 
+class AptComponents(FactBase):
+    """The apt sources' suites and components ("trixie main"), from apt's configuration (what
+    `apt-get update` would fetch, whether fetched yet or not): sources.list, .list and .sources.
+    A source named by its alias ("stable") counts under its codename too, once its Release file
+    has been fetched (apt leaves an unknown field as written: "$(CODENAME)")."""
+
+    default = list
+
+    def command(self) -> str:
+        return "apt-get indextargets --format '$(RELEASE) $(CODENAME) $(COMPONENT)' 'Identifier: Packages'"
+
+    def process(self, output):
+        return apt_components(output)
+
+
+def apt_components(lines) -> list[str]:
+    """AptComponents' lines ("release codename component") as "suite component" entries."""
+    found = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) != 3:
+            continue
+        release, codename, component = fields
+        found.add(f"{release} {component}")
+        if not codename.startswith("$("):
+            found.add(f"{codename} {component}")
+    return sorted(found)
+
+
 class AptBusyAfterWait(FactBase):
     """Wait, up to ``seconds``, while a job that runs apt on its own is at work (a freshly
     booted host's apt-daily, apt-daily-upgrade which runs unattended-upgrades, cloud-init);

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from hastack import lab, neighbours
+from hastack import lab, neighbours, platforms
 from hastack.deploying import run_deploy
 from hastack.site import dump_site, load_site
 from tests.harness import lab_only_fixture
@@ -282,3 +282,31 @@ def test_ufw_and_unattended_upgrades_without_a_policy_are_refused_then_a_policy_
         back.returncode,
         client.file(neighbours.UNATTENDED_CONF).exists,
     ) == (True, True, True, False, True, 0, True, 0, False), run.report(2000) + held.report(1000)
+
+
+def test_a_host_whose_apt_sources_lack_the_releases_is_refused_naming_them(deployed, lab_only, connect, site):
+    """The client's apt sources put aside: the run stops before any change, naming the host and
+    the sources its release's packages come from (on Ubuntu, universe)."""
+    client = connect("client")
+    wanted = platforms.for_os("debian", str(site.lab_debian)).apt_components
+    saved = "/root/hastack-test-apt-sources.tar"
+    client.check_output(
+        f"cd / && tar -cf {saved} etc/apt/sources.list.d "
+        "$(test -e etc/apt/sources.list && echo etc/apt/sources.list) "
+        "&& rm -f etc/apt/sources.list etc/apt/sources.list.d/*.list etc/apt/sources.list.d/*.sources"
+    )
+    try:
+        run, untouched = refused_untouched(
+            connect, site, lambda: run_deploy(lab.SITE_FILE, log=lab.LAB_DIR / "preflight-apt-sources.log")
+        )
+    finally:
+        client.check_output(f"cd / && tar -xpf {saved} && rm -f {saved}")
+    assert (
+        run.returncode != 0,
+        f"host client runs Debian {site.lab_debian}" in run.output,
+        f"apt's sources lack {', '.join(wanted)}" in run.output,
+        "Beginning operation run" in run.output,
+        untouched,
+        client.run("apt-get indextargets 'Identifier: Packages' | grep -c '^Component: main'").stdout.strip()
+        != "0",
+    ) == (True, True, True, False, True, True), run.report(2000)

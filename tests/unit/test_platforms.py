@@ -227,3 +227,51 @@ def test_fence_agents_come_from_one_package_or_one_each():
         ("fence-agents",),
         ("fence-agents-ipmilan", "fence-agents-ilo-ssh"),
     )
+
+
+# `apt-get indextargets --format '$(RELEASE) $(CODENAME) $(COMPONENT)'` on a jammy host whose
+# universe is off, one whose lists were never fetched (no codename yet), and a Debian host that
+# names its release by alias.
+JAMMY_MAIN_ONLY = [
+    "jammy jammy main",
+    "jammy-updates jammy-updates main",
+    "jammy-security jammy-security main",
+]
+NOBLE_UNFETCHED = [
+    "noble $(CODENAME) main",
+    "noble $(CODENAME) universe",
+    "noble-updates $(CODENAME) universe",
+]
+TRIXIE_BY_ALIAS = ["stable trixie main", "stable-updates trixie-updates main", "garbage"]
+
+
+def test_the_sources_a_release_needs_are_named_when_missing():
+    from hastack.facts.system import apt_components
+
+    jammy, noble, trixie = row("ubuntu", "22.04"), row("ubuntu", "24.04"), row("debian", "13")
+    assert (
+        jammy.missing_apt_components(apt_components(JAMMY_MAIN_ONLY)),
+        jammy.missing_apt_components(apt_components([*JAMMY_MAIN_ONLY, "jammy jammy universe"])),
+        noble.missing_apt_components(apt_components(NOBLE_UNFETCHED)),
+        trixie.missing_apt_components(apt_components(TRIXIE_BY_ALIAS)),
+        trixie.missing_apt_components(apt_components([])),
+        row("fedora", "42").missing_apt_components([]),
+    ) == (
+        ["jammy universe", "jammy-updates universe"],
+        ["jammy-updates universe"],
+        [],
+        [],
+        ["trixie main"],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "key", [(p.distribution, p.release) for p in platforms.MATRIX if p.packager == "apt"]
+)
+def test_every_apt_release_needs_its_own_main(key):
+    """The codename in each row's sources is the release's own (its name's last word)."""
+    platform = row(*key)
+    codename = platform.name.split()[-1]
+    assert f"{codename} main" in platform.apt_components
+    assert all(entry.split()[0].split("-")[0] == codename for entry in platform.apt_components)
