@@ -41,6 +41,8 @@ VIP_ARP_COUNT = 20
 VIP_PRIORITY = 10
 STARTED_LINK_MODE = "/run/corosync-link-mode"
 AUTHKEY = "/etc/corosync/authkey"
+# The digest of the authkey corosync runs with, noted at its start and at hastack's reloads.
+RUNNING_AUTHKEY = "/run/corosync-authkey.sha256"
 # A digest of the hacluster password set on the host (authenticate_pcsd).
 HACLUSTER_MARK = "/etc/hastack/hacluster-password.sha256"
 TEMPLATES = ROOT / "templates" / "proxy"
@@ -69,10 +71,11 @@ def refuse_a_new_authkey_without_every_proxy() -> None:
     left_out = [other["name"] for other in proxies() if other["name"] not in reached]
     if left_out:
         raise DeployError(
-            f"host {host.name}: the corosync authkey changed "
-            f"({secrets.key_file(host.data.site_cluster, 'corosync_authkey')}), and this run does not "
-            f"reach {', '.join(left_out)} (--limit, --exclude or no connection). Every proxy takes a "
-            "new authkey in the same run: run the deploy on all the proxies, every one reachable"
+            f"host {host.name}: corosync is to take up the kept authkey "
+            f"({secrets.key_file(host.data.site_cluster, 'corosync_authkey')}: changed, or not yet the "
+            f"one corosync runs), and this run does not reach {', '.join(left_out)} (--limit, --exclude "
+            "or no connection). Every proxy takes a new authkey in the same run: run the deploy on all "
+            "the proxies, every one reachable. Nothing was changed on any host."
         )
 
 
@@ -98,11 +101,16 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             ],
         )
     key = secrets.key_file(cluster, "corosync_authkey").read_bytes()
-    # a running cluster given a new key (its file deleted to rotate it: docs/real-servers.md)
-    on_host = host.get_fact(Sha256File, path=AUTHKEY)
-    if not replace_default and on_host not in (None, hashlib.sha256(key).hexdigest()):
+    kept = hashlib.sha256(key).hexdigest()
+    # A running cluster to move to the kept key (its file deleted to rotate it:
+    # docs/real-servers.md): the file on the host differs, or corosync runs another key (a
+    # rotation that a failed proxy cut short), or which one it runs is not known (started before
+    # hastack noted it). Each proxy takes the key, then a reload moves every node to it.
+    running = host.get_fact(FindInFile, path=RUNNING_AUTHKEY, pattern=".") or []
+    rekey = not replace_default and (host.get_fact(Sha256File, path=AUTHKEY) != kept or running != [kept])
+    if rekey:
         refuse_a_new_authkey_without_every_proxy()
-    authkey = put_secret("Install the corosync authkey (a generated secret)", key, AUTHKEY, mode="400")
+    put_secret("Install the corosync authkey (a generated secret)", key, AUTHKEY, mode="400")
     nodes = [
         {"name": other["name"], "front": other["addresses"]["front"], "back": other["addresses"]["back"]}
         for other in proxies()
@@ -141,6 +149,8 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             "[Service]\n"
             "ExecStartPost=/bin/sh -c \"sed -n 's/^ *link_mode: *//p' /etc/corosync/corosync.conf "
             f'> {STARTED_LINK_MODE}"\n'
+            "# and the digest of the authkey it read (a reload by hastack notes it again)\n"
+            f"ExecStartPost=/bin/sh -c \"sha256sum {AUTHKEY} | cut -d' ' -f1 > {RUNNING_AUTHKEY}\"\n"
         ),
         dest="/etc/systemd/system/corosync.service.d/hastack-link-mode.conf",
         mode="644",
@@ -172,16 +182,15 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         ],
         _if=bind.did_change,
     )
-    # A reload (cluster-wide) re-reads corosync.conf and the authkey: corosync 3.1 and newer move
-    # knet to a new key without a restart, nodes and VIP staying. Only once every proxy has the
-    # new key (a proxy that failed this run keeps the old one: the others keep it too).
+    # A reload re-reads corosync.conf and the authkey on every node of the cluster: corosync 3.1
+    # and newer move knet to a new key without a restart, nodes and VIP staying. With a key to
+    # take up, only once every proxy has it: while a proxy that failed this run keeps the old
+    # one, so do the others (the next run finds the key still to take up, and reloads then).
+    # Each proxy that moves notes the key it runs; a second reload changes nothing.
     server.shell(
         name="Reload corosync's configuration and authkey on the cluster (no restart)",
-        commands=["corosync-cfgtool -R"],
-        _if=lambda: (
-            not replace_default
-            and (conf.did_change() or (authkey is not None and authkey.did_change() and not failed_proxies()))
-        ),
+        commands=[f"corosync-cfgtool -R && sha256sum {AUTHKEY} | cut -d' ' -f1 > {RUNNING_AUTHKEY}"],
+        _if=lambda: not replace_default and (rekey or conf.did_change()) and not (rekey and failed_proxies()),
     )
     server.shell(
         name=f"Restart corosync with link mode {LINK_MODE}, one proxy at a time (until both are online)",
@@ -274,6 +283,10 @@ def authenticate_pcsd() -> None:
             commands=["sed 's/^/hacluster:/' | chpasswd"],
             _stdin=f"{password}\n",
         )
+    if new_password:
+        # pcsd's tokens never expire: those that others (or anyone who had the old password)
+        # use with this proxy's pcsd go, on every proxy, before new ones are made
+        server.shell(name="Forget pcsd's tokens of the old password", commands=["pcs pcsd deauth"])
     if new_password or not set(names) <= set(host.get_fact(PcsdKnownHosts)):
         # once every proxy has the password (pyinfra runs an operation on every host first)
         server.shell(

@@ -79,7 +79,8 @@ def restic(config, *args, input_bytes=None, check=True, partial=False):
             continue
         time.sleep(LOCK_WAIT_S)
     if check and done.returncode != 0 and not (partial and done.returncode == 3):
-        raise Failed(f"restic {args[0]}: {brief(done.stderr)}")
+        command = next((arg for arg in args if not arg.startswith("-")), args[0])
+        raise Failed(f"restic {command}: {brief(done.stderr)}")
     return done
 
 
@@ -316,7 +317,14 @@ def drill_cluster(config):
     # used space of the filesystem under /cluster, which holds more than the shop where the
     # bricks share a disk with anything else
     stats = restic(config, "--no-lock", "stats", "--json", snap["id"])
-    needed = int(json.loads(stats.stdout or b"{}").get("total_size") or 0)
+    try:
+        sizes = json.loads(stats.stdout)
+        # each file takes a block at least on the scratch filesystem (many small files: a shop)
+        needed = int(sizes["total_size"]) + 4096 * int(sizes.get("total_file_count") or 0)
+    except (ValueError, KeyError, TypeError):
+        raise Failed(
+            f"restic stats said no size for snapshot {snap['short_id']}: {stats.stdout[:200]!r}"
+        ) from None
     scratch_root = "/var/tmp"
     room = os.statvfs(scratch_root)
     free = room.f_bavail * room.f_frsize

@@ -16,15 +16,20 @@ import re
 import pytest
 
 from hastack import lab, secrets
+from hastack.components.pacemaker import RUNNING_AUTHKEY
 from hastack.deploying import run_deploy
 from hastack.drill import Drills, failures, outage
-from tests.harness import lab_only_fixture
+from hastack.ssh import SiteHosts
+from tests.harness import hastack_cli, lab_only_fixture
 
 pytestmark = pytest.mark.lab
 
 lab_only = lab_only_fixture("this test gives the lab's proxies a new authkey and hacluster password")
 
 AUTHKEY = "/etc/corosync/authkey"
+RELOAD = (
+    "HA: Corosync and Pacemaker | Reload corosync's configuration and authkey on the cluster (no restart)"
+)
 
 
 def ring_id(host) -> str:
@@ -33,11 +38,14 @@ def ring_id(host) -> str:
     return found.group(1) if found else "?"
 
 
-def pcs_auth(host, names: list[str], password: str) -> int:
-    """`pcs host auth` to ``names`` as hacluster with ``password`` (on standard input)."""
-    return host.run(
-        f"printf '%s\\n' {password} | pcs host auth {' '.join(names)} -u hacluster >/dev/null 2>&1"
-    ).rc
+def pcs_auth(site, name: str, names: list[str], password: str) -> int:
+    """`pcs host auth` on ``name`` to ``names`` as hacluster with ``password``, given on its
+    standard input (never on a command line)."""
+    hosts = SiteHosts(site, timeout=120)
+    try:
+        return hosts.feed(name, f"pcs host auth {' '.join(names)} -u hacluster", f"{password}\n".encode())[0]
+    finally:
+        hosts.close()
 
 
 def test_a_new_authkey_and_hacluster_password_take_effect_with_no_restart_and_no_failed_request(
@@ -91,9 +99,14 @@ def test_a_new_authkey_and_hacluster_password_take_effect_with_no_restart_and_no
         .rc
     )
     auth = (
-        pcs_auth(connect(proxies[0]), proxies, new_password),
-        pcs_auth(connect(proxies[0]), proxies, old_password),
+        pcs_auth(site, proxies[0], proxies, new_password),
+        pcs_auth(site, proxies[0], proxies, old_password),
     )
+    # A rotation that a failed proxy cut short: corosync on proxies[1] noted as running another
+    # key. verify says so; the next run reloads (and only that); the one after changes nothing.
+    connect(proxies[1]).check_output(f"echo 0000 > {RUNNING_AUTHKEY}")
+    cut_short = hastack_cli("verify", str(lab.SITE_FILE), "-k", "runs_the_kept_authkey")
+    finished = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "rotate-finish.log")
     again = run_deploy(lab.SITE_FILE, "deploys/proxy.py", log=lab.LAB_DIR / "rotate-again.log")
 
     assert (limited.returncode != 0, "this run does not reach" in limited.output, after_refusal) == (
@@ -108,5 +121,11 @@ def test_a_new_authkey_and_hacluster_password_take_effect_with_no_restart_and_no
         [],
         0.0,
     )
-    assert (rejoined, auth) == (0, (0, 1))
+    assert (rejoined, auth[0], auth[1] != 0) == (0, 0, True)
+    assert (
+        cut_short.returncode != 0,
+        f"corosync runs an authkey other than the kept one ({RUNNING_AUTHKEY}: 0000)" in cut_short.stdout,
+        finished.returncode,
+        finished.changed_operations,
+    ) == (True, True, 0, [f"{RELOAD} (1 hosts)"]), cut_short.stdout[-1500:] + finished.report(1500)
     assert (again.returncode, again.changed_operations) == (0, []), again.report(2000)
