@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hastack import alerts, rules
+from hastack import alerts, hsts, rules
 from hastack.defaults import DEFAULTS
 
 if TYPE_CHECKING:
@@ -467,6 +467,14 @@ def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[st
         )
         return []
     if not certificate:
+        age = setting("tls_hsts_max_age", proxies[0])
+        if age > hsts.SITE_CA_WARN_S:
+            return [
+                f"tls_hsts_max_age is {age} s with hastack's site CA, which no browser trusts: a browser "
+                "that once opens the shop refuses it for that long, with no way past the warning. Leave "
+                "it at -1 (0 with the site CA, two years with tls_certificate) until the certificate "
+                "is one browsers trust"
+            ]
         return []
     from hastack import tls  # cryptography, only for a site that brings its own certificate
 

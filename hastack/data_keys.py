@@ -251,12 +251,16 @@ tls_key = ""
 # Extra DNS names of the certificate hastack issues (it always carries `<cluster>-vip` and the
 # VIP's address). Unused with `tls_certificate`.
 tls_names = []
-# `Strict-Transport-Security: max-age` of every HTTPS answer (two years, as Mozilla advises);
-# browsers keep to HTTPS that long. 0 tells them to forget it.
+# `Strict-Transport-Security: max-age` of every HTTPS answer, in seconds: browsers keep to HTTPS
+# that long. -1 (the default) chooses by the certificate: two years (63072000, as Mozilla
+# advises) with `tls_certificate`, 0 with hastack's site CA. No browser trusts the site CA, and
+# HSTS would turn its warning into an error that cannot be clicked through, for as long as
+# max-age says (a later public certificate does not undo it). 0 tells browsers to forget an
+# earlier max-age. `hastack check` warns when more than a day is set with the site CA.
 #
 # These keys describe the one listener of the VIP: the proxies must agree on them (set them under
 # the site's `data:`), or the site is refused.
-tls_hsts_max_age = 63072000
+tls_hsts_max_age = -1
 
 # --- HA: Corosync and Pacemaker, proxy hosts --------------------------------------
 # Totem token timeout: how long a silent proxy is waited for before the other takes over

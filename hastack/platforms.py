@@ -114,6 +114,11 @@ class Platform:
     resource_agents_package: str = "resource-agents"
     # Its restic reads repository format 2 (0.14 and later), which restic makes by default since.
     restic_v2: bool = True
+    # The key-exchange groups HTTPS offers on the VIP, in order: Mozilla's "intermediate"
+    # profile (guidelines 5.7: X25519, prime256v1, secp384r1), led by the hybrid post-quantum
+    # X25519MLKEM768 where the release's OpenSSL has it (3.5 and later: the browsers of today
+    # offer it first). X448 and secp521r1, OpenSSL's other defaults, are not offered.
+    tls_groups: str = "X25519:prime256v1:secp384r1"
     # The apt sources ("suite component") that hastack's packages come from: each one is among
     # the host's sources before anything changes (AptComponents), else the host is refused.
     apt_components: tuple[str, ...] = ()
@@ -179,6 +184,8 @@ TRIXIE = Platform(
     tested=True,
     php="8.4",
     apt_components=("trixie main",),
+    # OpenSSL 3.5
+    tls_groups="X25519MLKEM768:X25519:prime256v1:secp384r1",
     # trixie's docker-compose is compose v2, as the `docker compose` plugin.
     compose="docker compose",
     ganglia_in_container=True,
@@ -225,6 +232,8 @@ MATRIX = (
         resource_agents_package="resource-agents-base",
         # Cacti, MariaDB, Docker, Ganglia, GlusterFS, ... are in universe.
         apt_components=("noble main", "noble universe"),
+        # OpenSSL 3.0: no ML-KEM
+        tls_groups="X25519:prime256v1:secp384r1",
     ),
     # The client only: ab from httpd-tools, curl and the monitoring agents, by dnf.
     *(

@@ -368,7 +368,7 @@ RULES: dict[str, Rule] = {
     "tls_certificate": optional(absolute_path),
     "tls_key": optional(absolute_path),
     "tls_names": dns_names,
-    "tls_hsts_max_age": at_least(0),
+    "tls_hsts_max_age": at_least(-1),
     "corosync_token_ms": at_least(300),
     "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),
     "pacemaker_fence_devices": fence_devices,

@@ -9,14 +9,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hastack import secrets, tls, topology
-from hastack.checks.plugin import site_host_name
+from hastack import hsts, secrets, tls, topology
+from hastack.checks.plugin import host_platform, site_host_name
 from hastack.components.haproxy import ADMIN_SOCKET
 from hastack.components.pacemaker import (
     FENCE_SECRET_DIR,
     HACLUSTER_MARK,
     PCSD_STOP_TIMEOUT_S,
     PCSD_UNITS,
+    RUNNING_AUTHKEY,
     VIP_ARP_COUNT,
     hacluster_mark,
     haproxy_on_fail,
@@ -149,6 +150,19 @@ def test_authkey_is_the_kept_secret(host, site):
 
 
 @PROXY
+def test_corosync_runs_the_kept_authkey(host, site):
+    """The key corosync read at its start or at hastack's last reload (noted by both) is the kept
+    one: a rotation that a failed proxy cut short shows here until a deploy finishes it."""
+    kept = hashlib.sha256(secrets.key_file(site.cluster, "corosync_authkey").read_bytes()).hexdigest()
+    noted = host.file(RUNNING_AUTHKEY)
+    running = noted.content_string.strip() if noted.exists else "(not noted)"
+    assert running == kept, (
+        f"corosync runs an authkey other than the kept one ({RUNNING_AUTHKEY}: {running[:12]}): deploy "
+        "the proxies, all of them in one run (it reloads corosync with the kept key)"
+    )
+
+
+@PROXY
 def test_the_hacluster_password_set_is_the_kept_secret(host, site):
     """The digest the deploy notes when it sets the hacluster password is the kept secret's: a
     new secret file is set on the next deploy (the rotation in docs/real-servers.md)."""
@@ -203,7 +217,8 @@ def test_plain_http_answers_301_to_the_same_url_over_https(host, site, path):
 @pytest.mark.roles("client")
 def test_https_answers_carry_hsts(host, site):
     headers = host.check_output(f"curl -fsS -o /dev/null -D - {site.url('/')}").lower().splitlines()
-    wanted = f"strict-transport-security: max-age={site.proxy_setting('tls_hsts_max_age')}"
+    age = hsts.max_age(site.proxy_setting("tls_hsts_max_age"), site.proxy_setting("tls_certificate"))
+    wanted = f"strict-transport-security: max-age={age}"
     assert [line.strip() for line in headers if line.startswith("strict-transport-security")] == [wanted]
 
 
@@ -274,6 +289,34 @@ def test_only_tls_12_and_13_are_accepted(host, site, version, accepted):
     result = host.run(s_client(site, f"{version} -cipher 'DEFAULT:@SECLEVEL=0'"))
     negotiated = result.rc == 0 and "Cipher is (NONE)" not in result.stdout
     assert negotiated == accepted, result.stdout[-600:]
+
+
+# Groups OpenSSL 3 offers by default besides the profile's: HTTPS must refuse each.
+GROUPS_REFUSED = ("X448", "secp521r1", "ffdhe2048")
+
+
+@PROXY
+def test_https_offers_the_profiles_key_exchange_groups_only(host, site):
+    """HAProxy's HTTPS listener names the groups of this release's profile (platforms.Platform.
+    tls_groups); on the VIP's holder, a handshake limited to each of them succeeds and one
+    limited to any other group OpenSSL offers by default fails (TLS 1.3, where the client
+    names its groups)."""
+    wanted = host_platform(host, site).tls_groups
+    config = host.file("/etc/haproxy/haproxy.cfg").content_string
+    named = [
+        line.split(" curves ", 1)[1].split()[0] if " curves " in line else "(none)"
+        for line in config.splitlines()
+        if " ssl crt " in line
+    ]
+    live = {}
+    if host.run(f"ip -o -4 addr show | grep -q ' {site.vip}/'").rc == 0:
+        for group in [*wanted.split(":"), *GROUPS_REFUSED]:
+            result = host.run(s_client(site, f"-tls1_3 -groups {group}"))
+            live[group] = result.rc == 0 and "Cipher is (NONE)" not in result.stdout
+    expected = {group: group in wanted.split(":") for group in live}
+    assert (named, live) == ([wanted], expected), (
+        f"HTTPS on the VIP offers other key-exchange groups than {wanted}: deploy the proxies"
+    )
 
 
 @pytest.mark.roles("client")

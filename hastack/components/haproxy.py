@@ -6,8 +6,8 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from hastack import alerts, secrets, tls, topology
-from hastack.components.host_os import install, put_secret
+from hastack import alerts, hsts, secrets, tls, topology
+from hastack.components.host_os import install, platform, put_secret
 from hastack.defaults import ROOT
 from hastack.facts.haproxy import HaproxyServers
 from hastack.facts.pacemaker import CibConfiguration
@@ -33,7 +33,8 @@ def haproxy_config() -> str:
         https_port=host.data.https_port,
         https_suffix="" if host.data.https_port == 443 else f":{host.data.https_port}",
         certificate=certificate_file(),
-        hsts_max_age=host.data.tls_hsts_max_age,
+        hsts_max_age=hsts.max_age(host.data.tls_hsts_max_age, host.data.tls_certificate),
+        tls_groups=platform().tls_groups,
         servers=servers,
         retries=host.data.haproxy_retries,
         timeout_connect=host.data.haproxy_timeout_connect,

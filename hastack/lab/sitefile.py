@@ -59,7 +59,7 @@ OVERRIDES = {
     "haproxy_timeout_server": "25s",
     "https_port": 8443,
     "tls_names": ["shop.lab.invalid"],
-    "tls_hsts_max_age": 31536000,
+    "tls_hsts_max_age": 600,
     "corosync_token_ms": 2000,
     "pacemaker_resource_stickiness": 200,
     "pacemaker_migration_threshold": 5,

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from hastack import lab, tls
+from hastack import lab, platforms, tls
 from hastack.deploying import run_deploy
 from hastack.probe import http_get, statuses_while
 from hastack.site import load_site
@@ -145,3 +145,33 @@ def test_an_unusable_certificate_is_refused_before_any_host_is_touched(
         True,
         True,
     ), run.report(2000)
+
+
+def test_a_tls_scanner_finds_the_intermediate_profiles_groups_only(site, lab_only, deployed, connect):
+    """testssl.sh (Debian's package, its command `testssl`, on the client) scans the VIP's key
+    exchange: the profile's curves, X25519, prime256v1 and secp384r1, and nothing else (no X448,
+    secp521r1 or finite field group); ML-KEM where the proxies' release offers it
+    (platforms.tls_groups). Without hastack's `curves`, it finds X448, secp521r1, ffdhe2048 and
+    ffdhe3072 too (seen once by hand on the lab)."""
+    client = connect("client")
+    client.check_output("DEBIAN_FRONTEND=noninteractive apt-get install -y -q testssl.sh >/dev/null 2>&1")
+    port = site.proxy_setting("https_port")
+    try:
+        out = client.run(f"testssl --quiet --color 0 --warnings off --fs https://{site.vip}:{port}/").stdout
+    finally:
+        client.run("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q testssl.sh >/dev/null 2>&1")
+
+    def offered(label: str) -> set[str]:
+        found = [line.split(label, 1)[1].split() for line in out.splitlines() if label in line]
+        return set(found[0]) if found else set()
+
+    proxy = connect(site.hosts_in("proxy")[0].name)
+    wanted = platforms.for_host(
+        platforms.parse_os_release(proxy.file("/etc/os-release").content_string), "proxy"
+    ).tls_groups.split(":")
+    kems = offered("KEMs offered")
+    assert (
+        offered("Elliptic curves offered:"),
+        kems == {group for group in wanted if "MLKEM" in group},
+        offered("Finite field group:") | offered("DH group offered:"),
+    ) == ({"prime256v1", "secp384r1", "X25519"}, True, set()), out[-3000:]

@@ -38,6 +38,7 @@ from hastack.facts.pacemaker import CibConfiguration, CorosyncClusterName, PcsdK
 from hastack.facts.quorum import NssCertificates, QdeviceTimeout
 from hastack.facts.system import (
     AptBusyAfterWait,
+    AptComponents,
     HostIdentities,
     HostNeighbours,
     IsDirectory,
@@ -101,6 +102,7 @@ FACTS = {
     "host_neighbours": HostNeighbours,
     "mail_servers": MailServers,
     "apt_busy_after_wait": AptBusyAfterWait,
+    "apt_components": AptComponents,
     "nss_certificates": NssCertificates,
     "qdevice_timeout": QdeviceTimeout,
     "restic_repository": ResticRepository,

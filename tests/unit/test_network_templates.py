@@ -369,6 +369,7 @@ HAPROXY = dict(
     https_suffix="",
     certificate="/etc/haproxy/certs/lab.pem",
     hsts_max_age=63072000,
+    tls_groups="X25519:prime256v1:secp384r1",
     server_state_file="/var/lib/haproxy/server-state",
     alert_relay=None,
     alert_port=25,
@@ -384,7 +385,8 @@ def test_haproxy_terminates_tls_on_the_vip_and_redirects_plain_http():
     lines = [line.strip() for line in render("proxy/haproxy.cfg.j2", **HAPROXY).splitlines()]
     other = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "https_port": 8443, "https_suffix": ":8443"})
     assert (
-        "bind 10.0.2.10:443 ssl crt /etc/haproxy/certs/lab.pem alpn h2,http/1.1" in lines,
+        "bind 10.0.2.10:443 ssl crt /etc/haproxy/certs/lab.pem alpn h2,http/1.1"
+        " curves X25519:prime256v1:secp384r1" in lines,
         "http-request redirect code 301 location https://%[req.hdr(host),field(1,:)]%[pathq]"
         " unless { ssl_fc }" in lines,
         'http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }' in lines,

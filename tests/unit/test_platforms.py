@@ -275,3 +275,13 @@ def test_every_apt_release_needs_its_own_main(key):
     codename = platform.name.split()[-1]
     assert f"{codename} main" in platform.apt_components
     assert all(entry.split()[0].split("-")[0] == codename for entry in platform.apt_components)
+
+
+def test_https_offers_the_intermediate_profiles_groups_and_ml_kem_only_with_openssl_3_5():
+    groups = {(p.distribution, p.release): p.tls_groups for p in platforms.MATRIX if p.packager == "apt"}
+    assert groups == {
+        ("debian", "12"): "X25519:prime256v1:secp384r1",
+        ("debian", "13"): "X25519MLKEM768:X25519:prime256v1:secp384r1",
+        ("ubuntu", "22.04"): "X25519:prime256v1:secp384r1",
+        ("ubuntu", "24.04"): "X25519:prime256v1:secp384r1",
+    }

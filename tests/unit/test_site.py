@@ -276,3 +276,28 @@ def test_a_ping_timeout_outside_the_timer_tables_rule_is_a_warning(fixtures, pin
     else:
         assert len(warned) == 1 and warned[0].startswith("data.gluster_ping_timeout: ")
         assert said.replace("\n", " ") in warned[0]
+
+
+@pytest.mark.parametrize(
+    "age, certificate, sent", [(-1, "", 0), (-1, "shop.pem", 63072000), (600, "", 600), (0, "shop.pem", 0)]
+)
+def test_hsts_is_off_with_the_site_ca_and_two_years_with_a_certificate_of_the_sites(age, certificate, sent):
+    from hastack import hsts
+
+    assert hsts.max_age(age, certificate) == sent
+
+
+@pytest.mark.parametrize("age, warned", [(None, False), (86400, False), (86401, True), (63072000, True)])
+def test_a_long_hsts_with_the_site_ca_is_a_warning(fixtures, age, warned):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    if age is not None:
+        document.setdefault("data", {})["tls_hsts_max_age"] = age
+    said = [w for w in parse_site(dump_site(document)).warnings if "tls_hsts_max_age" in w]
+    assert (len(said), all("no browser trusts" in w for w in said)) == (int(warned), True)
+
+
+def test_an_hsts_max_age_below_minus_one_is_refused(fixtures):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    document.setdefault("data", {})["tls_hsts_max_age"] = -2
+    with pytest.raises(SiteError, match="tls_hsts_max_age"):
+        parse_site(dump_site(document))

@@ -1,0 +1,19 @@
+"""HSTS on the VIP: how long browsers are told to keep to HTTPS (data key tls_hsts_max_age)."""
+
+# tls_hsts_max_age's default: chosen from the certificate.
+AUTO = -1
+# With a certificate that browsers trust: two years, as Mozilla advises.
+TRUSTED_S = 63072000
+# Above this, with the site CA, `hastack check` warns.
+SITE_CA_WARN_S = 86400
+
+
+def max_age(setting: int, certificate: str) -> int:
+    """The max-age HTTPS answers carry: ``setting``, or by default two years with the site's own
+    certificate (``tls_certificate``: a CA the browsers trust, presumably) and 0 with hastack's
+    site CA. Browsers trust no site CA: HSTS would turn their warning into an error nobody can
+    click through, for as long as max-age says, even after the shop gets a public certificate.
+    0 also tells a browser to forget what an earlier deploy's two years pinned."""
+    if setting != AUTO:
+        return setting
+    return TRUSTED_S if certificate else 0
