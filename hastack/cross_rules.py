@@ -470,10 +470,11 @@ def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[st
         age = setting("tls_hsts_max_age", proxies[0])
         if age > hsts.SITE_CA_WARN_S:
             return [
-                f"tls_hsts_max_age is {age} s with hastack's site CA, which no browser trusts: a browser "
-                "that once opens the shop refuses it for that long, with no way past the warning. Leave "
-                "it at -1 (0 with the site CA, two years with tls_certificate) until the certificate "
-                "is one browsers trust"
+                f"tls_hsts_max_age is {age} s with hastack's site CA, which only the clients given it "
+                "trust: each of them is pinned that long, and if the CA is made again (its secrets "
+                "lost) or taken from them, cannot get past the error until then. Leave it at -1 (0 "
+                "with the site CA, two years with tls_certificate) until the certificate is one "
+                "browsers trust"
             ]
         return []
     from hastack import tls  # cryptography, only for a site that brings its own certificate

@@ -253,10 +253,11 @@ tls_key = ""
 tls_names = []
 # `Strict-Transport-Security: max-age` of every HTTPS answer, in seconds: browsers keep to HTTPS
 # that long. -1 (the default) chooses by the certificate: two years (63072000, as Mozilla
-# advises) with `tls_certificate`, 0 with hastack's site CA. No browser trusts the site CA, and
-# HSTS would turn its warning into an error that cannot be clicked through, for as long as
-# max-age says (a later public certificate does not undo it). 0 tells browsers to forget an
-# earlier max-age. `hastack check` warns when more than a day is set with the site CA.
+# advises) with `tls_certificate`, 0 with hastack's site CA. Browsers ignore HSTS over a
+# certificate they do not trust (RFC 6797, 8.1), so with the site CA it pins only the clients
+# given the CA; if it is made again (its secrets lost) or taken from them, they cannot get past
+# the error for as long as max-age says. 0 also tells browsers to forget an earlier max-age.
+# `hastack check` warns when more than a day is set with the site CA.
 #
 # These keys describe the one listener of the VIP: the proxies must agree on them (set them under
 # the site's `data:`), or the site is refused.
@@ -562,6 +563,12 @@ firewall_confirm_seconds = 60
 # (the default): no choice made, and a host where unattended-upgrades is enabled is refused
 # before any host changes. Verify reads what apt makes of all its files (`apt-config dump`).
 unattended_upgrades = ""
+# The preflight refuses a host whose apt sources lack the suites and components its release's
+# packages come from (`apt_components` in hastack/platforms.py: each release's main, Ubuntu's
+# universe, jammy-updates for a web host), naming them; the run would otherwise stop halfway, at
+# the first package apt cannot find. false: not checked (a mirror that publishes them under
+# suites of its own names, like a dated snapshot).
+apt_sources_checked = True
 # How long the preflight waits for a host's own apt jobs (apt-daily, apt-daily-upgrade,
 # cloud-init), and apt for its lock, before the run fails naming the host.
 apt_wait_seconds = 900

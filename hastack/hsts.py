@@ -11,9 +11,10 @@ SITE_CA_WARN_S = 86400
 def max_age(setting: int, certificate: str) -> int:
     """The max-age HTTPS answers carry: ``setting``, or by default two years with the site's own
     certificate (``tls_certificate``: a CA the browsers trust, presumably) and 0 with hastack's
-    site CA. Browsers trust no site CA: HSTS would turn their warning into an error nobody can
-    click through, for as long as max-age says, even after the shop gets a public certificate.
-    0 also tells a browser to forget what an earlier deploy's two years pinned."""
+    site CA. Browsers ignore HSTS over a certificate they do not trust (RFC 6797, 8.1); those
+    given the site CA would be pinned, and if the CA is made again or taken from them, could not
+    get past the error for as long as max-age says. 0 also tells a browser to forget what an
+    earlier deploy's two years pinned."""
     if setting != AUTO:
         return setting
     return TRUSTED_S if certificate else 0

@@ -122,10 +122,13 @@ class Platform:
     # The apt sources ("suite component") that hastack's packages come from: each one is among
     # the host's sources before anything changes (AptComponents), else the host is refused.
     apt_components: tuple[str, ...] = ()
+    # Those a web host needs besides (Docker's compose, where it comes from another suite).
+    apt_components_web: tuple[str, ...] = ()
 
-    def missing_apt_components(self, found: list[str] | set[str]) -> list[str]:
-        """The sources this release's packages need that ``found`` (a host's) lacks."""
-        return [wanted for wanted in self.apt_components if wanted not in set(found)]
+    def missing_apt_components(self, found: list[str] | set[str], role: str = "") -> list[str]:
+        """The sources a host of ``role`` on this release needs that ``found`` (its own) lacks."""
+        wanted = [*self.apt_components, *(self.apt_components_web if role == "web" else ())]
+        return [entry for entry in wanted if entry not in set(found)]
 
     def fence_packages(self, agents: list[str]) -> tuple[str, ...]:
         """What installs these fence agents (fence_ipmilan, ...), each package once."""
@@ -215,8 +218,10 @@ MATRIX = (
         docker_packages=("docker.io", "docker-compose-v2"),
         # restic 0.12.x (universe): older than 0.14, the first to read format 2 (restic docs)
         restic_v2=False,
-        # Cacti, MariaDB, Docker, Ganglia, pcs, ... are in universe; compose v2 in jammy-updates.
-        apt_components=("jammy main", "jammy universe", "jammy-updates universe"),
+        # Cacti, MariaDB, Docker, Ganglia, pcs, ... are in universe; compose v2 (web hosts) in
+        # jammy-updates.
+        apt_components=("jammy main", "jammy universe"),
+        apt_components_web=("jammy-updates universe",),
     ),
     # noble has gmetad (3.7.2, universe; libganglia1t64) and compose v2 as its own package; it
     # splits the fence agents like trixie, and has no "resource-agents" package at all.

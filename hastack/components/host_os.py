@@ -182,7 +182,6 @@ def preflight() -> None:
         )
     if this.packager != "apt":
         return
-    refuse_missing_apt_components(this)
     refuse_neighbours(this)
     busy = host.get_fact(AptBusyAfterWait, seconds=host.data.apt_wait_seconds)
     if busy:
@@ -190,6 +189,9 @@ def preflight() -> None:
             f"host {host.name}: apt is still held by {', '.join(busy)} after {host.data.apt_wait_seconds} s "
             "(data key apt_wait_seconds): wait for it to finish, or stop it, and run again"
         )
+    # after apt's own jobs: an apt-daily run may be fetching the lists it reads
+    if host.data.apt_sources_checked:
+        refuse_missing_apt_components(this)
     # Later apt runs wait for a lock taken meanwhile (an apt-daily timer) instead of failing.
     files.put(
         name="apt waits for its lock instead of failing",
@@ -202,7 +204,7 @@ def preflight() -> None:
 def refuse_missing_apt_components(this) -> None:
     """The apt sources this release's packages come from (platforms.Platform.apt_components):
     without them, the run would stop halfway, at the first package apt cannot find."""
-    missing = this.missing_apt_components(host.get_fact(AptComponents))
+    missing = this.missing_apt_components(host.get_fact(AptComponents), role())
     if missing:
         fix = (
             "`add-apt-repository universe` (and the -updates suite in /etc/apt/sources.list or "
@@ -212,8 +214,9 @@ def refuse_missing_apt_components(this) -> None:
         )
         raise DeployError(
             f"host {host.name} runs {this.label}, and apt's sources lack {', '.join(missing)}, where "
-            f"hastack's packages come from: add them ({fix}) and run again. Nothing was changed on "
-            "any host."
+            f"hastack's packages come from: add them ({fix}) and run again; a mirror that publishes "
+            "them under suites of its own names: set apt_sources_checked: false. Nothing was "
+            "changed on any host."
         )
 
 

@@ -28,14 +28,17 @@ class OsRelease(FactBase):
 
 class AptComponents(FactBase):
     """The apt sources' suites and components ("trixie main"), from apt's configuration (what
-    `apt-get update` would fetch, whether fetched yet or not): sources.list, .list and .sources.
-    A source named by its alias ("stable") counts under its codename too, once its Release file
-    has been fetched (apt leaves an unknown field as written: "$(CODENAME)")."""
+    `apt-get update` would fetch): sources.list, .list and .sources. Every configured source
+    (``--no-release-info``: also those whose lists were never fetched, which apt otherwise leaves
+    out), and those fetched again with their Release file's codename, so that a source named by
+    its alias ("stable") counts under its codename too (apt leaves an unknown field as written:
+    "$(CODENAME)")."""
 
     default = list
 
     def command(self) -> str:
-        return "apt-get indextargets --format '$(RELEASE) $(CODENAME) $(COMPONENT)' 'Identifier: Packages'"
+        fields = "--format '$(RELEASE) $(CODENAME) $(COMPONENT)' 'Identifier: Packages'"
+        return f"apt-get indextargets --no-release-info {fields}; apt-get indextargets {fields}"
 
     def process(self, output):
         return apt_components(output)

@@ -229,20 +229,23 @@ def test_fence_agents_come_from_one_package_or_one_each():
     )
 
 
-# `apt-get indextargets --format '$(RELEASE) $(CODENAME) $(COMPONENT)'` on a jammy host whose
-# universe is off, one whose lists were never fetched (no codename yet), and a Debian host that
-# names its release by alias.
+# `apt-get indextargets --no-release-info` then `apt-get indextargets` (both with --format
+# '$(RELEASE) $(CODENAME) $(COMPONENT)'): a jammy host whose universe is off, a noble host whose
+# lists were never fetched (the second lists nothing then), a Debian host that names its release
+# by alias.
 JAMMY_MAIN_ONLY = [
+    "jammy $(CODENAME) main",
+    "jammy-updates $(CODENAME) main",
     "jammy jammy main",
     "jammy-updates jammy-updates main",
-    "jammy-security jammy-security main",
 ]
-NOBLE_UNFETCHED = [
-    "noble $(CODENAME) main",
-    "noble $(CODENAME) universe",
-    "noble-updates $(CODENAME) universe",
+NOBLE_UNFETCHED = ["noble $(CODENAME) main", "noble $(CODENAME) universe"]
+TRIXIE_BY_ALIAS = [
+    "stable $(CODENAME) main",
+    "stable trixie main",
+    "stable-updates trixie-updates main",
+    "garbage",
 ]
-TRIXIE_BY_ALIAS = ["stable trixie main", "stable-updates trixie-updates main", "garbage"]
 
 
 def test_the_sources_a_release_needs_are_named_when_missing():
@@ -250,14 +253,16 @@ def test_the_sources_a_release_needs_are_named_when_missing():
 
     jammy, noble, trixie = row("ubuntu", "22.04"), row("ubuntu", "24.04"), row("debian", "13")
     assert (
-        jammy.missing_apt_components(apt_components(JAMMY_MAIN_ONLY)),
-        jammy.missing_apt_components(apt_components([*JAMMY_MAIN_ONLY, "jammy jammy universe"])),
-        noble.missing_apt_components(apt_components(NOBLE_UNFETCHED)),
-        trixie.missing_apt_components(apt_components(TRIXIE_BY_ALIAS)),
-        trixie.missing_apt_components(apt_components([])),
-        row("fedora", "42").missing_apt_components([]),
+        jammy.missing_apt_components(apt_components(JAMMY_MAIN_ONLY), "web"),
+        jammy.missing_apt_components(apt_components(JAMMY_MAIN_ONLY), "proxy"),
+        jammy.missing_apt_components(apt_components([*JAMMY_MAIN_ONLY, "jammy jammy universe"]), "web"),
+        noble.missing_apt_components(apt_components(NOBLE_UNFETCHED), "web"),
+        trixie.missing_apt_components(apt_components(TRIXIE_BY_ALIAS), "proxy"),
+        trixie.missing_apt_components(apt_components([]), "client"),
+        row("fedora", "42").missing_apt_components([], "client"),
     ) == (
         ["jammy universe", "jammy-updates universe"],
+        ["jammy universe"],
         ["jammy-updates universe"],
         [],
         [],
