@@ -315,7 +315,9 @@ def test_https_offers_the_profiles_key_exchange_groups_only(host, site):
             live[group] = result.rc == 0 and "Cipher is (NONE)" not in result.stdout
     expected = {group: group in wanted.split(":") for group in live}
     assert (named, live) == ([wanted], expected), (
-        f"HTTPS on the VIP offers other key-exchange groups than {wanted}: deploy the proxies"
+        f"HTTPS on the VIP does not offer exactly the key-exchange groups {wanted} (configured: "
+        f"{', '.join(named)}; handshakes: {live or 'not this proxy, which does not hold the VIP'}): "
+        "deploy the proxies"
     )
 
 
