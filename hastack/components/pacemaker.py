@@ -283,7 +283,6 @@ def authenticate_pcsd() -> None:
             commands=["sed 's/^/hacluster:/' | chpasswd"],
             _stdin=f"{password}\n",
         )
-    if new_password:
         # pcsd's tokens never expire: those that others (or anyone who had the old password)
         # use with this proxy's pcsd go, on every proxy, before new ones are made
         server.shell(name="Forget pcsd's tokens of the old password", commands=["pcs pcsd deauth"])

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from hastack import lab, platforms, tls
+from hastack import lab, tls
+from hastack.checks.plugin import host_platform
 from hastack.deploying import run_deploy
 from hastack.probe import http_get, statuses_while
 from hastack.site import load_site
@@ -166,10 +167,7 @@ def test_a_tls_scanner_finds_the_intermediate_profiles_groups_only(site, lab_onl
         found = [line.split(label, 1)[1].split() for line in out.splitlines() if label in line]
         return set(found[0]) if found else set()
 
-    proxy = connect(site.hosts_in("proxy")[0].name)
-    wanted = platforms.for_host(
-        platforms.parse_os_release(proxy.file("/etc/os-release").content_string), "proxy"
-    ).tls_groups.split(":")
+    wanted = host_platform(connect(site.hosts_in("proxy")[0].name), site).tls_groups.split(":")
     kems = offered("KEMs offered")
     assert (
         offered("Elliptic curves offered:"),
