@@ -60,6 +60,9 @@ CACTI_INTERFACES_QUERY = "d75e406fdeca4fcef45b8be3a9a63cbc"
 # remapper queues a reindex of these devices; verify fails while one is left. Stale means one of:
 # - the device's sort field is not their index type (a restart's walk that answered ifIndex and
 #   timed out on ifName, ifDescr and ifHwAddr made ifIndex the sort field);
+# - the device's sort field is ifIndex, the last of the query's index order: only a walk that
+#   timed out on the names makes it so. An ifIndex does not survive a restart (a lab container's,
+#   a veth's): a data source keyed by it loses its interface at the next one;
 # - the last walk found no interface at the index they poll;
 # - Cacti's cache does not hold their interface at that index (it moved, or it is gone);
 # - the cache is older than the device's snmpd (a reindex after its restart failed: the uptime
@@ -82,7 +85,7 @@ CACTI_STALE_INDEXES = (
     "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
     "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
     "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id "
-    "WHERE it.value <> hsq.sort_field "
+    "WHERE it.value <> hsq.sort_field OR hsq.sort_field = 'ifIndex' "
     f"OR NOT EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
     "AND c.field_name = 'ifIndex' AND c.snmp_index = dl.snmp_index) "
     f"OR NOT EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
@@ -93,6 +96,29 @@ CACTI_STALE_INDEXES = (
     "AND pr.data_query_id = dl.snmp_query_id AND pr.op = '<' AND pr.assert_value <> '' "
     "AND pr.assert_value NOT REGEXP '[^0-9]' LIMIT 1) / 100 - 30"
 )
+# Every interface data source of the interfaces query, for the remapper's keys (the name each one
+# follows): its index type and value, the fields that hold them, and whether the last walk found
+# that interface at its index. Cacti re-keys a device's data sources by the new sort field when it
+# changes: to ifIndex after a walk that timed out on most names but not all (CI, once). Keyed by an
+# ifIndex, a data source is lost at its host's next restart, and Cacti never keys it by name again.
+# The remapper remembers each one's key while its interface is found, and puts it back when Cacti
+# has keyed it by ifIndex; the reindex it queues then finds the interface by name.
+CACTI_INTERFACE_KEYS = (
+    "SELECT dl.id AS local_data_id, h.description AS device, dtd.id AS data_template_data_id, "
+    "ft.id AS type_field, it.value AS index_type, fv.id AS value_field, iv.value AS index_value, "
+    f"EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} AND c.field_name = it.value "
+    "AND c.field_value = iv.value AND c.snmp_index = dl.snmp_index) AS found "
+    "FROM data_local dl "
+    f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
+    "JOIN host h ON h.id = dl.host_id "
+    "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
+    "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
+    "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
+    "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
+    "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id"
+)
+# Where the remapper keeps those keys: Cacti's settings, one per data source (prefix + its id).
+CACTI_KEY_SETTING = "hastack_ifkey_"
 # Graph templates of Cacti's "Net-SNMP Device" that its script server polls through net-snmp's
 # command-line tools, which carry the SNMPv3 passphrases on their command line at every poll
 # (Cacti 1.2 runs SNMPv3 through the tools): never made (hash: name).
@@ -427,7 +453,12 @@ def schedule_cacti_poller() -> None:
     validated_file(
         name="Cacti's index remapper, run before each poll",
         dest=CACTI_REMAP,
-        content=render_template(str(TEMPLATES / "cacti-remap.php.j2"), stale_sql=CACTI_STALE_INDEXES),
+        content=render_template(
+            str(TEMPLATES / "cacti-remap.php.j2"),
+            stale_sql=CACTI_STALE_INDEXES,
+            keys_sql=CACTI_INTERFACE_KEYS,
+            key_setting=CACTI_KEY_SETTING,
+        ),
         validate="php -l {path} >/dev/null",
     )
     units = [

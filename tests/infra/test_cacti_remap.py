@@ -11,13 +11,21 @@ The test reproduces it on a real restart: the host's snmpd hides those three col
 host restarts. Then snmpd shows them again, and Cacti's own uptime trigger is held back, as on a
 host that answered normally again without restarting its snmpd. hastack's remapper, run before
 each poll, must have the device indexed again within two polls (it queues the reindex, which
-Cacti runs after the poll), with every graph at its interface's new index."""
+Cacti runs after the poll), with every graph at its interface's new index.
+
+Cacti can also re-key data sources by ifIndex (a walk that timed out on most names but not all,
+in CI once): keyed by an ifIndex, a data source loses its interface at the host's next restart.
+So before the restart, one proxy's Cacti has the host's data sources keyed by their ifIndex (as
+Cacti leaves them): hastack's remapper must put back the names it kept. And another host's,
+keyed by ifIndex with no name kept and ifIndex as its sort field, must count as stale and be
+indexed again, which keys them by name (Cacti's own remap, while their ifIndex still holds)."""
 
 import time
 
 import pytest
 
 from hastack.checks.test_monitoring import cacti_config, stale_indexes
+from hastack.components.monitoring import CACTI_INTERFACES_QUERY, CACTI_KEY_SETTING
 from tests.harness import restart_lab_host
 
 pytestmark = [pytest.mark.lab]
@@ -63,13 +71,24 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
         pytest.fail(
             "this test restarts a web host and edits its snmpd.conf: the lab only (unset HASTACK_SITE)"
         )
-    name = site.hosts_in("web")[-1].name
+    name, other = site.hosts_in("web")[-1].name, site.hosts_in("web")[0].name
     proxies = {proxy.name: connect(proxy.name) for proxy in site.hosts_in("proxy")}
-    interval = cacti_config(next(iter(proxies.values())))[0]
+    first, rekeyed = next(iter(proxies.items()))
+    interval = cacti_config(rekeyed)[0]
     before = {proxy: graphs_of(remote, name) for proxy, remote in proxies.items()}
     assert all(before.values()), f"Cacti has no interface graphs of {name}: {before}"
+    others = graphs_of(rekeyed, other)
+    # The remapper keeps every data source's key (it runs before each poll).
+    deadline = time.monotonic() + interval + 60
+    while not set(kept_keys(rekeyed)) >= set(before[first]) | set(others) and time.monotonic() < deadline:
+        time.sleep(5)
+    assert set(kept_keys(rekeyed)) >= set(before[first]) | set(others), (
+        f"the remapper kept no key of some data sources of {name} and {other}: {kept_keys(rekeyed)}"
+    )
     remote = connect(name)
     try:
+        key_by_ifindex(rekeyed, name)
+        key_by_ifindex(rekeyed, other, forget=True)
         hide_columns(remote)
         remote = restart_lab_host(connect, name, ready="systemctl is-active snmpd")
         moved = indexes(remote, {graph[0] for graph in next(iter(before.values())).values()})
@@ -89,7 +108,7 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
             f"{ {proxy: graphs_of(p, name) for proxy, p in proxies.items()} }"
         )
         polled = {proxy: graphs_of(p, name) for proxy, p in proxies.items()}
-        assert any(graph[1] != moved[graph[0]] for graphs in polled.values() for graph in graphs.values()), (
+        assert any(graph[1] != moved.get(graph[0]) for g in polled.values() for graph in g.values()), (
             f"the restart gave {name}'s interfaces no new index ({moved}): nothing to follow"
         )
 
@@ -111,8 +130,8 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
         deadline = time.monotonic() + 2 * interval + 30
         while time.monotonic() < deadline:
             after = {proxy: graphs_of(p, name) for proxy, p in proxies.items()}
-            if all(
-                graph[1] == moved[graph[0]] and graph[2].endswith(f".{moved[graph[0]]}")
+            if graphs_of(rekeyed, other) == others and all(
+                graph[1] == moved.get(graph[0]) and graph[2].endswith(f".{moved.get(graph[0])}")
                 for graphs in after.values()
                 for graph in graphs.values()
             ):
@@ -131,20 +150,58 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
                 for proxy, p in proxies.items()
             },
             all(said.values()),
+            graphs_of(rekeyed, other),
         ) == (
             {
                 proxy: {
                     graph[0]: (moved[graph[0]], polled_oid(graph[2], moved[graph[0]]))
                     for graph in graphs.values()
                 }
-                for proxy, graphs in after.items()
+                for proxy, graphs in before.items()
             },
             {proxy: [] for proxy in proxies},
             True,
+            others,
         )
     finally:
         remote = connect(name, fresh=True)
         remote.run(f"[ ! -e {KEPT} ] || {{ mv {KEPT} {SNMPD_CONF} && systemctl restart snmpd; }}")
+
+
+def kept_keys(proxy) -> dict[str, str]:
+    """The remapper's kept keys in this proxy's Cacti: data source id -> "type=value"."""
+    out = proxy.check_output(
+        f"mysql -N -B cacti -e \"SELECT name, value FROM settings WHERE name LIKE '{CACTI_KEY_SETTING}%'\""
+    )
+    return {
+        row[0][len(CACTI_KEY_SETTING) :]: row[1]
+        for row in (line.split("\t") for line in out.splitlines() if line)
+    }
+
+
+def key_by_ifindex(proxy, device: str, forget: bool = False) -> None:
+    """What Cacti leaves after a walk that timed out on most names: the device's interface data
+    sources keyed by their ifIndex, and ifIndex as its sort field. With ``forget``, the remapper's
+    kept keys of them are gone too."""
+    sql = (
+        "UPDATE data_input_data did "
+        "JOIN data_template_data dtd ON dtd.id = did.data_template_data_id "
+        "JOIN data_local dl ON dl.id = dtd.local_data_id "
+        "JOIN data_input_fields f ON f.id = did.data_input_field_id "
+        f"JOIN host h ON h.id = dl.host_id AND h.description = '{device}' "
+        f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
+        "SET did.value = IF(f.data_name = 'index_type', 'ifIndex', dl.snmp_index) "
+        "WHERE f.data_name IN ('index_type', 'index_value'); "
+        "UPDATE host_snmp_query hsq JOIN host h ON h.id = hsq.host_id "
+        f"JOIN snmp_query sq ON sq.id = hsq.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
+        f"SET hsq.sort_field = 'ifIndex' WHERE h.description = '{device}';"
+    )
+    if forget:
+        sql += (
+            f"DELETE s FROM settings s JOIN data_local dl ON s.name = CONCAT('{CACTI_KEY_SETTING}', dl.id) "
+            f"JOIN host h ON h.id = dl.host_id AND h.description = '{device}';"
+        )
+    proxy.check_output(f'mysql cacti -e "{sql}"')
 
 
 def remapper_lines(proxy, name: str) -> list[str]:

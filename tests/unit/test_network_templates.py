@@ -9,7 +9,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from hastack import platforms
 from hastack.components.monitoring import (
     CACTI_GRAPHS_POLLED_BY_COMMAND_LINE,
+    CACTI_INTERFACE_KEYS,
     CACTI_INTERFACES_QUERY,
+    CACTI_KEY_SETTING,
     CACTI_PROFILES,
     CACTI_REMAP,
     CACTI_STALE_INDEXES,
@@ -671,13 +673,20 @@ def test_cacti_poller_timer_runs_on_cactis_interval():
     ) == (True, True, True, True, True)
 
 
-def test_cacti_remapper_carries_the_stale_query_whole_in_a_php_string():
-    """The query is put in a PHP double-quoted string: nothing in it may end or expand it."""
-    text = render("monitoring/cacti-remap.php.j2", stale_sql=CACTI_STALE_INDEXES)
+def test_cacti_remapper_carries_its_queries_whole_in_php_strings():
+    """The queries are put in PHP double-quoted strings: nothing in them may end or expand them."""
+    text = render(
+        "monitoring/cacti-remap.php.j2",
+        stale_sql=CACTI_STALE_INDEXES,
+        keys_sql=CACTI_INTERFACE_KEYS,
+        key_setting=CACTI_KEY_SETTING,
+    )
     assert (
         f'db_fetch_assoc("{CACTI_STALE_INDEXES}")' in text,
-        [c for c in '"$\\' if c in CACTI_STALE_INDEXES],
-    ) == (True, [])
+        f'db_fetch_assoc("{CACTI_INTERFACE_KEYS}")' in text,
+        f"$keys = '{CACTI_KEY_SETTING}';" in text,
+        [c for sql in (CACTI_STALE_INDEXES, CACTI_INTERFACE_KEYS) for c in '"$\\' if c in sql],
+    ) == (True, True, True, [])
 
 
 def test_a_collectors_gmond_answers_only_the_sites_hosts():
