@@ -336,12 +336,13 @@ def remapper_run(host) -> tuple[str, str | None]:
 @pytest.mark.roles("proxy")
 def test_cacti_graphs_follow_their_interfaces(host):
     """Every interface's data source is indexed by its device's sort field, which is not ifIndex
-    (a key an interface loses at its host's restart), at an index the last walk found, where Cacti's cache holds its interface, from a walk newer than the device's snmpd.
-    A restarted host whose walk timed out leaves stale ones: Cacti polls their old indexes and
-    writes unknown traffic until it indexes the device again, which it does only when the
-    device's snmpd restarts. hastack's remapper, run before each poll (and without error at its
-    last run), queues a reindex of such a device, which Cacti runs after the poll. One still stale
-    after two polls fails (issue #26, item 7)."""
+    (a key an interface loses at its host's restart), at an index the last walk found, where
+    Cacti's cache holds its interface, from a walk newer than the device's snmpd. A restarted
+    host whose walk timed out leaves stale ones: Cacti polls their old indexes and writes unknown
+    traffic until it indexes the device again, which it does only when the device's snmpd
+    restarts. hastack's remapper, run before each poll (and without error at its last run),
+    queues a reindex of such a device, which Cacti runs after the poll. One still stale after two
+    polls fails (issue #26, item 7)."""
     stale, seen = stale_indexes(host), cacti_last_poll(host)
     pre, status = remapper_run(host)
     deadline = time.monotonic() + 2 * cacti_config(host)[0] + 90
