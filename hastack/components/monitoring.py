@@ -97,17 +97,21 @@ CACTI_STALE_INDEXES = (
     "AND pr.assert_value NOT REGEXP '[^0-9]' LIMIT 1) / 100 - 30"
 )
 # Every interface data source of the interfaces query, for the remapper's keys (the name each one
-# follows): its index type and value, the fields that hold them, and whether the last walk found
-# that interface at its index. Cacti re-keys a device's data sources by the new sort field when it
-# changes: to ifIndex after a walk that timed out on most names but not all (CI, once). Keyed by an
-# ifIndex, a data source is lost at its host's next restart, and Cacti never keys it by name again.
-# The remapper remembers each one's key while its interface is found, and puts it back when Cacti
-# has keyed it by ifIndex; the reindex it queues then finds the interface by name.
+# follows): its index type and value, the fields that hold them, whether the last walk found
+# that interface at its index, and the name (ifName) the cache has at that index. Cacti re-keys a
+# device's data sources by the new sort field when it changes: to ifIndex after a walk that timed
+# out on most names but not all (CI, once). Keyed by an ifIndex, a data source is lost at its
+# host's next restart, and Cacti never keys it by name again.
+# The remapper remembers each one's key while its interface is found, and keys it by that name
+# again when Cacti has keyed it by ifIndex (or, with no key kept, by the name the cache gives the
+# interface at its index); the reindex it queues then finds the interface by name.
 CACTI_INTERFACE_KEYS = (
     "SELECT dl.id AS local_data_id, h.description AS device, dtd.id AS data_template_data_id, "
     "ft.id AS type_field, it.value AS index_type, fv.id AS value_field, iv.value AS index_value, "
     f"EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} AND c.field_name = it.value "
-    "AND c.field_value = iv.value AND c.snmp_index = dl.snmp_index) AS found "
+    "AND c.field_value = iv.value AND c.snmp_index = dl.snmp_index) AS found, "
+    f"(SELECT MIN(c.field_value) FROM host_snmp_cache c WHERE {_SAME_DEVICE} AND c.field_name = 'ifName' "
+    "AND c.snmp_index = dl.snmp_index) AS name_here "
     "FROM data_local dl "
     f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
     "JOIN host h ON h.id = dl.host_id "

@@ -171,7 +171,8 @@ def test_a_restarted_hosts_graphs_follow_its_new_interface_indexes(site, lab_mod
 def kept_keys(proxy) -> dict[str, str]:
     """The remapper's kept keys in this proxy's Cacti: data source id -> "type=value"."""
     out = proxy.check_output(
-        f"mysql -N -B cacti -e \"SELECT name, value FROM settings WHERE name LIKE '{CACTI_KEY_SETTING}%'\""
+        'mysql -N -B cacti -e "SELECT name, value FROM settings '
+        f"WHERE SUBSTRING(name, 1, {len(CACTI_KEY_SETTING)}) = '{CACTI_KEY_SETTING}'\""
     )
     return {
         row[0][len(CACTI_KEY_SETTING) :]: row[1]
