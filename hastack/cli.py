@@ -77,6 +77,20 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     return maintenance.run_maintenance(site, words[-2], words[-1], heal_wait=args.heal_wait)
 
 
+def cmd_disk(args: argparse.Namespace) -> int:
+    from hastack import disk
+
+    words = args.words
+    if len(words) not in (3, 4):
+        print("usage: hastack disk replace [SITE] HOST OLD NEW", file=sys.stderr)
+        return 2
+    args.site = words[0] if len(words) == 4 else None
+    site = site_or_none(args)
+    if site is None:
+        return 2
+    return disk.run_disk_replace(site, *words[-3:], wait=not args.no_wait)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from hastack import backup_run
 
@@ -346,6 +360,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the heal entries may take to drain, before going out and coming back (default 600)",
     )
     maint.set_defaults(func=cmd_maintenance)
+
+    disk_parser = commands.add_parser("disk", help="a web host's RAID-1: replace a disk")
+    disk_commands = disk_parser.add_subparsers(dest="disk_command", required=True)
+    replace = disk_commands.add_parser(
+        "replace",
+        help="a new disk into a web host's RAID-1 in place of one failed, gone or failing",
+        description="hastack disk replace [SITE] HOST OLD NEW. With the array degraded (OLD failed or "
+        "gone), NEW is added and the array rebuilds onto it; with the array whole (OLD failing but in "
+        "sync), NEW is copied from OLD while OLD still serves (mdadm --replace). Waits for the rebuild, "
+        "then clears OLD's md superblock. Refused, with nothing changed, when NEW is not blank or OLD "
+        "is the array's last working disk. Then name NEW in place of OLD in hosts.HOST.disks.",
+    )
+    replace.add_argument("words", nargs="+", metavar="[SITE] HOST OLD NEW")
+    replace.add_argument(
+        "--no-wait", action="store_true", help="start the rebuild and return (cat /proc/mdstat shows it)"
+    )
+    replace.set_defaults(func=cmd_disk)
 
     backup_parser = commands.add_parser(
         "backup",

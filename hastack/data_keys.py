@@ -143,7 +143,9 @@ raid_force = False
 raid_device = "/dev/md0"
 # Where the array's ext4 filesystem is mounted, by UUID from `/etc/fstab`
 # (`nofail,x-systemd.device-timeout=90s`: a host whose array starts late, degraded, still boots;
-# Debian's `mdadm-last-resort` timer runs a degraded array after 30 s).
+# Debian's `mdadm-last-resort` timer runs a degraded array after 30 s). glusterd starts only once
+# it is mounted, and not if it cannot be (a drop-in, `RequiresMountsFor`): started before, it
+# gives up on the brick there until someone runs `volume start force`.
 #
 # How it behaves: an array that exists is never re-created; one that exists on the disks but is
 # not running is assembled (`--run`); the array is made with a write-intent bitmap, so a disk that

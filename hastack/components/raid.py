@@ -1,13 +1,14 @@
 """Disks, web hosts: an mdadm RAID-1 of the two site disks, ext4, mounted by UUID."""
 
 import uuid as uuidlib
+from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.deb import DebPackage
 from pyinfra.facts.files import FindInFile
-from pyinfra.operations import apt, files, server
+from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
@@ -38,6 +39,30 @@ def filesystem_uuid() -> str:
     return str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid-ext4"))
 
 
+# glusterd's drop-in: it starts once the RAID is mounted (written with the RAID, so it holds for
+# a glusterd installed later too).
+GLUSTERD_DROPIN = "/etc/systemd/system/glusterd.service.d/hastack-raid.conf"
+
+
+def start_glusterd_after_the_raid() -> None:
+    """glusterd starts only once the RAID's filesystem is mounted (its brick is there), and not
+    at all if it cannot be: started before it, as on a degraded boot where the array comes up
+    about 30 s late, glusterd finds the brick's folder empty, gives up on the brick, and the
+    brick stays offline until someone runs `volume start force`. RequiresMountsFor keeps the
+    mount in local-fs.target, where fstab's x-systemd.required-by would take it out."""
+    files.directory(name="glusterd's drop-in folder", path=GLUSTERD_DROPIN.rsplit("/", 1)[0], mode="755")
+    dropin = files.put(
+        name=f"Start glusterd only once {host.data.raid_mount_point} is mounted",
+        src=StringIO(
+            "# Managed by hastack (hastack/components/raid.py): the GlusterFS brick is on the RAID.\n"
+            f"[Unit]\nRequiresMountsFor={host.data.raid_mount_point}\n"
+        ),
+        dest=GLUSTERD_DROPIN,
+        mode="644",
+    )
+    systemd.daemon_reload(name="Load glusterd's order after the RAID", _if=dropin.did_change)
+
+
 def refuse_foreign_array() -> None:
     """Before any operation: an array already at raid_device whose members are not the
     site's disks (the OS's own md0, say) is never adopted: its filesystem would be mounted
@@ -51,6 +76,13 @@ def refuse_foreign_array() -> None:
     members = sorted(current["members"])
     if members and {resolved.get(member, member) for member in members} <= ours:
         return
+    made_here = colon_uuid(str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid")))
+    if colon_uuid(current.get("MD_UUID", "")) == made_here:
+        raise DeployError(
+            f"host {host.name}: {device}, the array hastack built, is of {', '.join(members)}, not of the "
+            f"site's disks ({', '.join(disks)}): after a disk replacement (hastack disk replace), name the "
+            f"new disk in place of the old one in hosts.{host.name}.disks"
+        )
     raise DeployError(
         f"host {host.name}: {device} is already an array of {', '.join(members) or 'no disk'}, not of "
         f"the site's disks ({', '.join(disks)}); it may be the system's own and hastack will not adopt "
@@ -129,3 +161,4 @@ def deploy_raid() -> None:
         how="by UUID at boot",
         passno=2,
     )
+    start_glusterd_after_the_raid()

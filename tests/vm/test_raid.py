@@ -5,6 +5,10 @@ array's device (the system's own) is refused, and kept in mdadm.conf; the deploy
 its second run changes nothing; `hastack verify`'s RAID checks hold; the array comes back under
 its own name after a reboot into the initramfs the deploy built; a failed disk leaves it mounted
 and fails verify, naming the fix; the disk is re-added and resynced, and verify holds again.
+Then `hastack disk replace`: a failing disk of the whole array is copied to a new one while it
+still serves; with the array degraded, the last working disk is refused, a disk that is not
+blank is refused, and the failed one is replaced; verify and a second deploy hold on the new
+disks, and no data is lost.
 """
 
 import re
@@ -14,9 +18,10 @@ import sys
 import pytest
 
 from hastack import lab
+from hastack.facts.mdadm import MdArray
 from hastack.lab import vm
 
-DISKS = {"raid-a": "1G", "raid-b": "1G", "dirty": "256M", "os-a": "256M", "os-b": "256M"}
+DISKS = {"raid-a": "1G", "raid-b": "1G", "spare": "1G", "dirty": "256M", "os-a": "256M", "os-b": "256M"}
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +165,12 @@ def test_second_run_changes_nothing(deployed, raid_vm, raid_disks):
 @pytest.fixture(scope="module")
 def rebooted(deployed, raid_vm):
     raid_vm.ssh("echo kept-across-reboot > /raid1/marker && sync")
+    # A stand-in for glusterd (the VM has no GlusterFS): it notes what /raid1 was when it started.
+    raid_vm.ssh(
+        "printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/sh -c \"findmnt -no SOURCE "
+        "/raid1 > /run/glusterd-saw\"\\n[Install]\\nWantedBy=multi-user.target\\n' "
+        "> /etc/systemd/system/glusterd.service && systemctl daemon-reload && systemctl enable -q glusterd"
+    )
     raid_vm.reboot_with_own_initramfs()
     return raid_vm
 
@@ -176,6 +187,17 @@ def test_the_systems_array_comes_back_too(rebooted):
 
 def test_raid1_mounted_after_reboot(rebooted):
     assert rebooted.ssh("findmnt -n -o SOURCE /raid1").stdout.strip() == "/dev/md0"
+
+
+def test_glusterd_starts_only_once_raid1_is_mounted(rebooted):
+    """The brick's filesystem first: a degraded array comes up about 30 s late, and a glusterd
+    started before it gives up on the brick. The stand-in glusterd found /raid1 mounted."""
+    shown = rebooted.ssh("systemctl show -p Requires -p After glusterd.service").stdout
+    assert (
+        "raid1.mount" in re.search(r"^Requires=(.*)$", shown, re.M).group(1).split(),
+        "raid1.mount" in re.search(r"^After=(.*)$", shown, re.M).group(1).split(),
+        rebooted.ssh("cat /run/glusterd-saw", check=False).stdout.strip(),
+    ) == (True, True, "/dev/md0"), shown
 
 
 def test_data_kept_across_reboot(rebooted):
@@ -215,3 +237,106 @@ def test_readded_disk_resyncs(failed_disk, rebooted):
 def test_verify_holds_again_after_the_resync(failed_disk, rebooted, raid_disks):
     run = verify_raid(rebooted, raid_disks)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def disk_replace(raid_vm, disks: list[str], old: str, new: str) -> subprocess.CompletedProcess:
+    """`hastack disk replace` on web1 (the VM), with a site naming these disks."""
+    site = raid_vm.workdir / "replace.yaml"
+    site.write_text(raid_vm.site_text(disks))
+    command = [sys.executable, "-m", "hastack.cli", "disk", "replace", str(site), "web1", old, new]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def members(raid_vm) -> dict[str, str]:
+    """The array's members, by their by-id names: role (a slot number, faulty or spare)."""
+    detail = MdArray().process(raid_vm.ssh("mdadm --detail --export /dev/md0").stdout.splitlines()) or {}
+    links = raid_vm.ssh('for l in /dev/disk/by-id/virtio-*; do echo "$(readlink -f $l) $l"; done').stdout
+    names = dict(line.split() for line in links.splitlines() if line.strip())
+    return {names.get(dev, dev): role for dev, role in detail.get("members", {}).items()}
+
+
+@pytest.fixture(scope="module")
+def hot_replaced(failed_disk, rebooted, raid_disks):
+    """The whole array (after the resync above): raid-b, failing but in sync, replaced by spare."""
+    rebooted.ssh("mdadm --wait /dev/md0 || true")
+    return disk_replace(rebooted, raid_disks, raid_disks[1], rebooted.disk_path("spare"))
+
+
+def test_a_failing_disk_is_copied_to_the_new_one_and_leaves(hot_replaced, rebooted, raid_disks):
+    """mdadm --replace: the copy comes from the failing disk while both serve; the old disk's
+    superblock is cleared, so it is never assembled again as a stale half."""
+    old_examined = rebooted.ssh(f"mdadm --examine {raid_disks[1]}", check=False)
+    assert (
+        hot_replaced.returncode,
+        "--replace" in hot_replaced.stdout,
+        members(rebooted),
+        "[UU]" in rebooted.ssh("cat /proc/mdstat").stdout,
+        old_examined.returncode != 0,
+        rebooted.ssh("cat /raid1/marker /raid1/degraded").stdout.split(),
+    ) == (
+        0,
+        True,
+        {raid_disks[0]: "0", rebooted.disk_path("spare"): "1"},
+        True,
+        True,
+        ["kept-across-reboot", "written-degraded"],
+    ), hot_replaced.stdout + hot_replaced.stderr
+
+
+def test_verify_and_a_second_deploy_hold_on_the_new_disks(hot_replaced, rebooted, raid_disks):
+    """And a deploy with the site still naming the old disk is refused before any change, saying so."""
+    stale = rebooted.deploy_raid(raid_disks, "stale-disks")
+    disks = [raid_disks[0], rebooted.disk_path("spare")]
+    run = verify_raid(rebooted, disks)
+    deploy = rebooted.deploy_raid(disks, "after-replace")
+    assert (
+        stale.returncode != 0,
+        "after a disk replacement (hastack disk replace)" in stale.output,
+        stale.changed_operations,
+        run.returncode,
+        deploy.returncode,
+        deploy.changed_operations,
+    ) == (True, True, [], 0, 0, []), stale.report(2000) + run.stdout + deploy.report(2000)
+
+
+@pytest.fixture(scope="module")
+def degraded_again(hot_replaced, rebooted, raid_disks):
+    rebooted.ssh(f"mdadm /dev/md0 --fail {raid_disks[0]}")
+    return [raid_disks[0], rebooted.disk_path("spare")]
+
+
+def test_the_last_working_disk_and_a_disk_not_blank_are_refused_with_nothing_changed(
+    degraded_again, rebooted, raid_disks
+):
+    before = members(rebooted)
+    last = disk_replace(rebooted, degraded_again, degraded_again[1], raid_disks[1])
+    dirty = disk_replace(rebooted, degraded_again, degraded_again[0], rebooted.disk_path("dirty"))
+    assert (
+        last.returncode,
+        "last working disk" in last.stdout,
+        dirty.returncode,
+        "is not blank" in dirty.stdout and "wipefs -a" in dirty.stdout,
+        members(rebooted),
+    ) == (1, True, 1, True, before), last.stdout + dirty.stdout
+
+
+def test_the_failed_disk_is_replaced_and_the_array_rebuilt_with_no_data_lost(
+    degraded_again, rebooted, raid_disks
+):
+    """raid-b, cleared by the replacement above, is the new disk in place of the failed raid-a."""
+    run = disk_replace(rebooted, degraded_again, degraded_again[0], raid_disks[1])
+    disks = [raid_disks[1], degraded_again[1]]
+    verify = verify_raid(rebooted, disks)
+    assert (
+        run.returncode,
+        members(rebooted),
+        "[UU]" in rebooted.ssh("cat /proc/mdstat").stdout,
+        rebooted.ssh("cat /raid1/marker /raid1/degraded").stdout.split(),
+        verify.returncode,
+    ) == (
+        0,
+        {degraded_again[1]: "1", raid_disks[1]: "0"},
+        True,
+        ["kept-across-reboot", "written-degraded"],
+        0,
+    ), run.stdout + run.stderr + verify.stdout
