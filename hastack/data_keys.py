@@ -145,7 +145,9 @@ raid_device = "/dev/md0"
 # (`nofail,x-systemd.device-timeout=90s`: a host whose array starts late, degraded, still boots;
 # Debian's `mdadm-last-resort` timer runs a degraded array after 30 s). glusterd starts only once
 # it is mounted, and not if it cannot be (a drop-in, `RequiresMountsFor`): started before, it
-# gives up on the brick there until someone runs `volume start force`.
+# gives up on the brick there until someone runs `volume start force`. So a host whose array
+# cannot be mounted has no glusterd, hence no `/cluster` (its mount requires glusterd) and no
+# NGINX: HAProxy takes it out, and the other web hosts serve the volume.
 #
 # How it behaves: an array that exists is never re-created; one that exists on the disks but is
 # not running is assembled (`--run`); the array is made with a write-intent bitmap, so a disk that

@@ -64,43 +64,79 @@ def site_problem(site: Site, name: str, old: str, new: str) -> str | None:
     return None
 
 
-def member_states(detail: dict) -> dict[str, str]:
-    """The array's member devices (kernel names) and their roles from ``mdadm --detail --export``:
-    a slot number when in sync or rebuilding, else 'faulty' or 'spare'."""
-    return dict(detail.get("members", {}))
+def array_state_command(device: str) -> str:
+    """The shell that prints the array's state from the kernel (md's sysfs): one line per member
+    (device, state flags, slot), then raid_disks, degraded and sync_action."""
+    sysfs = f"/sys/class/block/$(basename $(readlink -f {shlex.quote(device)}))/md"
+    return (
+        f'for d in {sysfs}/dev-*; do [ -e "$d/block" ] || continue; '
+        'echo "member /dev/$(basename $(readlink -f $d/block)) $(cat $d/state) $(cat $d/slot)"; done; '
+        f'for f in raid_disks degraded sync_action; do echo "$f $(cat {sysfs}/$f)"; done'
+    )
 
 
-def plan(detail: dict, old_real: str | None, new_real: str) -> tuple[str, list[str]]:
-    """The kind of replacement ('degraded' or 'hot') and what it runs, from the array's detail
-    and where OLD and NEW lead (OLD: None when its path leads nowhere, a disk gone). Raises
-    Refused when it must not run."""
-    device = detail["device"]
-    members = member_states(detail)
+def array_state(output: str) -> dict:
+    """``array_state_command``'s output: {"members": {dev: {"state": {...}, "slot": str}},
+    "raid_disks": int, "degraded": int, "sync_action": str}."""
+    state: dict = {"members": {}, "raid_disks": 2, "degraded": 0, "sync_action": ""}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == "member":
+            state["members"][words[1]] = {"state": set(words[2].split(",")), "slot": " ".join(words[3:])}
+        elif len(words) == 2 and words[0] in ("raid_disks", "degraded"):
+            state[words[0]] = int(words[1]) if words[1].isdigit() else 0
+        elif len(words) == 2 and words[0] == "sync_action":
+            state["sync_action"] = words[1]
+    return state
+
+
+def in_sync(state: dict) -> list[str]:
+    return sorted(
+        dev
+        for dev, member in state["members"].items()
+        if "in_sync" in member["state"] and "faulty" not in member["state"]
+    )
+
+
+def describe_members(state: dict) -> str:
+    return ", ".join(f"{dev} {','.join(sorted(m['state']))}" for dev, m in sorted(state["members"].items()))
+
+
+def plan(state: dict, device: str, old_real: str | None, new_real: str) -> tuple[str, list[str]]:
+    """The kind of replacement and what it runs, from the array's state (``array_state``) and
+    where OLD and NEW lead (OLD: None when its path leads nowhere, a disk gone):
+    'degraded' (OLD failed or gone: NEW added, rebuilt onto), 'hot' (OLD in sync in a whole
+    array: copied to NEW while it serves), 'resume' (NEW is already in the array, from a run
+    cut short or --no-wait: the wait and the clean-up only). Raises Refused when it must not run."""
+    members = state["members"]
+    if old_real is not None and old_real == new_real:
+        raise Refused(f"OLD and NEW are the same disk ({new_real}): name the new disk by /dev/disk/by-id/...")
     if new_real in members:
-        raise Refused(f"{new_real} is already in {device} ({members[new_real]})")
-    role = members.get(old_real or "")
-    in_sync = [dev for dev, slot in members.items() if slot.isdigit()]
-    wanted = int(detail.get("MD_DEVICES") or 2)
-    degraded = detail.get("MD_DEGRADED", "0") not in ("", "0") or len(in_sync) < wanted
-    if role is not None and role.isdigit():
+        return "resume", []
+    if state["sync_action"] != "idle":
+        raise Refused(
+            f"a {state['sync_action'] or 'sync'} is under way on {device} (cat /proc/mdstat): wait for it "
+            f"to end, or stop a check (echo idle > /sys/block/{device.rsplit('/', 1)[-1]}/md/sync_action)"
+        )
+    working = in_sync(state)
+    degraded = state["degraded"] > 0 or len(working) < state["raid_disks"]
+    old = members.get(old_real or "")
+    if old is not None and old_real in working:
         if degraded:
-            others = [dev for dev in in_sync if dev != old_real]
             raise Refused(
-                f"{old_real} is the last working disk of the degraded array {device}"
-                f"{' (with ' + ', '.join(others) + ' rebuilding)' if others else ''}: removing it would "
-                "lose the data. Replace the disk that failed, or wait for the rebuild to end"
+                f"{old_real} is the last working disk of the degraded array {device} "
+                f"({describe_members(state)}): removing it would lose the data. Replace the disk that failed"
             )
-        return "hot", [
-            f"mdadm {device} --add-spare {new_real}",
-            f"mdadm {device} --replace {old_real} --with {new_real}",
-        ]
+        return "hot", [f"mdadm {device} --add-spare {new_real}", f"mdadm {device} --replace {old_real}"]
     if not degraded:
         raise Refused(
-            f"{device} is whole and {old_real or 'that disk'} is not in it "
-            f"(members: {', '.join(f'{d} {r}' for d, r in sorted(members.items()))}): nothing to replace"
+            f"{device} is whole and {old_real or 'that disk'} is not in it ({describe_members(state)}): "
+            "nothing to replace"
         )
     commands = []
-    if role is not None:
+    if old is not None:
+        if "faulty" not in old["state"]:
+            commands.append(f"mdadm {device} --fail {old_real}")
         commands.append(f"mdadm {device} --remove {old_real}")
     commands.append(f"mdadm {device} --remove detached || true")
     commands.append(f"mdadm {device} --add {new_real}")
@@ -160,66 +196,126 @@ def replace_on_host(
             raise Refused(problem)
         return output
 
-    detail = MdArray().process(ask(f"mdadm --detail --export {shlex.quote(device)}").splitlines())
-    if detail is None:
+    quoted = shlex.quote(device)
+    uuid = (MdArray().process(ask(f"mdadm --detail --export {quoted}").splitlines()) or {}).get("MD_UUID")
+    if not uuid:
         raise Refused(f"{device} is not an array on this host: deploy the host first")
-    detail["device"] = device
-    # The kernel's own count of the array's missing copies (a rebuilding disk counts as missing).
-    detail["MD_DEGRADED"] = ask(
-        f"cat /sys/class/block/$(basename $(readlink -f {shlex.quote(device)}))/md/degraded"
-    ).strip()
+    state = array_state(ask(array_state_command(device)))
     old_real = ask(f"readlink -e {shlex.quote(old)} || true").strip() or None
     new_real = ask(f"readlink -e {shlex.quote(new)} || true").strip()
     if not new_real:
         raise Refused(f"{new} does not exist on {name} (ls -l /dev/disk/by-id shows its disks)")
-    if ask(f"test -b {shlex.quote(new_real)} && echo block || echo other").strip() != "block":
-        raise Refused(f"{new} ({new_real}) is not a block device")
-    used = ask(
-        f"wipefs -n {shlex.quote(new_real)} 2>/dev/null | tail -n +2; "
-        f"lsblk -n -o MOUNTPOINTS {shlex.quote(new_real)} 2>/dev/null | grep . || true"
-    ).strip()
-    if used:
-        raise Refused(
-            f"{new} ({new_real}) is not blank: {' '.join(used.split())[:200]}. If what it holds is not "
-            f"needed, wipe it (wipefs -a {new_real}) and run this again"
-        )
-    kind, commands = plan(detail, old_real, new_real)
+    kind, commands = plan(state, device, old_real, new_real)
+    if kind != "resume":
+        refuse_a_new_disk_not_fit(ask, state, new, new_real)
     out(
-        f"hastack: {name}: {device} {'degraded' if kind == 'degraded' else 'whole'}; "
-        f"{old} ({old_real or 'gone'}) is replaced by {new} ({new_real})"
-        + (": NEW is copied from OLD while OLD still serves (mdadm --replace)" if kind == "hot" else "")
+        f"hastack: {name}: {device} ({describe_members(state)}); {old} ({old_real or 'gone'}) is replaced by "
+        f"{new} ({new_real})"
+        + {
+            "hot": ": NEW is copied from OLD while OLD still serves (mdadm --replace)",
+            "resume": ": NEW is already in the array (a run cut short, or --no-wait): it is waited for",
+            "degraded": ": the array is rebuilt onto NEW",
+        }[kind]
     )
     for command in commands:
         out(f"  {command}")
         ask(command)
         ran.append(command)
     if not wait:
-        out(f"hastack: the rebuild runs on {name} (cat /proc/mdstat); this command did not wait for it.")
+        out(
+            f"hastack: the rebuild runs on {name} (cat /proc/mdstat); this command did not wait for it. "
+            "Run it again to wait and clear the old disk's superblock."
+        )
         return finish_message(name, old, new, out, done=False)
-    last = 0.0
-    sysfs = f"/sys/class/block/$(basename $(readlink -f {shlex.quote(device)}))/md"
-    while True:
-        mdstat = ask("cat /proc/mdstat")
-        progress = rebuild_progress(mdstat, device)
-        detail = MdArray().process(ask(f"mdadm --detail --export {shlex.quote(device)}").splitlines()) or {}
-        members = member_states(detail)
-        # Done: no copy missing, no rebuild under way, and NEW holds a slot.
-        state = ask(f"cat {sysfs}/degraded {sysfs}/sync_action").split()
-        if state == ["0", "idle"] and members.get(new_real, "").isdigit():
-            break
-        if time.monotonic() - last >= PROGRESS_EVERY_S:
-            out(f"  {name}: {progress or 'waiting for the rebuild to start'}")
-            last = time.monotonic()
-        time.sleep(5)
-    if old_real and old_real in members:
+    ran.append("the rebuild")
+    state = wait_for_the_rebuild(hosts, name, device, new_real, out)
+    if old_real and old_real in state["members"]:
         ask(f"mdadm {device} --remove {old_real}")
         out(f"  mdadm {device} --remove {old_real}")
-    if old_real:
-        # A disk that still reads: its superblock goes, so it is never assembled as a stale half.
-        code, _ = hosts.run(name, f"mdadm --zero-superblock {shlex.quote(old_real)}")
-        out(f"  mdadm --zero-superblock {old_real}{'' if code == 0 else ' (failed: the disk does not read)'}")
+    clear_the_old_superblock(hosts, name, old, old_real, uuid, out)
     out(f"hastack: {device} on {name} is in sync on {new} and the disk that stayed.")
     return finish_message(name, old, new, out, done=True)
+
+
+def refuse_a_new_disk_not_fit(ask: Callable[[str], str], state: dict, new: str, new_real: str) -> None:
+    """NEW must be a whole disk, blank, unused, and at least as large as a working member."""
+    disk = shlex.quote(new_real)
+    kind = ask(f"lsblk -dno TYPE {disk}").strip()
+    if kind != "disk":
+        raise Refused(
+            f"{new} ({new_real}) is a {kind or 'device of no type'}, not a whole disk: the RAID-1 is of disks"
+        )
+    used = ask(
+        f"wipefs -n {disk} 2>/dev/null | tail -n +2; lsblk -nro NAME,MOUNTPOINTS {disk} | tail -n +2; "
+        f"lsblk -dnro MOUNTPOINTS {disk} | grep . ; ls /sys/class/block/$(basename {disk})/holders; true"
+    ).strip()
+    if used:
+        raise Refused(
+            f"{new} ({new_real}) is not blank, or is in use: {' '.join(used.split())[:200]}. If what it "
+            f"holds is not needed, wipe it (wipefs -a {new_real}) and run this again"
+        )
+    working = in_sync(state)
+    if working:
+        size, need = (
+            int(ask(f"blockdev --getsize64 {shlex.quote(d)}").strip() or 0) for d in (new_real, working[0])
+        )
+        if size < need:
+            raise Refused(
+                f"{new} ({new_real}) holds {size} bytes, less than {working[0]}'s {need}: name a larger disk"
+            )
+
+
+def wait_for_the_rebuild(
+    hosts: SiteHosts, name: str, device: str, new_real: str, out: Callable[[str], None]
+) -> dict:
+    """Until NEW is in sync and no copy is missing; fails when NEW fails, or when nothing rebuilds
+    while it is not in sync. A host that stops answering is waited for (a rebuild takes hours)."""
+    last, idle, unreachable = 0.0, 0, 0
+    while True:
+        code, output = hosts.run(name, f"{array_state_command(device)}; cat /proc/mdstat")
+        if code != 0:
+            unreachable += 1
+            if unreachable > 60:
+                raise Failed(f"the host has not answered for 5 minutes during the rebuild: {output.strip()}")
+            time.sleep(5)
+            continue
+        unreachable = 0
+        state = array_state(output)
+        member = state["members"].get(new_real, {"state": set()})
+        if "faulty" in member["state"]:
+            raise Failed(f"{new_real} failed during the rebuild ({describe_members(state)}): replace it too")
+        if "in_sync" in member["state"] and state["degraded"] == 0 and state["sync_action"] == "idle":
+            return state
+        idle = idle + 1 if state["sync_action"] == "idle" else 0
+        if idle >= 4:
+            raise Failed(
+                f"no rebuild runs and {new_real} is not in sync ({describe_members(state)}, degraded "
+                f"{state['degraded']})"
+            )
+        if time.monotonic() - last >= PROGRESS_EVERY_S:
+            out(f"  {name}: {rebuild_progress(output, device) or 'waiting for the rebuild to start'}")
+            last = time.monotonic()
+        time.sleep(5)
+
+
+def clear_the_old_superblock(
+    hosts: SiteHosts, name: str, old: str, old_real: str | None, uuid: str, out: Callable[[str], None]
+) -> None:
+    """OLD's md superblock goes, so the old disk, put back or moved, is never assembled as a stale
+    half: only where OLD still leads to the same disk and that disk still carries this array's."""
+    if not old_real:
+        return
+    code, now = hosts.run(name, f"readlink -e {shlex.quote(old)}")
+    if code != 0 or now.strip() != old_real:
+        out(f"  {old} no longer leads to {old_real}: its superblock is left alone")
+        return
+    code, examined = hosts.run(name, f"mdadm --examine --export {shlex.quote(old_real)}")
+    theirs = (MdArray().process(examined.splitlines()) or {}).get("MD_UUID") if code == 0 else None
+    if theirs is None or theirs.replace(":", "") != uuid.replace(":", ""):
+        out(f"  {old_real} carries no superblock of this array: left alone")
+        return
+    code, said = hosts.run(name, f"mdadm --zero-superblock {shlex.quote(old_real)}")
+    out(f"  mdadm --zero-superblock {old_real}" + ("" if code == 0 else f" failed: {said.strip()[:200]}"))
 
 
 def finish_message(name: str, old: str, new: str, out: Callable[[str], None], done: bool) -> int:

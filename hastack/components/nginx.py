@@ -5,14 +5,14 @@ from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import files, server
 
 from hastack import topology
 from hastack.components.docker import compose_command, provide_image
 from hastack.defaults import ROOT
 from hastack.facts.docker import DockerContainerRunning, EntryCount
 from hastack.facts.http import HttpStatus
-from hastack.operations.files import render_template, validated_file
+from hastack.operations.files import render_template, start_after_mount, validated_file
 from hastack.rules import haproxy_seconds
 
 TEMPLATES = ROOT / "templates" / "web"
@@ -128,16 +128,12 @@ def start_docker_after_the_volume() -> None:
     """Docker (and so the NGINX container) starts only once the GlusterFS volume is mounted:
     otherwise a slow mount at boot leaves NGINX bound to an empty folder of the root
     filesystem (Docker creates a missing bind source), which the mount never replaces."""
-    dropin = files.put(
-        name=f"Start Docker only once {host.data.gluster_mount_point} is mounted",
-        src=StringIO(
-            "# Managed by hastack (hastack/components/nginx.py): NGINX serves the GlusterFS volume.\n"
-            f"[Unit]\nRequiresMountsFor={host.data.gluster_mount_point}\n"
-        ),
-        dest=DOCKER_MOUNT_DROPIN,
-        mode="644",
+    start_after_mount(
+        "Docker",
+        DOCKER_MOUNT_DROPIN,
+        host.data.gluster_mount_point,
+        "Managed by hastack (hastack/components/nginx.py): NGINX serves the GlusterFS volume.",
     )
-    systemd.daemon_reload(name="Load Docker's order after the volume", _if=dropin.did_change)
 
 
 @deploy("Web: Docker and NGINX")

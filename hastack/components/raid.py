@@ -1,19 +1,18 @@
 """Disks, web hosts: an mdadm RAID-1 of the two site disks, ext4, mounted by UUID."""
 
 import uuid as uuidlib
-from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.deb import DebPackage
 from pyinfra.facts.files import FindInFile
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import apt, files, server
 from pyinfra.operations.util import any_changed
 
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.operations import mdadm
-from hastack.operations.files import mount_at_boot
+from hastack.operations.files import mount_at_boot, start_after_mount
 
 MDADM_CONF = "/etc/mdadm/mdadm.conf"
 # Names are derived from the site, so a re-run computes the same ones.
@@ -50,17 +49,12 @@ def start_glusterd_after_the_raid() -> None:
     about 30 s late, glusterd finds the brick's folder empty, gives up on the brick, and the
     brick stays offline until someone runs `volume start force`. RequiresMountsFor keeps the
     mount in local-fs.target, where fstab's x-systemd.required-by would take it out."""
-    files.directory(name="glusterd's drop-in folder", path=GLUSTERD_DROPIN.rsplit("/", 1)[0], mode="755")
-    dropin = files.put(
-        name=f"Start glusterd only once {host.data.raid_mount_point} is mounted",
-        src=StringIO(
-            "# Managed by hastack (hastack/components/raid.py): the GlusterFS brick is on the RAID.\n"
-            f"[Unit]\nRequiresMountsFor={host.data.raid_mount_point}\n"
-        ),
-        dest=GLUSTERD_DROPIN,
-        mode="644",
+    start_after_mount(
+        "glusterd",
+        GLUSTERD_DROPIN,
+        host.data.raid_mount_point,
+        "Managed by hastack (hastack/components/raid.py): the GlusterFS brick is on the RAID.",
     )
-    systemd.daemon_reload(name="Load glusterd's order after the RAID", _if=dropin.did_change)
 
 
 def refuse_foreign_array() -> None:

@@ -12,7 +12,8 @@ from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCo
 from pyinfra.api.util import get_template
 from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import Mounts
-from pyinfra.operations import server
+from pyinfra.operations import files as pyinfra_files
+from pyinfra.operations import server, systemd
 
 from hastack.facts.monitoring import PatchState
 from hastack.facts.system import IsDirectory
@@ -184,3 +185,16 @@ def patched_tree(directory: str, patch: str):
             "the package changed; update the patch"
         )
     yield StringCommand("patch", "-d", QuoteString(directory), "-p1", "-N", "-s", "-r", "-", "<", patch)
+
+
+def start_after_mount(unit: str, dest: str, mount_point: str, comment: str) -> None:
+    """A systemd drop-in (``dest``) by which ``unit`` starts only once ``mount_point`` is mounted,
+    and not if it cannot be (RequiresMountsFor); systemd reloads it when it changes. ``comment``:
+    the file's first line, who manages it and why."""
+    dropin = pyinfra_files.put(
+        name=f"Start {unit} only once {mount_point} is mounted",
+        src=StringIO(f"# {comment}\n[Unit]\nRequiresMountsFor={mount_point}\n"),
+        dest=dest,
+        mode="644",
+    )
+    systemd.daemon_reload(name=f"Load {unit}'s order after {mount_point}", _if=dropin.did_change)

@@ -3,15 +3,19 @@
 import pytest
 
 from hastack.defaults import ROOT
-from hastack.disk import Refused, plan, rebuild_progress, site_problem
+from hastack.disk import Refused, array_state, plan, rebuild_progress, site_problem
 from hastack.site import load_site
 
 SITE = load_site(ROOT / "site.yaml")
 WEB = SITE.hosts_in("web")[0]
 
 
-def detail(members: dict[str, str], degraded: str = "0") -> dict:
-    return {"device": "/dev/md0", "MD_DEVICES": "2", "MD_DEGRADED": degraded, "members": members}
+def state(members: dict[str, str], degraded: int = 0, action: str = "idle") -> dict:
+    """An array's state as array_state reads it: member -> its flags (comma-separated)."""
+    slots = ("0", "1", "none")
+    pairs = zip(members.items(), slots, strict=False)
+    lines = [f"member {dev} {flags} {slot}" for (dev, flags), slot in pairs]
+    return array_state("\n".join([*lines, "raid_disks 2", f"degraded {degraded}", f"sync_action {action}"]))
 
 
 @pytest.mark.parametrize(
@@ -32,8 +36,26 @@ def test_a_disk_of_the_sites_host_for_a_new_blank_path_is_accepted():
     assert site_problem(SITE, WEB.name, WEB.disks[0], "/dev/disk/by-id/ata-NEW") is None
 
 
+def test_the_kernels_view_of_the_array_is_read():
+    out = (
+        "member /dev/vdb in_sync 0\nmember /dev/vdc faulty,write_mostly 1\n"
+        "raid_disks 2\ndegraded 1\nsync_action idle\n"
+    )
+    assert array_state(out) == {
+        "members": {
+            "/dev/vdb": {"state": {"in_sync"}, "slot": "0"},
+            "/dev/vdc": {"state": {"faulty", "write_mostly"}, "slot": "1"},
+        },
+        "raid_disks": 2,
+        "degraded": 1,
+        "sync_action": "idle",
+    }
+
+
 def test_a_degraded_array_with_the_failed_disk_listed_removes_it_then_adds_the_new_one():
-    kind, commands = plan(detail({"/dev/vdb": "0", "/dev/vdc": "faulty"}, "1"), "/dev/vdc", "/dev/vdd")
+    kind, commands = plan(
+        state({"/dev/vdb": "in_sync", "/dev/vdc": "faulty"}, 1), "/dev/md0", "/dev/vdc", "/dev/vdd"
+    )
     assert (kind, commands) == (
         "degraded",
         [
@@ -45,37 +67,52 @@ def test_a_degraded_array_with_the_failed_disk_listed_removes_it_then_adds_the_n
 
 
 def test_a_degraded_array_whose_disk_is_gone_adds_the_new_one():
-    kind, commands = plan(detail({"/dev/vdb": "0"}, "1"), None, "/dev/vdd")
+    kind, commands = plan(state({"/dev/vdb": "in_sync"}, 1), "/dev/md0", None, "/dev/vdd")
     assert (kind, commands[-1]) == ("degraded", "mdadm /dev/md0 --add /dev/vdd")
 
 
 def test_a_whole_array_copies_the_failing_disk_while_it_still_serves():
-    kind, commands = plan(detail({"/dev/vdb": "0", "/dev/vdc": "1"}), "/dev/vdc", "/dev/vdd")
+    kind, commands = plan(
+        state({"/dev/vdb": "in_sync", "/dev/vdc": "in_sync"}), "/dev/md0", "/dev/vdc", "/dev/vdd"
+    )
     assert (kind, commands) == (
         "hot",
-        ["mdadm /dev/md0 --add-spare /dev/vdd", "mdadm /dev/md0 --replace /dev/vdc --with /dev/vdd"],
+        ["mdadm /dev/md0 --add-spare /dev/vdd", "mdadm /dev/md0 --replace /dev/vdc"],
     )
 
 
 def test_the_last_working_disk_of_a_degraded_array_is_refused():
     with pytest.raises(Refused, match="last working disk"):
-        plan(detail({"/dev/vdb": "0", "/dev/vdc": "faulty"}, "1"), "/dev/vdb", "/dev/vdd")
+        plan(state({"/dev/vdb": "in_sync", "/dev/vdc": "faulty"}, 1), "/dev/md0", "/dev/vdb", "/dev/vdd")
 
 
-def test_a_disk_being_rebuilt_counts_as_missing():
-    """mdadm gives a rebuilding disk its slot: the kernel's degraded count says it is not a copy yet."""
-    with pytest.raises(Refused, match="last working disk"):
-        plan(detail({"/dev/vdb": "0", "/dev/vdc": "1"}, "1"), "/dev/vdb", "/dev/vdd")
+def test_nothing_is_started_while_a_check_or_a_rebuild_runs():
+    """A recovery would take the new spare, or refuse --replace's slot (a monthly check too)."""
+    with pytest.raises(Refused, match="a check is under way"):
+        plan(
+            state({"/dev/vdb": "in_sync", "/dev/vdc": "in_sync"}, 0, "check"),
+            "/dev/md0",
+            "/dev/vdc",
+            "/dev/vdd",
+        )
 
 
 def test_a_whole_array_without_the_old_disk_has_nothing_to_replace():
     with pytest.raises(Refused, match="nothing to replace"):
-        plan(detail({"/dev/vdb": "0", "/dev/vdc": "1"}), None, "/dev/vdd")
+        plan(state({"/dev/vdb": "in_sync", "/dev/vdc": "in_sync"}), "/dev/md0", None, "/dev/vdd")
 
 
-def test_a_new_disk_already_in_the_array_is_refused():
-    with pytest.raises(Refused, match="already in /dev/md0"):
-        plan(detail({"/dev/vdb": "0", "/dev/vdd": "spare"}, "1"), None, "/dev/vdd")
+def test_the_same_disk_as_old_and_new_is_refused():
+    with pytest.raises(Refused, match="the same disk"):
+        plan(state({"/dev/vdb": "in_sync"}, 1), "/dev/md0", "/dev/vdd", "/dev/vdd")
+
+
+def test_a_new_disk_already_in_the_array_resumes_a_run_cut_short():
+    """Run again after --no-wait or a lost connection: the wait and the clean-up only."""
+    kind, commands = plan(
+        state({"/dev/vdb": "in_sync", "/dev/vdd": "spare"}, 1, "recover"), "/dev/md0", None, "/dev/vdd"
+    )
+    assert (kind, commands) == ("resume", [])
 
 
 def test_the_rebuilds_line_is_read_for_its_array_only():

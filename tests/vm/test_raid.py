@@ -239,11 +239,11 @@ def test_verify_holds_again_after_the_resync(failed_disk, rebooted, raid_disks):
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def disk_replace(raid_vm, disks: list[str], old: str, new: str) -> subprocess.CompletedProcess:
+def disk_replace(raid_vm, disks: list[str], old: str, new: str, *more: str) -> subprocess.CompletedProcess:
     """`hastack disk replace` on web1 (the VM), with a site naming these disks."""
     site = raid_vm.workdir / "replace.yaml"
     site.write_text(raid_vm.site_text(disks))
-    command = [sys.executable, "-m", "hastack.cli", "disk", "replace", str(site), "web1", old, new]
+    command = [sys.executable, "-m", "hastack.cli", "disk", "replace", str(site), "web1", old, new, *more]
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
@@ -323,11 +323,15 @@ def test_the_last_working_disk_and_a_disk_not_blank_are_refused_with_nothing_cha
 def test_the_failed_disk_is_replaced_and_the_array_rebuilt_with_no_data_lost(
     degraded_again, rebooted, raid_disks
 ):
-    """raid-b, cleared by the replacement above, is the new disk in place of the failed raid-a."""
+    """raid-b, cleared by the replacement above, is the new disk in place of the failed raid-a:
+    started with --no-wait, then the same command again waits for the rebuild and clears up."""
+    started = disk_replace(rebooted, degraded_again, degraded_again[0], raid_disks[1], "--no-wait")
     run = disk_replace(rebooted, degraded_again, degraded_again[0], raid_disks[1])
     disks = [raid_disks[1], degraded_again[1]]
     verify = verify_raid(rebooted, disks)
     assert (
+        started.returncode,
+        "NEW is already in the array" in run.stdout,
         run.returncode,
         members(rebooted),
         "[UU]" in rebooted.ssh("cat /proc/mdstat").stdout,
@@ -335,8 +339,10 @@ def test_the_failed_disk_is_replaced_and_the_array_rebuilt_with_no_data_lost(
         verify.returncode,
     ) == (
         0,
+        True,
+        0,
         {degraded_again[1]: "1", raid_disks[1]: "0"},
         True,
         ["kept-across-reboot", "written-degraded"],
         0,
-    ), run.stdout + run.stderr + verify.stdout
+    ), started.stdout + run.stdout + run.stderr + verify.stdout
