@@ -63,32 +63,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     return status.run_status(site, as_json=args.json)
 
 
+def site_before_words(args: argparse.Namespace, count: int, usage: str, valid: bool = True) -> Site | None:
+    """For a command of ``[SITE] WORD...`` (``count`` words after the optional site): the site, or
+    None after printing the usage or the site's problems."""
+    words = args.words
+    if len(words) not in (count, count + 1) or not valid:
+        print(f"usage: {usage}", file=sys.stderr)
+        return None
+    args.site = words[0] if len(words) == count + 1 else None
+    return site_or_none(args)
+
+
 def cmd_maintenance(args: argparse.Namespace) -> int:
     from hastack import maintenance
 
-    words = args.words
-    if len(words) not in (2, 3) or words[-1] not in ("on", "off"):
-        print("usage: hastack maintenance [SITE] HOST on|off: name a host, then on or off", file=sys.stderr)
-        return 2
-    args.site = words[0] if len(words) == 3 else None
-    site = site_or_none(args)
+    usage = "hastack maintenance [SITE] HOST on|off: name a host, then on or off"
+    site = site_before_words(args, 2, usage, valid=args.words[-1] in ("on", "off"))
     if site is None:
         return 2
-    return maintenance.run_maintenance(site, words[-2], words[-1], heal_wait=args.heal_wait)
+    return maintenance.run_maintenance(site, args.words[-2], args.words[-1], heal_wait=args.heal_wait)
 
 
 def cmd_disk(args: argparse.Namespace) -> int:
     from hastack import disk
 
-    words = args.words
-    if len(words) not in (3, 4):
-        print("usage: hastack disk replace [SITE] HOST OLD NEW", file=sys.stderr)
-        return 2
-    args.site = words[0] if len(words) == 4 else None
-    site = site_or_none(args)
+    site = site_before_words(args, 3, "hastack disk replace [SITE] HOST OLD NEW")
     if site is None:
         return 2
-    return disk.run_disk_replace(site, *words[-3:], wait=not args.no_wait)
+    return disk.run_disk_replace(site, *args.words[-3:], wait=not args.no_wait)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -24,11 +24,16 @@ def colon_uuid(value: str) -> str:
     return ":".join(digits[i : i + 8] for i in range(0, 32, 8))
 
 
+def derived_array_uuid() -> str:
+    """The UUID hastack gives the array it builds on this host (from the cluster's and host's names)."""
+    return colon_uuid(str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid")))
+
+
 def array_uuid() -> str:
     current = host.get_fact(MdArray, device=host.data.raid_device)
     if current and current.get("MD_UUID"):
         return colon_uuid(current["MD_UUID"])
-    return colon_uuid(str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid")))
+    return derived_array_uuid()
 
 
 def filesystem_uuid() -> str:
@@ -70,8 +75,7 @@ def refuse_foreign_array() -> None:
     members = sorted(current["members"])
     if members and {resolved.get(member, member) for member in members} <= ours:
         return
-    made_here = colon_uuid(str(uuidlib.uuid5(NAMESPACE, f"{host.data.site_cluster}/{host.name}/raid")))
-    if colon_uuid(current.get("MD_UUID", "")) == made_here:
+    if colon_uuid(current.get("MD_UUID", "")) == derived_array_uuid():
         raise DeployError(
             f"host {host.name}: {device}, the array hastack built, is of {', '.join(members)}, not of the "
             f"site's disks ({', '.join(disks)}): after a disk replacement (hastack disk replace), name the "
