@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 
 from hastack.facts.mdadm import MdArray
+from hastack.operations.mdadm import same_uuid
 from hastack.site import Site
 from hastack.ssh import SiteHosts
 
@@ -311,7 +312,7 @@ def clear_the_old_superblock(
         return
     code, examined = hosts.run(name, f"mdadm --examine --export {shlex.quote(old_real)}")
     theirs = (MdArray().process(examined.splitlines()) or {}).get("MD_UUID") if code == 0 else None
-    if theirs is None or theirs.replace(":", "") != uuid.replace(":", ""):
+    if not same_uuid(theirs, uuid):
         out(f"  {old_real} carries no superblock of this array: left alone")
         return
     code, said = hosts.run(name, f"mdadm --zero-superblock {shlex.quote(old_real)}")

@@ -71,6 +71,14 @@ CACTI_INTERFACES_QUERY = "d75e406fdeca4fcef45b8be3a9a63cbc"
 #   After a run that did not read the device (a failed ping, a gap in polling), the uptime is
 #   older than the run: this can queue a reindex that was not needed, which clears it.
 _SAME_DEVICE = "c.host_id = dl.host_id AND c.snmp_query_id = dl.snmp_query_id"
+# A data source's index type (it.value) and index value (iv.value), the input data that hold them.
+_INDEX_FIELDS = (
+    "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
+    "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
+    "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
+    "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
+    "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id "
+)
 CACTI_STALE_INDEXES = (
     "SELECT dl.id AS local_data_id, dl.host_id, h.description AS device, dl.snmp_query_id, "
     "hsq.sort_field, it.value AS index_type, iv.value AS index_value, dl.snmp_index, "
@@ -80,11 +88,7 @@ CACTI_STALE_INDEXES = (
     f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
     "JOIN host h ON h.id = dl.host_id AND h.disabled = '' "
     "JOIN host_snmp_query hsq ON hsq.host_id = dl.host_id AND hsq.snmp_query_id = dl.snmp_query_id "
-    "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
-    "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
-    "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
-    "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
-    "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id "
+    f"{_INDEX_FIELDS}"
     "WHERE it.value <> hsq.sort_field OR hsq.sort_field = 'ifIndex' "
     f"OR NOT EXISTS (SELECT 1 FROM host_snmp_cache c WHERE {_SAME_DEVICE} "
     "AND c.field_name = 'ifIndex' AND c.snmp_index = dl.snmp_index) "
@@ -115,11 +119,7 @@ CACTI_INTERFACE_KEYS = (
     "FROM data_local dl "
     f"JOIN snmp_query sq ON sq.id = dl.snmp_query_id AND sq.hash = '{CACTI_INTERFACES_QUERY}' "
     "JOIN host h ON h.id = dl.host_id "
-    "JOIN data_template_data dtd ON dtd.local_data_id = dl.id "
-    "JOIN data_input_fields ft ON ft.data_input_id = dtd.data_input_id AND ft.data_name = 'index_type' "
-    "JOIN data_input_data it ON it.data_template_data_id = dtd.id AND it.data_input_field_id = ft.id "
-    "JOIN data_input_fields fv ON fv.data_input_id = dtd.data_input_id AND fv.data_name = 'index_value' "
-    "JOIN data_input_data iv ON iv.data_template_data_id = dtd.id AND iv.data_input_field_id = fv.id"
+    f"{_INDEX_FIELDS.rstrip()}"
 )
 # Where the remapper keeps those keys: Cacti's settings, one per data source (prefix + its id).
 CACTI_KEY_SETTING = "hastack_ifkey_"

@@ -17,8 +17,8 @@ Cacti can also re-key data sources by ifIndex (a walk that timed out on most nam
 in CI once): keyed by an ifIndex, a data source loses its interface at the host's next restart.
 So before the restart, one proxy's Cacti has the host's data sources keyed by their ifIndex (as
 Cacti leaves them): hastack's remapper must put back the names it kept. And another host's,
-keyed by ifIndex with no name kept and ifIndex as its sort field, must count as stale and be
-indexed again, which keys them by name (Cacti's own remap, while their ifIndex still holds)."""
+keyed by ifIndex with no name kept and ifIndex as its sort field, must be keyed again by the
+name Cacti's cache gives their interface, and the device indexed again."""
 
 import time
 
