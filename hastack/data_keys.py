@@ -146,8 +146,9 @@ raid_device = "/dev/md0"
 # Debian's `mdadm-last-resort` timer runs a degraded array after 30 s). glusterd starts only once
 # it is mounted, and not if it cannot be (a drop-in, `RequiresMountsFor`): started before, it
 # gives up on the brick there until someone runs `volume start force`. So a host whose array
-# cannot be mounted has no glusterd, hence no `/cluster` (its mount requires glusterd) and no
-# NGINX: HAProxy takes it out, and the other web hosts serve the volume.
+# cannot be mounted has no glusterd and no brick; its `/cluster` is mounted from the other web
+# hosts' glusterd (`hastack-web.service` tries until one answers), and the volume is served from
+# their bricks.
 #
 # How it behaves: an array that exists is never re-created; one that exists on the disks but is
 # not running is assembled (`--run`); the array is made with a write-intent bitmap, so a disk that
@@ -186,13 +187,17 @@ docker_log_max_size = "10m"
 # Rotated log files kept per container.
 #
 # How it behaves: `/etc/docker/daemon.json` (log rotation, `live-restore`) is written before
-# Docker is installed, and a later change reloads the daemon. The container runs with `restart:
-# always`. `/healthz` answers 200 only while hastack's file on the volume can be read (503
-# otherwise, so HAProxy drops the host), whatever content is published. The access log records
+# Docker is installed, and a later change reloads the daemon. NGINX runs under a unit of its own,
+# `hastack-web.service`: at boot it mounts the GlusterFS volume, trying again every 5 s until the
+# volume answers, then starts the compose project (and makes the container again if it does not
+# see the volume, as after a power cut); Docker itself does not wait for the volume. The container
+# has `restart: unless-stopped`: Docker brings a crashed NGINX back. `/healthz` answers 200 only
+# while hastack's file on the volume can be read (503 otherwise, so HAProxy drops the host),
+# whatever content is published. The access log records
 # `$http_x_request_id`. A new `nginx.conf` is validated with `nginx -t` in the image before it
 # replaces the live one, then NGINX is reloaded (no connection dropped); a new compose file
-# recreates the container one web host at a time (`_serial`), each waiting until its `/healthz`
-# answers before the next starts.
+# restarts the unit (the container made again) one web host at a time (`_serial`), each waiting
+# until its `/healthz` answers before the next starts.
 docker_log_max_files = 3
 
 # --- proxy: proxy hosts ---------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from hastack.checks.plugin import back_url
 from hastack.checks.plugin import get_from_proxy as get
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.components.nginx import HEALTH_DIR, HEALTH_FILE, HEALTH_TEXT
+from hastack.components.nginx import HEALTH_DIR, HEALTH_FILE, HEALTH_TEXT, WEB_START_SCRIPT, WEB_UNIT
 
 LAYER = "web"
 pytestmark = pytest.mark.roles("web")
@@ -21,14 +21,29 @@ def test_docker_enabled(host):
     assert host.service("docker").is_enabled
 
 
-def test_docker_starts_only_after_the_volume_is_mounted(host, site):
-    """systemd orders Docker after the GlusterFS mount and requires it (boot order)."""
+def test_nginx_unit_enabled_and_active(host):
+    """hastack-web.service starts NGINX at boot, once the volume is mounted."""
+    state = host.run(f"systemctl is-enabled {WEB_UNIT}; systemctl is-active {WEB_UNIT}").stdout.split()
+    assert state == ["enabled", "active"], host.run(f"systemctl status --no-pager -n 5 {WEB_UNIT}").stdout
+
+
+def test_nginx_unit_mounts_the_sites_volume(host, site):
+    """The unit's start mounts (and retries) the site's mount point before starting NGINX."""
+    mount_point = site.setting("gluster_mount_point", site.hosts[host_name(host, site)])
+    script = host.file(WEB_START_SCRIPT).content_string
+    assert f"mount_point='{mount_point}'" in script.splitlines()
+
+
+def test_docker_does_not_wait_for_the_volume(host, site):
+    """Only NGINX's unit waits for the volume: Docker and its other containers start without it,
+    and a restart of Docker (live-restore) does not stop NGINX."""
     mount_point = site.setting("gluster_mount_point", site.hosts[host_name(host, site)])
     unit = host.check_output(f"systemd-escape -p --suffix=mount {mount_point}")
-    shown = host.check_output("systemctl show -p After -p Requires -p RequiresMountsFor docker.service")
-    props = dict(line.split("=", 1) for line in shown.splitlines())
-    ordered = (unit in props["After"].split(), unit in props["Requires"].split())
-    assert (ordered, props["RequiresMountsFor"]) == ((True, True), mount_point)
+    docker = host.check_output(
+        "systemctl show -p Requires -p RequiresMountsFor --value docker.service"
+    ).split()
+    web = host.check_output(f"systemctl show -p Requires -p After --value {WEB_UNIT}").split()
+    assert (unit in docker, mount_point in docker, "docker.service" in web) == (False, False, True)
 
 
 def test_docker_keeps_containers_across_daemon_restarts(host):
@@ -43,8 +58,11 @@ def test_nginx_container_running(host):
     assert host.check_output("docker inspect -f '{{.State.Running}}' hastack-web") == "true"
 
 
-def test_nginx_container_restarts_always(host):
-    assert host.check_output("docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' hastack-web") == "always"
+def test_nginx_container_restarts_unless_stopped(host):
+    """Docker brings a crashed NGINX back; stopped by its unit (at shutdown), it stays stopped
+    until the unit starts it, once the volume is mounted."""
+    policy = host.check_output("docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' hastack-web")
+    assert policy == "unless-stopped"
 
 
 def test_content_is_mounted_read_only(host):

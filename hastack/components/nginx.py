@@ -5,20 +5,32 @@ from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.operations import files, server
+from pyinfra.facts.systemd import SystemdStatus
+from pyinfra.operations import files, server, systemd
 
 from hastack import topology
 from hastack.components.docker import compose_command, provide_image
 from hastack.defaults import ROOT
 from hastack.facts.docker import DockerContainerRunning, EntryCount
 from hastack.facts.http import HttpStatus
-from hastack.operations.files import render_template, start_after_mount, validated_file
+from hastack.operations.files import render_template, validated_file
 from hastack.rules import haproxy_seconds
 
 TEMPLATES = ROOT / "templates" / "web"
 CONTAINER = "hastack-web"
-DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
+# NGINX's own unit: it starts the compose project once the volume is mounted (retrying the
+# mount), so Docker itself no longer waits for the volume.
+WEB_UNIT = "hastack-web"
+WEB_UNIT_FILE = f"/etc/systemd/system/{WEB_UNIT}.service"
+WEB_START_SCRIPT = "/usr/local/lib/hastack/web-start"
+# How often the start tries the mount again, and how many failed tries between two messages.
+MOUNT_RETRY_S = 5
+MOUNT_RETRY_SAY_EVERY = 60
+# The drop-in by which Docker itself waited for the volume, before hastack-web.service: removed.
+OLD_DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
 START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy"
+# Where the compose project binds hastack's health folder in the container.
+HEALTH_IN_CONTAINER = "/srv/hastack"
 
 
 def _template(name: str, **data) -> str:
@@ -94,28 +106,31 @@ def configure_nginx() -> None:
         compose_dir=compose_dir,
         content_dir=host.data.web_content_dir,
         health_dir=health_dir(),
+        health_in_container=HEALTH_IN_CONTAINER,
         container=CONTAINER,
     )
+    unit_changed = web_unit(compose_dir)
     health = f"http://127.0.0.1:{host.data.web_port}/healthz"
     # HAProxy puts the host back after `rise` good checks: the next web host goes down only then,
     # or for those seconds neither would be in rotation (every request a 503).
     back_in = math.ceil(host.data.haproxy_check_rise * haproxy_seconds(host.data.haproxy_check_interval)) + 1
     running = host.get_fact(DockerContainerRunning, container=CONTAINER)
     # Running but not healthy (say, bound to the empty folder below a volume mounted after it
-    # started): made again, which binds the volume as it is now.
+    # started): the unit's start makes it again, which binds the volume as it is now.
     sick = running and host.get_fact(HttpStatus, url=health) != 200
-    recreate = " --force-recreate" if sick else ""
+    unit_active = host.get_fact(SystemdStatus).get(f"{WEB_UNIT}.service", False)
     server.shell(
         name=START_NGINX,
         commands=[
-            f"{compose_command()} -p hastack-web -f {compose_dir}/docker-compose.yml up -d --remove-orphans"
-            + recreate,
+            # not waited on: the unit's start retries the mount for as long as it takes
+            f"systemctl restart --no-block {WEB_UNIT}",
             f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && sleep {back_in} && exit 0; "
             "sleep 1; done; "
-            f"echo 'NGINX not healthy after 60 s' >&2; exit 1",
+            "echo 'NGINX not healthy after 60 s:' >&2; "
+            f"systemctl status --no-pager -n 5 {WEB_UNIT} >&2; exit 1",
         ],
         _serial=True,
-        _if=lambda: compose.did_change() or not running or sick,
+        _if=lambda: compose.did_change() or unit_changed() or not running or sick or not unit_active,
     )
     server.shell(
         name="Reload NGINX with the new configuration",
@@ -124,21 +139,54 @@ def configure_nginx() -> None:
     )
 
 
-def start_docker_after_the_volume() -> None:
-    """Docker (and so the NGINX container) starts only once the GlusterFS volume is mounted:
-    otherwise a slow mount at boot leaves NGINX bound to an empty folder of the root
-    filesystem (Docker creates a missing bind source), which the mount never replaces."""
-    start_after_mount(
-        "Docker",
-        DOCKER_MOUNT_DROPIN,
-        host.data.gluster_mount_point,
-        "Managed by hastack (hastack/components/nginx.py): NGINX serves the GlusterFS volume.",
+def web_unit(compose_dir: str):
+    """hastack-web.service and its start script: NGINX starts once the GlusterFS volume is
+    mounted, the mount tried again until the volume answers (started before, NGINX would bind
+    the empty folder beneath, which the mount never replaces). Returns a callable: whether
+    either changed in this run."""
+    compose_file = f"{compose_dir}/docker-compose.yml"
+    script_dir = WEB_START_SCRIPT.rsplit("/", 1)[0]
+    files.directory(name=f"Create {script_dir}", path=script_dir)
+    script = files.template(
+        name=f"NGINX's start, once {host.data.gluster_mount_point} is mounted ({WEB_START_SCRIPT})",
+        src=str(TEMPLATES / "hastack-web-start.sh.j2"),
+        dest=WEB_START_SCRIPT,
+        mode="755",
+        mount_point=host.data.gluster_mount_point,
+        retry_seconds=MOUNT_RETRY_S,
+        say_every=MOUNT_RETRY_SAY_EVERY,
+        compose=compose_command(),
+        compose_file=compose_file,
+        container=CONTAINER,
+        health_in_container=f"{HEALTH_IN_CONTAINER}/{HEALTH_FILE}",
     )
+    unit = files.template(
+        name=f"NGINX's unit ({WEB_UNIT}.service)",
+        src=str(TEMPLATES / "hastack-web.service.j2"),
+        dest=WEB_UNIT_FILE,
+        mode="644",
+        mount_point=host.data.gluster_mount_point,
+        start_script=WEB_START_SCRIPT,
+        compose=_compose_path(),
+        compose_file=compose_file,
+    )
+    # Docker no longer waits for the volume (hastack before this unit made it).
+    old = files.file(
+        name="Docker no longer waits for the volume", path=OLD_DOCKER_MOUNT_DROPIN, present=False
+    )
+    systemd.daemon_reload(name=f"Load {WEB_UNIT}.service", _if=lambda: unit.did_change() or old.did_change())
+    systemd.service(name=f"Start {WEB_UNIT}.service at boot", service=WEB_UNIT, enabled=True)
+    return lambda: script.did_change() or unit.did_change()
+
+
+def _compose_path() -> str:
+    """The compose command with an absolute path, as a unit's ExecStop= wants it."""
+    words = compose_command().split()
+    return " ".join([f"/usr/bin/{words[0]}", *words[1:]])
 
 
 @deploy("Web: Docker and NGINX")
 def deploy_nginx() -> None:
-    start_docker_after_the_volume()
     provide_image(host.data.web_image, host.data.web_image_archive)
     place_health_file()
     place_sample_content()

@@ -10,7 +10,7 @@ from pyinfra.api import FactBase
 def _inspect(what: str, template: str, name: str, missing: str) -> str:
     """``docker inspect`` that prints ``absent`` where Docker says there is no such object or
     where its daemon is not running (the deploy starts Docker before it uses what it found:
-    a host whose Docker waits for a missing GlusterFS mount is repaired, not refused), and
+    a host whose Docker is stopped is repaired, not refused), and
     fails (its own message on stderr) for anything else."""
     quoted = shlex.quote(name)
     return (

@@ -8,7 +8,7 @@ import pytest
 from hastack import lab
 from hastack.checks.plugin import back_url, get_from_proxy
 from hastack.checks.plugin import site_host_name as host_name
-from hastack.components.nginx import START_NGINX
+from hastack.components.nginx import CONTAINER, HEALTH_FILE, HEALTH_IN_CONTAINER, START_NGINX, WEB_UNIT
 from hastack.deploying import run_deploy
 from tests.harness import restart_lab_host
 
@@ -104,27 +104,99 @@ def test_nginx_bound_to_an_empty_folder_is_made_again_by_a_deploy(host, site, la
     )
 
 
-def test_a_rebooted_web_host_starts_docker_after_its_mount_and_serves_the_content(site, lab_mode, connect):
-    """A clean reboot (systemd, PID 1 of the lab's container, halts and boots again): Docker
-    starts only once the GlusterFS volume is mounted, and NGINX serves the volume's content."""
+def test_a_rebooted_web_host_starts_nginx_after_its_mount_and_serves_the_content(site, lab_mode, connect):
+    """A clean reboot (systemd, PID 1 of the lab's container, halts and boots again): NGINX's
+    container starts only once the GlusterFS volume is mounted, sees the volume, and NGINX serves
+    its content."""
     if not lab_mode:
         pytest.fail("this test reboots a web host, so it runs against the lab only (unset HASTACK_SITE)")
     name = site.hosts_in("web")[-1].name
     remote = restart_lab_host(connect, name)
-    mount_unit = remote.check_output(
-        f"systemd-escape -p --suffix=mount {site.setting('gluster_mount_point', site.hosts[name])}"
-    )
+    mount_point = site.setting("gluster_mount_point", site.hosts[name])
+    mount_unit = remote.check_output(f"systemd-escape -p --suffix=mount {mount_point}")
     deadline, status, body = time.monotonic() + 180, None, ""
     while time.monotonic() < deadline and status != 200:
         time.sleep(2)
         status, body = get_from_proxy(connect, site, back_url(site, name, "/"))
-    shown = remote.check_output(
-        f"systemctl show -p ActiveEnterTimestampMonotonic --value {mount_unit}; "
-        "systemctl show -p InactiveExitTimestampMonotonic --value docker.service"
-    ).split()
-    mounted, docker_started = (int(value) for value in shown)
-    assert (0 < mounted <= docker_started, status, f"Welcome to the {site.cluster} shop" in body) == (
-        True,
+    # both in seconds since the epoch
+    mounted, started = (
+        float(value)
+        for value in remote.check_output(
+            f'date -d "$(systemctl show -p ActiveEnterTimestamp --value {mount_unit})" +%s; '
+            f"date -d \"$(docker inspect -f '{{{{.State.StartedAt}}}}' {CONTAINER})\" +%s.%N"
+        ).split()
+    )
+    sees = remote.run(f"docker exec {CONTAINER} test -e {HEALTH_IN_CONTAINER}/{HEALTH_FILE}").rc
+    assert (
+        0 < mounted <= started,
+        sees,
+        status,
+        f"Welcome to the {site.cluster} shop" in body,
+        remote.check_output(f"systemctl is-active {WEB_UNIT}"),
+    ) == (True, 0, 200, True, "active")
+
+
+BLOCK_TABLE = "hastack_test_volfile"
+
+
+def test_nginx_waits_for_a_volume_that_does_not_answer_and_the_mount_is_tried_again(site, lab_mode, connect):
+    """The volume does not answer (every volfile server's port, 24007, refused from the web host)
+    when NGINX's unit starts with /cluster unmounted, as at a boot where glusterd is slow: the
+    unit waits, trying the mount again, while Docker runs; once the volume answers, it mounts it
+    and NGINX serves, with no one stepping in."""
+    if not lab_mode:
+        pytest.fail(
+            "this test unmounts a web host's volume, so it runs against the lab only (unset HASTACK_SITE)"
+        )
+    name = site.hosts_in("web")[-1].name
+    remote = connect(name)
+    mount_point = site.setting("gluster_mount_point", site.hosts[name])
+    healthz = back_url(site, name, "/healthz")
+    since = remote.check_output(
+        f"date +%s; systemctl stop {WEB_UNIT}; umount {mount_point} || umount -l {mount_point}"
+    )
+    try:
+        remote.check_output(
+            f"nft add table inet {BLOCK_TABLE} && "
+            f"nft add chain inet {BLOCK_TABLE} out '{{ type filter hook output priority 0; }}' && "
+            f"nft add rule inet {BLOCK_TABLE} out tcp dport 24007 reject with tcp reset && "
+            f"systemctl start --no-block {WEB_UNIT}"
+        )
+        time.sleep(15)
+        waiting = remote.run(
+            f"systemctl is-active {WEB_UNIT} docker; "
+            f"mountpoint -q {mount_point} && echo mounted || echo not; "
+            f"docker inspect -f '{{{{.State.Running}}}}' {CONTAINER}"
+        ).stdout.split()
+        proxied = get_from_proxy(connect, site, healthz)[0]
+    finally:
+        remote.run(f"nft delete table inet {BLOCK_TABLE}")
+    unblocked = time.monotonic()
+    status = None
+    while time.monotonic() - unblocked < 60 and status != 200:
+        time.sleep(1)
+        status = get_from_proxy(connect, site, healthz, timeout=2)[0]
+    print(f"\nNGINX answered {time.monotonic() - unblocked:.1f} s after the volume answered again")
+    # The GlusterFS client the start mounted with is the mount's, not the service's: a restart
+    # of the service leaves the volume mounted.
+    remote.check_output(f"systemctl restart {WEB_UNIT}")
+    kept = remote.run(f"mountpoint -q {mount_point}").rc
+    tries = remote.check_output(
+        f"journalctl -u {WEB_UNIT} --since @{since.split()[0]} --no-pager -o cat "
+        "| grep -c 'is not mounted' || true"
+    )
+    assert (
+        waiting,
+        proxied,
+        status,
+        int(tries) >= 1,
+        kept,
+        remote.check_output(f"systemctl is-active {WEB_UNIT}"),
+    ) == (
+        ["activating", "active", "not", "false"],
+        0,
         200,
         True,
+        0,
+        "active",
     )

@@ -1,6 +1,8 @@
 """What the deploys render: netplan interfaces, /etc/hosts, chrony, sshd, HAProxy, NGINX, monitoring."""
 
+import os
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -495,6 +497,7 @@ def test_healthz_answers_from_hastacks_file_not_the_shops_content():
         compose_dir="/opt/hastack/web",
         content_dir="/cluster/www",
         health_dir="/cluster/.hastack",
+        health_in_container="/srv/hastack",
         container="hastack-web",
     )
     assert (
@@ -784,3 +787,66 @@ def test_a_nic_only_up_now_passes_and_a_bridge_of_all_ports_takes_every_nic():
         "host web1: ifupdown drives eth0 too",
         "host web1: ifupdown drives eth1 too",
     ]
+
+
+def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[int, str, list[str]]:
+    """hastack-web.service's start script run against stand-ins of mountpoint, mount and docker
+    (on PATH): /cluster is mounted at the ``unmounted``+1-th look. (exit, stderr+stdout, docker's calls)"""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "docker.calls"
+    looks = tmp_path / "looks"
+    stand_ins = {
+        "mountpoint": (
+            f'n=$(cat {looks} 2>/dev/null || echo 0); echo $((n + 1)) > {looks}; [ "$n" -ge {unmounted} ]'
+        ),
+        "systemd-escape": "echo cluster.mount",
+        "systemctl": (
+            f'echo "$*" >> {tmp_path / "systemctl.calls"}; echo "Job for cluster.mount failed" >&2; exit 1'
+        ),
+        "mount": "echo 'mount(8) is not to be used: the client would die with the service' >&2; exit 99",
+        "docker": f'echo "$*" >> {calls}; case "$1" in exec) exit {0 if sees_volume else 1};; esac',
+    }
+    for name, body in stand_ins.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    script = tmp_path / "web-start"
+    script.write_text(
+        render(
+            "web/hastack-web-start.sh.j2",
+            mount_point="/cluster",
+            retry_seconds=0,
+            say_every=2,
+            compose="docker compose",
+            compose_file="/opt/hastack/web/docker-compose.yml",
+            container="hastack-web",
+            health_in_container="/srv/hastack/healthz",
+        )
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
+    lines = calls.read_text().splitlines() if calls.exists() else []
+    started = (tmp_path / "systemctl.calls").read_text().splitlines() if unmounted else []
+    assert set(started) <= {"start --no-ask-password cluster.mount"}, started
+    return result.returncode, result.stderr + result.stdout, lines
+
+
+def test_web_start_tries_the_mount_again_until_it_answers_then_starts_nginx(tmp_path):
+    code, output, docker = web_start(tmp_path, unmounted=7, sees_volume=True)
+    up = "compose -p hastack-web -f /opt/hastack/web/docker-compose.yml up -d --remove-orphans"
+    assert (code, output.count("is not mounted"), "mounted after 3 failed tries" in output, docker) == (
+        0,
+        2,
+        True,
+        [up, "exec hastack-web test -e /srv/hastack/healthz"],
+    ), output
+
+
+def test_web_start_makes_again_a_container_that_does_not_see_the_volume(tmp_path):
+    code, output, docker = web_start(tmp_path, unmounted=0, sees_volume=False)
+    recreated = docker[-1].endswith("up -d --remove-orphans --force-recreate")
+    assert (code, "failed tries" in output, recreated) == (
+        0,
+        False,
+        True,
+    ), output
