@@ -433,6 +433,9 @@ VIP_LISTENER_KEYS = (
     "tls_key",
     "tls_names",
     "tls_hsts_max_age",
+    "tls_acme_directory",
+    "tls_acme_email",
+    "tls_acme_ca_bundle",
     "admin_web_networks",
 )
 
@@ -466,6 +469,8 @@ def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[st
             "give both the certificate file and its key file, or neither (hastack then issues one)",
         )
         return []
+    if setting("tls_acme_directory", proxies[0]):
+        return check_acme(check, layers, proxies[0])
     if not certificate:
         age = setting("tls_hsts_max_age", proxies[0])
         if age > hsts.SITE_CA_WARN_S:
@@ -487,6 +492,58 @@ def check_tls(check: Checker, layers: Layers, hosts: dict[str, Host]) -> list[st
             "give a current certificate, its chain and its own key",
         )
     return result.warnings
+
+
+def check_acme(check: Checker, layers: Layers, proxy: Host) -> list[str]:
+    """ACME (tls_acme_directory): with the names it is for, a contact, no certificate of the
+    site's own, no wildcard (HTTP-01 cannot validate one), a readable CA bundle if one is named."""
+
+    def setting(key: str) -> Any:
+        return layers.value(key, proxy)
+
+    directory = "tls_acme_directory"
+    if setting("tls_certificate"):
+        check.add(
+            layers.origin("tls_certificate", proxy),
+            "tls_certificate and tls_acme_directory are both set: the VIP serves one certificate",
+            "drop tls_certificate and tls_key (ACME then obtains the certificate), or tls_acme_directory",
+        )
+    names = setting("tls_names")
+    if not names:
+        check.add(
+            layers.origin("tls_names", proxy),
+            f"{directory} is set but tls_names is empty: an ACME certificate is for DNS names",
+            "list the shop's DNS names (pointing at the VIP) in tls_names",
+        )
+    for name in names:
+        if name.startswith("*."):
+            check.add(
+                layers.origin("tls_names", proxy),
+                f"{name}: a wildcard name, which ACME's HTTP-01 challenge cannot validate",
+                "list each name the shop answers to instead of the wildcard",
+            )
+    if not setting("tls_acme_email"):
+        check.add(
+            layers.origin("tls_acme_email", proxy),
+            f"{directory} is set but tls_acme_email is not",
+            "give the address the ACME server writes to before a certificate expires unrenewed",
+        )
+    bundle = setting("tls_acme_ca_bundle")
+    if bundle:
+        try:
+            text = Path(bundle).read_text()
+        except OSError as error:
+            text = ""
+            reason = f"cannot be read ({error.strerror})"
+        else:
+            reason = "holds no PEM certificate"
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            check.add(
+                layers.origin("tls_acme_ca_bundle", proxy),
+                f"{bundle} {reason}",
+                "give the PEM file of the CA that issued the ACME server's HTTPS certificate",
+            )
+    return []
 
 
 def check_gateways(check: Checker, layers: Layers, hosts: dict[str, Host], networks: dict, vip) -> list[str]:

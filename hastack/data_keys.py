@@ -146,9 +146,9 @@ raid_device = "/dev/md0"
 # Debian's `mdadm-last-resort` timer runs a degraded array after 30 s). glusterd starts only once
 # it is mounted, and not if it cannot be (a drop-in, `RequiresMountsFor`): started before, it
 # gives up on the brick there until someone runs `volume start force`. So a host whose array
-# cannot be mounted has no glusterd and no brick; its `/cluster` is mounted from the other web
-# hosts' glusterd (`hastack-web.service` tries until one answers), and the volume is served from
-# their bricks.
+# cannot be mounted has no glusterd, hence no `/cluster` (its mount requires glusterd) and no
+# NGINX (`hastack-web.service` keeps trying the mount): HAProxy takes it out, and the other web
+# hosts serve the volume.
 #
 # How it behaves: an array that exists is never re-created; one that exists on the disks but is
 # not running is assembled (`--run`); the array is made with a write-intent bitmap, so a disk that
@@ -189,8 +189,9 @@ docker_log_max_size = "10m"
 # How it behaves: `/etc/docker/daemon.json` (log rotation, `live-restore`) is written before
 # Docker is installed, and a later change reloads the daemon. NGINX runs under a unit of its own,
 # `hastack-web.service`: at boot it mounts the GlusterFS volume, trying again every 5 s until the
-# volume answers, then starts the compose project (and makes the container again if it does not
-# see the volume, as after a power cut); Docker itself does not wait for the volume. The container
+# volume answers (the boot does not wait for it), then starts the compose project (and makes the
+# container again if it does not see the volume, as after a power cut); Docker itself does not
+# wait for the volume. The container
 # has `restart: unless-stopped`: Docker brings a crashed NGINX back. `/healthz` answers 200 only
 # while hastack's file on the volume can be read (503 otherwise, so HAProxy drops the host),
 # whatever content is published. The access log records
@@ -260,6 +261,26 @@ tls_key = ""
 # Extra DNS names of the certificate hastack issues (it always carries `<cluster>-vip` and the
 # VIP's address). Unused with `tls_certificate`.
 tls_names = []
+# The directory URL of an ACME server (RFC 8555), such as Let's Encrypt's
+# `https://acme-v02.api.letsencrypt.org/directory`. Empty: off. Set, each proxy obtains a
+# certificate for `tls_names` from it and renews it (uacme, from the OS's packages), instead of
+# the site CA's. The names must point at the VIP: the server validates them over HTTP (HTTP-01)
+# through the VIP, and HAProxy answers every challenge itself from the account's key thumbprint,
+# so whichever proxy holds the VIP answers for both.
+#
+# How it behaves: the account key is made once on the machine running pyinfra (kept with the
+# secrets, 0600) and put on both proxies. Until a proxy's first certificate is issued, HAProxy
+# serves the site CA's. A timer tries a renewal twice a day; uacme renews within 30 days of
+# expiry, and the new certificate reaches HAProxy through its runtime API (no reload). A failed
+# renewal leaves the old certificate served, and is noted in `/var/lib/hastack/acme.state`.
+tls_acme_directory = ""
+# The ACME account's contact, required with `tls_acme_directory`: the CA writes there before a
+# certificate expires unrenewed.
+tls_acme_email = ""
+# A CA certificate file (PEM) on the machine running pyinfra that issued the ACME server's own
+# HTTPS certificate, for a private ACME server (such as the lab's pebble); added to the proxies'
+# trust store (`/usr/local/share/ca-certificates`). Empty: the system's trust store alone.
+tls_acme_ca_bundle = ""
 # `Strict-Transport-Security: max-age` of every HTTPS answer, in seconds: browsers keep to HTTPS
 # that long. -1 (the default) chooses by the certificate: two years (63072000, as Mozilla
 # advises) with `tls_certificate`, 0 with hastack's site CA. Browsers ignore HSTS over a

@@ -313,6 +313,15 @@ def cidr_list(value: list) -> tuple[str, str] | None:
 MAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + LABEL + r"(\." + LABEL + r")*$")
 
 
+def https_url(value: str) -> tuple[str, str] | None:
+    if re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$", value):
+        return None
+    return (
+        f"{value!r} is not an https:// URL",
+        "write the ACME server's directory URL, like https://acme.example/directory",
+    )
+
+
 def mail_address(value: str) -> tuple[str, str] | None:
     if isinstance(value, str) and MAIL_RE.match(value):
         return None
@@ -368,6 +377,9 @@ RULES: dict[str, Rule] = {
     "tls_certificate": optional(absolute_path),
     "tls_key": optional(absolute_path),
     "tls_names": dns_names,
+    "tls_acme_directory": optional(https_url),
+    "tls_acme_email": optional(mail_address),
+    "tls_acme_ca_bundle": optional(absolute_path),
     "tls_hsts_max_age": at_least(-1),
     "corosync_token_ms": at_least(300),
     "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),

@@ -217,7 +217,12 @@ def test_plain_http_answers_301_to_the_same_url_over_https(host, site, path):
 @pytest.mark.roles("client")
 def test_https_answers_carry_hsts(host, site):
     headers = host.check_output(f"curl -fsS -o /dev/null -D - {site.url('/')}").lower().splitlines()
-    age = hsts.max_age(site.proxy_setting("tls_hsts_max_age"), site.proxy_setting("tls_certificate"))
+    age = hsts.max_age(
+        site.proxy_setting("tls_hsts_max_age"),
+        site.proxy_setting("tls_certificate"),
+        site.proxy_setting("tls_acme_directory"),
+        site.proxy_setting("tls_acme_ca_bundle"),
+    )
     wanted = f"strict-transport-security: max-age={age}"
     assert [line.strip() for line in headers if line.startswith("strict-transport-security")] == [wanted]
 

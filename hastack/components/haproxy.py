@@ -4,9 +4,10 @@ import shlex
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import File
 from pyinfra.operations import files, server, systemd
 
-from hastack import alerts, hsts, secrets, tls, topology
+from hastack import acme, alerts, hsts, secrets, tls, topology
 from hastack.components.host_os import install, platform, put_secret
 from hastack.defaults import ROOT
 from hastack.facts.haproxy import HaproxyServers
@@ -22,6 +23,13 @@ def certificate_file() -> str:
     return f"{CERTIFICATE_DIR}/{host.data.site_cluster}.pem"
 
 
+def acme_thumbprint() -> str:
+    """The ACME account key's thumbprint HAProxy answers challenges with; empty without ACME."""
+    if not host.data.tls_acme_directory:
+        return ""
+    return acme.thumbprint(acme.account_key(host.data.site_cluster).read_bytes())
+
+
 def haproxy_config() -> str:
     servers = [
         {"name": other["name"], "address": other["addresses"]["back"], "port": other["web_port"]}
@@ -33,7 +41,14 @@ def haproxy_config() -> str:
         https_port=host.data.https_port,
         https_suffix="" if host.data.https_port == 443 else f":{host.data.https_port}",
         certificate=certificate_file(),
-        hsts_max_age=hsts.max_age(host.data.tls_hsts_max_age, host.data.tls_certificate),
+        hsts_max_age=hsts.max_age(
+            host.data.tls_hsts_max_age,
+            host.data.tls_certificate,
+            host.data.tls_acme_directory,
+            host.data.tls_acme_ca_bundle,
+        ),
+        acme_thumbprint=acme_thumbprint(),
+        acme_path=acme.CHALLENGE_PATH,
         tls_groups=platform().tls_groups,
         servers=servers,
         retries=host.data.haproxy_retries,
@@ -99,7 +114,11 @@ def deploy_haproxy() -> None:
         host.data.tls_key,
         host.data.tls_names,
     )
-    certificate = put_secret("HAProxy's certificate, chain and key (0600)", pem, certificate_file())
+    if host.data.tls_acme_directory and host.get_fact(File, path=certificate_file()):
+        # ACME's certificate, or the site CA's until the first is issued (hastack/components/acme.py)
+        certificate = None
+    else:
+        certificate = put_secret("HAProxy's certificate, chain and key (0600)", pem, certificate_file())
     config = validated_file(
         name="Configure HAProxy (validated by haproxy -c)",
         dest="/etc/haproxy/haproxy.cfg",

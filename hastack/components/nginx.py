@@ -26,6 +26,8 @@ WEB_START_SCRIPT = "/usr/local/lib/hastack/web-start"
 # How often the start tries the mount again, and how many failed tries between two messages.
 MOUNT_RETRY_S = 5
 MOUNT_RETRY_SAY_EVERY = 60
+# The failed tries so far, kept between the start's runs (gone at the next boot).
+MOUNT_TRIES_FILE = "/run/hastack/web-mount-tries"
 # The drop-in by which Docker itself waited for the volume, before hastack-web.service: removed.
 OLD_DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
 START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy"
@@ -122,8 +124,10 @@ def configure_nginx() -> None:
     server.shell(
         name=START_NGINX,
         commands=[
-            # not waited on: the unit's start retries the mount for as long as it takes
-            f"systemctl restart --no-block {WEB_UNIT}",
+            # The old NGINX stopped first (waited on), so the health below is the new one's; the
+            # start is not waited on: it tries the mount again for as long as it takes.
+            f"systemctl stop {WEB_UNIT}",
+            f"systemctl start --no-block {WEB_UNIT}",
             f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && sleep {back_in} && exit 0; "
             "sleep 1; done; "
             "echo 'NGINX not healthy after 60 s:' >&2; "
@@ -155,6 +159,7 @@ def web_unit(compose_dir: str):
         mount_point=host.data.gluster_mount_point,
         retry_seconds=MOUNT_RETRY_S,
         say_every=MOUNT_RETRY_SAY_EVERY,
+        tries_file=MOUNT_TRIES_FILE,
         compose=compose_command(),
         compose_file=compose_file,
         container=CONTAINER,
@@ -167,6 +172,7 @@ def web_unit(compose_dir: str):
         mode="644",
         mount_point=host.data.gluster_mount_point,
         start_script=WEB_START_SCRIPT,
+        retry_seconds=MOUNT_RETRY_S,
         compose=_compose_path(),
         compose_file=compose_file,
     )
@@ -175,7 +181,8 @@ def web_unit(compose_dir: str):
         name="Docker no longer waits for the volume", path=OLD_DOCKER_MOUNT_DROPIN, present=False
     )
     systemd.daemon_reload(name=f"Load {WEB_UNIT}.service", _if=lambda: unit.did_change() or old.did_change())
-    systemd.service(name=f"Start {WEB_UNIT}.service at boot", service=WEB_UNIT, enabled=True)
+    # Enabled only: NGINX's start below, one web host at a time, starts it.
+    systemd.service(name=f"Start {WEB_UNIT}.service at boot", service=WEB_UNIT, running=None, enabled=True)
     return lambda: script.did_change() or unit.did_change()
 
 

@@ -8,6 +8,7 @@ glusterd before the first web host probes it).
 
 from pyinfra import host
 
+from hastack.components.acme import deploy_acme_certificate
 from hastack.components.alerts import deploy_alerts, refuse_another_mail_server
 from hastack.components.backup import deploy_backup, refuse_an_old_restic
 from hastack.components.base import deploy_base
@@ -54,6 +55,8 @@ def deploy_role(role: str) -> None:
     if role == "proxy":
         deploy_haproxy()
         deploy_pacemaker()
+        # Once HAProxy runs on the VIP's holder: it answers the ACME server's challenges.
+        deploy_acme_certificate()
     # ab on the proxies too: only they reach both the VIP and the web hosts,
     # so the bench measures the proxy's cost from there on equal footing.
     if host.name == host.data.quorum_device_host:

@@ -13,6 +13,7 @@ from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
 from hastack import facts
+from hastack.facts.acme import AcmeCertificate
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.firewall import HastackFirewall
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
@@ -70,6 +71,7 @@ FACT_CLASSES = {
 # Facts given per device in the fixtures: {"BlockSignature": {"/dev/vdb": {...}}}.
 PER_DEVICE = {BlockSignature}
 FACTS = {
+    "acme_certificate": AcmeCertificate,
     "ipv4_interfaces": Ipv4Interfaces,
     "gluster_peers": GlusterPeers,
     "gluster_volumes": GlusterVolumes,

@@ -378,6 +378,8 @@ HAPROXY = dict(
     alert_relay=None,
     alert_port=25,
     admin_sources=["192.0.2.0/28", "10.0.1.11", "10.0.2.11", "10.0.2.10"],
+    acme_thumbprint="",
+    acme_path="/.well-known/acme-challenge/",
 )
 
 
@@ -789,21 +791,21 @@ def test_a_nic_only_up_now_passes_and_a_bridge_of_all_ports_takes_every_nic():
     ]
 
 
-def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[int, str, list[str]]:
-    """hastack-web.service's start script run against stand-ins of mountpoint, mount and docker
-    (on PATH): /cluster is mounted at the ``unmounted``+1-th look. (exit, stderr+stdout, docker's calls)"""
+def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[list[int], str, list[str]]:
+    """hastack-web.service's start script run as systemd runs it (again after each failure, up to
+    10 times) against stand-ins of systemctl, mountpoint, findmnt and docker on PATH: the mount
+    unit's start fails ``unmounted`` times, then mounts. (each run's exit, their output, docker's
+    calls)"""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    calls = tmp_path / "docker.calls"
-    looks = tmp_path / "looks"
+    calls, starts = tmp_path / "docker.calls", tmp_path / "systemctl.calls"
+    mounted = f'[ "$(cat {starts} 2>/dev/null | wc -l)" -gt {unmounted} ]'
     stand_ins = {
-        "mountpoint": (
-            f'n=$(cat {looks} 2>/dev/null || echo 0); echo $((n + 1)) > {looks}; [ "$n" -ge {unmounted} ]'
-        ),
+        "mountpoint": mounted,
+        "findmnt": mounted,
         "systemd-escape": "echo cluster.mount",
-        "systemctl": (
-            f'echo "$*" >> {tmp_path / "systemctl.calls"}; echo "Job for cluster.mount failed" >&2; exit 1'
-        ),
+        "journalctl": "echo 'Mount failed. Check the log file for more details.'",
+        "systemctl": f'echo "$*" >> {starts}',
         "mount": "echo 'mount(8) is not to be used: the client would die with the service' >&2; exit 99",
         "docker": f'echo "$*" >> {calls}; case "$1" in exec) exit {0 if sees_volume else 1};; esac',
     }
@@ -815,8 +817,9 @@ def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[int, str, li
         render(
             "web/hastack-web-start.sh.j2",
             mount_point="/cluster",
-            retry_seconds=0,
+            retry_seconds=5,
             say_every=2,
+            tries_file=str(tmp_path / "run" / "tries"),
             compose="docker compose",
             compose_file="/opt/hastack/web/docker-compose.yml",
             container="hastack-web",
@@ -824,18 +827,21 @@ def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[int, str, li
         )
     )
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
-    lines = calls.read_text().splitlines() if calls.exists() else []
-    started = (tmp_path / "systemctl.calls").read_text().splitlines() if unmounted else []
-    assert set(started) <= {"start --no-ask-password cluster.mount"}, started
-    return result.returncode, result.stderr + result.stdout, lines
+    codes, output = [], ""
+    while len(codes) < 10 and (not codes or codes[-1] != 0):
+        result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
+        codes.append(result.returncode)
+        output += result.stderr + result.stdout
+    started = set(starts.read_text().splitlines()) if starts.exists() else set()
+    assert started <= {"start --no-ask-password cluster.mount"}, started
+    return codes, output, calls.read_text().splitlines() if calls.exists() else []
 
 
-def test_web_start_tries_the_mount_again_until_it_answers_then_starts_nginx(tmp_path):
-    code, output, docker = web_start(tmp_path, unmounted=7, sees_volume=True)
+def test_web_start_fails_while_the_volume_does_not_answer_then_mounts_and_starts_nginx(tmp_path):
+    codes, output, docker = web_start(tmp_path, unmounted=3, sees_volume=True)
     up = "compose -p hastack-web -f /opt/hastack/web/docker-compose.yml up -d --remove-orphans"
-    assert (code, output.count("is not mounted"), "mounted after 3 failed tries" in output, docker) == (
-        0,
+    assert (codes, output.count("is not mounted"), "mounted after 3 failed tries" in output, docker) == (
+        [1, 1, 1, 0],
         2,
         True,
         [up, "exec hastack-web test -e /srv/hastack/healthz"],
@@ -843,10 +849,36 @@ def test_web_start_tries_the_mount_again_until_it_answers_then_starts_nginx(tmp_
 
 
 def test_web_start_makes_again_a_container_that_does_not_see_the_volume(tmp_path):
-    code, output, docker = web_start(tmp_path, unmounted=0, sees_volume=False)
+    codes, output, docker = web_start(tmp_path, unmounted=0, sees_volume=False)
     recreated = docker[-1].endswith("up -d --remove-orphans --force-recreate")
-    assert (code, "failed tries" in output, recreated) == (
-        0,
+    assert (codes, "failed tries" in output, recreated) == ([0], False, True), output
+
+
+def test_haproxy_answers_acme_challenges_before_the_redirect_only_with_acme():
+    """With ACME, plain HTTP answers a challenge's token with the token and the account key's
+    thumbprint (stateless, whichever proxy ordered), before the redirect to HTTPS."""
+    off = render("proxy/haproxy.cfg.j2", **HAPROXY)
+    on = render("proxy/haproxy.cfg.j2", **{**HAPROXY, "acme_thumbprint": "p0dzUXpw"})
+    answer = (
+        'http-request return status 200 content-type text/plain lf-string "%[path,field(-1,/)].p0dzUXpw" '
+        "if { path_beg /.well-known/acme-challenge/ }"
+    )
+    assert ("acme-challenge" in off, answer in on, on.index(answer) < on.index("http-request redirect")) == (
         False,
         True,
-    ), output
+        True,
+    )
+
+
+def test_the_acme_hook_accepts_http_01_only():
+    hook = str(ROOT / "templates" / "acme" / "acme-hook.sh")
+    codes = [
+        subprocess.run(["sh", hook, *args], check=False).returncode
+        for args in (
+            ["begin", "http-01", "shop.example.com", "tok", "tok.thumb"],
+            ["begin", "tls-alpn-01", "shop.example.com", "tok", "tok.thumb"],
+            ["begin", "dns-01", "shop.example.com", "tok", "tok.thumb"],
+            ["done", "dns-01", "shop.example.com", "tok", "tok.thumb"],
+        )
+    ]
+    assert codes == [0, 1, 1, 0]

@@ -1,0 +1,130 @@
+"""HTTPS, proxy hosts: the VIP's certificate from an ACME server (tls_acme_directory), by uacme.
+
+uacme (Debian's package: a small C client, in every release hastack runs, with a hook for
+challenges) obtains and renews the certificate on each proxy. HAProxy answers the HTTP-01
+challenges itself from the shared account key's thumbprint (hastack/acme.py), so nothing
+depends on which proxy holds the VIP, and no file travels between the proxies: each has its
+own certificate for the same names, renewed on its own timer.
+"""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.files import File
+from pyinfra.operations import files, server, systemd
+
+from hastack import acme
+from hastack.components.haproxy import ADMIN_SOCKET, certificate_file
+from hastack.components.host_os import install, put_secret, run_timer
+from hastack.defaults import ROOT
+from hastack.facts.acme import AcmeCertificate
+
+TEMPLATES = ROOT / "templates" / "acme"
+CONF_DIR = "/etc/hastack/acme"
+HOOK = "/usr/local/lib/hastack/acme-hook"
+RUN = "/usr/local/sbin/hastack-acme"
+UNIT = "hastack-acme"
+STATE = "/var/lib/hastack/acme.state"
+# The ACME server's own CA (tls_acme_ca_bundle), in the system's trust store.
+CA_FILE = "/usr/local/share/ca-certificates/hastack-acme.crt"
+# uacme renews a certificate that expires within this many days.
+RENEW_DAYS = 30
+
+
+def deploy_acme() -> None:
+    if not host.data.tls_acme_directory:
+        switch_off()
+        return
+    install("Install uacme", ["uacme", "openssl", "socat", "ca-certificates"])
+    files.directory(name=f"uacme's folder ({CONF_DIR}, root only)", path=CONF_DIR, mode="700")
+    files.directory(name=f"uacme's keys ({CONF_DIR}/private)", path=f"{CONF_DIR}/private", mode="700")
+    put_secret(
+        "The ACME account key, shared by the proxies (0600)",
+        acme.account_key(host.data.site_cluster),
+        f"{CONF_DIR}/private/key.pem",
+    )
+    bundle = host.data.tls_acme_ca_bundle
+    if bundle:
+        trusted = files.put(
+            name="Trust the ACME server's CA (tls_acme_ca_bundle)", src=bundle, dest=CA_FILE, mode="644"
+        )
+    else:
+        trusted = files.file(name="No CA of an ACME server's trusted by hastack", path=CA_FILE, present=False)
+    server.shell(
+        name="Update the trust store",
+        commands=["update-ca-certificates --fresh >/dev/null"],
+        _if=trusted.did_change,
+    )
+    names = sorted(host.data.tls_names)
+    files.put(
+        name=f"uacme's challenge hook ({HOOK})", src=str(TEMPLATES / "acme-hook.sh"), dest=HOOK, mode="755"
+    )
+    script = files.template(
+        name=f"The certificate's run ({RUN})",
+        src=str(TEMPLATES / "hastack-acme.sh.j2"),
+        dest=RUN,
+        mode="755",
+        conf_dir=CONF_DIR,
+        directory=host.data.tls_acme_directory,
+        email=host.data.tls_acme_email,
+        hook=HOOK,
+        names=" ".join(names),
+        first_name=names[0],
+        renew_days=RENEW_DAYS,
+        haproxy_pem=certificate_file(),
+        state=STATE,
+        admin_socket=ADMIN_SOCKET,
+    )
+    service = files.put(
+        name=f"The certificate's unit ({UNIT}.service)",
+        src=str(TEMPLATES / "hastack-acme.service"),
+        dest=f"/etc/systemd/system/{UNIT}.service",
+        mode="644",
+    )
+    timer = files.put(
+        name=f"Its timer, twice a day ({UNIT}.timer)",
+        src=str(TEMPLATES / "hastack-acme.timer"),
+        dest=f"/etc/systemd/system/{UNIT}.timer",
+        mode="644",
+    )
+    run_timer(UNIT, "the certificate's renewal", service, timer)
+    state = host.get_fact(
+        AcmeCertificate,
+        conf_dir=CONF_DIR,
+        first=names[0],
+        names=" ".join(names),
+        pem=certificate_file(),
+        days=RENEW_DAYS,
+    )
+    server.shell(
+        name="Obtain the VIP's certificate from the ACME server",
+        commands=[f"{RUN} --force" if state == "names" else RUN],
+        _if=lambda: state != "current" or script.did_change(),
+    )
+
+
+def switch_off() -> None:
+    """No ACME: hastack's timer, script and hook go (HAProxy's file is the site's certificate or
+    the site CA's again, put by the HAProxy step); uacme's folder is kept (its keys and
+    certificates, should ACME come back)."""
+    timer = f"/etc/systemd/system/{UNIT}.timer"
+    if not host.get_fact(File, path=timer):
+        return
+    systemd.service(
+        name="Stop the certificate's timer", service=f"{UNIT}.timer", running=False, enabled=False
+    )
+    for path in (timer, f"/etc/systemd/system/{UNIT}.service", RUN, HOOK, STATE):
+        files.file(name=f"Remove {path}", path=path, present=False)
+    gone = files.file(name="No CA of an ACME server's trusted by hastack", path=CA_FILE, present=False)
+    server.shell(
+        name="Update the trust store",
+        commands=["update-ca-certificates --fresh >/dev/null"],
+        _if=gone.did_change,
+    )
+    systemd.daemon_reload(name="Forget the certificate's units")
+
+
+@deploy("HTTPS: the certificate from the ACME server")
+def deploy_acme_certificate() -> None:
+    deploy_acme()
