@@ -348,15 +348,17 @@ class Drills:
             raise RuntimeError(f"the VIP should be on exactly one proxy, it is on {holders}")
         return holders[0]
 
-    def stream(self, action, until_done: float | None = None) -> list[tuple[float, int, float]]:
+    def stream(
+        self, action, until_done: float | None = None, url: str | None = None
+    ) -> list[tuple[float, int, float]]:
         """Stream open-loop from the client for ``seconds`` at ``rate``, running ``action`` 5 s in
         (its moment kept: the client's clock and this machine's are one in the lab, and kept
         by chrony on real servers). With ``until_done`` (seconds at most), the stream runs until
-        ``action`` returns, and 5 s more."""
+        ``action`` returns, and 5 s more. ``url``: another than the VIP's (a name of tls_names)."""
         client = next(h.name for h in self.site.hosts_in("client"))
         seconds = until_done or self.seconds
         stop = f"/tmp/hastack-stream-stop-{uuid.uuid4().hex}" if until_done else ""
-        command = python_command(STREAM, self.site.url("/"), str(seconds), str(self.rate), stop)
+        command = python_command(STREAM, url or self.site.url("/"), str(seconds), str(self.rate), stop)
         _, stdout, _ = self.remote(client, fresh=True).client.exec_command(command, timeout=seconds + 60)
         time.sleep(5)
         self.injected_at = time.time()

@@ -209,7 +209,28 @@ def certificate(site: Site, hosts: Hosts) -> list[Line]:
         return [Line("certificate", False, f"no certificate read from {site.vip}:{port}")]
     end = datetime.strptime(match.group(1).strip(), "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
     days = (end - datetime.now(UTC)).days
-    return [Line("certificate", days >= CERT_DAYS_WARN, f"{days} days left (renew under {CERT_DAYS_WARN})")]
+    return [
+        Line("certificate", days >= CERT_DAYS_WARN, f"{days} days left (renew under {CERT_DAYS_WARN})"),
+        *acme_renewals(site, hosts),
+    ]
+
+
+def acme_renewals(site: Site, hosts: Hosts) -> list[Line]:
+    """With ACME: each proxy's last run of hastack-acme (its state file), a failure not ok."""
+    if not site.proxy_setting("tls_acme_directory"):
+        return []
+    from hastack.components.acme import STATE
+
+    lines = []
+    for proxy in site.hosts_in("proxy"):
+        code, out = hosts.run(proxy.name, f"cat {STATE}")
+        words = out.strip().split(" ", 2) if code == 0 else []
+        if not words:
+            lines.append(Line("certificate", False, f"{proxy.name}: no ACME renewal yet ({STATE})"))
+            continue
+        detail = f"{proxy.name}: ACME {words[0]} at {' '.join(words[1:])}"[:200]
+        lines.append(Line("certificate", words[0] == "ok", detail))
+    return lines
 
 
 def monitoring(site: Site, hosts: Hosts) -> list[Line]:

@@ -329,7 +329,11 @@ def test_https_offers_the_profiles_key_exchange_groups_only(host, site):
 @pytest.mark.roles("client")
 def test_the_vip_serves_the_sites_certificate(host, site):
     """The leaf served is the site's own certificate, or the one hastack issued (kept with the
-    secrets): a deploy that did not reach HAProxy shows here."""
+    secrets): a deploy that did not reach HAProxy shows here. With ACME: one for tls_names, not
+    the site CA's, whose chain this host trusts."""
+    if site.proxy_setting("tls_acme_directory"):
+        assert served_acme_certificate(host, site) == (0, True, sorted(site.proxy_setting("tls_names")))
+        return
     served = host.check_output(s_client(site, "") + " | openssl x509 -noout -fingerprint -sha256").split(
         "=", 1
     )[1]
@@ -337,6 +341,20 @@ def test_the_vip_serves_the_sites_certificate(host, site):
         site.cluster, str(site.vip), site.proxy_setting("tls_certificate"), site.proxy_setting("tls_names")
     )
     assert served == wanted
+
+
+def served_acme_certificate(host, site) -> tuple[int, bool, list[str]]:
+    """With ACME: (the handshake's verification on this host, for tls_names[0]: 0 when the chain
+    leads to a CA it trusts and the name matches; not the site CA's; the names it carries)."""
+    name = site.proxy_setting("tls_names")[0]
+    handshake = host.run(s_client(site, f"-servername {name} -verify_return_error -verify_hostname {name}"))
+    leaf = host.run(
+        s_client(site, f"-servername {name}") + " | openssl x509 -noout -issuer -ext subjectAltName"
+    ).stdout
+    words = leaf.replace(",", " ").split()
+    names = sorted(word.split(":", 1)[1] for word in words if word.startswith("DNS:"))
+    site_ca = f"hastack {site.cluster} site CA" in leaf
+    return handshake.rc, not site_ca, names
 
 
 @PROXY

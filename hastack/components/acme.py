@@ -30,6 +30,8 @@ STATE = "/var/lib/hastack/acme.state"
 CA_FILE = "/usr/local/share/ca-certificates/hastack-acme.crt"
 # uacme renews a certificate that expires within this many days.
 RENEW_DAYS = 30
+# The longest one uacme run may take (a server that drops what it is sent would hold it).
+UACME_TIMEOUT_S = 300
 
 
 def deploy_acme() -> None:
@@ -75,6 +77,7 @@ def deploy_acme() -> None:
         haproxy_pem=certificate_file(),
         state=STATE,
         admin_socket=ADMIN_SOCKET,
+        timeout_s=UACME_TIMEOUT_S,
     )
     service = files.put(
         name=f"The certificate's unit ({UNIT}.service)",

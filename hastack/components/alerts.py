@@ -50,11 +50,13 @@ def check_config() -> str:
     """The periodic check's settings (/etc/hastack/alert-check.json), one line."""
     pool = topology.storage_pool(host.data.site_hosts, host.data.gluster_arbiter)
     in_pool = any(member["name"] == host.name for member in pool)
-    certificate = None
+    certificate = acme_state = None
     if "proxy" in host.groups:
+        from hastack.components.acme import STATE
         from hastack.components.haproxy import certificate_file
 
         certificate = certificate_file()
+        acme_state = STATE if host.data.tls_acme_directory else None
     return (
         json.dumps(
             {
@@ -64,6 +66,7 @@ def check_config() -> str:
                 "heal_stuck_minutes": host.data.alert_heal_stuck_minutes,
                 "disk_percent": host.data.alert_disk_percent,
                 "certificate": certificate,
+                "acme_state": acme_state,
                 "warn_days": WARN_DAYS,
                 "mail_to": alerts.LOCAL_RECIPIENT,
                 "mail_from": host.data.alert_mail_from,

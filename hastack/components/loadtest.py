@@ -2,6 +2,7 @@
 that issued the VIP's certificate, trusted system-wide so that they verify it."""
 
 import io
+from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -19,6 +20,9 @@ def ca_file() -> str:
 def deploy_loadtest() -> None:
     install("Install ApacheBench and curl", [platform().ab_package, "curl", "ca-certificates"])
     ca = tls.client_ca(host.data.site_cluster, host.data.tls_certificate)
+    if host.data.tls_acme_directory and host.data.tls_acme_ca_bundle:
+        # A private ACME server's CA, besides the site CA (served until the first issuance).
+        ca = (ca or b"") + Path(host.data.tls_acme_ca_bundle).read_bytes()
     if ca is None:
         # A public CA issued the site's certificate: the system trusts it already.
         anchor = files.file(name="No site CA to trust", path=ca_file(), present=False)

@@ -204,6 +204,23 @@ def certificate_problems(path: str, warn_days: int) -> dict[str, str]:
     }
 
 
+def acme_problems(path: str) -> dict[str, str]:
+    """The last run of hastack-acme, where the site uses ACME: "failed TIME WHY" is a problem
+    (the old certificate is still served; renewals are tried twice a day)."""
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        words = handle.read().split(" ", 2)
+    if words[0] != "failed":
+        return {}
+    why = words[2].strip() if len(words) > 2 else "?"
+    return {
+        "certificate renewal": f"the renewal of the shop's certificate from the ACME server failed at "
+        f"{words[1] if len(words) > 1 else '?'}: {why[:300]} (journalctl -u hastack-acme; "
+        "`hastack-acme` tries again now)"
+    }
+
+
 def relay_problems(me: str, relay: str) -> dict[str, str]:
     """On a proxy that passes the web hosts' mail on: HAProxy has an address for the relay (it
     resolves the name when it starts; unresolved then, the web hosts' mail queues)."""
@@ -357,6 +374,7 @@ def probe_all(config: dict, state: dict, now: float) -> dict[str, str]:
         ),
         "the disks": lambda: disk_problems(config["disk_percent"], read_mounts()),
         "the certificate": lambda: certificate_problems(config.get("certificate") or "", config["warn_days"]),
+        "the certificate's renewal": lambda: acme_problems(config.get("acme_state") or ""),
         "the relay": lambda: relay_problems(me, config["relay"]) if config.get("relay_via_haproxy") else {},
     }
     found: dict[str, str] = {}

@@ -282,3 +282,17 @@ def test_the_mail_names_the_host_the_cluster_and_each_change(check):
         "root",
         True,
     )
+
+
+def test_a_failed_acme_renewal_is_a_problem_and_a_good_one_is_not(check, tmp_path):
+    state = tmp_path / "acme.state"
+    state.write_text("failed 2026-12-06T12:00:00Z the certificate for shop.example.com: no answer\n")
+    failed = check.acme_problems(str(state))
+    state.write_text("ok 2026-12-06T12:00:00Z current: notAfter=Dec  6 11:40:26 2031 GMT\n")
+    said = "2026-12-06T12:00:00Z: the certificate for shop.example.com: no answer"
+    assert (
+        list(failed),
+        said in failed["certificate renewal"],
+        check.acme_problems(str(state)),
+        check.acme_problems(""),
+    ) == (["certificate renewal"], True, {}, {})

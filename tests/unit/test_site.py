@@ -301,3 +301,53 @@ def test_an_hsts_max_age_below_minus_one_is_refused(fixtures):
     document.setdefault("data", {})["tls_hsts_max_age"] = -2
     with pytest.raises(SiteError, match="tls_hsts_max_age"):
         parse_site(dump_site(document))
+
+
+ACME = {
+    "tls_acme_directory": "https://acme.example/directory",
+    "tls_acme_email": "ops@example.com",
+    "tls_names": ["shop.example.com"],
+}
+
+
+def acme_site(fixtures, **data):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    document.setdefault("data", {}).update({**ACME, **data})
+    return document
+
+
+def test_an_acme_site_is_accepted(fixtures):
+    warned = parse_site(dump_site(acme_site(fixtures))).warnings
+    assert [w for w in warned if "tls_" in w] == []
+
+
+@pytest.mark.parametrize(
+    "data, key, said",
+    [
+        ({"tls_acme_email": ""}, "data.tls_acme_email", "tls_acme_email is not"),
+        ({"tls_names": []}, "data.tls_names", "an ACME certificate is for DNS names"),
+        ({"tls_names": ["*.example.com"]}, "data.tls_names", "*.example.com: a wildcard name"),
+        ({"tls_certificate": "/etc/a.pem", "tls_key": "/etc/a.key"}, "data.tls_certificate", "both set"),
+        ({"tls_acme_ca_bundle": "/nonexistent/ca.pem"}, "data.tls_acme_ca_bundle", "cannot be read"),
+        ({"tls_acme_directory": "http://acme.example/directory"}, "data.tls_acme_directory", "https:// URL"),
+        ({"tls_acme_email": "not-an-address"}, "data.tls_acme_email", "not a mail address"),
+    ],
+)
+def test_bad_acme_input_is_refused_naming_the_key(fixtures, data, key, said):
+    with pytest.raises(SiteError) as refused:
+        parse_site(dump_site(acme_site(fixtures, **data)))
+    assert (key in str(refused.value), said in str(refused.value)) == (True, True), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "directory, bundle, sent",
+    [
+        ("https://acme-v02.api.letsencrypt.org/directory", "", 63072000),
+        ("https://acme-staging-v02.api.letsencrypt.org/directory", "", 0),
+        ("https://ca.internal/acme/directory", "/etc/ca.pem", 0),
+    ],
+)
+def test_hsts_is_long_only_with_a_publicly_trusted_acme_server(directory, bundle, sent):
+    from hastack import hsts
+
+    assert hsts.max_age(-1, "", directory, bundle) == sent
