@@ -515,6 +515,13 @@ def check_acme(check: Checker, layers: Layers, proxy: Host) -> list[str]:
             f"{directory} is set but tls_names is empty: an ACME certificate is for DNS names",
             "list the shop's DNS names (pointing at the VIP) in tls_names",
         )
+    if len(set(names)) != len(names):
+        check.add(
+            layers.origin("tls_names", proxy),
+            "tls_names lists a name twice: the certificate carries each once, and every deploy "
+            "would find it wrong and ask the ACME server again (which limits how often it issues)",
+            "list each name once",
+        )
     for name in names:
         if name.startswith("*."):
             check.add(

@@ -271,7 +271,8 @@ tls_names = []
 # How it behaves: the account key is made once on the machine running pyinfra (kept with the
 # secrets, 0600) and put on both proxies. Until a proxy's first certificate is issued, HAProxy
 # serves the site CA's. A timer tries a renewal twice a day; uacme renews within 30 days of
-# expiry, and the new certificate reaches HAProxy through its runtime API (no reload). A failed
+# expiry (or in the server's renewal window, ARI, on Debian 13), and the new certificate reaches
+# HAProxy through its runtime API (no reload). A failed
 # renewal leaves the old certificate served, and is noted in `/var/lib/hastack/acme.state`.
 tls_acme_directory = ""
 # The ACME account's contact, required with `tls_acme_directory`: the CA writes there before a

@@ -9,13 +9,15 @@ own certificate for the same names, renewed on its own timer.
 
 from __future__ import annotations
 
+import shlex
+
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server, systemd
 
 from hastack import acme
-from hastack.components.haproxy import ADMIN_SOCKET, certificate_file
+from hastack.components.haproxy import ADMIN_SOCKET, acme_thumbprint, certificate_file
 from hastack.components.host_os import install, put_secret, run_timer
 from hastack.defaults import ROOT
 from hastack.facts.acme import AcmeCertificate
@@ -30,6 +32,10 @@ STATE = "/var/lib/hastack/acme.state"
 CA_FILE = "/usr/local/share/ca-certificates/hastack-acme.crt"
 # uacme renews a certificate that expires within this many days.
 RENEW_DAYS = 30
+# A deploy obtains a certificate only below this many days left (or for new names); renewals
+# before that are the timer's (uacme 1.7.6 renews in the server's window, ARI, which a deploy
+# that asked at 30 days would run into at every run for days).
+DEPLOY_RENEW_DAYS = 10
 # The longest one uacme run may take (a server that drops what it is sent would hold it).
 UACME_TIMEOUT_S = 300
 
@@ -58,26 +64,35 @@ def deploy_acme() -> None:
         commands=["update-ca-certificates --fresh >/dev/null"],
         _if=trusted.did_change,
     )
-    names = sorted(host.data.tls_names)
+    names = sorted(set(host.data.tls_names))
     files.put(
         name=f"uacme's challenge hook ({HOOK})", src=str(TEMPLATES / "acme-hook.sh"), dest=HOOK, mode="755"
     )
+    quoted = {
+        key: shlex.quote(str(value))
+        for key, value in {
+            "conf_dir": CONF_DIR,
+            "directory": host.data.tls_acme_directory,
+            "email": host.data.tls_acme_email,
+            "hook": HOOK,
+            "haproxy_pem": certificate_file(),
+            "state_file": STATE,
+            "admin_socket": ADMIN_SOCKET,
+            "vip": host.data.site_vip,
+            "thumbprint": acme_thumbprint(),
+            "first_name": names[0],
+        }.items()
+    }
     script = files.template(
         name=f"The certificate's run ({RUN})",
         src=str(TEMPLATES / "hastack-acme.sh.j2"),
         dest=RUN,
         mode="755",
-        conf_dir=CONF_DIR,
-        directory=host.data.tls_acme_directory,
-        email=host.data.tls_acme_email,
-        hook=HOOK,
-        names=" ".join(names),
-        first_name=names[0],
+        names_quoted=" ".join(shlex.quote(name) for name in names),
+        names_text=" ".join(names),
         renew_days=RENEW_DAYS,
-        haproxy_pem=certificate_file(),
-        state=STATE,
-        admin_socket=ADMIN_SOCKET,
         timeout_s=UACME_TIMEOUT_S,
+        **quoted,
     )
     service = files.put(
         name=f"The certificate's unit ({UNIT}.service)",
@@ -98,12 +113,15 @@ def deploy_acme() -> None:
         first=names[0],
         names=" ".join(names),
         pem=certificate_file(),
-        days=RENEW_DAYS,
+        days=DEPLOY_RENEW_DAYS,
     )
     server.shell(
         name="Obtain the VIP's certificate from the ACME server",
         commands=[f"{RUN} --force" if state == "names" else RUN],
         _if=lambda: state != "current" or script.did_change(),
+        # A refusal of the ACME server (names not pointing here yet, a rate limit) leaves the
+        # certificate served before; the rest of the deploy goes on (verify says what is served).
+        _ignore_errors=True,
     )
 
 

@@ -26,8 +26,6 @@ WEB_START_SCRIPT = "/usr/local/lib/hastack/web-start"
 # How often the start tries the mount again, and how many failed tries between two messages.
 MOUNT_RETRY_S = 5
 MOUNT_RETRY_SAY_EVERY = 60
-# The failed tries so far, kept between the start's runs (gone at the next boot).
-MOUNT_TRIES_FILE = "/run/hastack/web-mount-tries"
 # The drop-in by which Docker itself waited for the volume, before hastack-web.service: removed.
 OLD_DOCKER_MOUNT_DROPIN = "/etc/systemd/system/docker.service.d/10-hastack-volume.conf"
 START_NGINX = "Start NGINX, one web host at a time, and wait until it is healthy and back in HAProxy"
@@ -124,11 +122,15 @@ def configure_nginx() -> None:
     server.shell(
         name=START_NGINX,
         commands=[
-            # The old NGINX stopped first (waited on), so the health below is the new one's; the
-            # start is not waited on: it tries the mount again for as long as it takes.
+            # The old NGINX stopped first (waited on; by Docker too where an older hastack ran it
+            # without the unit), and the health read only once the unit's start has finished, so
+            # it is the new one's. The start is not waited on: it tries the mount again for as
+            # long as it takes.
             f"systemctl stop {WEB_UNIT}",
+            f"docker stop {CONTAINER} >/dev/null 2>&1 || true",
             f"systemctl start --no-block {WEB_UNIT}",
-            f"for i in $(seq 60); do curl -fsS -o /dev/null {health} && sleep {back_in} && exit 0; "
+            f"for i in $(seq 60); do systemctl -q is-active {WEB_UNIT} && curl -fsS -o /dev/null {health} "
+            f"&& sleep {back_in} && exit 0; "
             "sleep 1; done; "
             "echo 'NGINX not healthy after 60 s:' >&2; "
             f"systemctl status --no-pager -n 5 {WEB_UNIT} >&2; exit 1",
@@ -159,7 +161,7 @@ def web_unit(compose_dir: str):
         mount_point=host.data.gluster_mount_point,
         retry_seconds=MOUNT_RETRY_S,
         say_every=MOUNT_RETRY_SAY_EVERY,
-        tries_file=MOUNT_TRIES_FILE,
+        unit=f"{WEB_UNIT}.service",
         compose=compose_command(),
         compose_file=compose_file,
         container=CONTAINER,

@@ -13,7 +13,7 @@ class AcmeCertificate(FactBase):
             f"if [ ! -s {cert} ]; then echo none; "
             f"elif ! openssl x509 -in {cert} -noout -checkend {days * 86400} >/dev/null; then echo expiring; "
             f"elif [ \"$(openssl x509 -in {cert} -noout -ext subjectAltName | grep -o 'DNS:[^,]*' "
-            f"| sed 's/^DNS://' | sort | tr '\\n' ' ')\" != '{names} ' ]; then echo names; "
+            f"| sed 's/^DNS://' | LC_ALL=C sort -u | tr '\\n' ' ')\" != '{names} ' ]; then echo names; "
             f"elif ! head -c $(stat -c %s {cert}) {pem} 2>/dev/null | cmp -s - {cert}; then echo unserved; "
             "else echo current; fi"
         )

@@ -791,21 +791,33 @@ def test_a_nic_only_up_now_passes_and_a_bridge_of_all_ports_takes_every_nic():
     ]
 
 
-def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[list[int], str, list[str]]:
+def web_start(
+    tmp_path, unmounted: int, sees_volume: bool, dead: bool = False
+) -> tuple[list[int], str, list[str]]:
     """hastack-web.service's start script run as systemd runs it (again after each failure, up to
-    10 times) against stand-ins of systemctl, mountpoint, findmnt and docker on PATH: the mount
-    unit's start fails ``unmounted`` times, then mounts. (each run's exit, their output, docker's
-    calls)"""
+    10 times, NRestarts counting them) against stand-ins of systemctl, mountpoint, findmnt, stat
+    and docker on PATH: the mount unit's start fails ``unmounted`` times, then mounts; ``dead``:
+    the volume is listed as mounted at first but does not answer, until its unit is stopped.
+    (each run's exit, their output, docker's calls)"""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    calls, starts = tmp_path / "docker.calls", tmp_path / "systemctl.calls"
-    mounted = f'[ "$(cat {starts} 2>/dev/null | wc -l)" -gt {unmounted} ]'
+    calls, starts, runs = tmp_path / "docker.calls", tmp_path / "starts", tmp_path / "runs"
+    mounted, gone = tmp_path / "mounted", tmp_path / "dead"
+    if dead:
+        mounted.touch()
+        gone.touch()
     stand_ins = {
-        "mountpoint": mounted,
-        "findmnt": mounted,
+        "mountpoint": f"[ -e {mounted} ] && [ ! -e {gone} ]",
+        "findmnt": f"[ -e {mounted} ]",
+        "stat": f"[ ! -e {gone} ]",
         "systemd-escape": "echo cluster.mount",
         "journalctl": "echo 'Mount failed. Check the log file for more details.'",
-        "systemctl": f'echo "$*" >> {starts}',
+        "systemctl": (
+            f'case "$1" in show) cat {runs};; stop) rm -f {mounted} {gone}; echo stop >> {starts};; '
+            f"start) echo start >> {starts}; "
+            f'[ "$(grep -c start {starts})" -gt {unmounted} ] && touch {mounted};; '
+            "esac; true"
+        ),
         "mount": "echo 'mount(8) is not to be used: the client would die with the service' >&2; exit 99",
         "docker": f'echo "$*" >> {calls}; case "$1" in exec) exit {0 if sees_volume else 1};; esac',
     }
@@ -819,7 +831,7 @@ def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[list[int], s
             mount_point="/cluster",
             retry_seconds=5,
             say_every=2,
-            tries_file=str(tmp_path / "run" / "tries"),
+            unit="hastack-web.service",
             compose="docker compose",
             compose_file="/opt/hastack/web/docker-compose.yml",
             container="hastack-web",
@@ -829,11 +841,13 @@ def web_start(tmp_path, unmounted: int, sees_volume: bool) -> tuple[list[int], s
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     codes, output = [], ""
     while len(codes) < 10 and (not codes or codes[-1] != 0):
+        runs.write_text(f"{len(codes)}\n")
         result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=30)
         codes.append(result.returncode)
         output += result.stderr + result.stdout
-    started = set(starts.read_text().splitlines()) if starts.exists() else set()
-    assert started <= {"start --no-ask-password cluster.mount"}, started
+    output += "".join(
+        f"systemctl {line}\n" for line in (starts.read_text().split() if starts.exists() else [])
+    )
     return codes, output, calls.read_text().splitlines() if calls.exists() else []
 
 
@@ -852,6 +866,17 @@ def test_web_start_makes_again_a_container_that_does_not_see_the_volume(tmp_path
     codes, output, docker = web_start(tmp_path, unmounted=0, sees_volume=False)
     recreated = docker[-1].endswith("up -d --remove-orphans --force-recreate")
     assert (codes, "failed tries" in output, recreated) == ([0], False, True), output
+
+
+def test_web_start_mounts_again_a_volume_listed_but_not_answering(tmp_path):
+    codes, output, _ = web_start(tmp_path, unmounted=0, sees_volume=True, dead=True)
+    said = "does not answer (its GlusterFS client is gone?): mounted again" in output
+    assert (codes, said, output.count("systemctl stop"), output.count("systemctl start")) == (
+        [0],
+        True,
+        1,
+        1,
+    ), output
 
 
 def test_haproxy_answers_acme_challenges_before_the_redirect_only_with_acme():
@@ -882,3 +907,45 @@ def test_the_acme_hook_accepts_http_01_only():
         )
     ]
     assert codes == [0, 1, 1, 0]
+
+
+def test_the_acme_run_script_is_valid_shell_whatever_the_site_gives(tmp_path):
+    """Values from the site reach the script quoted: an e-mail with a quote (valid) does not
+    break it; an empty line inside the pushed chain is dropped (HAProxy's CLI payload ends at
+    the first one)."""
+    import shlex
+
+    values = {
+        "conf_dir": "/etc/hastack/acme",
+        "directory": "https://acme.example/directory?a=b&c",
+        "email": "o'brien@example.com",
+        "hook": "/usr/local/lib/hastack/acme-hook",
+        "haproxy_pem": "/etc/haproxy/certs/shop.pem",
+        "state_file": "/var/lib/hastack/acme.state",
+        "admin_socket": "/run/haproxy/admin.sock",
+        "vip": "10.0.2.10",
+        "thumbprint": "p0dzUXpw",
+        "first_name": "shop.example.com",
+    }
+    script = tmp_path / "hastack-acme"
+    script.write_text(
+        render(
+            "acme/hastack-acme.sh.j2",
+            names_quoted="shop.example.com www.example.com",
+            names_text="shop.example.com www.example.com",
+            renew_days=30,
+            timeout_s=300,
+            **{key: shlex.quote(value) for key, value in values.items()},
+        )
+    )
+    syntax = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+    text = script.read_text()
+    assert (
+        syntax.returncode,
+        "email='o'\"'\"'brien@example.com'" in text,
+        "grep -v '^[[:space:]]*$'" in text,
+    ) == (
+        0,
+        True,
+        True,
+    ), syntax.stderr

@@ -327,6 +327,7 @@ def test_an_acme_site_is_accepted(fixtures):
         ({"tls_acme_email": ""}, "data.tls_acme_email", "tls_acme_email is not"),
         ({"tls_names": []}, "data.tls_names", "an ACME certificate is for DNS names"),
         ({"tls_names": ["*.example.com"]}, "data.tls_names", "*.example.com: a wildcard name"),
+        ({"tls_names": ["a.example.com", "a.example.com"]}, "data.tls_names", "lists a name twice"),
         ({"tls_certificate": "/etc/a.pem", "tls_key": "/etc/a.key"}, "data.tls_certificate", "both set"),
         ({"tls_acme_ca_bundle": "/nonexistent/ca.pem"}, "data.tls_acme_ca_bundle", "cannot be read"),
         ({"tls_acme_directory": "http://acme.example/directory"}, "data.tls_acme_directory", "https:// URL"),
