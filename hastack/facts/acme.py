@@ -4,8 +4,9 @@ from pyinfra.api import FactBase
 
 
 class AcmeCertificate(FactBase):
-    """Whether this proxy's ACME certificate is there for these names, good for more than
-    RENEW_DAYS, and the one in HAProxy's file: "current", else what is missing."""
+    """Whether this proxy's ACME certificate is there for these names (``names``: sorted, one
+    space apart), good for more than ``days``, and the one in HAProxy's file: "current", else
+    what is missing ("none", "expiring", "names", "unserved")."""
 
     def command(self, conf_dir: str, first: str, names: str, pem: str, days: int) -> str:
         cert = f"{conf_dir}/{first}/cert.pem"
