@@ -148,15 +148,7 @@ def test_a_second_run_changes_nothing(acme_site):
 
 def test_verify_checks_the_acme_certificate(acme_site):
     path, _ = acme_site
-    import subprocess
-    import sys
-
-    run = subprocess.run(
-        [sys.executable, "-m", "hastack.cli", "verify", str(path), "-k", "vip_serves_the_sites_certificate"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = hastack_cli("verify", str(path), "-k", "vip_serves_the_sites_certificate", timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
 
 
