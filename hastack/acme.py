@@ -58,7 +58,3 @@ def thumbprint(key_pem: bytes) -> str:
     }
     canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
     return _b64url(hashlib.sha256(canonical).digest())
-
-
-def enabled(directory: str) -> bool:
-    return bool(directory)

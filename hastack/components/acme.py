@@ -52,18 +52,7 @@ def deploy_acme() -> None:
         acme.account_key(host.data.site_cluster),
         f"{CONF_DIR}/private/key.pem",
     )
-    bundle = host.data.tls_acme_ca_bundle
-    if bundle:
-        trusted = files.put(
-            name="Trust the ACME server's CA (tls_acme_ca_bundle)", src=bundle, dest=CA_FILE, mode="644"
-        )
-    else:
-        trusted = files.file(name="No CA of an ACME server's trusted by hastack", path=CA_FILE, present=False)
-    server.shell(
-        name="Update the trust store",
-        commands=["update-ca-certificates --fresh >/dev/null"],
-        _if=trusted.did_change,
-    )
+    trust_the_servers_ca(host.data.tls_acme_ca_bundle)
     names = sorted(set(host.data.tls_names))
     files.put(
         name=f"uacme's challenge hook ({HOOK})", src=str(TEMPLATES / "acme-hook.sh"), dest=HOOK, mode="755"
@@ -125,6 +114,22 @@ def deploy_acme() -> None:
     )
 
 
+def trust_the_servers_ca(bundle: str) -> None:
+    """The ACME server's own CA (``bundle``, a file on the machine running pyinfra) in the
+    system's trust store, for uacme; none (empty) leaves only the system's own."""
+    if bundle:
+        trusted = files.put(
+            name="Trust the ACME server's CA (tls_acme_ca_bundle)", src=bundle, dest=CA_FILE, mode="644"
+        )
+    else:
+        trusted = files.file(name="No CA of an ACME server's trusted by hastack", path=CA_FILE, present=False)
+    server.shell(
+        name="Update the trust store",
+        commands=["update-ca-certificates --fresh >/dev/null"],
+        _if=trusted.did_change,
+    )
+
+
 def switch_off() -> None:
     """No ACME: hastack's timer, script and hook go (HAProxy's file is the site's certificate or
     the site CA's again, put by the HAProxy step); uacme's folder is kept (its keys and
@@ -137,12 +142,7 @@ def switch_off() -> None:
     )
     for path in (timer, f"/etc/systemd/system/{UNIT}.service", RUN, HOOK, STATE):
         files.file(name=f"Remove {path}", path=path, present=False)
-    gone = files.file(name="No CA of an ACME server's trusted by hastack", path=CA_FILE, present=False)
-    server.shell(
-        name="Update the trust store",
-        commands=["update-ca-certificates --fresh >/dev/null"],
-        _if=gone.did_change,
-    )
+    trust_the_servers_ca("")
     systemd.daemon_reload(name="Forget the certificate's units")
 
 
