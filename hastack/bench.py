@@ -122,7 +122,7 @@ def run_bench(site: Site, requests: int, concurrency: tuple[int, ...] = CONCURRE
         active = vip_holder(site, remotes)
         standby = next(p.name for p in site.hosts_in("proxy") if p.name != active)
         webs = site.hosts_in("web")
-        vip_url, http_url = site.url("/"), site.url("/", scheme="http")
+        vip_url, http_url = site.ab_target(), site.ab_target(scheme="http")
         direct_url = f"http://{webs[0].addresses['back']}:{site.setting('web_port', webs[0])}/"
         runs: list[Run] = []
         for c in concurrency:

@@ -31,19 +31,38 @@ from hastack.ssh import SshRunner
 from hastack.timings import predicted_gap_s, stall_tolerance_ms
 
 # Runs on the client: an open-loop stream. Requests start on a fixed schedule (``rate`` a
-# second, whatever the answers do), each on a new connection (urllib closes it) with a 1 s
-# timeout, each in a thread of its own; one JSON line per request: [start, status, end]
+# second, whatever the answers do), each on a new connection (closed after its answer) with a
+# 1 s timeout, each in a thread of its own; one JSON line per request: [start, status, end]
 # (status 0: no HTTP answer within the timeout). A tool that retries or waits for the
 # previous answer would hide the outage it is meant to measure. Bounded in count and time;
-# with a fourth argument, it also stops once that file exists.
+# with a fourth argument, it also stops once that file exists. With a fifth, every connection
+# goes to that address (the VIP) whatever the URL's name resolves to: TLS SNI, the
+# certificate's check (the system's CAs) and the Host header stay the name (Site.shop_name).
 STREAM = """
-import json, os, sys, threading, time, urllib.request
+import http.client, json, os, socket, ssl, sys, threading, time, urllib.parse
 url, seconds, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 stop = sys.argv[4] if len(sys.argv) > 4 else ""
+address = sys.argv[5] if len(sys.argv) > 5 else ""
+parts = urllib.parse.urlsplit(url)
+target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+context = ssl.create_default_context()
 out = threading.Lock()
 def one(start):
     try:
-        status = urllib.request.urlopen(url, timeout=1).status
+        if parts.scheme == "https":
+            c = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=1, context=context)
+        else:
+            c = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=1)
+        if address:
+            c._create_connection = lambda where, wait, source=None: socket.create_connection(
+                (address, where[1]), wait, source)
+        try:
+            c.request("GET", target)
+            response = c.getresponse()
+            response.read()
+            status = response.status
+        finally:
+            c.close()
     except Exception:
         status = 0
     with out:
@@ -354,11 +373,14 @@ class Drills:
         """Stream open-loop from the client for ``seconds`` at ``rate``, running ``action`` 5 s in
         (its moment kept: the client's clock and this machine's are one in the lab, and kept
         by chrony on real servers). With ``until_done`` (seconds at most), the stream runs until
-        ``action`` returns, and 5 s more. ``url``: another than the VIP's (a name of tls_names)."""
+        ``action`` returns, and 5 s more. ``url``: another than the shop's (``Site.url``); either
+        way the requests go to the VIP's address."""
         client = next(h.name for h in self.site.hosts_in("client"))
         seconds = until_done or self.seconds
         stop = f"/tmp/hastack-stream-stop-{uuid.uuid4().hex}" if until_done else ""
-        command = python_command(STREAM, url or self.site.url("/"), str(seconds), str(self.rate), stop)
+        command = python_command(
+            STREAM, url or self.site.url("/"), str(seconds), str(self.rate), stop, str(self.site.vip)
+        )
         _, stdout, _ = self.remote(client, fresh=True).client.exec_command(command, timeout=seconds + 60)
         time.sleep(5)
         self.injected_at = time.time()
@@ -410,7 +432,8 @@ class Drills:
                     for page in pages
                     # from a proxy: the admin pages answer 403 to the customers' side
                     if self.remote(proxies[0], fresh=True).run(
-                        f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' {self.site.url(page)}"
+                        f"curl {self.site.curl_to_vip} -s -m 10 -o /dev/null -w '%{{http_code}}' "
+                        f"{self.site.url(page)}"
                     )[1]
                     != "200"
                 ],
@@ -828,7 +851,7 @@ class Drills:
         results = []
         for percent in self.losses:
             before, holder = self.memberships(), self.vip_holder()
-            load = f"ab -q -k -c 50 -s 5 -t {int(self.seconds)} -n 10000000 {self.site.url('/')}"
+            load = f"ab -q -k -c 50 -s 5 -t {int(self.seconds)} -n 10000000 {self.site.ab_target()}"
             self.remote(client, fresh=True).run(
                 f"nohup {load} > /tmp/hastack-drill-ab.log 2>&1 < /dev/null &"
             )
@@ -868,7 +891,7 @@ class Drills:
         client = self.site.hosts_in("client")[0].name
         holder = self.vip_holder()
         began = time.time()
-        burst = f"ab -q -l -c 500 -n 40000 -s 10 {self.site.url('/')}"
+        burst = f"ab -q -l -c 500 -n 40000 -s 10 {self.site.ab_target()}"
         self.remote(client, fresh=True).run(
             f"nohup {burst} > /tmp/hastack-drill-burst.log 2>&1 < /dev/null &"
         )

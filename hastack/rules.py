@@ -314,7 +314,8 @@ MAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + LABEL + r"(\." + LA
 
 
 def https_url(value: str) -> tuple[str, str] | None:
-    if re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$", value):
+    found = re.match(r"^https://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(/[^\s]*)?$", value)
+    if found and 0 < int(found.group(1) or 443) < 65536:
         return None
     return (
         f"{value!r} is not an https:// URL",

@@ -16,7 +16,6 @@ pacemaker_failure_timeout: one read at the end could miss it). Prints a table.
 from __future__ import annotations
 
 import re
-import shlex
 import time
 from dataclasses import dataclass, field
 
@@ -126,7 +125,7 @@ class Soak:
         result = Phase(name, self.seconds)
         result.ring_before, counts_before = self.cluster()
         seconds = int(self.seconds)
-        url = shlex.quote(self.site.url("/"))
+        url = self.site.ab_target()
         loop = (
             f"end=$(( $(date +%s) + {seconds} )); while [ $(date +%s) -lt $end ]; do "
             f"echo '{MARK}'; ab -q -r -c {CONCURRENCY} -n {CONCURRENCY * 40} -s 5 {url} 2>&1; done"

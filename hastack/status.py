@@ -55,7 +55,7 @@ def shop(site: Site, hosts: Hosts) -> list[Line]:
     url = site.url("/healthz")
     if client is None:
         return [Line("shop", False, "no client or proxy answers SSH to ask the VIP from", down=True)]
-    code, out = hosts.run(client, f"curl -sk -o /dev/null -m 5 -w '%{{http_code}}' {url}")
+    code, out = hosts.run(client, f"curl {site.curl_to_vip} -sk -o /dev/null -m 5 -w '%{{http_code}}' {url}")
     ok = out.strip() == "200"
     return [Line("shop", ok, f"{url} answers {out.strip() or code} from {client}", down=not ok)]
 
@@ -197,8 +197,7 @@ def certificate(site: Site, hosts: Hosts) -> list[Line]:
     if asker is None:
         return []
     port = site.proxy_setting("https_port")
-    names = site.proxy_setting("tls_names") or []
-    server = f"-servername {names[0]} " if names else ""
+    server = f"-servername {site.shop_name} " if site.curl_to_vip else ""
     _, out = hosts.run(
         asker,
         f"echo | openssl s_client -connect {site.vip}:{port} {server}2>/dev/null "

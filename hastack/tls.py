@@ -173,6 +173,15 @@ def _sans(certificate: x509.Certificate) -> tuple[list[str], list[str]]:
     ]
 
 
+def certificate_dns_names(path: str) -> list[str]:
+    """The DNS names the leaf of a certificate file carries ([] when it cannot be read: the
+    site's checks say so)."""
+    try:
+        return _sans(load_chain(Path(path))[0])[0]
+    except (OSError, ValueError, IndexError):
+        return []
+
+
 def vip_certificate(
     cluster: str, vip: str, names: list[str], now: datetime.datetime | None = None
 ) -> tuple[Path, Path]:

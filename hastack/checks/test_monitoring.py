@@ -579,10 +579,12 @@ def cacti_blind_spots(host, site, connect, devices: list[str]) -> str:
 # --- the front ends: Ganglia's pages (web hosts), Cacti (proxies), through the VIP ---------
 
 
-def fetch(host, url: str) -> tuple[str, str]:
-    """(status, body) of a GET from this host. The monitoring pages are read from a proxy:
-    they answer the proxies' own addresses whatever the site's admin_web_networks."""
-    out = host.check_output(f"curl -s -m 20 -o /tmp/hastack-page -w '%{{http_code}}' '{url}'")
+def fetch(host, site, url: str) -> tuple[str, str]:
+    """(status, body) of a GET from this host, through the VIP. The monitoring pages are read
+    from a proxy: they answer the proxies' own addresses whatever the site's admin_web_networks."""
+    out = host.check_output(
+        f"curl {site.curl_to_vip} -s -m 20 -o /tmp/hastack-page -w '%{{http_code}}' '{url}'"
+    )
     return out, host.file("/tmp/hastack-page").content_string
 
 
@@ -603,14 +605,14 @@ def test_apache_listens_on_loopback_only(host, site):
 @pytest.mark.roles("proxy")
 @pytest.mark.one_host
 def test_ganglia_page_through_the_vip(host, site):
-    status, page = fetch(host, site.url("/ganglia/"))
+    status, page = fetch(host, site, site.url("/ganglia/"))
     assert (status, "<title>Ganglia:: hastack Grid Report</title>" in page) == ("200", True)
 
 
 @pytest.mark.roles("proxy")
 @pytest.mark.one_host
 def test_ganglia_cluster_page_shows_every_host(host, site):
-    status, page = fetch(host, site.url(f"/ganglia/?c={site.cluster}"))
+    status, page = fetch(host, site, site.url(f"/ganglia/?c={site.cluster}"))
     shown = {name for name in site.hosts if f"h={name}&" in page or f'h={name}"' in page}
     assert (status, shown) == ("200", set(site.hosts))
 
@@ -621,12 +623,14 @@ APACHE_ERROR_LOG = "/var/log/apache2/error.log"
 WALK_DIR = "/tmp/hastack-walk"
 
 
-def fetch_pages(host, urls: list[str]) -> dict[str, tuple[str, str, str]]:
-    """GET each URL from ``host`` with one curl (4 at a time, like a browser): url -> (status,
-    content type, the page where it is HTML). Two round trips for the lot, not two a page."""
+def fetch_pages(host, site, urls: list[str]) -> dict[str, tuple[str, str, str]]:
+    """GET each URL from ``host`` with one curl (4 at a time, like a browser), through the VIP:
+    url -> (status, content type, the page where it is HTML). Two round trips for the lot, not
+    two a page."""
     outputs = " ".join(f"-o {WALK_DIR}/{number} {shlex.quote(url)}" for number, url in enumerate(urls))
     statuses = host.run(
-        f"rm -rf {WALK_DIR} && mkdir {WALK_DIR} && curl -g -s -m 30 --parallel --parallel-max 4 "
+        f"rm -rf {WALK_DIR} && mkdir {WALK_DIR} && "
+        f"curl {site.curl_to_vip} -g -s -m 30 --parallel --parallel-max 4 "
         f"-w '%{{filename_effective}} %{{http_code}} %{{content_type}}\\n' {outputs}"
     ).stdout
     found = {}
@@ -666,7 +670,7 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
         # At most 150 URLs a curl: one command line stays far below the kernel's 128 KiB an argument.
         pages = {}
         for start in range(0, len(level), 150):
-            pages.update(fetch_pages(host, level[start : start + 150]))
+            pages.update(fetch_pages(host, site, level[start : start + 150]))
         for url, (status, kind, page) in pages.items():
             if status != "200":
                 failed[url] = status
@@ -684,7 +688,7 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
         if not failed:
             break
         time.sleep(poll + 5)
-        again = fetch_pages(host, sorted(failed))
+        again = fetch_pages(host, site, sorted(failed))
         failed = {url: status for url, (status, _, _) in again.items() if status != "200"}
     since = {web: f"tail -c +{offsets[web] + 1} {APACHE_ERROR_LOG}" for web in webs}
     logged = {web: connect(web).check_output(since[web]) for web in webs}
@@ -697,7 +701,9 @@ def test_ganglia_linked_pages_answer_without_php_errors(host, site, connect):
 def test_ganglia_draws_graphs(host, site):
     web = site.hosts_in("web")[-1].name
     url = site.url(f"/ganglia/graph.php?c={site.cluster}&h={web}&m=load_one&r=hour&z=small")
-    kind = host.check_output(f"curl -s -m 20 -o /dev/null -w '%{{http_code}} %{{content_type}}' '{url}'")
+    kind = host.check_output(
+        f"curl {site.curl_to_vip} -s -m 20 -o /dev/null -w '%{{http_code}} %{{content_type}}' '{url}'"
+    )
     assert kind == "200 image/png"
 
 
@@ -719,7 +725,7 @@ def test_ganglia_cluster_reports_draw_recent_data(host, site):
     empty = {}
     for report, wanted in GANGLIA_REPORTS.items():
         url = site.url(f"/ganglia/graph.php?c={site.cluster}&g={report}&r=hour&json=1")
-        series = json.loads(host.check_output(f"curl -s -m 20 '{url}'"))
+        series = json.loads(host.check_output(f"curl {site.curl_to_vip} -s -m 20 '{url}'"))
         recent = {
             entry["metric_name"].replace("\\g", "").strip(): [
                 value for value, when in entry["datapoints"] if when >= now - fresh and is_number(f"{value}")
@@ -737,14 +743,14 @@ def test_ganglia_cluster_reports_draw_recent_data(host, site):
 def test_ganglia_stacked_graph_is_a_png(host, site):
     """The cluster page's stacked graph (rrdtool refused its command before hastack's fix)."""
     url = site.url(f"/ganglia/stacked.php?c={site.cluster}&m=load_one&r=hour&st=1")
-    magic = host.check_output(f"curl -s -m 20 '{url}' | head -c 4 | od -An -c | tr -d ' '")
+    magic = host.check_output(f"curl {site.curl_to_vip} -s -m 20 '{url}' | head -c 4 | od -An -c | tr -d ' '")
     assert magic == "211PNG"
 
 
 @pytest.mark.roles("proxy")
 @pytest.mark.one_host
 def test_cacti_login_page_through_the_vip(host, site):
-    status, page = fetch(host, site.url("/cacti/"))
+    status, page = fetch(host, site, site.url("/cacti/"))
     assert (status, "<title>Login to Cacti</title>" in page) == ("200", True)
 
 
@@ -762,20 +768,22 @@ def test_cacti_answers_on_each_proxy(host, site):
 CACTI_LOGIN = r"""set -e
 IFS= read -r password
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-form=$(curl -fsS -m 20 -c "$dir/jar" -b "$dir/jar" "$BASE")
+form=$(curl $OPTIONS -fsS -m 20 -c "$dir/jar" -b "$dir/jar" "$BASE")
 token=$(printf '%s\n' "$form" | sed -n "s/.*name=.__csrf_magic. value=.\([^\"']*\).*/\1/p" | head -n 1)
 escaped=$(printf '%s' "$password" | sed 's/[\\"]/\\&/g')
-printf 'data-urlencode = "login_password=%s"\n' "$escaped" | curl -fsS -m 20 -K - -o /dev/null \
+printf 'data-urlencode = "login_password=%s"\n' "$escaped" | curl $OPTIONS -fsS -m 20 -K - -o /dev/null \
     -c "$dir/jar" -b "$dir/jar" -d action=login --data-urlencode "login_username=$USER_NAME" \
     --data-urlencode "__csrf_magic=$token" "${BASE}index.php"
-curl -fsS -m 20 -b "$dir/jar" "${BASE}index.php" > "$dir/page"
+curl $OPTIONS -fsS -m 20 -b "$dir/jar" "${BASE}index.php" > "$dir/page"
 grep -c "Logged in as <span id='user' class='user usermenuup'>$USER_NAME" "$dir/page" || true
 """
 
 
-def cacti_login_from(host, base_url: str, user: str, password: str) -> bool:
-    """Whether Cacti at ``base_url`` (ending in /cacti/) lets this user in, asked from ``host``."""
-    script = f"BASE={shlex.quote(base_url)} USER_NAME={shlex.quote(user)}\n{CACTI_LOGIN}"
+def cacti_login_from(host, base_url: str, user: str, password: str, options: str = "") -> bool:
+    """Whether Cacti at ``base_url`` (ending in /cacti/) lets this user in, asked from ``host``
+    (``options``: curl's, ``Site.curl_to_vip``)."""
+    values = f"BASE={shlex.quote(base_url)} USER_NAME={shlex.quote(user)} OPTIONS={shlex.quote(options)}"
+    script = f"{values}\n{CACTI_LOGIN}"
     stdin, stdout, stderr = host.backend.client.exec_command(script, timeout=90)
     stdin.write(password + "\n")
     stdin.flush()
@@ -793,8 +801,8 @@ def test_cacti_lets_admin_in_with_the_generated_password_only(host, site):
     password = secrets.password(site.cluster, "cacti_admin_password")
     url = site.url("/cacti/")
     assert (
-        cacti_login_from(host, url, "admin", password),
-        cacti_login_from(host, url, "admin", password[::-1]),
+        cacti_login_from(host, url, "admin", password, site.curl_to_vip),
+        cacti_login_from(host, url, "admin", password[::-1], site.curl_to_vip),
     ) == (True, False)
 
 

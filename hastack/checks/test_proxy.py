@@ -196,27 +196,37 @@ def test_vip_is_on_exactly_one_proxy(vip_holders):
 @pytest.mark.when_set("web_sample_page")
 def test_client_gets_the_shop_through_the_vip(host, site):
     """Over HTTPS, verified with the CAs the client trusts (the deploy added the site CA)."""
-    page = host.check_output(f"curl -fsS {site.url('/')}")
+    page = host.check_output(f"curl {site.curl_to_vip} -fsS {site.url('/')}")
     assert f"Welcome to the {site.cluster} shop" in page
 
 
 @pytest.mark.roles("client")
 def test_client_gets_200_from_healthz_through_the_vip(host, site):
-    assert host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {site.url('/healthz')}") == "200"
+    assert (
+        host.check_output(
+            f"curl {site.curl_to_vip} -s -o /dev/null -w '%{{http_code}}' {site.url('/healthz')}"
+        )
+        == "200"
+    )
 
 
 @pytest.mark.roles("client")
 @pytest.mark.parametrize("path", ["/", "/cacti/?x=1", "/ganglia/"])
 def test_plain_http_answers_301_to_the_same_url_over_https(host, site, path):
     answer = host.check_output(
-        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{site.url(path, scheme='http')}'"
+        f"curl {site.curl_to_vip} -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' "
+        f"'{site.url(path, scheme='http')}'"
     )
     assert answer == f"301 {site.url(path)}"
 
 
 @pytest.mark.roles("client")
 def test_https_answers_carry_hsts(host, site):
-    headers = host.check_output(f"curl -fsS -o /dev/null -D - {site.url('/')}").lower().splitlines()
+    headers = (
+        host.check_output(f"curl {site.curl_to_vip} -fsS -o /dev/null -D - {site.url('/')}")
+        .lower()
+        .splitlines()
+    )
     age = hsts.max_age(
         site.proxy_setting("tls_hsts_max_age"),
         site.proxy_setting("tls_certificate"),
@@ -227,12 +237,12 @@ def test_https_answers_carry_hsts(host, site):
     assert [line.strip() for line in headers if line.startswith("strict-transport-security")] == [wanted]
 
 
-def statuses_from(host, urls: list[str]) -> dict[str, str]:
+def statuses_from(host, urls: list[str], options: str = "") -> dict[str, str]:
     """url -> HTTP status of a GET from this host (000: nothing answered within 3 s), all at once,
-    each path sent as written (//x and /./x too)."""
+    each path sent as written (//x and /./x too); ``options``: curl's (``Site.curl_to_vip``)."""
     out = host.run(
-        "curl -s --path-as-is --parallel --connect-timeout 3 -m 5 -w '%{url} %{http_code}\\n' "
-        + " ".join(f"-o /dev/null {shlex.quote(url)}" for url in urls)
+        f"curl {options} -s --path-as-is --parallel --connect-timeout 3 -m 5 "
+        "-w '%{url} %{http_code}\\n' " + " ".join(f"-o /dev/null {shlex.quote(url)}" for url in urls)
     ).stdout
     return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
 
@@ -254,7 +264,7 @@ def test_admin_pages_answer_403_to_a_client_outside_admin_web_networks(host, sit
     if not listed:
         other_ways = ("//ganglia/", "/./ganglia/", "/%67anglia/")
         wanted.update(dict.fromkeys([site.url(path) for path in other_ways], "403"))
-    assert statuses_from(host, list(wanted)) == wanted, (
+    assert statuses_from(host, list(wanted), site.curl_to_vip) == wanted, (
         f"{me.name} ({address}) is {'' if listed else 'not '}in admin_web_networks "
         f"{site.proxy_setting('admin_web_networks')} or a proxy's address"
     )
@@ -276,13 +286,16 @@ def test_haproxy_stats_do_not_answer_the_customers_side(host, site):
 @pytest.mark.roles("client")
 @pytest.mark.parametrize("flag, version", [("--http2", "2"), ("--http1.1", "1.1")])
 def test_alpn_offers_http2_and_http1(host, site, flag, version):
-    out = host.check_output(f"curl -fsS -o /dev/null {flag} -w '%{{http_version}}' {site.url('/')}")
+    out = host.check_output(
+        f"curl {site.curl_to_vip} -fsS -o /dev/null {flag} -w '%{{http_version}}' {site.url('/')}"
+    )
     assert out == version
 
 
 def s_client(site, options: str) -> str:
     port = site.proxy_setting("https_port")
-    return f"openssl s_client -connect {site.vip}:{port} {options} </dev/null 2>&1"
+    name = "" if site.shop_name == str(site.vip) else f"-servername {site.shop_name} "
+    return f"openssl s_client -connect {site.vip}:{port} {name}{options} </dev/null 2>&1"
 
 
 @pytest.mark.roles("client")
@@ -346,11 +359,9 @@ def test_the_vip_serves_the_sites_certificate(host, site):
 def served_acme_certificate(host, site) -> tuple[int, bool, list[str]]:
     """With ACME: (the handshake's verification on this host, for tls_names[0]: 0 when the chain
     leads to a CA it trusts and the name matches; not the site CA's; the names it carries)."""
-    name = site.proxy_setting("tls_names")[0]
-    handshake = host.run(s_client(site, f"-servername {name} -verify_return_error -verify_hostname {name}"))
-    leaf = host.run(
-        s_client(site, f"-servername {name}") + " | openssl x509 -noout -issuer -ext subjectAltName"
-    ).stdout
+    name = site.shop_name
+    handshake = host.run(s_client(site, f"-verify_return_error -verify_hostname {name}"))
+    leaf = host.run(s_client(site, "") + " | openssl x509 -noout -issuer -ext subjectAltName").stdout
     words = leaf.replace(",", " ").split()
     names = sorted(word.split(":", 1)[1] for word in words if word.startswith("DNS:"))
     site_ca = f"hastack {site.cluster} site CA" in leaf

@@ -10,9 +10,11 @@ own certificate for the same names, renewed on its own timer.
 from __future__ import annotations
 
 import shlex
+import urllib.parse
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
+from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server, systemd
 
@@ -20,7 +22,7 @@ from hastack import acme
 from hastack.components.haproxy import ADMIN_SOCKET, acme_thumbprint, certificate_file
 from hastack.components.host_os import install, put_secret, run_timer
 from hastack.defaults import ROOT
-from hastack.facts.acme import AcmeCertificate
+from hastack.facts.acme import AcmeCertificate, AcmeDirectoryAnswer
 
 TEMPLATES = ROOT / "templates" / "acme"
 CONF_DIR = "/etc/hastack/acme"
@@ -38,6 +40,59 @@ RENEW_DAYS = 30
 DEPLOY_RENEW_DAYS = 10
 # The longest one uacme run may take (a server that drops what it is sent would hold it).
 UACME_TIMEOUT_S = 300
+
+
+def refuse_an_acme_directory_that_does_not_answer() -> None:
+    """A proxy that needs a certificate (none yet, new names, one about to expire) and cannot
+    reach the site's ACME directory is refused while pyinfra prepares, before any host changes:
+    its run would end without the certificate it needs. One whose certificate is current is
+    warned only: the certificate stays served, and a deploy (an urgent change of HAProxy) goes
+    on while the ACME server is away."""
+    directory = host.data.tls_acme_directory
+    if "proxy" not in host.groups or not directory:
+        return
+    parts = urllib.parse.urlsplit(directory)
+    answer = host.get_fact(
+        AcmeDirectoryAnswer, url=directory, address=parts.hostname or "", port=parts.port or 443
+    )
+    if answer == "answers":
+        return
+    said = (
+        f"host {host.name}: the ACME directory {directory} (data key tls_acme_directory) does not "
+        f"answer from this host ({answer.removeprefix('no: ')})"
+    )
+    fix = "check the URL, and the host's route, DNS and firewall towards it, then run again"
+    state = certificate_state()
+    if state == "current":
+        logger.warning(
+            f"{said}: its certificate is current and stays served; renewals fail until it does: {fix}"
+        )
+        return
+    raise DeployError(
+        f"{said}, and it needs a certificate ({STATE_SAID[state]}): {fix}. Nothing was changed on any host."
+    )
+
+
+# What AcmeCertificate's answers mean, for a refusal.
+STATE_SAID = {
+    "none": "it has none yet",
+    "expiring": f"its certificate expires within {DEPLOY_RENEW_DAYS} days",
+    "names": "its certificate lacks names of tls_names",
+    "unserved": "HAProxy does not serve its certificate",
+}
+
+
+def certificate_state() -> str:
+    """AcmeCertificate for this proxy and the site's names."""
+    names = sorted(set(host.data.tls_names))
+    return host.get_fact(
+        AcmeCertificate,
+        conf_dir=CONF_DIR,
+        first=names[0],
+        names=" ".join(names),
+        pem=certificate_file(),
+        days=DEPLOY_RENEW_DAYS,
+    )
 
 
 def deploy_acme() -> None:
@@ -96,14 +151,7 @@ def deploy_acme() -> None:
         mode="644",
     )
     run_timer(UNIT, "the certificate's renewal", service, timer)
-    state = host.get_fact(
-        AcmeCertificate,
-        conf_dir=CONF_DIR,
-        first=names[0],
-        names=" ".join(names),
-        pem=certificate_file(),
-        days=DEPLOY_RENEW_DAYS,
-    )
+    state = certificate_state()
     server.shell(
         name="Obtain the VIP's certificate from the ACME server",
         commands=[f"{RUN} --force" if state == "names" else RUN],

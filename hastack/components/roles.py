@@ -8,7 +8,7 @@ glusterd before the first web host probes it).
 
 from pyinfra import host
 
-from hastack.components.acme import deploy_acme_certificate
+from hastack.components.acme import deploy_acme_certificate, refuse_an_acme_directory_that_does_not_answer
 from hastack.components.alerts import deploy_alerts, refuse_another_mail_server
 from hastack.components.backup import deploy_backup, refuse_an_old_restic
 from hastack.components.base import deploy_base
@@ -33,6 +33,7 @@ def deploy_role(role: str) -> None:
     refuse_a_brick_on_the_root_filesystem()
     refuse_another_mail_server()
     refuse_an_old_restic()
+    refuse_an_acme_directory_that_does_not_answer()
     deploy_base()
     # Before GlusterFS's packages, which bring rpcbind.
     rpcbind_off()

@@ -1,5 +1,7 @@
 """Facts of the ACME certificate on a proxy (hastack/components/acme.py)."""
 
+import shlex
+
 from pyinfra.api import FactBase
 
 
@@ -21,3 +23,26 @@ class AcmeCertificate(FactBase):
 
     def process(self, output):
         return output[0].strip() if output else "none"
+
+
+class AcmeDirectoryAnswer(FactBase):
+    """Whether the ACME server's directory answers this host: "answers", else "no: " and what
+    was seen. With curl (any host hastack deployed once), a GET whose answer names newNonce, the
+    directory's own field; the chain is not checked here (tls_acme_ca_bundle reaches the host
+    with the deploy, and each run of the client checks it). Without curl (a host's first run),
+    a TCP connection to the directory's host and port, through bash."""
+
+    def command(self, url: str, address: str, port: int) -> str:
+        quoted = shlex.quote(url)
+        return (
+            "if command -v curl >/dev/null 2>&1; then "
+            f"out=$(curl -ksS --connect-timeout 5 -m 10 {quoted} 2>&1 | head -c 4000); "
+            'case "$out" in *newNonce*) echo answers;; '
+            "*) echo \"no: $(printf '%s' \"$out\" | tr -s '\\n' ' ' | head -c 300)\";; esac; "
+            f"elif timeout 5 bash -c {shlex.quote(f'exec 3<>/dev/tcp/{address}/{port}')} 2>/dev/null; "
+            "then echo answers; "
+            f"else echo 'no: nothing accepts a connection on {address} port {port}'; fi"
+        )
+
+    def process(self, output):
+        return " ".join(line.strip() for line in output).strip() or "no: no answer"

@@ -416,12 +416,13 @@ def status() -> int:
     site = load_site(SITE_FILE) if SITE_FILE.exists() else None
     ca = site.probe_ca() if site else None
     for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
-        url = site.url(path) if site else f"https://{VIP}{path}"
-        status_code, _ = http_get(url, timeout=10, cafile=ca)
+        url = site.url(path, by_address=True) if site else f"https://{VIP}{path}"
+        asked = site.url(path) if site else url
+        status_code, _ = http_get(asked, timeout=10, cafile=ca, address=str(site.vip) if site else None)
         answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
         print(f"{name + ':':<8} {url} {answer}")
     if ca:
-        print(f"{'CA:':<8} {ca} (the site CA: trust it to verify the shop's certificate)")
+        print(f"{'CA:':<8} {ca} (trust it to verify the shop's certificate)")
     return 0 if all_up else 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,16 +226,47 @@ class Site:
         proxies = self.hosts_in("proxy")
         return self.setting(key, proxies[0] if proxies else None)
 
-    def url(self, path: str = "/", scheme: str = "https") -> str:
-        """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80."""
-        port = self.proxy_setting("https_port") if scheme == "https" else 80
-        suffix = "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
-        return f"{scheme}://{self.vip}{suffix}{path}"
-
-    def probe_ca(self) -> str | None:
-        """The CA file hastack's own probes verify the VIP with (None: the system's CAs)."""
+    @property
+    def shop_name(self) -> str:
+        """The name hastack's probes ask the VIP for (TLS SNI, the Host header, the name the
+        certificate is checked against): ``tls_names[0]``; with ``tls_certificate``, the first
+        DNS name (not a wildcard) the certificate carries; else the VIP's address. An ACME
+        certificate names hosts only, and the site's names may point elsewhere than the VIP (a
+        NAT in front): the probes connect to the VIP whatever the name resolves to
+        (``curl_to_vip``, ``hastack.probe``)."""
         from hastack import tls
 
+        certificate = self.proxy_setting("tls_certificate")
+        names = tls.certificate_dns_names(certificate) if certificate else self.proxy_setting("tls_names")
+        return next((name for name in names if not name.startswith("*")), str(self.vip))
+
+    @property
+    def curl_to_vip(self) -> str:
+        """curl's option that sends every request to the VIP, whatever ``shop_name`` resolves to
+        (SNI and Host stay the name): empty when the URLs name the VIP's address."""
+        return "" if self.shop_name == str(self.vip) else f"--connect-to ::{self.vip}:"
+
+    def url(self, path: str = "/", scheme: str = "https", by_address: bool = False) -> str:
+        """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80; for
+        ``shop_name`` (reach it with ``curl_to_vip``), or with ``by_address`` the VIP's address (a
+        client that sends a Host header but checks no certificate: ab)."""
+        port = self.proxy_setting("https_port") if scheme == "https" else 80
+        suffix = "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
+        return f"{scheme}://{self.vip if by_address else self.shop_name}{suffix}{path}"
+
+    def ab_target(self, path: str = "/", scheme: str = "https") -> str:
+        """What ab takes for the shop: the VIP's address in the URL (ab resolves names itself and
+        checks no certificate), and ``shop_name`` as the Host header where it differs."""
+        host = "" if self.shop_name == str(self.vip) else f"-H {shlex.quote('Host: ' + self.shop_name)} "
+        return host + shlex.quote(self.url(path, scheme, by_address=True))
+
+    def probe_ca(self) -> str | None:
+        """The CA file hastack's own probes verify the VIP with (None: the system's CAs): with
+        ACME, the site's tls_acme_ca_bundle (a private ACME server) or none (a public one)."""
+        from hastack import tls
+
+        if self.proxy_setting("tls_acme_directory"):
+            return self.proxy_setting("tls_acme_ca_bundle") or None
         return tls.client_ca_file(self.cluster, self.proxy_setting("tls_certificate"))
 
     def host_data(self, host: Host) -> dict[str, Any]:

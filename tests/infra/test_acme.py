@@ -1,15 +1,19 @@
 """ACME (tls_acme_directory) in the lab, against Debian's pebble (the ACME test server) on the
 client: each proxy obtains a certificate for the lab's name, whichever proxy holds the VIP serves
-a valid one (also after the VIP moves), a forced renewal under the open-loop stream fails no
-request, and a renewal while the ACME server's port is blocked fails cleanly: the old certificate
-stays served and the failure is noted. The lab goes back to its own site at the end.
+a valid one (also after the VIP moves), hastack's checks ask the shop by that name, a forced
+renewal under the open-loop stream fails no request, a renewal while the ACME server's port is
+blocked fails cleanly (the old certificate stays served and the failure is noted), and a
+directory that does not answer is refused before any change. The lab goes back to its own site
+at the end.
 
 Pebble, set up for the test: HTTP-01 on port 80 (not its 5002), no sleep before validating, its
-TLS certificate made here, the lab's name resolved to the VIP by the client's /etc/hosts (Go's
-resolver reads it; so does the stream's Python), and its port opened to the proxies in the
-client's firewall, both after the client's deploy (which writes both anew). Its issuing root
-(made anew at each start) and its TLS certificate make the site's tls_acme_ca_bundle."""
+TLS certificate made here, the lab's name resolved to the VIP by the client's /etc/hosts (for
+pebble's validation, Go's resolver reads it; hastack's probes connect to the VIP by address
+anyway), and its port opened to the proxies in the client's firewall, both after the client's
+deploy (which writes both anew). Its issuing root (made anew at each start) and its TLS
+certificate make the site's tls_acme_ca_bundle."""
 
+import re
 import time
 
 import pytest
@@ -146,10 +150,46 @@ def test_a_second_run_changes_nothing(acme_site):
     assert (again.returncode, again.changed_operations) == (0, []), again.report(2000)
 
 
-def test_verify_checks_the_acme_certificate(acme_site):
+# hastack's checks that ask the shop through the VIP, by the name the certificate carries
+# (Site.shop_name: SNI and Host tls_names[0], the connection to the VIP's address).
+BY_NAME = (
+    "through_the_vip or answers_301 or carry_hsts or alpn or sites_certificate or admin_pages "
+    "or key_exchange or cacti_lets_admin or ganglia_page"
+)
+
+
+def test_verify_checks_the_acme_certificate_and_the_shop_by_its_name(acme_site):
     path, _ = acme_site
-    run = hastack_cli("verify", str(path), "-k", "vip_serves_the_sites_certificate", timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
+    run = hastack_cli("verify", str(path), "-k", BY_NAME, timeout=600)
+    passed = re.search(r"(\d+) passed", run.stdout)
+    assert (run.returncode, (int(passed.group(1)) if passed else 0) >= 12) == (0, True), (
+        run.stdout[-3000:] + run.stderr[-1000:]
+    )
+
+
+def test_a_directory_that_does_not_answer_is_refused_before_any_change(acme_site, site, connect):
+    """Nothing listens on the directory's port, and the proxies' certificates are for other
+    names: the proxies' run stops in its preflight, naming the key and the host, and the
+    certificate's run (which names the directory) is the one it was."""
+    client_name = site.hosts_in("client")[0].name
+    address = site.hosts[client_name].addresses["front"]
+    silent = lab.derived_site(
+        lab.LAB_DIR / "site-acme-silent.yaml",
+        tls_names=[NAME, f"www.{NAME}"],
+        tls_acme_directory=f"https://{address}:{PORT + 1}/dir",
+        tls_acme_email="ops@lab.invalid",
+        tls_acme_ca_bundle=str(lab.LAB_DIR / "acme-ca.pem"),
+    )
+    proxies = [p.name for p in site.hosts_in("proxy")]
+    before = [connect(p).check_output(f"sha256sum {RUN} /etc/haproxy/haproxy.cfg") for p in proxies]
+    run = run_deploy(silent, "deploys/proxy.py", log=lab.LAB_DIR / "acme-silent.log")
+    after = [connect(p).check_output(f"sha256sum {RUN} /etc/haproxy/haproxy.cfg") for p in proxies]
+    assert (
+        run.returncode != 0,
+        "(data key tls_acme_directory) does not answer from this host" in run.output,
+        any(f"host {p}: the ACME directory" in run.output for p in proxies),
+        after,
+    ) == (True, True, True, before), run.output[-3000:]
 
 
 def test_a_forced_renewal_under_the_stream_fails_no_request(acme_site, site, connect):

@@ -12,7 +12,7 @@ import pytest
 
 from hastack import lab
 from hastack.deploying import run_deploy
-from hastack.probe import http_get, statuses_while
+from hastack.probe import shop_get, statuses_while
 from tests.harness import lab_only_fixture
 
 pytestmark = pytest.mark.lab
@@ -24,7 +24,7 @@ lab_only = lab_only_fixture("failover tests break hosts", autouse=True)
 def seconds_until_vip_answers(site, limit: float = 60) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        if http_get(site.url("/healthz"), timeout=1, cafile=site.probe_ca())[0] == 200:
+        if shop_get(site, "/healthz", timeout=1)[0] == 200:
             return time.monotonic() - started
         time.sleep(0.1)
     pytest.fail(f"the VIP did not answer within {limit} s")
@@ -55,7 +55,7 @@ def test_haproxy_config_change_under_load_moves_no_vip_and_fails_no_request(site
     changed = lab.derived_site(lab.LAB_DIR / "site-proxy-change.yaml", haproxy_timeout_client="31s")
     with ThreadPoolExecutor(max_workers=1) as pool:
         deploy = pool.submit(run_deploy, changed, "deploys/proxy.py")
-        statuses = statuses_while(lambda: not deploy.done(), site.url("/"), site.probe_ca())
+        statuses = statuses_while(lambda: not deploy.done(), site)
         run = deploy.result()
     restore = run_deploy(lab.SITE_FILE, "deploys/proxy.py")
     reloads = [row["changed"] for row in run.results if row["op"].endswith("(no restart: the VIP stays)")]

@@ -13,7 +13,7 @@ from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.facts.server import TmpDir
 
 from hastack import facts
-from hastack.facts.acme import AcmeCertificate
+from hastack.facts.acme import AcmeCertificate, AcmeDirectoryAnswer
 from hastack.facts.docker import DockerContainerRunning, DockerImageId, EntryCount
 from hastack.facts.firewall import HastackFirewall
 from hastack.facts.gluster import GlusterPeers, GlusterVolumes
@@ -72,6 +72,7 @@ FACT_CLASSES = {
 PER_DEVICE = {BlockSignature}
 FACTS = {
     "acme_certificate": AcmeCertificate,
+    "acme_directory_answer": AcmeDirectoryAnswer,
     "ipv4_interfaces": Ipv4Interfaces,
     "gluster_peers": GlusterPeers,
     "gluster_volumes": GlusterVolumes,

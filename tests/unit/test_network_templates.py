@@ -949,3 +949,56 @@ def test_the_acme_run_script_is_valid_shell_whatever_the_site_gives(tmp_path):
         True,
         True,
     ), syntax.stderr
+
+
+def test_the_acme_run_ends_at_once_when_the_directory_does_not_answer(tmp_path):
+    """With stand-ins for curl and uacme: the VIP answers the challenge probe, the directory's
+    port refuses: the run fails in one step, says why in the state file, and never starts
+    uacme (which would wait for the server, timeout_s a call, three calls)."""
+    import shlex
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(
+        "#!/bin/sh\n"
+        'for a; do url="$a"; done\n'
+        'case "$url" in\n'
+        '  */.well-known/acme-challenge/*) printf "%s.p0dzUXpw" "${url##*/}";;\n'
+        '  *) echo "curl: (7) Failed to connect to acme.example port 443: Connection refused" >&2; exit 7;;\n'
+        "esac\n"
+    )
+    (bin_dir / "uacme").write_text(f"#!/bin/sh\ntouch {tmp_path}/uacme-ran\n")
+    for stand_in in bin_dir.iterdir():
+        stand_in.chmod(0o755)
+    values = {
+        "conf_dir": str(tmp_path / "acme"),
+        "directory": "https://acme.example/directory",
+        "email": "ops@example.com",
+        "hook": "/usr/local/lib/hastack/acme-hook",
+        "haproxy_pem": str(tmp_path / "shop.pem"),
+        "state_file": str(tmp_path / "acme.state"),
+        "admin_socket": str(tmp_path / "admin.sock"),
+        "vip": "10.0.2.10",
+        "thumbprint": "p0dzUXpw",
+        "first_name": "shop.example.com",
+    }
+    script = tmp_path / "hastack-acme"
+    script.write_text(
+        render(
+            "acme/hastack-acme.sh.j2",
+            names_quoted="shop.example.com",
+            names_text="shop.example.com",
+            renew_days=30,
+            timeout_s=300,
+            **{key: shlex.quote(value) for key, value in values.items()},
+        )
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    run = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env, timeout=30)
+    state = (tmp_path / "acme.state").read_text()
+    assert (
+        run.returncode,
+        state.startswith("failed "),
+        "the ACME directory https://acme.example/directory does not answer as one (curl: (7)" in state,
+        (tmp_path / "uacme-ran").exists(),
+    ) == (1, True, True, False), run.stderr

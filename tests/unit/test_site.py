@@ -321,6 +321,52 @@ def test_an_acme_site_is_accepted(fixtures):
     assert [w for w in warned if "tls_" in w] == []
 
 
+def test_the_probes_ask_the_vip_for_the_shops_name(fixtures, tmp_path, monkeypatch):
+    """The name the probes send (SNI, Host) and the address they connect to: the VIP's address
+    with the site CA and no tls_names, tls_names[0] otherwise (ACME), a supplied certificate's
+    first DNS name that is not a wildcard; with ACME, the probes trust the site's bundle or the
+    system's CAs, not the site CA."""
+    import datetime
+
+    from hastack import tls
+
+    monkeypatch.setenv("HASTACK_SECRETS_DIR", str(tmp_path / "secrets"))
+    plain = load_site(fixtures / "good_site.yaml")
+    acme = parse_site(dump_site(acme_site(fixtures)))
+    bundle = tmp_path / "acme-ca.pem"
+    ca_cert, ca_key = tls.site_ca("elsewhere")
+    bundle.write_bytes(ca_cert.read_bytes())
+    with_bundle = parse_site(dump_site(acme_site(fixtures, tls_acme_ca_bundle=str(bundle))))
+    now = datetime.datetime.now(datetime.UTC)
+    chain, key = tls.issue(
+        ca_cert, ca_key, ["*.example.org", "www.example.org"], [], now, now + datetime.timedelta(days=9)
+    )
+    (tmp_path / "shop.pem").write_bytes(chain)
+    (tmp_path / "shop.key").write_bytes(key)
+    document = plain.document({})
+    document.setdefault("data", {}).update(
+        tls_certificate=str(tmp_path / "shop.pem"), tls_key=str(tmp_path / "shop.key")
+    )
+    supplied = parse_site(dump_site(document))
+    vip = str(plain.vip)
+
+    def probes(site):
+        return site.shop_name, site.curl_to_vip, site.url("/x", scheme="http"), site.ab_target()
+
+    assert (probes(plain), probes(acme), supplied.shop_name, acme.probe_ca(), with_bundle.probe_ca()) == (
+        (vip, "", f"http://{vip}/x", f"https://{vip}/"),
+        (
+            "shop.example.com",
+            f"--connect-to ::{vip}:",
+            "http://shop.example.com/x",
+            f"-H 'Host: shop.example.com' https://{vip}/",
+        ),
+        "www.example.org",
+        None,
+        str(bundle),
+    )
+
+
 @pytest.mark.parametrize(
     "data, key, said",
     [
@@ -331,6 +377,7 @@ def test_an_acme_site_is_accepted(fixtures):
         ({"tls_certificate": "/etc/a.pem", "tls_key": "/etc/a.key"}, "data.tls_certificate", "both set"),
         ({"tls_acme_ca_bundle": "/nonexistent/ca.pem"}, "data.tls_acme_ca_bundle", "cannot be read"),
         ({"tls_acme_directory": "http://acme.example/directory"}, "data.tls_acme_directory", "https:// URL"),
+        ({"tls_acme_directory": "https://acme.example:70000/dir"}, "data.tls_acme_directory", "https:// URL"),
         ({"tls_acme_email": "not-an-address"}, "data.tls_acme_email", "not a mail address"),
     ],
 )
