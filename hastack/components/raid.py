@@ -7,14 +7,21 @@ from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.deb import DebPackage
 from pyinfra.facts.files import FindInFile
-from pyinfra.operations import apt, files, server
+from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
 
+from hastack.defaults import ROOT
 from hastack.facts.mdadm import BlockSignature, DevicePaths, MdArray
 from hastack.operations import mdadm
 from hastack.operations.files import mount_at_boot, start_after_mount
 
 MDADM_CONF = "/etc/mdadm/mdadm.conf"
+# The array at boot with a disk missing (started without it) or back (put back): this script's unit.
+BOOT_SCRIPT = "/usr/local/lib/hastack/raid-boot"
+BOOT_UNIT = "hastack-raid-boot"
+# The site's disks it saw missing at a boot (only those are put back).
+AWAY_DIR = "/var/lib/hastack/raid-away"
+TEMPLATES = ROOT / "templates" / "raid"
 # Names are derived from the site, so a re-run computes the same ones.
 NAMESPACE = uuidlib.UUID("5b0c8e62-8f7e-4d1f-9a40-1e2b7c3d9a10")
 
@@ -160,3 +167,32 @@ def deploy_raid() -> None:
         passno=2,
     )
     start_glusterd_after_the_raid()
+    the_array_at_boot(device, md_uuid)
+
+
+def the_array_at_boot(device: str, md_uuid: str) -> None:
+    """At boot: an array still waiting for a missing disk after 30 s is started without it (mdadm's
+    last-resort timer is not started where the initramfs assembled it); a site disk that was
+    missing at an earlier boot, is back, carries this array's superblock and did not run the
+    array alone meanwhile is re-added (mdadm leaves the older copy out at assembly), and the
+    bitmap makes the resync copy only what changed. A disk out of the array that was not seen
+    away (md failed it, someone removed it) stays out, and the unit fails naming it. Enabled,
+    not run by the deploy (templates/raid/hastack-raid-boot.sh.j2)."""
+    files.template(
+        name=f"The RAID at boot, a disk missing or back ({BOOT_SCRIPT})",
+        src=str(TEMPLATES / "hastack-raid-boot.sh.j2"),
+        dest=BOOT_SCRIPT,
+        mode="755",
+        device=device,
+        uuid=md_uuid,
+        disks=" ".join(host.data.site_disks),
+        away_dir=AWAY_DIR,
+    )
+    unit = files.put(
+        name=f"Its unit ({BOOT_UNIT}.service)",
+        src=str(TEMPLATES / "hastack-raid-boot.service"),
+        dest=f"/etc/systemd/system/{BOOT_UNIT}.service",
+        mode="644",
+    )
+    systemd.daemon_reload(name=f"Load {BOOT_UNIT}.service", _if=unit.did_change)
+    systemd.service(name=f"Run {BOOT_UNIT}.service at boot", service=BOOT_UNIT, running=None, enabled=True)

@@ -167,6 +167,7 @@ class RaidVM:
         self.known_hosts = workdir / "known_hosts"
         self.process: subprocess.Popen | None = None
         self.runner: SshRunner | None = None
+        self.unplugged: set[str] = set()
         run(
             [
                 "qemu-img",
@@ -218,7 +219,7 @@ class RaidVM:
                 "-device",
                 f"virtio-net-pci,netdev=net{index},mac={mac}",
             ]
-        for name in self.disks:
+        for name in [disk for disk in self.disks if disk not in self.unplugged]:
             cmd += [
                 "-drive",
                 f"if=none,id={name},file={self.workdir / (name + '.qcow2')},format=qcow2",
@@ -275,6 +276,13 @@ class RaidVM:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def power_cycle(self, without: tuple[str, ...] = ()) -> None:
+        """Power off, then start again with the disks of ``without`` unplugged (all of them
+        plugged back otherwise)."""
+        self.stop()
+        self.unplugged = set(without)
+        self.start()
 
     def reboot_with_own_initramfs(self) -> None:
         """Reboot into the initramfs the guest built: qemu would reuse the one given at launch."""

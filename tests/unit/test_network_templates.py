@@ -909,34 +909,47 @@ def test_the_acme_hook_accepts_http_01_only():
     assert codes == [0, 1, 1, 0]
 
 
-def test_the_acme_run_script_is_valid_shell_whatever_the_site_gives(tmp_path):
-    """Values from the site reach the script quoted: an e-mail with a quote (valid) does not
-    break it; an empty line inside the pushed chain is dropped (HAProxy's CLI payload ends at
-    the first one)."""
+def acme_run_script(tmp_path, names: list[str], **values: str):
+    """The certificate's run (templates/acme/hastack-acme.sh.j2) rendered as the deploy renders
+    it (site values shell-quoted), with these values over the defaults; its path."""
     import shlex
 
     values = {
         "conf_dir": "/etc/hastack/acme",
-        "directory": "https://acme.example/directory?a=b&c",
-        "email": "o'brien@example.com",
+        "directory": "https://acme.example/directory",
+        "email": "ops@example.com",
         "hook": "/usr/local/lib/hastack/acme-hook",
         "haproxy_pem": "/etc/haproxy/certs/shop.pem",
         "state_file": "/var/lib/hastack/acme.state",
         "admin_socket": "/run/haproxy/admin.sock",
         "vip": "10.0.2.10",
         "thumbprint": "p0dzUXpw",
-        "first_name": "shop.example.com",
+        "first_name": names[0],
+        **values,
     }
     script = tmp_path / "hastack-acme"
     script.write_text(
         render(
             "acme/hastack-acme.sh.j2",
-            names_quoted="shop.example.com www.example.com",
-            names_text="shop.example.com www.example.com",
+            names_quoted=" ".join(names),
+            names_text=" ".join(names),
             renew_days=30,
             timeout_s=300,
             **{key: shlex.quote(value) for key, value in values.items()},
         )
+    )
+    return script
+
+
+def test_the_acme_run_script_is_valid_shell_whatever_the_site_gives(tmp_path):
+    """Values from the site reach the script quoted: an e-mail with a quote (valid) does not
+    break it; an empty line inside the pushed chain is dropped (HAProxy's CLI payload ends at
+    the first one)."""
+    script = acme_run_script(
+        tmp_path,
+        ["shop.example.com", "www.example.com"],
+        directory="https://acme.example/directory?a=b&c",
+        email="o'brien@example.com",
     )
     syntax = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
     text = script.read_text()
@@ -955,7 +968,6 @@ def test_the_acme_run_ends_at_once_when_the_directory_does_not_answer(tmp_path):
     """With stand-ins for curl and uacme: the VIP answers the challenge probe, the directory's
     port refuses: the run fails in one step, says why in the state file, and never starts
     uacme (which would wait for the server, timeout_s a call, three calls)."""
-    import shlex
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -970,28 +982,13 @@ def test_the_acme_run_ends_at_once_when_the_directory_does_not_answer(tmp_path):
     (bin_dir / "uacme").write_text(f"#!/bin/sh\ntouch {tmp_path}/uacme-ran\n")
     for stand_in in bin_dir.iterdir():
         stand_in.chmod(0o755)
-    values = {
-        "conf_dir": str(tmp_path / "acme"),
-        "directory": "https://acme.example/directory",
-        "email": "ops@example.com",
-        "hook": "/usr/local/lib/hastack/acme-hook",
-        "haproxy_pem": str(tmp_path / "shop.pem"),
-        "state_file": str(tmp_path / "acme.state"),
-        "admin_socket": str(tmp_path / "admin.sock"),
-        "vip": "10.0.2.10",
-        "thumbprint": "p0dzUXpw",
-        "first_name": "shop.example.com",
-    }
-    script = tmp_path / "hastack-acme"
-    script.write_text(
-        render(
-            "acme/hastack-acme.sh.j2",
-            names_quoted="shop.example.com",
-            names_text="shop.example.com",
-            renew_days=30,
-            timeout_s=300,
-            **{key: shlex.quote(value) for key, value in values.items()},
-        )
+    script = acme_run_script(
+        tmp_path,
+        ["shop.example.com"],
+        conf_dir=str(tmp_path / "acme"),
+        haproxy_pem=str(tmp_path / "shop.pem"),
+        state_file=str(tmp_path / "acme.state"),
+        admin_socket=str(tmp_path / "admin.sock"),
     )
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     run = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env, timeout=30)
@@ -1002,3 +999,121 @@ def test_the_acme_run_ends_at_once_when_the_directory_does_not_answer(tmp_path):
         "the ACME directory https://acme.example/directory does not answer as one (curl: (7)" in state,
         (tmp_path / "uacme-ran").exists(),
     ) == (1, True, True, False), run.stderr
+
+
+def raid_boot_script(tmp_path, disks: list[str], away, sys_dir, **more):
+    """The RAID's boot script (templates/raid/hastack-raid-boot.sh.j2) for /dev/md0 of these
+    disks, its notes in ``away``, the kernel's md files under ``sys_dir``; its path."""
+    script = tmp_path / "raid-boot"
+    script.write_text(
+        render(
+            "raid/hastack-raid-boot.sh.j2",
+            device="/dev/md0",
+            uuid="11111111:22222222:33333333:44444444",
+            disks=" ".join(disks),
+            away_dir=str(away),
+            sys_dir=str(sys_dir),
+            **more,
+        )
+    )
+    return script
+
+
+def test_a_returning_disk_is_put_back_into_the_array_and_no_other(tmp_path):
+    """The RAID's re-add at boot, with a stand-in for mdadm. Of the site's disks: one missing
+    is noted away; one back after it was noted away, carrying this array's superblock, is
+    re-added; a member and a disk of another array are left alone. Out of the array but never
+    seen away (md failed it), or having run the array alone meanwhile (its own array state
+    shows the other disk missing): left out, and the unit fails naming why. A refused re-add
+    fails it too, naming the way out."""
+    bin_dir, disks, away = tmp_path / "bin", tmp_path / "disks", tmp_path / "away"
+    sys_dir = tmp_path / "sys"
+    (sys_dir / "block" / "md0" / "md").mkdir(parents=True)
+    (sys_dir / "block" / "md0" / "md" / "array_state").write_text("clean\n")
+    bin_dir.mkdir()
+    disks.mkdir()
+    for name in ("member", "returning", "foreign", "unseen", "split"):
+        (disks / name).write_text("")
+    calls = tmp_path / "calls"
+    (bin_dir / "mdadm").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {calls}\n'
+        'case "$*" in\n'
+        f"  '--detail --export /dev/md0') printf 'MD_LEVEL=raid1\\nMD_DEVICE_dev_x_DEV={disks}/member\\n';;\n"
+        f"  '--examine --export {disks}/foreign') echo MD_UUID=99999999:99999999:99999999:99999999;;\n"
+        "  '--examine --export '*) echo MD_UUID=11111111:22222222:33333333:44444444;;\n"
+        f"  '--examine {disks}/split') echo '   Array State : .A (A == active)';;\n"
+        "  '--examine '*) echo '   Array State : AA (A == active)';;\n"
+        '  *--re-add*) [ -e "$REFUSE" ] && { echo "mdadm: --re-add not possible" >&2; exit 1; }\n'
+        '    echo "re-added";;\n'
+        "esac\n"
+    )
+    (bin_dir / "mdadm").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "REFUSE": str(tmp_path / "refuse")}
+
+    def mark(name: str):
+        return away / str(disks / name).replace("/", "_")
+
+    def run(*names: str):
+        script = raid_boot_script(tmp_path, [str(disks / name) for name in names], away, sys_dir)
+        calls.write_text("")
+        done = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env, timeout=30)
+        readds = [line.rsplit("/", 1)[-1] for line in calls.read_text().splitlines() if "--re-add" in line]
+        return done.returncode, readds, done.stderr
+
+    away.mkdir()
+    for name in ("returning", "split", "refused"):
+        mark(name).write_text("")
+    first = run("member", "returning", "foreign", "absent")
+    noted = sorted(path.name.rsplit("_", 1)[-1] for path in away.iterdir())
+    unseen, split = run("unseen"), run("split")
+    (disks / "refused").write_text("")
+    (tmp_path / "refuse").write_text("")
+    refused = run("refused")
+    assert (first[:2], noted, unseen[:2], split[:2], refused[:2]) == (
+        (0, ["returning"]),
+        ["absent", "refused", "split"],
+        (1, []),
+        (1, []),
+        (1, ["refused"]),
+    ), first
+    assert (
+        "was not seen away" in unseen[2],
+        "ran /dev/md0 without the other disk" in split[2],
+        "hastack disk replace" in refused[2],
+    ) == (True, True, True)
+
+
+def test_an_array_left_waiting_for_a_missing_disk_is_started_without_it(tmp_path):
+    """At boot, the array inactive (waiting for its other half) after start_after_s: started
+    degraded with mdadm --run, then the disk noted away; an array that runs is not touched."""
+    bin_dir, sys_dir, away = tmp_path / "bin", tmp_path / "sys", tmp_path / "away"
+    state = sys_dir / "block" / "md0" / "md" / "array_state"
+    state.parent.mkdir(parents=True)
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "mdadm").write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\ncase "$*" in \'--run /dev/md0\') echo clean > {state};; esac\n'
+    )
+    (bin_dir / "mdadm").chmod(0o755)
+    script = raid_boot_script(tmp_path, [str(tmp_path / "absent")], away, sys_dir, wait_s=6, start_after_s=2)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+    def run(initial: str) -> tuple[int, list[str], str]:
+        state.write_text(initial + "\n")
+        calls.write_text("")
+        done = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env, timeout=30)
+        return done.returncode, calls.read_text().splitlines(), done.stdout
+
+    inactive, running = run("inactive"), run("clean")
+    assert (
+        inactive[:2],
+        "started without it" in inactive[2],
+        (away / str(tmp_path / "absent").replace("/", "_")).exists(),
+        running[:2],
+    ) == (
+        (0, ["--run /dev/md0", "--detail --export /dev/md0"]),
+        True,
+        True,
+        (0, ["--detail --export /dev/md0"]),
+    ), inactive
