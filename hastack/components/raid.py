@@ -1,5 +1,6 @@
 """Disks, web hosts: an mdadm RAID-1 of the two site disks, ext4, mounted by UUID."""
 
+import shlex
 import uuid as uuidlib
 
 from pyinfra import host
@@ -183,9 +184,11 @@ def the_array_at_boot(device: str, md_uuid: str) -> None:
         src=str(TEMPLATES / "hastack-raid-boot.sh.j2"),
         dest=BOOT_SCRIPT,
         mode="755",
-        device=device,
-        uuid=md_uuid,
-        disks=" ".join(host.data.site_disks),
+        # site values, shell-quoted
+        device=shlex.quote(device),
+        uuid=shlex.quote(md_uuid),
+        disks=shlex.quote(" ".join(host.data.site_disks)),
+        mount_point=shlex.quote(host.data.raid_mount_point),
         away_dir=AWAY_DIR,
     )
     unit = files.put(

@@ -257,7 +257,9 @@ class Site:
     def ab_target(self, path: str = "/", scheme: str = "https") -> str:
         """What ab takes for the shop: the VIP's address in the URL (ab resolves names itself and
         checks no certificate), and ``shop_name`` as the Host header where it differs."""
-        host = "" if self.shop_name == str(self.vip) else f"-H {shlex.quote('Host: ' + self.shop_name)} "
+        port = self.proxy_setting("https_port") if scheme == "https" else 80
+        name = self.shop_name if port == {"https": 443, "http": 80}[scheme] else f"{self.shop_name}:{port}"
+        host = "" if self.shop_name == str(self.vip) else f"-H {shlex.quote('Host: ' + name)} "
         return host + shlex.quote(self.url(path, scheme, by_address=True))
 
     def probe_ca(self) -> str | None:

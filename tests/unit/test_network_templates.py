@@ -1004,15 +1004,19 @@ def test_the_acme_run_ends_at_once_when_the_directory_does_not_answer(tmp_path):
 def raid_boot_script(tmp_path, disks: list[str], away, sys_dir, **more):
     """The RAID's boot script (templates/raid/hastack-raid-boot.sh.j2) for /dev/md0 of these
     disks, its notes in ``away``, the kernel's md files under ``sys_dir``; its path."""
+    import shlex
+
     script = tmp_path / "raid-boot"
     script.write_text(
         render(
             "raid/hastack-raid-boot.sh.j2",
             device="/dev/md0",
             uuid="11111111:22222222:33333333:44444444",
-            disks=" ".join(disks),
+            disks=shlex.quote(" ".join(disks)),
+            mount_point="/raid1",
             away_dir=str(away),
             sys_dir=str(sys_dir),
+            map_file=str(tmp_path / "no-map"),
             **more,
         )
     )
@@ -1020,12 +1024,11 @@ def raid_boot_script(tmp_path, disks: list[str], away, sys_dir, **more):
 
 
 def test_a_returning_disk_is_put_back_into_the_array_and_no_other(tmp_path):
-    """The RAID's re-add at boot, with a stand-in for mdadm. Of the site's disks: one missing
-    is noted away; one back after it was noted away, carrying this array's superblock, is
-    re-added; a member and a disk of another array are left alone. Out of the array but never
-    seen away (md failed it), or having run the array alone meanwhile (its own array state
-    shows the other disk missing): left out, and the unit fails naming why. A refused re-add
-    fails it too, naming the way out."""
+    """The RAID's re-add at boot, with a stand-in for mdadm. Of the site's disks: one back after
+    it was noted away, carrying this array's superblock, is re-added; a member and a disk of
+    another array are left alone. Out of the array but never noted away (md failed it), or
+    having run the array alone meanwhile (its own array state shows the other disk missing):
+    left out, and the unit fails naming why. A refused re-add fails it too, naming the way out."""
     bin_dir, disks, away = tmp_path / "bin", tmp_path / "disks", tmp_path / "away"
     sys_dir = tmp_path / "sys"
     (sys_dir / "block" / "md0" / "md").mkdir(parents=True)
@@ -1072,48 +1075,84 @@ def test_a_returning_disk_is_put_back_into_the_array_and_no_other(tmp_path):
     refused = run("refused")
     assert (first[:2], noted, unseen[:2], split[:2], refused[:2]) == (
         (0, ["returning"]),
-        ["absent", "refused", "split"],
+        ["refused", "split"],
         (1, []),
         (1, []),
         (1, ["refused"]),
     ), first
     assert (
-        "was not seen away" in unseen[2],
+        "was not noted away" in unseen[2],
         "ran /dev/md0 without the other disk" in split[2],
         "hastack disk replace" in refused[2],
     ) == (True, True, True)
 
 
 def test_an_array_left_waiting_for_a_missing_disk_is_started_without_it(tmp_path):
-    """At boot, the array inactive (waiting for its other half) after start_after_s: started
-    degraded with mdadm --run, then the disk noted away; an array that runs is not touched."""
-    bin_dir, sys_dir, away = tmp_path / "bin", tmp_path / "sys", tmp_path / "away"
+    """At boot, the array inactive (waiting for its other half) once the system has been up
+    start_after_s: started degraded with mdadm --run, the absent disk noted away, the mount
+    started again. Not started: an array that runs, one inactive with every disk here, one whose
+    disk here is the one that was away. An absent disk the present one already counted out
+    (md failed it before) is not noted away."""
+    bin_dir, disks, sys_dir, away = tmp_path / "bin", tmp_path / "disks", tmp_path / "sys", tmp_path / "away"
     state = sys_dir / "block" / "md0" / "md" / "array_state"
     state.parent.mkdir(parents=True)
     bin_dir.mkdir()
+    disks.mkdir()
+    (disks / "here").write_text("")
     calls = tmp_path / "calls"
     (bin_dir / "mdadm").write_text(
-        f'#!/bin/sh\necho "$*" >> {calls}\ncase "$*" in \'--run /dev/md0\') echo clean > {state};; esac\n'
+        "#!/bin/sh\n"
+        f'echo "mdadm $*" >> {calls}\n'
+        'case "$*" in\n'
+        f"  '--run /dev/md0') echo clean > {state};;\n"
+        "  '--examine '*) echo \"   Array State : $VIEW (A == active)\";;\n"
+        "esac\n"
     )
-    (bin_dir / "mdadm").chmod(0o755)
-    script = raid_boot_script(tmp_path, [str(tmp_path / "absent")], away, sys_dir, wait_s=6, start_after_s=2)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    for tool in ("systemctl", "systemd-escape"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\necho raid1.mount\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
 
-    def run(initial: str) -> tuple[int, list[str], str]:
+    def run(initial: str, names=("here", "absent"), view="AA") -> tuple[int, list[str], list[str], str]:
+        for path in away.glob("*") if away.exists() else []:
+            path.unlink()
+        if view == "marked":
+            away.mkdir(exist_ok=True)
+            (away / str(disks / "here").replace("/", "_")).write_text("")
         state.write_text(initial + "\n")
         calls.write_text("")
+        script = raid_boot_script(
+            tmp_path, [str(disks / name) for name in names], away, sys_dir, wait_s=4, start_after_s=0
+        )
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "VIEW": view}
         done = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env, timeout=30)
-        return done.returncode, calls.read_text().splitlines(), done.stdout
+        said = [line for line in calls.read_text().splitlines() if not line.startswith("mdadm --examine")]
+        noted = sorted(p.name.rsplit("_", 1)[-1] for p in away.glob("*")) if away.exists() else []
+        return done.returncode, said, noted, done.stdout + done.stderr
 
-    inactive, running = run("inactive"), run("clean")
-    assert (
-        inactive[:2],
-        "started without it" in inactive[2],
-        (away / str(tmp_path / "absent").replace("/", "_")).exists(),
-        running[:2],
-    ) == (
-        (0, ["--run /dev/md0", "--detail --export /dev/md0"]),
-        True,
-        True,
-        (0, ["--detail --export /dev/md0"]),
-    ), inactive
+    started = run("inactive")
+    assert started[:3] == (
+        0,
+        [
+            "mdadm --run /dev/md0",
+            "systemd-escape -p --suffix=mount /raid1",
+            "systemctl start raid1.mount",
+            "systemctl is-enabled -q glusterd",
+            "systemctl start --no-block glusterd",
+            "mdadm --detail --export /dev/md0",
+        ],
+        ["absent"],
+    ), started
+    assert "started without it" in started[3]
+    already_out = run("inactive", view=".A")
+    assert (already_out[0], already_out[1][0], already_out[2]) == (0, "mdadm --run /dev/md0", []), already_out
+    running = run("clean")
+    assert running[:3] == (0, ["mdadm --detail --export /dev/md0"], []), running
+    every_disk = run("inactive", names=("here",))
+    assert (every_disk[0], every_disk[1], "with every disk here" in every_disk[3]) == (1, [], True), (
+        every_disk
+    )
+    away_disk = run("inactive", view="marked")
+    assert (away_disk[0], away_disk[1], "is the one that was away" in away_disk[3]) == (1, [], True), (
+        away_disk
+    )

@@ -224,7 +224,7 @@ def test_a_boot_without_a_disk_runs_the_array_degraded_and_mounts_raid1(booted_w
     noted = machine.ssh("ls /var/lib/hastack/raid-away/", check=False).stdout.split()
     assert (
         bool(re.search(r"^md0 : active raid1 .*\n.*\[(U_|_U)\]", mdstat, re.M)),
-        "is still inactive after 30 s" in journal,
+        "started without it" in journal,
         noted,
         machine.ssh("findmnt -n -o SOURCE /raid1").stdout.strip(),
         machine.ssh("cat /run/glusterd-saw", check=False).stdout.strip(),
