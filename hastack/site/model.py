@@ -250,15 +250,17 @@ class Site:
         """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80; for
         ``shop_name`` (reach it with ``curl_to_vip``), or with ``by_address`` the VIP's address (a
         client that sends a Host header but checks no certificate: ab)."""
+        return f"{scheme}://{self.vip if by_address else self.shop_name}{self._port_suffix(scheme)}{path}"
+
+    def _port_suffix(self, scheme: str) -> str:
+        """ ":port" where the VIP's listener for ``scheme`` is not on the scheme's own port."""
         port = self.proxy_setting("https_port") if scheme == "https" else 80
-        suffix = "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
-        return f"{scheme}://{self.vip if by_address else self.shop_name}{suffix}{path}"
+        return "" if port == {"https": 443, "http": 80}[scheme] else f":{port}"
 
     def ab_target(self, path: str = "/", scheme: str = "https") -> str:
         """What ab takes for the shop: the VIP's address in the URL (ab resolves names itself and
         checks no certificate), and ``shop_name`` as the Host header where it differs."""
-        port = self.proxy_setting("https_port") if scheme == "https" else 80
-        name = self.shop_name if port == {"https": 443, "http": 80}[scheme] else f"{self.shop_name}:{port}"
+        name = self.shop_name + self._port_suffix(scheme)
         host = "" if self.shop_name == str(self.vip) else f"-H {shlex.quote('Host: ' + name)} "
         return host + shlex.quote(self.url(path, scheme, by_address=True))
 
