@@ -48,11 +48,7 @@ def take(site: Site, out_dir: Path, device: str) -> list[Path]:
     ganglia, cacti = out_dir / "ganglia-cluster.png", out_dir / "cacti-graphs.png"
     with sync_playwright() as playwright:
         # The shop's name, whatever it resolves to here, to the VIP (as the probes: Site.shop_name).
-        to_vip = (
-            []
-            if site.shop_name == str(site.vip)
-            else [f"--host-resolver-rules=MAP {site.shop_name} {site.vip}"]
-        )
+        to_vip = [f"--host-resolver-rules=MAP {site.shop_name} {site.vip}"] if site.by_name else []
         browser = playwright.chromium.launch(executable_path=browser_path(), args=[*CHROMIUM_ARGS, *to_vip])
         # The site CA is not in Chromium's own store: the page, not the chain, is the subject here.
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, ignore_https_errors=True)

@@ -197,10 +197,9 @@ def certificate(site: Site, hosts: Hosts) -> list[Line]:
     if asker is None:
         return []
     port = site.proxy_setting("https_port")
-    server = f"-servername {site.shop_name} " if site.curl_to_vip else ""
     _, out = hosts.run(
         asker,
-        f"echo | openssl s_client -connect {site.vip}:{port} {server}2>/dev/null "
+        f"echo | openssl s_client -connect {site.vip}:{port} {site.servername_option}2>/dev/null "
         "| openssl x509 -noout -enddate",
     )
     match = re.search(r"notAfter=(.+)", out)

@@ -294,8 +294,7 @@ def test_alpn_offers_http2_and_http1(host, site, flag, version):
 
 def s_client(site, options: str) -> str:
     port = site.proxy_setting("https_port")
-    name = "" if site.shop_name == str(site.vip) else f"-servername {site.shop_name} "
-    return f"openssl s_client -connect {site.vip}:{port} {name}{options} </dev/null 2>&1"
+    return f"openssl s_client -connect {site.vip}:{port} {site.servername_option}{options} </dev/null 2>&1"
 
 
 @pytest.mark.roles("client")

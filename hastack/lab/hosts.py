@@ -40,7 +40,7 @@ from hastack.lab.layout import (
     needs_ganglia_image,
 )
 from hastack.lab.sitefile import site_text
-from hastack.probe import http_get
+from hastack.probe import http_get, shop_get
 from hastack.site import load_site
 
 # Flags measured on this machine for a systemd container (--privileged fails
@@ -417,8 +417,7 @@ def status() -> int:
     ca = site.probe_ca() if site else None
     for name, path in (("shop", "/"), ("ganglia", "/ganglia/"), ("cacti", "/cacti/")):
         url = site.url(path, by_address=True) if site else f"https://{VIP}{path}"
-        asked = site.url(path) if site else url
-        status_code, _ = http_get(asked, timeout=10, cafile=ca, address=str(site.vip) if site else None)
+        status_code = shop_get(site, path, timeout=10)[0] if site else http_get(url, timeout=10)[0]
         answer = f"answers {status_code}" if status_code else "does not answer (deploy the cluster)"
         print(f"{name + ':':<8} {url} {answer}")
     if ca:

@@ -241,10 +241,21 @@ class Site:
         return next((name for name in names if not name.startswith("*")), str(self.vip))
 
     @property
+    def by_name(self) -> bool:
+        """Whether the probes ask for a name (``shop_name``), not the VIP's address."""
+        return self.shop_name != str(self.vip)
+
+    @property
     def curl_to_vip(self) -> str:
         """curl's option that sends every request to the VIP, whatever ``shop_name`` resolves to
         (SNI and Host stay the name): empty when the URLs name the VIP's address."""
-        return "" if self.shop_name == str(self.vip) else f"--connect-to ::{self.vip}:"
+        return f"--connect-to ::{self.vip}:" if self.by_name else ""
+
+    @property
+    def servername_option(self) -> str:
+        """openssl s_client's option for the name it asks the VIP for (SNI), with a space after;
+        empty when the probes ask for the VIP's address."""
+        return f"-servername {self.shop_name} " if self.by_name else ""
 
     def url(self, path: str = "/", scheme: str = "https", by_address: bool = False) -> str:
         """The shop's URL through the VIP: HTTPS on ``https_port``, or plain HTTP on 80; for
@@ -261,7 +272,7 @@ class Site:
         """What ab takes for the shop: the VIP's address in the URL (ab resolves names itself and
         checks no certificate), and ``shop_name`` as the Host header where it differs."""
         name = self.shop_name + self._port_suffix(scheme)
-        host = "" if self.shop_name == str(self.vip) else f"-H {shlex.quote('Host: ' + name)} "
+        host = f"-H {shlex.quote('Host: ' + name)} " if self.by_name else ""
         return host + shlex.quote(self.url(path, scheme, by_address=True))
 
     def probe_ca(self) -> str | None:
