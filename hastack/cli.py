@@ -314,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many web hosts (2 to 9; default: as many as the lab has, else 2). More adds hosts; "
         "fewer leaves the others out of the site (the next deploy drains them and removes their bricks)",
     )
+    lab_images = lab_commands.add_parser(
+        "images", help="build the images a lab of this release runs, where missing, and start no host"
+    )
+    lab_images.add_argument("--debian", type=int, choices=[12, 13], help="the release (default 13)")
     lab_commands.add_parser("down", help="remove every container, network and volume of the lab")
     lab_bench = lab_commands.add_parser(
         "bench",

@@ -275,13 +275,15 @@ def refuse_unreachable_hosts() -> None:
         raise DeployError(
             f"{', '.join(away)} did not answer over SSH, so the run stops before any change: bring "
             f"{'them' if len(away) > 1 else 'it'} back, or leave {'them' if len(away) > 1 else 'it'} out "
-            "with --limit (for example --limit web1,proxy1). Nothing was changed on any host."
+            "with --limit (for example --limit web1 --limit proxy1). Nothing was changed on any host."
         )
 
 
 # How to give a cloned host an identity of its own, by what collides.
 IDENTITY_FIXES = {
-    "machine-id": "rm /etc/machine-id && systemd-machine-id-setup, then reboot",
+    # Not systemd-machine-id-setup: on a clone it copies the ID back from dbus's file or from
+    # /run/machine-id (seen in the storage VM test).
+    "machine-id": "rm -f /var/lib/dbus/machine-id && systemd-id128 new > /etc/machine-id, then reboot",
     "SSH host key": "rm /etc/ssh/ssh_host_*; dpkg-reconfigure openssh-server, then update known_hosts",
     "glusterd UUID": "(before it joins a pool) systemctl stop glusterd; rm /var/lib/glusterd/glusterd.info; "
     "systemctl start glusterd",

@@ -29,6 +29,7 @@ from hastack.lab.common import (
     LabError,
     run,
     say,
+    wanted_release,
 )
 from hastack.lab.engine import docker, ensure_docker
 from hastack.lab.hosts import (
@@ -37,6 +38,7 @@ from hastack.lab.hosts import (
     down,
     ensure_key,
     host_named,
+    images,
     lab_release,
     remove_host,
     running_release,
@@ -45,6 +47,7 @@ from hastack.lab.hosts import (
     status,
     up,
 )
+from hastack.lab.images import WEB_IMAGE
 from hastack.lab.layout import HOSTS, NETWORKS, SUDO_USER, VIP, LabHost, lab_hosts
 from hastack.lab.sitefile import derived_site, site_document
 
@@ -145,6 +148,9 @@ def main(args) -> int:
     try:
         if args.lab_command == "up":
             up(args.debian, args.web)
+        elif args.lab_command == "images":
+            release = args.debian or wanted_release()
+            say(f"Debian {release}: base image {images(release)}, NGINX's image {WEB_IMAGE.name(release)}")
         elif args.lab_command == "down":
             down()
         elif args.lab_command == "status":

@@ -301,6 +301,18 @@ def lab_release() -> int:
     return running_release() or wanted_release()
 
 
+def images(release: int) -> str:
+    """The images a lab of this release runs, built where missing (no host is started): the
+    hosts' base image (its name returned), NGINX's and, where Debian has none, Ganglia's."""
+    suite(release)
+    ensure_docker()
+    image = ensure_image(release)
+    WEB_IMAGE.ensure(release)
+    if needs_ganglia_image(release):
+        GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
+    return image
+
+
 def up(release: int | None = None, web: int | None = None) -> int:
     """Bring the lab up on a Debian release (default: the running lab's, else 13) with ``web``
     web hosts (default: as many as it has, else two); its release.
@@ -320,10 +332,7 @@ def up(release: int | None = None, web: int | None = None) -> int:
             f"the lab runs Debian {running}; `hastack lab down` first to bring it up on Debian {release}"
         )
     public_key = ensure_key()
-    image = ensure_image(release)
-    WEB_IMAGE.ensure(release)
-    if needs_ganglia_image(release):
-        GANGLIA_IMAGE.ensure(GANGLIA_IMAGE_RELEASE)
+    image = images(release)
     ensure_networks()
     guard.ensure(list(NETWORKS.values()))
     fence.start_gate()

@@ -55,8 +55,6 @@ QEMU_FLAGS = [
     "tcg,thread=multi,tb-size=256",
     "-cpu",
     "max",
-    "-m",
-    "768",
     "-smp",
     "2",
     "-display",
@@ -146,23 +144,48 @@ def _configure(rootfs: Path, public_key: str) -> None:
     subprocess.run(["chroot", str(rootfs), "passwd", "-l", "root"], check=False, capture_output=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(addresses: tuple[str, ...] = ("127.0.0.1",), kind: int = socket.SOCK_STREAM) -> int:
+    """A port free on each of these loopback addresses (TCP, or UDP with ``kind``)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            sock.bind((addresses[0], 0))
+            port = sock.getsockname()[1]
+        try:
+            for address in addresses[1:]:
+                with socket.socket(socket.AF_INET, kind) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise LabError(f"no port free on each of {', '.join(addresses)}")
 
 
 class RaidVM:
     """One VM run: an overlay on the base image plus named spare disks."""
 
-    def __init__(self, disks: dict[str, str], workdir: Path, nics: dict[str, str] | None = None):
+    def __init__(
+        self,
+        disks: dict[str, str],
+        workdir: Path,
+        nics: dict[str, str] | None = None,
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        links: dict[str, tuple[str, int, int]] | None = None,
+        memory_mb: int = 768,
+    ):
         """``nics``: more network cards, by MAC, each on a qemu network of its own (no way
-        out): name -> MAC. The first card (eth0) is SSH's, MAC ``FIRST_MAC``."""
+        out): name -> MAC. The first card (eth0) is SSH's, MAC ``FIRST_MAC``, forwarded from
+        ``address``:``port`` (a loopback address; a free port by default). ``links``: cards
+        on a segment shared with other VMs, name -> (MAC, this VM's UDP port, the other VM's),
+        both on 127.0.0.1 (qemu's socket network: nothing else is on it)."""
         self.base = build_image()
         self.disks = disks
         self.nics = nics or {}
+        self.links = links or {}
+        self.memory_mb = memory_mb
         self.workdir = workdir
-        self.port = free_port()
+        self.address = address
+        self.port = port or free_port((address,))
         self.initrd = self.base / "initrd.img"
         self.known_hosts = workdir / "known_hosts"
         self.process: subprocess.Popen | None = None
@@ -189,9 +212,16 @@ class RaidVM:
         return f"/dev/disk/by-id/virtio-{name}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_for_ssh()
+
+    def launch(self) -> None:
+        """Start qemu (``wait_for_ssh`` then waits for the system)."""
         cmd = [
             "qemu-system-x86_64",
             *QEMU_FLAGS,
+            "-m",
+            str(self.memory_mb),
             "-kernel",
             str(self.base / "vmlinuz"),
             "-initrd",
@@ -208,7 +238,7 @@ class RaidVM:
             "-device",
             "virtio-blk-pci,drive=root,serial=root",
             "-netdev",
-            f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.port}-:22",
+            f"user,id=net0,hostfwd=tcp:{self.address}:{self.port}-:22",
             "-device",
             f"virtio-net-pci,netdev=net0,mac={FIRST_MAC}",
         ]
@@ -216,6 +246,13 @@ class RaidVM:
             cmd += [
                 "-netdev",
                 f"user,id=net{index},net=10.0.{2 + index}.0/24,restrict=on",
+                "-device",
+                f"virtio-net-pci,netdev=net{index},mac={mac}",
+            ]
+        for index, (mac, mine, other) in enumerate(self.links.values(), start=1 + len(self.nics)):
+            cmd += [
+                "-netdev",
+                f"socket,id=net{index},udp=127.0.0.1:{other},localaddr=127.0.0.1:{mine}",
                 "-device",
                 f"virtio-net-pci,netdev=net{index},mac={mac}",
             ]
@@ -227,7 +264,6 @@ class RaidVM:
                 f"virtio-blk-pci,drive={name},serial={name}",
             ]
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.wait_for_ssh()
 
     def wait_for_ssh(self, limit: float = 240) -> None:
         started = time.monotonic()
@@ -237,10 +273,10 @@ class RaidVM:
             if time.monotonic() - started > limit:
                 raise LabError(f"the VM did not answer SSH in {limit:.0f} s: see {self.workdir}/console.log")
             time.sleep(3)
-        say(f"VM answers SSH on 127.0.0.1:{self.port} after {time.monotonic() - started:.0f} s")
+        say(f"VM answers SSH on {self.address}:{self.port} after {time.monotonic() - started:.0f} s")
 
     def ssh_ready(self) -> bool:
-        if not ssh_answers("127.0.0.1", port=self.port):
+        if not ssh_answers(self.address, port=self.port):
             return False
         return self.ssh("true", check=False).returncode == 0
 
@@ -248,7 +284,7 @@ class RaidVM:
         """A command in the VM over the lab's SSH runner (255: no connection, as ssh says)."""
         try:
             if self.runner is None:
-                self.runner = SshRunner("127.0.0.1", port=self.port, key=str(KEY_FILE), trust_any=True)
+                self.runner = SshRunner(self.address, port=self.port, key=str(KEY_FILE), trust_any=True)
             result = self.runner.execute(command, timeout)
         except (OSError, EOFError, paramiko.SSHException) as error:
             self.drop_connection()
@@ -298,14 +334,17 @@ class RaidVM:
         """Run deploys/raid_only.py into the VM with these disks; the DeployRun (log: <name>.log here)."""
         return self.deploy("deploys/raid_only.py", self.site_document(disks), name)
 
-    def deploy(self, entry: str, document: dict, name: str):
-        """Run a deploy into the VM (web1) with this site; the DeployRun (log: <name>.log here)."""
+    def deploy(self, entry: str, document: dict, name: str, limit: str = "web1"):
+        """Run a deploy into the VM (web1) with this site; the DeployRun (log: <name>.log here).
+        ``limit``: the site's hosts that are VMs, comma-separated (the others are never
+        contacted)."""
         from hastack.deploying import run_deploy
 
         site = self.workdir / f"{name}.yaml"
-        header = "Written by the VM tests: web1 is the VM; the other hosts are never contacted."
+        header = f"Written by the VM tests: the VMs are {limit}; the other hosts are never contacted."
         site.write_text(dump_site(document, header))
-        return run_deploy(site, entry, "--limit", "web1", log=self.workdir / f"{name}.log")
+        limits = [arg for name in limit.split(",") for arg in ("--limit", name)]
+        return run_deploy(site, entry, *limits, log=self.workdir / f"{name}.log")
 
     def site_text(self, disks: list[str]) -> str:
         header = "Written by the RAID VM test: web1 is the VM; the other hosts are never contacted."
