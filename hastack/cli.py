@@ -317,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab_images = lab_commands.add_parser(
         "images", help="build the images a lab of this release runs, where missing, and start no host"
     )
-    lab_images.add_argument("--debian", type=int, choices=[12, 13], help="the release (default 13)")
+    lab_images.add_argument(
+        "--debian", type=int, choices=[12, 13], help="the release (default: HASTACK_LAB_DEBIAN, else 13)"
+    )
     lab_commands.add_parser("down", help="remove every container, network and volume of the lab")
     lab_bench = lab_commands.add_parser(
         "bench",

@@ -283,7 +283,8 @@ def refuse_unreachable_hosts() -> None:
 IDENTITY_FIXES = {
     # Not systemd-machine-id-setup: on a clone it copies the ID back from dbus's file or from
     # /run/machine-id (seen in the storage VM test).
-    "machine-id": "rm -f /var/lib/dbus/machine-id && systemd-id128 new > /etc/machine-id, then reboot",
+    "machine-id": "as root: rm -f /var/lib/dbus/machine-id && systemd-id128 new > /etc/machine-id, "
+    "then reboot",
     "SSH host key": "rm /etc/ssh/ssh_host_*; dpkg-reconfigure openssh-server, then update known_hosts",
     "glusterd UUID": "(before it joins a pool) systemctl stop glusterd; rm /var/lib/glusterd/glusterd.info; "
     "systemctl start glusterd",

@@ -47,8 +47,8 @@ from hastack.lab.hosts import (
     status,
     up,
 )
-from hastack.lab.images import WEB_IMAGE
-from hastack.lab.layout import HOSTS, NETWORKS, SUDO_USER, VIP, LabHost, lab_hosts
+from hastack.lab.images import GANGLIA_IMAGE, GANGLIA_IMAGE_RELEASE, WEB_IMAGE
+from hastack.lab.layout import HOSTS, NETWORKS, SUDO_USER, VIP, LabHost, lab_hosts, needs_ganglia_image
 from hastack.lab.sitefile import derived_site, site_document
 
 
@@ -151,6 +151,8 @@ def main(args) -> int:
         elif args.lab_command == "images":
             release = args.debian or wanted_release()
             say(f"Debian {release}: base image {images(release)}, NGINX's image {WEB_IMAGE.name(release)}")
+            if needs_ganglia_image(release):
+                say(f"and Ganglia's image {GANGLIA_IMAGE.name(GANGLIA_IMAGE_RELEASE)}")
         elif args.lab_command == "down":
             down()
         elif args.lab_command == "status":

@@ -144,15 +144,15 @@ def _configure(rootfs: Path, public_key: str) -> None:
     subprocess.run(["chroot", str(rootfs), "passwd", "-l", "root"], check=False, capture_output=True)
 
 
-def free_port(addresses: tuple[str, ...] = ("127.0.0.1",), kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on each of these loopback addresses (TCP, or UDP with ``kind``)."""
+def free_port(addresses: tuple[str, ...] = ("127.0.0.1",)) -> int:
+    """A TCP port free on each of these loopback addresses."""
     for _ in range(50):
-        with socket.socket(socket.AF_INET, kind) as sock:
+        with socket.socket() as sock:
             sock.bind((addresses[0], 0))
             port = sock.getsockname()[1]
         try:
             for address in addresses[1:]:
-                with socket.socket(socket.AF_INET, kind) as sock:
+                with socket.socket() as sock:
                     sock.bind((address, port))
         except OSError:
             continue
@@ -343,7 +343,7 @@ class RaidVM:
         site = self.workdir / f"{name}.yaml"
         header = f"Written by the VM tests: the VMs are {limit}; the other hosts are never contacted."
         site.write_text(dump_site(document, header))
-        limits = [arg for name in limit.split(",") for arg in ("--limit", name)]
+        limits = [arg for each in limit.split(",") for arg in ("--limit", each.strip())]
         return run_deploy(site, entry, *limits, log=self.workdir / f"{name}.log")
 
     def site_text(self, disks: list[str]) -> str:
