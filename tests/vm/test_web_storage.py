@@ -66,7 +66,7 @@ def pair():
                 machine.launch()
                 machines[name] = machine
             for machine in machines.values():
-                machine.wait_for_ssh()
+                machine.wait_for_boot()
             yield machines
     except lab.LabError as error:
         pytest.fail(f"the storage VMs cannot start, so the storage tests cannot run: {error}")
@@ -165,9 +165,13 @@ def test_second_run_changes_nothing(deployed, pair):
 
 @pytest.fixture(scope="module")
 def booted_without_a_disk(deployed, pair):
-    """web1 powered off; web2 writes to the volume; web1 started with its second disk unplugged,
-    and left to itself until its brick is online (10 minutes at most)."""
+    """web1 powered off; web2 writes to the volume; web1 started, from the initramfs it built,
+    with its second disk unplugged, and left to itself until its brick is online (10 minutes at
+    most)."""
     web1, web2 = pair["web1"], pair["web2"]
+    # From its own initramfs, as a server boots: mdadm assembles the array there, and its
+    # last-resort timer does not start it degraded (tests/vm/test_raid.py).
+    web1.use_own_initramfs()
     web1.stop()
     web2.ssh(f"echo while-away > {MOUNT}/while-away")
     web1.unplugged = {"raid-b"}
