@@ -400,6 +400,23 @@ class RaidVM:
         return document
 
 
+# The VM tests' back network: qemu's user network of a second card (RaidVM's nics), or a segment
+# between VMs (links). The front network is on no card.
+BACK_NET = "10.0.3.0/24"
+
+
+def on_test_networks(document: dict) -> dict:
+    """A ``site_document`` moved onto the VM tests' networks: back ``BACK_NET``, front
+    10.0.4.0/24, the VIP and every host's addresses there."""
+    document["networks"] = {"back": BACK_NET, "front": "10.0.4.0/24"}
+    document["vip"] = "10.0.4.10"
+    document["hosts"]["proxy1"].update(back="10.0.3.11", front="10.0.4.11")
+    document["hosts"]["proxy2"].update(back="10.0.3.12", front="10.0.4.12")
+    document["hosts"]["web1"]["back"] = "10.0.3.21"
+    document["hosts"]["web2"]["back"] = "10.0.3.22"
+    return document
+
+
 @contextmanager
 def started(name: str, disks: dict[str, str], nics: dict[str, str] | None = None):
     """A fresh VM run in .lab/vm/<name> (for a test module's fixture); powered off after.

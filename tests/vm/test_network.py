@@ -24,8 +24,7 @@ from hastack import lab
 from hastack.lab import vm
 
 BACK_MAC = "52:54:00:00:01:02"
-# qemu's user network of the second card (vm.RaidVM: 10.0.3.0/24): the site's back network.
-BACK_NET = "10.0.3.0/24"
+# The second card's network (qemu's user network, vm.BACK_NET): the site's back network.
 SITE_BACK = "10.0.3.21"
 INSTALLER_BACK = "10.0.3.99"
 INSTALLER_FILE = "/etc/netplan/50-cloud-init.yaml"
@@ -56,12 +55,7 @@ def net_vm():
 
 def site(machine, nics: dict, dhcp: list, confirm_seconds: int = 60) -> dict:
     """The VM as web1 of a site whose back network is the second card's."""
-    document = machine.site_document(["/dev/vdb", "/dev/vdc"])
-    document["networks"] = {"back": BACK_NET, "front": "10.0.4.0/24"}
-    document["vip"] = "10.0.4.10"
-    document["hosts"]["proxy1"].update(back="10.0.3.11", front="10.0.4.11")
-    document["hosts"]["proxy2"].update(back="10.0.3.12", front="10.0.4.12")
-    document["hosts"]["web2"]["back"] = "10.0.3.22"
+    document = vm.on_test_networks(machine.site_document(["/dev/vdb", "/dev/vdc"]))
     document["hosts"]["web1"].update(back=SITE_BACK, nics=nics, dhcp=dhcp)
     document["data"] = {
         "raid_enabled": False,

@@ -28,7 +28,6 @@ from hastack.site import dump_site
 
 CLUSTER = "storagevm"
 DISKS = {"raid-a": "1G", "raid-b": "1G"}
-BACK_NET = "10.0.3.0/24"
 HOSTS = {
     # name: (SSH's loopback address, back address, MAC of the back card)
     "web1": ("127.0.0.21", "10.0.3.21", "52:54:00:00:03:21"),
@@ -74,13 +73,9 @@ def pair():
 
 def site_document(pair) -> dict:
     web1 = pair["web1"]
-    document = web1.site_document([])
+    document = vm.on_test_networks(web1.site_document([]))
     document["cluster"] = CLUSTER
-    document["networks"] = {"back": BACK_NET, "front": "10.0.4.0/24"}
-    document["vip"] = "10.0.4.10"
     document["ssh"]["known_hosts"] = str(vm.VM_DIR / "storage-known_hosts")
-    document["hosts"]["proxy1"].update(back="10.0.3.11", front="10.0.4.11")
-    document["hosts"]["proxy2"].update(back="10.0.3.12", front="10.0.4.12")
     for name, (address, back, mac) in HOSTS.items():
         machine = pair[name]
         document["hosts"][name] = {
