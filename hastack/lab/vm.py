@@ -403,6 +403,11 @@ class RaidVM:
 # The VM tests' back network: qemu's user network of a second card (RaidVM's nics), or a segment
 # between VMs (links). The front network is on no card.
 BACK_NET = "10.0.3.0/24"
+# The VM tests' `netplan_confirm_seconds` where the change is right: a VM emulated by qemu's TCG,
+# in a cgroup of small CPU weight beside two lab passes, took over 60 s (the default) in CI to take
+# a new SSH login or to fetch the mirror's InRelease after `netplan apply` (twice, 2026-12-06). A
+# test of a wrong change gives its own, shorter, bound.
+CONFIRM_SECONDS = 180
 
 
 def on_test_networks(document: dict) -> dict:

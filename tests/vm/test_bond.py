@@ -63,7 +63,10 @@ def deployed(bond_vm):
 
 
 def test_the_deploy_makes_the_bond_and_the_vlan(deployed, bond_vm):
-    assert (deployed.returncode, state(bond_vm)) == (0, WANTED), deployed.report(3000)
+    log = bond_vm.ssh("tail -n 20 /var/lib/hastack/netplan/switch.log", check=False).stdout
+    assert (deployed.returncode, state(bond_vm)) == (0, WANTED), (
+        deployed.report(3000) + "\nswitch.log:\n" + log
+    )
 
 
 def test_verify_network_checks_hold_on_the_bond(deployed, bond_vm):

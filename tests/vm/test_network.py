@@ -53,7 +53,7 @@ def net_vm():
         pytest.fail(f"the VM cannot start, so the network tests cannot run: {error}")
 
 
-def site(machine, nics: dict, dhcp: list, confirm_seconds: int = 60) -> dict:
+def site(machine, nics: dict, dhcp: list, confirm_seconds: int = vm.CONFIRM_SECONDS) -> dict:
     """The VM as web1 of a site whose back network is the second card's."""
     document = vm.on_test_networks(machine.site_document(["/dev/vdb", "/dev/vdc"]))
     document["hosts"]["web1"].update(back=SITE_BACK, nics=nics, dhcp=dhcp)
@@ -184,7 +184,9 @@ SSH_NET, SSH_ADDRESS, GATEWAY, DNS = "10.0.2.0/24", "10.0.2.15", "10.0.2.2", "10
 STATIC_ROUTE = "198.51.100.0/24"
 
 
-def static_site(machine, gateway: str, nameservers: list[str], confirm_seconds: int = 60) -> dict:
+def static_site(
+    machine, gateway: str, nameservers: list[str], confirm_seconds: int = vm.CONFIRM_SECONDS
+) -> dict:
     """The SSH card as the back network, static: its DHCP address, this gateway and DNS."""
     document = site(machine, {"back": vm.FIRST_MAC}, [], confirm_seconds)
     document["networks"]["back"] = SSH_NET

@@ -91,6 +91,7 @@ def site_document(pair) -> dict:
         "chrony_set_clock": False,
         "gluster_arbiter": "",
         "gluster_quorum_type": "none",
+        "netplan_confirm_seconds": vm.CONFIRM_SECONDS,
     }
     return document
 
