@@ -15,6 +15,7 @@ TCP (a ProxyCommand, a Unix socket) is left as it is. Installed once, on ``impor
 
 from __future__ import annotations
 
+import functools
 import socket
 
 import paramiko
@@ -37,10 +38,10 @@ def install() -> None:
     if getattr(original, _MARK, False):
         return
 
+    @functools.wraps(original)
     def __init__(self, sock, *args, **kwargs):
         original(self, sock, *args, **kwargs)
         set_nodelay(self.sock)
 
     setattr(__init__, _MARK, True)
-    __init__.__wrapped__ = original
     paramiko.Transport.__init__ = __init__

@@ -53,17 +53,19 @@ note_reach() {
         else log "the package mirror ($(shown "$url")) did not answer before the change: not asked after it"; fi
     fi
 }
-# Exit 6, saying what, when something that worked before the apply does not now.
+# Exit 6, saying what (to the login that asked, and in the log), when something that worked
+# before the apply does not now.
+unreached() { log "not confirmed yet: $1"; echo "$1"; exit 6; }
 check_reach() {
     [ -e "$STATE/expect" ] || return 0
     while read -r what v4 url; do
         case $what in
         route)
             [ -n "$(ip -4 route show default 2>/dev/null)" ] ||
-                { echo "the host has no IPv4 default route any more"; exit 6; } ;;
+                unreached "the host has no IPv4 default route any more" ;;
         mirror)
             answers "$url" "$v4" ||
-                { echo "the package mirror ($(shown "$url")) no longer answers (a name, a route, a proxy?)"; exit 6; } ;;
+                unreached "the package mirror ($(shown "$url")) no longer answers (a name, a route, a proxy?)" ;;
         esac
     done < "$STATE/expect"
 }
