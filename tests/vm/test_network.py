@@ -261,14 +261,15 @@ def test_the_host_still_resolves_and_reaches_the_mirror_as_its_own_check_said(st
     assert (resolved, "with route mirror as before" in confirmed) == (0, True), confirmed
 
 
-WRONG_GATEWAY_SECONDS = 90
+WRONG_GATEWAY_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
 def wrong_gateway(static_gateway, installed):
     """A gateway where no router is: the route is there, the mirror is not. The run waits out the
-    whole bound (the check keeps failing), so it is 90 s, not 180: enough for a starved VM to take
-    the new login that hears the host's own check."""
+    whole bound (the check keeps failing), so it is 120 s, not 180. At 45 s, a clean-clone CI run
+    (2026-12-06) failed: the starved VM had not finished `netplan apply` when the bound ran out, so
+    the run said that instead of what the host's own check said."""
     before = live_digest(installed)
     run = installed.deploy(
         "deploys/base_only.py",
