@@ -198,3 +198,10 @@ def test_a_token_below_the_tolerance_is_warned(fixtures):
     )
     warnings = [warning for warning in site.warnings if "corosync_token_ms" in warning]
     assert (len(warnings), "0.266 s" in warnings[0]) == (1, True), warnings
+
+
+def test_holder_samples_written_over_are_left_out_not_fatal():
+    """Two partition drills in a row: the earlier run's sampler went on writing at its offset
+    in a file the later run truncated, so the file began with NUL bytes (seen, 2026-12-06)."""
+    written_over = "\x00" * 40 + "1796597066.904151 1\n" + "\x00" * 8 + "17965970\n1796597066.957551 0\n"
+    assert parse_holder_samples(written_over) == [(1796597066.957551, 0)]
