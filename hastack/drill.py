@@ -100,10 +100,10 @@ print("done", flush=True)
 
 
 # Runs on a proxy: whether it holds the VIP, about every 60 ms for the given seconds, one
-# "time 1|0" line a sample (bash and ip only: a proxy needs no Python). One process a sample
-# besides sleep: the clock and the loop are bash's own ($EPOCHREALTIME, $SECONDS). With date
-# twice and ip piped into grep, five a sample, a busy lab's CI run (2026-12-06) spaced them 205
-# ms apart at the 99th percentile, over HOLDER_SAMPLE_LIMIT_S.
+# "time 1|0" line a sample (bash and ip only: a proxy needs no Python). Two processes a sample,
+# ip and sleep: the clock and the loop are bash's own ($EPOCHREALTIME, $SECONDS). With date
+# twice and ip piped into grep, five, a busy lab's CI run (2026-12-06) spaced them 205 ms apart
+# at the 99th percentile, over HOLDER_SAMPLE_LIMIT_S.
 HOLDER_SAMPLER = (
     'end=$((SECONDS + {seconds})); while [ "$SECONDS" -lt "$end" ]; do t=$EPOCHREALTIME; '
     'if [ -n "$(ip -o -4 addr show to {vip}/32)" ]; then echo "$t 1"; else echo "$t 0"; fi; '
@@ -311,6 +311,17 @@ def parse_holder_samples(output: str) -> list[tuple[float, int]]:
             except ValueError:
                 continue
     return samples
+
+
+def unsampled_in_the_cut(samples: dict[str, list[tuple[float, int]]], cut_at: float | None) -> list[str]:
+    """The proxies whose samples do not run from before the cut (``cut_at``) into it: none, or
+    all after it began, or all before it (None: the cut never came, so no proxy was sampled in
+    it)."""
+    return sorted(
+        name
+        for name, series in samples.items()
+        if cut_at is None or not series or series[0][0] > cut_at or series[-1][0] < cut_at
+    )
 
 
 def parse_arp_rounds(output: str) -> list[tuple[float, list[str]]]:
@@ -579,24 +590,33 @@ class Drills:
 
     def partition(self) -> Result:
         """Both Corosync links between the proxies cut for ``seconds``, on every proxy, then
-        healed: at no sample may two proxies hold the VIP (by their addresses every ~100 ms, and
-        by ARP from the client every 200 ms)."""
+        healed: at no sample may two proxies hold the VIP (by their addresses every ~60 ms, and
+        by ARP from the client every 200 ms). Each proxy's samples must run from before the cut
+        into it: the proxy fenced in the cut is sampled until it is fenced, and its file is in
+        /var/tmp, kept when it starts again (/tmp is emptied at boot)."""
         proxies = [proxy for proxy in self.site.hosts_in("proxy")]
         cut_s, vip = self.seconds, str(self.site.vip)
         span = int(cut_s) + 40
         # A file of this run's own: a sampler of an earlier run (it samples 40 s past its cut) may
         # still write to the one it opened, and would write over this run's samples (NUL bytes
         # where the new run's truncation left its offset behind, seen with two runs in a row).
-        holders_log = f"/tmp/hastack-drill-holders-{time.time_ns()}.log"
+        # In /var/tmp: the fenced proxy starts again, and /tmp is emptied at boot (Debian 13: a
+        # tmpfs), which took its samples, the ones that matter most, with it.
+        holders_log = f"/var/tmp/hastack-drill-holders-{time.time_ns()}.log"
         for proxy in proxies:
             sampler = HOLDER_SAMPLER.format(seconds=span, vip=vip)
             self.remote(proxy.name, fresh=True).run(
+                # (an earlier run's files, left by a run cut short, go first)
+                "rm -f /var/tmp/hastack-drill-holders-*.log; "
                 f"nohup env LC_ALL=C bash -c {shlex.quote(sampler)} > {holders_log} 2>&1 < /dev/null &"
             )
         self.start_arp_probe(span)
 
+        cut_at: list[float] = []
+
         def cut_and_heal() -> None:
             self.cut_tables(CUT_TABLE, CUT, cut_s)
+            cut_at.append(time.time())
             time.sleep(cut_s)
             self.heal_tables(CUT_TABLE)
 
@@ -618,6 +638,7 @@ class Drills:
         rounds = self.arp_rounds()
         changes = sum(count - formed.get(name, 0) for name, count in self.memberships().items())
         doubled = two_holders(holders)
+        uncovered = unsampled_in_the_cut(holders, cut_at[0] if cut_at else None)
         # The holders' sampling, as it ran: the intervals between two samples of a proxy.
         intervals = sorted(
             later[0] - earlier[0]
@@ -653,13 +674,17 @@ class Drills:
             ", both proxies back by themselves" if stonith else ""
         )
         # No membership change: the cut did not cut, and the drill proved nothing.
-        # A sampler that never saw the VIP held would find no two holders without proving it.
+        # A sampler that never saw the VIP held would find no two holders without proving it, and
+        # a proxy not sampled in the cut (the one fenced, above all) was not watched at all.
         seen = any(held for series in holders.values() for _, held in series)
         if not seen:
             result.note += "; NO sample saw the VIP held: the samplers proved nothing"
+        if uncovered:
+            result.note += f"; NOT sampled from before the cut into it: {', '.join(uncovered)}"
         result.met = (
             changes > 0
             and seen
+            and not uncovered
             and not doubled
             and not arp_doubled
             and bool(rounds)

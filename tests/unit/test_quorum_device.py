@@ -10,7 +10,13 @@ from cryptography.x509.oid import NameOID
 from hastack import firewall, lab, qdevice
 from hastack.cli import main
 from hastack.defaults import DEFAULTS
-from hastack.drill import GAP_GOAL_S, parse_arp_rounds, parse_holder_samples, two_holders
+from hastack.drill import (
+    GAP_GOAL_S,
+    parse_arp_rounds,
+    parse_holder_samples,
+    two_holders,
+    unsampled_in_the_cut,
+)
 from hastack.network import qdevice_timeout_ms
 from hastack.site import dump_site, load_site, parse_site
 from hastack.timings import STALL_GOAL_MS, predicted_gap_s, stall_tolerance_ms
@@ -205,3 +211,17 @@ def test_holder_samples_written_over_are_left_out_not_fatal():
     in a file the later run truncated, so the file began with NUL bytes (seen, 2026-12-06)."""
     written_over = "\x00" * 40 + "1796597066.904151 1\n" + "\x00" * 8 + "17965970\n1796597066.957551 0\n"
     assert parse_holder_samples(written_over) == [(1796597066.957551, 0)]
+
+
+def test_a_proxy_not_sampled_in_the_cut_is_named():
+    """The fenced proxy's file lost at its restart (an empty series), a sampler started late,
+    and one that ended before the cut: none of them watched the cut."""
+    samples = {
+        "proxy1": [(9.0, 1), (10.5, 1), (30.0, 1)],
+        "proxy2": [],
+        "proxy3": [(10.2, 0), (12.0, 0)],
+        "proxy4": [(8.0, 0), (9.5, 0)],
+        "proxy5": [(9.9, 0), (10.1, 0)],
+    }
+    assert unsampled_in_the_cut(samples, 10.0) == ["proxy2", "proxy3", "proxy4"]
+    assert unsampled_in_the_cut(samples, None) == sorted(samples)
