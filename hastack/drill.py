@@ -673,7 +673,6 @@ class Drills:
         result.goal = f"no two VIP holders, at most {GAP_GOAL_S:g} s without service" + (
             ", both proxies back by themselves" if stonith else ""
         )
-        # No membership change: the cut did not cut, and the drill proved nothing.
         # A sampler that never saw the VIP held would find no two holders without proving it, and
         # a proxy not sampled in the cut (the one fenced, above all) was not watched at all.
         seen = any(held for series in holders.values() for _, held in series)
@@ -681,6 +680,7 @@ class Drills:
             result.note += "; NO sample saw the VIP held: the samplers proved nothing"
         if uncovered:
             result.note += f"; NOT sampled from before the cut into it: {', '.join(uncovered)}"
+        # No membership change: the cut did not cut, and the drill proved nothing.
         result.met = (
             changes > 0
             and seen

@@ -4,7 +4,7 @@ paramiko sets no socket option of its own. An SSH exec is a few small packets ea
 Nagle's algorithm on this side meets the server's delayed ACK and each command waits for the
 ACK timer (40 ms on Linux): measured on the lab, 2026-12-06, a command over a paramiko
 connection took 48-60 ms with Nagle's algorithm and 3.7 ms without it (OpenSSH's own client,
-which sets TCP_NODELAY, took 13 ms). pyinfra asks its facts one command at a time and testinfra
+over a master connection, 13 ms). pyinfra asks its facts one command at a time and testinfra
 runs its checks the same way, so the whole deploy, its no-op re-run and `hastack verify` paid
 that wait on every command.
 
