@@ -615,8 +615,9 @@ class Drills:
         cut_at: list[float] = []
 
         def cut_and_heal() -> None:
-            self.cut_tables(CUT_TABLE, CUT, cut_s)
+            # Noted as the cut begins: the proxy fenced in it is alive until after it took effect.
             cut_at.append(time.time())
+            self.cut_tables(CUT_TABLE, CUT, cut_s)
             time.sleep(cut_s)
             self.heal_tables(CUT_TABLE)
 
