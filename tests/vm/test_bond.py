@@ -63,10 +63,14 @@ def deployed(bond_vm):
 
 
 def test_the_deploy_makes_the_bond_and_the_vlan(deployed, bond_vm):
-    log = bond_vm.ssh("tail -n 20 /var/lib/hastack/netplan/switch.log", check=False).stdout
     assert (deployed.returncode, state(bond_vm)) == (0, WANTED), (
-        deployed.report(3000) + "\nswitch.log:\n" + log
+        deployed.report(3000) + "\nswitch.log:\n" + switch_log(bond_vm)
     )
+
+
+def switch_log(machine) -> str:
+    """The host's netplan switch log, read only for a failure's message."""
+    return machine.ssh("tail -n 20 /var/lib/hastack/netplan/switch.log", check=False).stdout
 
 
 def test_verify_network_checks_hold_on_the_bond(deployed, bond_vm):
