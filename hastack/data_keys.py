@@ -104,7 +104,8 @@ gluster_quorum_type = "auto"
 # copy and discards the other, with whatever was written to it.
 #
 # Also set on the volume: `auth.allow` = the back addresses of the web hosts and the arbiter,
-# `cluster.self-heal-daemon on`. The pool is probed and the volume created, started and tuned from
+# `cluster.self-heal-daemon on`, `cluster.heal-timeout 60` (the daemon looks for copies to heal
+# every minute, not every 10). The pool is probed and the volume created, started and tuned from
 # the first web host; an existing volume is never re-created, and one whose bricks differ from the
 # site is refused with a message instead.
 gluster_favorite_child_policy = "none"

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hastack.checks.plugin import site_host_name as host_name
+from hastack.components.gluster import HEAL_INTERVAL_S
 from hastack.health import brick_pool, bricks_online, gluster_retrying, heal_entries, split_brain_counts
 
 LAYER = "storage"
@@ -62,8 +63,12 @@ def test_volume_replicates_across_the_pool(host, site):
     assert volume_info(host, site).findtext(".//volume/replicaCount") == str(len(pool(site)))
 
 
-def test_self_heal_daemon_is_on(host, site):
-    assert volume_options(host, site).get("cluster.self-heal-daemon") == "on"
+def test_self_heal_daemon_is_on_and_crawls_as_hastack_sets(host, site):
+    options = volume_options(host, site)
+    assert (options.get("cluster.self-heal-daemon"), options.get("cluster.heal-timeout")) == (
+        "on",
+        str(HEAL_INTERVAL_S),
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ def test_no_file_is_in_split_brain(host, site):
 
 # How long verify lets the self-heal daemon drain the entries a short outage leaves (a brick
 # back from a restart heals small files in seconds): longer is a heal that does not progress.
-HEAL_DRAIN_S = 120
+HEAL_DRAIN_S = 2 * HEAL_INTERVAL_S
 
 
 def test_no_heal_entries_remain(host, site):

@@ -44,6 +44,16 @@ PACKAGES = [
     "e2fsprogs",
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
+# What hastack's deploys would install into the VMs anyway (the base layer's, GlusterFS's),
+# installed with the image, natively: under qemu's TCG each VM's own install took minutes (the
+# base packages 2 min alone, over 10 in CI beside the lab). The lab's containers still install
+# them from nothing in every deploy. Not mdadm: the RAID tests install it (a fresh package
+# builds the initramfs with the array's mdadm.conf), and a VM would build it again anyway.
+PREINSTALLED = ["chrony", "netplan.io", "glusterfs-server", "glusterfs-client"]
+# The services those start at boot, off until a deploy starts them: chrony's own sources are
+# public NTP pools, which nothing in the tests may reach; rpcbind (GlusterFS's dependency)
+# answers on every address until the storage deploy turns it off.
+PREINSTALLED_OFF = ["chrony.service", "glusterd.service", "rpcbind.service", "rpcbind.socket"]
 # The VM runs the lab's default release (the current stable one).
 VM_RELEASE = DEFAULT_RELEASE
 # The MAC of the VM's first network card (eth0), the one SSH reaches it through.
@@ -63,12 +73,28 @@ QEMU_FLAGS = [
 ]
 
 
+def ensure_installed(machine, package: str) -> None:
+    """``package`` in the VM: the image's own (PREINSTALLED), else installed now."""
+    machine.ssh(
+        f"dpkg-query -W -f='${{Status}}' {package} 2>/dev/null | grep -q 'ok installed' || "
+        f"(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package})"
+    )
+
+
 def say(message: str) -> None:
     print(f"[vm] {message}", flush=True)
 
 
 def recipe_hash(public_key: str) -> str:
-    recipe = [*PACKAGES, KERNEL_PACKAGE, suite(VM_RELEASE), MIRROR, public_key]
+    recipe = [
+        *PACKAGES,
+        KERNEL_PACKAGE,
+        *PREINSTALLED,
+        *PREINSTALLED_OFF,
+        suite(VM_RELEASE),
+        MIRROR,
+        public_key,
+    ]
     digest = hashlib.sha256(" ".join(recipe).encode())
     # The image's own recipe: a change to it builds a new image.
     for recipe in (_install_kernel, _configure):
@@ -87,7 +113,7 @@ def build_image() -> Path:
             raise LabError(
                 f"{tool} is not installed (apt-get install debootstrap qemu-system-x86 qemu-utils)"
             )
-    say("building the VM image from Debian packages (about two minutes)")
+    say("building the VM image from Debian packages (about three minutes)")
     VM_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
@@ -121,6 +147,10 @@ def _install_kernel(rootfs: Path) -> None:
             "vm kernel",
             env=env,
         )
+        # as the deploys install them (recommends too)
+        stream(["chroot", str(rootfs), "apt-get", "install", "-y", *PREINSTALLED], "vm packages", env=env)
+        stream(["chroot", str(rootfs), "systemctl", "disable", *PREINSTALLED_OFF], "vm services off", env=env)
+        stream(["chroot", str(rootfs), "apt-get", "clean"], "vm apt clean", env=env)
     finally:
         subprocess.run(["umount", str(rootfs / "proc")], check=False)
     (rootfs / "usr/sbin/policy-rc.d").unlink()

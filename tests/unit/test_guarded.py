@@ -62,6 +62,19 @@ def verdict(monkeypatch, answers) -> str:
             "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
             "said: the package mirror (http://deb.example/InRelease) no longer answers: the host undoes",
         ),
+        # the host's check said why, then its timer fired before this side's last login, or the
+        # last login failed: what the check said is what the person needs
+        (
+            [None, 6, 6, 5],
+            "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
+            "said: the package mirror (http://deb.example/InRelease) no longer answers: the host has "
+            "put the previous state back by itself",
+        ),
+        (
+            [3, 6, 6, None, None, None],
+            "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
+            "said: the package mirror (http://deb.example/InRelease) no longer answers: the host undoes",
+        ),
     ],
 )
 def test_an_unconfirmed_change_says_what_the_new_logins_found(fake_host, monkeypatch, answers, said):

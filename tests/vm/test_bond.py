@@ -23,9 +23,7 @@ BOND, VLAN, VLAN_ID = "bond0", "vlan20", 20
 def bond_vm():
     try:
         with vm.started("bond", {}, nics=MEMBERS) as machine:
-            machine.ssh(
-                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netplan.io"
-            )
+            vm.ensure_installed(machine, "netplan.io")
             yield machine
     except lab.LabError as error:
         pytest.fail(f"the VM cannot start, so the bond tests cannot run: {error}")

@@ -73,7 +73,7 @@ def good_site(machine) -> dict:
 @pytest.fixture(scope="module")
 def installed(net_vm):
     """The VM's network handed to netplan with an installer's file, as a server comes."""
-    net_vm.ssh("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netplan.io")
+    vm.ensure_installed(net_vm, "netplan.io")
     net_vm.ssh(
         f"cat > {INSTALLER_FILE} << 'EOF'\n{INSTALLER_YAML}EOF\n"
         f"chmod 600 {INSTALLER_FILE} && rm -f /etc/systemd/network/10-eth0.network"

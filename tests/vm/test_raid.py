@@ -165,7 +165,8 @@ def test_second_run_changes_nothing(deployed, raid_vm, raid_disks):
 @pytest.fixture(scope="module")
 def rebooted(deployed, raid_vm):
     raid_vm.ssh("echo kept-across-reboot > /raid1/marker && sync")
-    # A stand-in for glusterd (the VM has no GlusterFS): it notes what /raid1 was when it started.
+    # A stand-in for glusterd (the image's own is off, with no volume): it notes what /raid1 was
+    # when it started.
     raid_vm.ssh(
         "printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/sh -c \"findmnt -no SOURCE "
         "/raid1 > /run/glusterd-saw\"\\n[Install]\\nWantedBy=multi-user.target\\n' "
