@@ -10,8 +10,13 @@ listed. So does --data for a hastack data key: it would bypass the checks.
 import os
 import sys
 
+from hastack import pyinfra_speed
 from hastack.pyinfra_args import group_data_folders, refused_data
 from hastack.site import load_site_or_exit
+
+# pyinfra's operation order without inspect.stack(), its global arguments read once: about 2 s
+# of a no-op run (hastack/pyinfra_speed.py)
+pyinfra_speed.install()
 
 _refused = refused_data(sys.argv[1:])
 if _refused:
