@@ -68,7 +68,7 @@ def test_self_heal_daemon_is_on_and_crawls_as_hastack_sets(host, site):
     assert (options.get("cluster.self-heal-daemon"), options.get("cluster.heal-timeout")) == (
         "on",
         str(HEAL_INTERVAL_S),
-    )
+    ), f"deploy the web hosts again: hastack sets cluster.heal-timeout {HEAL_INTERVAL_S} on {site.cluster}"
 
 
 @pytest.mark.parametrize(

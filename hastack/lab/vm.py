@@ -51,9 +51,11 @@ KERNEL_PACKAGE = "linux-image-cloud-amd64"
 # builds the initramfs with the array's mdadm.conf), and a VM would build it again anyway.
 PREINSTALLED = ["chrony", "netplan.io", "glusterfs-server", "glusterfs-client"]
 # The services those start at boot, off until a deploy starts them: chrony's own sources are
-# public NTP pools, which nothing in the tests may reach; rpcbind (GlusterFS's dependency)
-# answers on every address until the storage deploy turns it off.
-PREINSTALLED_OFF = ["chrony.service", "glusterd.service", "rpcbind.service", "rpcbind.socket"]
+# public NTP pools, which nothing in the tests may reach. rpcbind (GlusterFS's, through
+# nfs-common) would answer on every address: masked, as the storage deploy does (a unit that
+# wants it cannot start it, and masking a unit a release no longer brings does not fail).
+PREINSTALLED_OFF = ["chrony.service", "glusterd.service"]
+PREINSTALLED_MASKED = ["rpcbind.service", "rpcbind.socket"]
 # The VM runs the lab's default release (the current stable one).
 VM_RELEASE = DEFAULT_RELEASE
 # The MAC of the VM's first network card (eth0), the one SSH reaches it through.
@@ -91,6 +93,7 @@ def recipe_hash(public_key: str) -> str:
         KERNEL_PACKAGE,
         *PREINSTALLED,
         *PREINSTALLED_OFF,
+        *PREINSTALLED_MASKED,
         suite(VM_RELEASE),
         MIRROR,
         public_key,
@@ -150,6 +153,9 @@ def _install_kernel(rootfs: Path) -> None:
         # as the deploys install them (recommends too)
         stream(["chroot", str(rootfs), "apt-get", "install", "-y", *PREINSTALLED], "vm packages", env=env)
         stream(["chroot", str(rootfs), "systemctl", "disable", *PREINSTALLED_OFF], "vm services off", env=env)
+        stream(
+            ["chroot", str(rootfs), "systemctl", "mask", *PREINSTALLED_MASKED], "vm rpcbind masked", env=env
+        )
         stream(["chroot", str(rootfs), "apt-get", "clean"], "vm apt clean", env=env)
     finally:
         subprocess.run(["umount", str(rootfs / "proc")], check=False)

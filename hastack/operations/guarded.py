@@ -57,27 +57,38 @@ def apply_confirmed(guard: Guard, args: list[str], seconds: int, hint: str) -> N
         guard.failed.append(host.name)
         raise OperationError(f"host {host.name}: the {guard.what} switch did not start: {output.stderr}")
     confirm = f"{'sudo -n ' if sudo else ''}sh {guard.switch} confirm"
-    deadline, status, said, reached = time.monotonic() + seconds, None, "", False
-    # What the host's own check said last (status 6), kept when a later login fails or finds the
-    # previous state back: a starved host's timer can fire before this side's last login (a CI
-    # run, 2026-12-06, said "no new SSH login" after the host had said why for 2 minutes).
-    check_said = ""
+    started_at = time.monotonic()
+    deadline, status, said, reached = started_at + seconds, None, "", False
+    # What the host's own check said last (status 6) and when, kept when a later login fails or
+    # finds the previous state back: a starved host's timer can fire before this side's last
+    # login (a CI run, 2026-12-06, said something else after the host had said why for 2 minutes).
+    check_said, check_at = "", 0.0
     while time.monotonic() < deadline and status not in (0, 4, 5):
         time.sleep(1)
         status, said = _confirm_over_a_new_login(confirm)
         reached = reached or status is not None
         if status == 6:
-            check_said = said.strip()
+            check_said, check_at = said.strip(), time.monotonic() - started_at
     if status == 0:
         return
     guard.failed.append(host.name)
     undo = "the host undoes the change by itself when its timer fires"
-    if check_said and status != 4:
-        if status == 5:
-            undo = "the host has put the previous state back by itself"
+    if status == 6:
         raise OperationError(
             f"host {host.name}: a new SSH login worked after {guard.action}, but for {seconds} s the "
             f"host's own check said: {check_said}: {undo}. {hint}"
+        )
+    if check_said and status == 5:
+        raise OperationError(
+            f"host {host.name}: a new SSH login worked after {guard.action}, but the host's own check "
+            f"said: {check_said} (its last answer, {check_at:.0f} s after the change); then the host "
+            f"put the previous state back by itself, its {seconds} s up. {hint}"
+        )
+    if check_said and status is None:
+        raise OperationError(
+            f"host {host.name}: a new SSH login worked after {guard.action}, and the host's own check "
+            f"said: {check_said} (its last answer, {check_at:.0f} s after the change); no new SSH login "
+            f"to {host.data.ssh_hostname} worked after it within {seconds} s: {undo}. {hint}"
         )
     if status == 4:
         raise OperationError(f"host {host.name}: {guard.action} failed; the change was undone. {hint}")

@@ -24,8 +24,10 @@ def verdict(monkeypatch, answers) -> str:
     monkeypatch.setattr(
         guarded, "_confirm_over_a_new_login", lambda command: (status := next(answers), said.get(status, ""))
     )
-    clock = iter(range(1000))
-    monkeypatch.setattr(guarded.time, "monotonic", lambda: next(clock))
+    # the clock moves only while the loop sleeps (a second each)
+    clock = [0]
+    monkeypatch.setattr(guarded.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    monkeypatch.setattr(guarded.time, "monotonic", lambda: clock[0])
     guard = guarded.Guard("network", "/x/switch.sh", "`netplan apply`", "hastack-netplan-apply")
     with pytest.raises(OperationError) as error:
         guarded.apply_confirmed(guard, ["/etc/netplan/60-hastack.yaml"], 5, "Check the site.")
@@ -63,17 +65,18 @@ def verdict(monkeypatch, answers) -> str:
             "said: the package mirror (http://deb.example/InRelease) no longer answers: the host undoes",
         ),
         # the host's check said why, then its timer fired before this side's last login, or the
-        # last login failed: what the check said is what the person needs
+        # later logins failed: what the check said, when, and what came after it
         (
             [None, 6, 6, 5],
-            "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
-            "said: the package mirror (http://deb.example/InRelease) no longer answers: the host has "
-            "put the previous state back by itself",
+            "host web1: a new SSH login worked after `netplan apply`, but the host's own check said: "
+            "the package mirror (http://deb.example/InRelease) no longer answers (its last answer, 3 s "
+            "after the change); then the host put the previous state back by itself, its 5 s up",
         ),
         (
-            [3, 6, 6, None, None, None],
-            "host web1: a new SSH login worked after `netplan apply`, but for 5 s the host's own check "
-            "said: the package mirror (http://deb.example/InRelease) no longer answers: the host undoes",
+            [6, None, None, None, None],
+            "host web1: a new SSH login worked after `netplan apply`, and the host's own check said: "
+            "the package mirror (http://deb.example/InRelease) no longer answers (its last answer, 1 s "
+            "after the change); no new SSH login to 192.0.2.5 worked after it within 5 s: the host undoes",
         ),
     ],
 )

@@ -46,3 +46,31 @@ def test_install_puts_them_where_operations_and_facts_ask_once(monkeypatch):
     assert (operation.get_operation_order_from_stack is installed, order) == (True, [3, line])
     assert (arguments.all_global_arguments(), facts.all_global_arguments()) == (fresh, fresh)
     assert len(fresh) > 10 and "_sudo" in dict(fresh)
+    # in place, not pyinfra's own
+    replaced = (
+        installed is not util.get_operation_order_from_stack,
+        getattr(installed, "_hastack_speed", False),
+        arguments.all_global_arguments is facts.all_global_arguments,
+        arguments.all_global_arguments.__module__,
+    )
+    assert replaced == (True, True, True, "hastack.pyinfra_speed")
+
+
+def test_the_installed_pyinfra_is_the_code_it_was_compared_with():
+    """Else install() leaves pyinfra alone (slower, as correct): compare order_from_frames and the
+    arguments' cache with the new pyinfra's code, then update ORIGINALS."""
+    assert pyinfra_speed.compared(), {
+        name: pyinfra_speed.source_hash(function)
+        for name, function in (
+            ("get_operation_order_from_stack", util.get_operation_order_from_stack),
+            ("all_global_arguments", arguments.all_global_arguments),
+        )
+    }
+
+
+def test_a_pyinfra_of_other_code_is_left_alone(monkeypatch):
+    monkeypatch.setattr(operation, "get_operation_order_from_stack", util.get_operation_order_from_stack)
+    monkeypatch.setattr(arguments, "all_global_arguments", arguments.all_global_arguments)
+    monkeypatch.setitem(pyinfra_speed.ORIGINALS, "pyinfra.api.arguments.all_global_arguments", "0" * 16)
+    pyinfra_speed.install()
+    assert operation.get_operation_order_from_stack is util.get_operation_order_from_stack
