@@ -33,6 +33,9 @@ from pyinfra.api import arguments, facts, util
 operation = importlib.import_module("pyinfra.api.operation")
 
 _MARK = "_hastack_speed"
+# pyinfra's own, as this module found it (install() replaces the name in pyinfra's modules; the
+# order's function stays in pyinfra.api.util, where operation.py imported it from)
+PYINFRA_ALL_GLOBAL_ARGUMENTS = arguments.all_global_arguments
 # The sha256 (first 16 hex digits) of the source of the pyinfra functions replaced here, as
 # compared (pyinfra 3.10).
 ORIGINALS = {
@@ -49,7 +52,7 @@ def compared() -> bool:
     """Whether pyinfra's functions are still the code this module was compared with."""
     found = {
         "pyinfra.api.util.get_operation_order_from_stack": util.get_operation_order_from_stack,
-        "pyinfra.api.arguments.all_global_arguments": arguments.all_global_arguments,
+        "pyinfra.api.arguments.all_global_arguments": PYINFRA_ALL_GLOBAL_ARGUMENTS,
     }
     try:
         return all(source_hash(found[name]) == digest for name, digest in ORIGINALS.items())
@@ -91,7 +94,7 @@ def install() -> None:
     original = operation.get_operation_order_from_stack
     if getattr(original, _MARK, False) or not compared():
         return
-    hints = tuple(arguments.all_global_arguments())
+    hints = tuple(PYINFRA_ALL_GLOBAL_ARGUMENTS())
 
     def all_global_arguments() -> list[tuple[str, type]]:
         return list(hints)

@@ -116,9 +116,9 @@ BRICK_CONNECT_WAIT_S = 30
 def wait_for_every_brick(mount_point: str) -> None:
     """A mount made a moment ago may not have reached every brick yet (one whose brick
     process was starting when it asked): what it writes then skips that copy, and is only
-    healed at the self-heal daemon's next crawl, up to a minute later (HEAL_INTERVAL_S). hastack writes its
-    health file and the sample page next, so it waits for the mount's client of each brick
-    (GlusterFS's .meta tree) to be connected. A brick that stays down is the volume's
+    healed at the self-heal daemon's next crawl, up to a minute later (HEAL_INTERVAL_S).
+    hastack writes its health file and the sample page next, so it waits for the mount's
+    client of each brick (GlusterFS's .meta tree) to be connected. A brick that stays down is the volume's
     state to report (hastack verify), not the deploy's to stop on: a warning, and on."""
     python.call(
         name=f"Wait until the new mount of {mount_point} reaches every brick",

@@ -45,8 +45,8 @@ PACKAGES = [
 ]
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
 # What hastack's deploys would install into the VMs anyway (the base layer's, GlusterFS's),
-# installed with the image, natively: under qemu's TCG each VM's own install took minutes (the
-# base packages 2 min alone, over 10 in CI beside the lab). The lab's containers still install
+# installed with the image, natively: under qemu's TCG each VM's own install took minutes (a
+# storage VM alone: the base packages 2 min, GlusterFS nearly 5). The lab's containers still install
 # them from nothing in every deploy. Not mdadm: the RAID tests install it (a fresh package
 # builds the initramfs with the array's mdadm.conf), and a VM would build it again anyway.
 PREINSTALLED = ["chrony", "netplan.io", "glusterfs-server", "glusterfs-client"]
@@ -116,7 +116,7 @@ def build_image() -> Path:
             raise LabError(
                 f"{tool} is not installed (apt-get install debootstrap qemu-system-x86 qemu-utils)"
             )
-    say("building the VM image from Debian packages (about three minutes)")
+    say("building the VM image from Debian packages (about two minutes)")
     VM_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"

@@ -33,8 +33,9 @@ def test_the_order_is_pyinfras_own(monkeypatch, deploy_file, cli):
 
 def test_install_puts_them_where_operations_and_facts_ask_once(monkeypatch):
     monkeypatch.setattr(operation, "get_operation_order_from_stack", util.get_operation_order_from_stack)
-    monkeypatch.setattr(arguments, "all_global_arguments", arguments.all_global_arguments)
-    monkeypatch.setattr(facts, "all_global_arguments", facts.all_global_arguments)
+    # pyinfra's own (inventory.py, run by other tests, installs this module's)
+    monkeypatch.setattr(arguments, "all_global_arguments", pyinfra_speed.PYINFRA_ALL_GLOBAL_ARGUMENTS)
+    monkeypatch.setattr(facts, "all_global_arguments", pyinfra_speed.PYINFRA_ALL_GLOBAL_ARGUMENTS)
     fresh = arguments.all_global_arguments()
     pyinfra_speed.install()
     installed = operation.get_operation_order_from_stack
@@ -63,14 +64,14 @@ def test_the_installed_pyinfra_is_the_code_it_was_compared_with():
         name: pyinfra_speed.source_hash(function)
         for name, function in (
             ("get_operation_order_from_stack", util.get_operation_order_from_stack),
-            ("all_global_arguments", arguments.all_global_arguments),
+            ("all_global_arguments", pyinfra_speed.PYINFRA_ALL_GLOBAL_ARGUMENTS),
         )
     }
 
 
 def test_a_pyinfra_of_other_code_is_left_alone(monkeypatch):
     monkeypatch.setattr(operation, "get_operation_order_from_stack", util.get_operation_order_from_stack)
-    monkeypatch.setattr(arguments, "all_global_arguments", arguments.all_global_arguments)
+    monkeypatch.setattr(arguments, "all_global_arguments", pyinfra_speed.PYINFRA_ALL_GLOBAL_ARGUMENTS)
     monkeypatch.setitem(pyinfra_speed.ORIGINALS, "pyinfra.api.arguments.all_global_arguments", "0" * 16)
     pyinfra_speed.install()
     assert operation.get_operation_order_from_stack is util.get_operation_order_from_stack
