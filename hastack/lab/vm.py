@@ -132,12 +132,16 @@ def build_image() -> Path:
         run(["mkfs.ext4", "-q", "-L", "root", "-d", str(rootfs), str(raw)])
         run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(staging / "base.qcow2")])
         staging.rename(folder)
-    # Images of earlier recipes are never used again (0.6 GB each).
-    for old in VM_DIR.glob("base-*"):
-        if old != folder:
-            shutil.rmtree(old, ignore_errors=True)
+    prune_images(folder)
     say(f"VM image ready in {folder}")
     return folder
+
+
+def prune_images(keep: Path) -> None:
+    """Remove the images of earlier recipes beside ``keep``: never used again (0.6 GB each)."""
+    for old in keep.parent.glob("base-*"):
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _install_kernel(rootfs: Path) -> None:
