@@ -100,7 +100,7 @@ def recipe_hash(public_key: str) -> str:
     ]
     digest = hashlib.sha256(" ".join(recipe).encode())
     # The image's own recipe: a change to it builds a new image.
-    for recipe in (_install_kernel, _configure):
+    for recipe in (_install_kernel_and_packages, _configure):
         digest.update(inspect.getsource(recipe).encode())
     return digest.hexdigest()[:12]
 
@@ -121,7 +121,7 @@ def build_image() -> Path:
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
         debootstrap(rootfs, PACKAGES, "the RAID VM", VM_RELEASE)
-        _install_kernel(rootfs)
+        _install_kernel_and_packages(rootfs)
         _configure(rootfs, public_key)
         staging = Path(build) / "out"
         staging.mkdir()
@@ -144,7 +144,7 @@ def prune_images(keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _install_kernel(rootfs: Path) -> None:
+def _install_kernel_and_packages(rootfs: Path) -> None:
     (rootfs / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
     (rootfs / "usr/sbin/policy-rc.d").chmod(0o755)
     shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
