@@ -62,15 +62,16 @@ def run_deploy(
     from ``cwd`` (whose group_data/ pyinfra and the inventory read then, beside the checkout's)."""
     pyinfra = Path(sys.executable).with_name("pyinfra")
     env = {**os.environ, "HASTACK_SITE": str(site)}
-    result = subprocess.run(
-        [str(pyinfra), "-y", str(ROOT / "inventory.py"), str(ROOT / entry), *extra],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(result.stdout)
-    return DeployRun(result.returncode, result.stdout)
+    command = [str(pyinfra), "-y", str(ROOT / "inventory.py"), str(ROOT / entry), *extra]
+    if log is None:
+        result = subprocess.run(
+            command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        return DeployRun(result.returncode, result.stdout)
+    # Written line by line as the run goes, so a person sees where a long run is.
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        returncode = subprocess.run(
+            command, cwd=cwd, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT
+        ).returncode
+    return DeployRun(returncode, log.read_text(errors="replace"))

@@ -122,6 +122,15 @@ def test_a_cluster_wide_key_is_not_set_for_one_role(work, fixtures, key, value):
     assert f"group_data/web.py: {key}" in dict(problems(write_site(work, fixtures)))
 
 
+@pytest.mark.parametrize("group", ["all", "web"])
+def test_raid_force_in_group_data_is_refused_naming_the_file_and_the_fix(work, fixtures, group):
+    """It would wipe the disks of every web host that joins later: one host's entry only."""
+    group_file(work, group, "raid_force = True\n")
+    found = dict(problems(write_site(work, fixtures)))
+    said = found[f"group_data/{group}.py: raid_force"]
+    assert "hosts.<name>.data.raid_force" in said, said
+
+
 def test_an_unknown_key_gets_a_guess(work, fixtures):
     group_file(work, "web", "web_prot = 8081\n")
     assert problems(write_site(work, fixtures)) == [

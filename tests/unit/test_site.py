@@ -256,6 +256,17 @@ def test_disks_named_sdx_are_a_warning_by_id_is_not(fixtures):
     assert [w.split(":")[0] for w in warnings if "/dev/disk/by-id" in w] == ["hosts.web1.disks"]
 
 
+def test_hastack_check_says_the_sdx_warning_and_still_passes(fixtures, tmp_path, capsys):
+    document = load_site(fixtures / "good_site.yaml").document({})
+    document["hosts"]["web1"]["disks"] = ["/dev/sdb", "/dev/disk/by-id/ata-DISK-2"]
+    path = tmp_path / "site.yaml"
+    path.write_text(dump_site(document))
+    assert main(["check", str(path)]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning: hosts.")]
+    assert len(said) == 1 and said[0].startswith("warning: hosts.web1.disks: /dev/sdb "), said
+    assert "name it by /dev/disk/by-id/" in said[0]
+
+
 @pytest.mark.parametrize(
     "ping, said",
     [
