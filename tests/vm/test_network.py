@@ -12,8 +12,9 @@ Then a gateway: DNS servers are refused while systemd-resolved does not serve th
 (nothing changed); the SSH card moves from DHCP to the same address with a static gateway
 (qemu's), and still resolves and reaches the package mirror, as the host's own check confirms;
 a wrong gateway leaves a default route but not the mirror, so the host's check fails the run
-naming the host, and the host puts the previous files back. (DNS servers through
-systemd-resolved are not tested in the VM: installed there, it did not take the lease's server.)
+naming the host, and the host puts the previous files back. Last, with systemd-resolved
+installed, the card moves to static DNS as well: the site's server is the card's in networkd and
+resolved, and names resolve through resolved's stub.
 """
 
 import time
@@ -346,3 +347,47 @@ def test_a_nic_that_ifupdown_also_brings_up_is_refused_before_any_change(ifupdow
         True,
         True,
     ), run.report(3000)
+
+
+LEASE_DNS = "/etc/systemd/resolved.conf.d/50-hastack-test-lease.conf"
+
+
+@pytest.fixture(scope="module")
+def static_dns(ifupdown_too, installed):
+    """systemd-resolved installed (as on a server that has it), then the SSH card moved to
+    static DNS beside its static gateway. Until the deploy, resolved has qemu's DNS server from a
+    drop-in of the test's (where a DHCP lease would give it: the card is static at this point of
+    the module, and an apt with no name resolving would stop the deploy first); the drop-in goes
+    after the deploy, so what resolves then is the site's netplan_nameservers alone."""
+    installed.ssh(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd-resolved && "
+        f"mkdir -p {LEASE_DNS.rsplit('/', 1)[0]} && printf '[Resolve]\\nDNS={DNS}\\n' > {LEASE_DNS} && "
+        "systemctl restart systemd-resolved && getent hosts deb.debian.org"
+    )
+    run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, [DNS]), "net-dns")
+    installed.drop_connection()
+    installed.wait_for_ssh(limit=60)
+    installed.ssh(f"rm {LEASE_DNS} && systemctl restart systemd-resolved")
+    return run
+
+
+def test_static_dns_through_systemd_resolved_is_applied_and_resolves(static_dns, installed):
+    """The site's DNS server is networkd's for the card and resolved's (its list of upstream
+    servers, with the test's drop-in gone), names resolve through resolved's stub, and the host's
+    own check confirmed the change (a route, the mirror by name)."""
+    assert static_dns.returncode == 0, static_dns.report(3000)
+    network = installed.ssh("cat /run/systemd/network/10-netplan-back.network").stdout
+    upstream = installed.ssh("grep '^nameserver' /run/systemd/resolve/resolv.conf", check=False)
+    upstream = upstream.stdout.split()
+    stub = installed.ssh("readlink -f /etc/resolv.conf").stdout.strip()
+    mirror = installed.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
+    resolves = installed.ssh(f"getent hosts {mirror.split('/')[2]}", check=False).returncode
+    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
+    confirmed = [line for line in log if "confirmed by a new SSH login" in line][-1]
+    assert (
+        f"DNS={DNS}" in network,
+        upstream,
+        stub,
+        resolves,
+        "with route mirror as before" in confirmed,
+    ) == (True, ["nameserver", DNS], "/run/systemd/resolve/stub-resolv.conf", 0, True), network
