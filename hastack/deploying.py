@@ -65,7 +65,13 @@ def run_deploy(
     command = [str(pyinfra), "-y", str(ROOT / "inventory.py"), str(ROOT / entry), *extra]
     if log is None:
         result = subprocess.run(
-            command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            command,
+            cwd=cwd,
+            env=env,
+            encoding="utf-8",
+            errors="replace",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         return DeployRun(result.returncode, result.stdout)
     # Written line by line as the run goes, so a person sees where a long run is.
@@ -74,4 +80,4 @@ def run_deploy(
         returncode = subprocess.run(
             command, cwd=cwd, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT
         ).returncode
-    return DeployRun(returncode, log.read_text(errors="replace"))
+    return DeployRun(returncode, log.read_text(encoding="utf-8", errors="replace"))

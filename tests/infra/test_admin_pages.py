@@ -12,7 +12,8 @@ from hastack.probe import http_get
 
 pytestmark = pytest.mark.lab
 
-PAGES = ("/cacti/", "/ganglia/")
+# What each page says it is (hastack/checks/test_monitoring.py asks the same from a proxy).
+PAGES = {"/cacti/": "<title>Login to Cacti</title>", "/ganglia/": "<title>Ganglia::"}
 
 
 def source_toward(address: str, port: int) -> str:
@@ -31,10 +32,11 @@ def test_cacti_and_ganglia_answer_200_to_an_address_in_admin_web_networks(site, 
             f"this machine ({me}) is not in admin_web_networks {networks}: the test asks from an "
             "address the site lists, as the lab's site lists this machine"
         )
-    got = {
-        page: http_get(site.url(page), timeout=10, cafile=site.probe_ca(), address=str(site.vip))[0]
-        for page in PAGES
-    }
-    assert got == dict.fromkeys(PAGES, 200), (
-        f"{me} is in admin_web_networks {networks}, yet through the VIP {site.vip}: {got}"
+    got = {}
+    for page, title in PAGES.items():
+        status, body = http_get(site.url(page), timeout=20, cafile=site.probe_ca(), address=str(site.vip))
+        got[page] = (status, title in body)
+    assert got == dict.fromkeys(PAGES, (200, True)), (
+        f"{me} is in admin_web_networks {networks}, yet through the VIP {site.vip} (status, the "
+        f"page's own title): {got}"
     )

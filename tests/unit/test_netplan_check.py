@@ -31,10 +31,10 @@ class Host:
         return type("File", (), {"content_string": self.files[path]})()
 
 
-def links(on: dict[str, str]) -> list[dict]:
-    """The cards with these addresses (card -> address)."""
+def links(on: dict[str, list[str]]) -> list[dict]:
+    """The cards with these addresses (card -> addresses)."""
     return [
-        {"ifname": card, "address": mac, "addr_info": [{"local": on[card]}] if card in on else []}
+        {"ifname": card, "address": mac, "addr_info": [{"local": a} for a in on.get(card, [])]}
         for card, mac in MACS.items()
     ]
 
@@ -48,7 +48,7 @@ def site(fixtures, tmp_path):
     return load_site(path)
 
 
-def proxy1(site, on: dict[str, str]) -> Host:
+def proxy1(site, on: dict[str, list[str]]) -> Host:
     spec = site.hosts["proxy1"]
     networks = {name: str(network) for name, network in site.networks.items()}
     addresses = {name: str(address) for name, address in spec.addresses.items()}
@@ -61,9 +61,10 @@ def proxy1(site, on: dict[str, str]) -> Host:
 
 
 def test_a_card_named_by_interface_passes_where_it_carries_the_address(site):
-    check(proxy1(site, {"ens3": "127.0.1.11", "ens4": "127.0.2.11"}), site)
+    check(proxy1(site, {"ens3": ["127.0.1.11"], "ens4": ["127.0.2.11"]}), site)
 
 
 def test_the_address_on_another_card_fails_naming_both(site):
+    """Only the back network is wrong: the front card, matched by MAC, carries its address."""
     with pytest.raises(AssertionError, match=r"back: 127.0.1.11 is on \['ens4'\], netplan matches name ens3"):
-        check(proxy1(site, {"ens4": "127.0.1.11"}), site)
+        check(proxy1(site, {"ens4": ["127.0.1.11", "127.0.2.11"]}), site)

@@ -18,6 +18,7 @@ resolved, and names resolve through resolved's stub.
 """
 
 import time
+import urllib.parse
 
 import pytest
 
@@ -358,36 +359,54 @@ def static_dns(ifupdown_too, installed):
     static DNS beside its static gateway. Until the deploy, resolved has qemu's DNS server from a
     drop-in of the test's (where a DHCP lease would give it: the card is static at this point of
     the module, and an apt with no name resolving would stop the deploy first); the drop-in goes
-    after the deploy, so what resolves then is the site's netplan_nameservers alone."""
+    after the deploy, so what resolves then is the site's netplan_nameservers alone. The host's
+    own check confirmed the change with the drop-in still there: it proves the route and the
+    mirror, not the site's server; the test's reads after the drop-in is gone do."""
     installed.ssh(
         "DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd-resolved && "
         f"mkdir -p {LEASE_DNS.rsplit('/', 1)[0]} && printf '[Resolve]\\nDNS={DNS}\\n' > {LEASE_DNS} && "
-        "systemctl restart systemd-resolved && getent hosts deb.debian.org"
+        f"systemctl restart systemd-resolved && getent hosts {mirror_name(installed)}"
     )
+    confirmed_before = len(confirmations(installed))
     run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, [DNS]), "net-dns")
     installed.drop_connection()
     installed.wait_for_ssh(limit=60)
     installed.ssh(f"rm {LEASE_DNS} && systemctl restart systemd-resolved")
-    return run
+    return run, confirmed_before
+
+
+def mirror_name(machine) -> str:
+    """The package mirror's host name, as the VM's apt asks for it (a name: DNS is what the
+    test is about)."""
+    uri = machine.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
+    name = urllib.parse.urlsplit(uri).hostname or ""
+    if not name or name.replace(".", "").isdigit() or ":" in name:
+        pytest.fail(f"the VM's package mirror is not named by a host name ({uri!r}): DNS cannot be tested")
+    return name
+
+
+def confirmations(machine) -> list[str]:
+    log = machine.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
+    return [line for line in log if "confirmed by a new SSH login" in line]
 
 
 def test_static_dns_through_systemd_resolved_is_applied_and_resolves(static_dns, installed):
     """The site's DNS server is networkd's for the card and resolved's (its list of upstream
     servers, with the test's drop-in gone), names resolve through resolved's stub, and the host's
-    own check confirmed the change (a route, the mirror by name)."""
-    assert static_dns.returncode == 0, static_dns.report(3000)
+    own check confirmed this change (a route, the mirror by name)."""
+    run, confirmed_before = static_dns
+    assert run.returncode == 0, run.report(3000)
     network = installed.ssh("cat /run/systemd/network/10-netplan-back.network").stdout
     upstream = installed.ssh("grep '^nameserver' /run/systemd/resolve/resolv.conf", check=False)
     upstream = upstream.stdout.split()
     stub = installed.ssh("readlink -f /etc/resolv.conf").stdout.strip()
-    mirror = installed.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
-    resolves = installed.ssh(f"getent hosts {mirror.split('/')[2]}", check=False).returncode
-    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
-    confirmed = [line for line in log if "confirmed by a new SSH login" in line][-1]
+    resolves = installed.ssh(f"getent hosts {mirror_name(installed)}", check=False).returncode
+    confirmed = confirmations(installed)
     assert (
         f"DNS={DNS}" in network,
         upstream,
         stub,
         resolves,
-        "with route mirror as before" in confirmed,
-    ) == (True, ["nameserver", DNS], "/run/systemd/resolve/stub-resolv.conf", 0, True), network
+        len(confirmed) - confirmed_before,
+        "with route mirror as before" in confirmed[-1],
+    ) == (True, ["nameserver", DNS], "/run/systemd/resolve/stub-resolv.conf", 0, 1, True), network
