@@ -415,7 +415,7 @@ class RaidVM:
         header = f"Written by the VM tests: the VMs are {limit}; the other hosts are never contacted."
         site.write_text(dump_site(document, header))
         limits = [arg for each in limit.split(",") for arg in ("--limit", each.strip())]
-        return run_deploy(site, entry, *limits, log=self.workdir / f"{name}.log")
+        return run_deploy(site, entry, *limits, *SSH_PATIENCE, log=self.workdir / f"{name}.log")
 
     def site_text(self, disks: list[str]) -> str:
         header = "Written by the RAID VM test: web1 is the VM; the other hosts are never contacted."
@@ -442,6 +442,20 @@ class RaidVM:
             },
         }
         return document
+
+
+# pyinfra's connection to a VM, tried again: in CI's cgroup of small CPU weight, a VM busy just
+# after an install (systemd-resolved's, 2026-12-07) did not finish SSH's key exchange within
+# pyinfra's 10 s, and the run stopped at "SSH error (No existing session)". Up to 3 more tries,
+# 5 to 15 s apart.
+SSH_PATIENCE = (
+    "--data",
+    "ssh_connect_retries=3",
+    "--data",
+    "ssh_connect_retry_min_delay=5",
+    "--data",
+    "ssh_connect_retry_max_delay=15",
+)
 
 
 # The VM tests' back network: qemu's user network of a second card (RaidVM's nics), or a segment

@@ -367,6 +367,9 @@ def static_dns(ifupdown_too, installed):
         f"mkdir -p {LEASE_DNS.rsplit('/', 1)[0]} && printf '[Resolve]\\nDNS={DNS}\\n' > {LEASE_DNS} && "
         f"systemctl restart systemd-resolved && getent hosts {mirror_name(installed)}"
     )
+    # a new login works before the deploy makes its own (the install restarted services)
+    installed.drop_connection()
+    installed.wait_for_ssh(limit=180)
     confirmed_before = len(confirmations(installed))
     run = installed.deploy("deploys/base_only.py", static_site(installed, GATEWAY, [DNS]), "net-dns")
     installed.drop_connection()
