@@ -4,6 +4,7 @@ and raised KeyError), and it fails when the address sits on another card. The ne
 the one the deploy renders; the host's `ip -j addr` and file are given."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -20,7 +21,7 @@ class Host:
     """What the check asks of a testinfra host: its address, `ip -j addr show` and a file."""
 
     def __init__(self, address: str, links: list[dict], files: dict[str, str]):
-        self.backend = type("Backend", (), {"host": type("Name", (), {"name": address})()})()
+        self.backend = SimpleNamespace(host=SimpleNamespace(name=address))
         self.links, self.files = links, files
 
     def check_output(self, command: str) -> str:
@@ -28,7 +29,7 @@ class Host:
         return json.dumps(self.links)
 
     def file(self, path: str):
-        return type("File", (), {"content_string": self.files[path]})()
+        return SimpleNamespace(content_string=self.files[path])
 
 
 def links(on: dict[str, list[str]]) -> list[dict]:

@@ -253,13 +253,25 @@ def test_a_static_route_is_applied(static_gateway, installed):
     assert route[:5] == [STATIC_ROUTE, "via", GATEWAY, "dev", "eth0"], route
 
 
+def mirror_name(machine) -> str:
+    """The package mirror's host name, as the VM's apt asks for it (a name: DNS is what the
+    test is about)."""
+    uri = machine.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
+    name = urllib.parse.urlsplit(uri).hostname or ""
+    if not name or name.replace(".", "").isdigit() or ":" in name:
+        pytest.fail(f"the VM's package mirror is not named by a host name ({uri!r}): DNS cannot be tested")
+    return name
+
+
+def confirmations(machine) -> list[str]:
+    log = machine.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
+    return [line for line in log if "confirmed by a new SSH login" in line]
+
+
 def test_the_host_still_resolves_and_reaches_the_mirror_as_its_own_check_said(static_gateway, installed):
     """The confirmation came with the host's checks: a default route and the mirror, as before."""
-    log = installed.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
-    mirror = installed.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
-    name = mirror.split("/")[2]
-    resolved = installed.ssh(f"getent hosts {name}", check=False).returncode
-    confirmed = [line for line in log if "confirmed by a new SSH login" in line][-1]
+    resolved = installed.ssh(f"getent hosts {mirror_name(installed)}", check=False).returncode
+    confirmed = confirmations(installed)[-1]
     assert (resolved, "with route mirror as before" in confirmed) == (0, True), confirmed
 
 
@@ -376,21 +388,6 @@ def static_dns(ifupdown_too, installed):
     installed.wait_for_ssh(limit=60)
     installed.ssh(f"rm {LEASE_DNS} && systemctl restart systemd-resolved")
     return run, confirmed_before
-
-
-def mirror_name(machine) -> str:
-    """The package mirror's host name, as the VM's apt asks for it (a name: DNS is what the
-    test is about)."""
-    uri = machine.ssh("apt-get update --print-uris | awk -F\"'\" 'NR==1 {print $2}'").stdout.strip()
-    name = urllib.parse.urlsplit(uri).hostname or ""
-    if not name or name.replace(".", "").isdigit() or ":" in name:
-        pytest.fail(f"the VM's package mirror is not named by a host name ({uri!r}): DNS cannot be tested")
-    return name
-
-
-def confirmations(machine) -> list[str]:
-    log = machine.ssh("cat /var/lib/hastack/netplan/switch.log").stdout.splitlines()
-    return [line for line in log if "confirmed by a new SSH login" in line]
 
 
 def test_static_dns_through_systemd_resolved_is_applied_and_resolves(static_dns, installed):
