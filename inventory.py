@@ -10,13 +10,16 @@ listed. So does --data for a hastack data key: it would bypass the checks.
 import os
 import sys
 
-from hastack import pyinfra_speed
+from hastack import fact_memo, pyinfra_speed
 from hastack.pyinfra_args import group_data_folders, refused_data
 from hastack.site import load_site_or_exit
 
 # pyinfra's operation order without inspect.stack(), its global arguments read once: about 2 s
 # of a no-op run (hastack/pyinfra_speed.py)
 pyinfra_speed.install()
+# a fact asked again answered from its last reading while nothing has run on any host since
+# (hastack/fact_memo.py)
+fact_memo.install()
 
 _refused = refused_data(sys.argv[1:])
 if _refused:
