@@ -6,97 +6,136 @@ the cluster's configuration 13 times, the folder of a file uploaded 8 times; 50 
 commands). Each is a command on the host, one round trip after the other.
 
 Here an answer is kept until anything else runs on any host: a command of an operation, an
-upload, a command of hastack's own code. The next fact asked after that is read again. So the
-answers reused are the ones the host would give now, unless something outside the deploy
-changed it meanwhile, which a fact read again a moment later could not promise either. Any host,
-not only the one asked: a command on one proxy changes what the other's cluster configuration
-says, a GlusterFS command on one web host what the other's volume says.
+upload, a command of hastack's own code. The next fact asked after that is read again. Any
+host, not only the one asked: a command on one proxy changes what the other's cluster
+configuration says, a GlusterFS command on one web host what the other's volume says.
 
-Kept only where the command ran and succeeded (a fact whose command failed is asked again), per
-run and per host, and only over the code it was compared with (``ORIGINALS``, as in
-hastack/pyinfra_speed.py): a pyinfra whose code differs keeps its own.
+The key is the run (pyinfra's state) and its stage, the host, the fact, its arguments and the
+connection's arguments it runs with (sudo, its user, the shell, whether errors are ignored),
+as pyinfra works them out for it. So the operations, once run, read every fact again: what
+pyinfra read while it prepared them (before its prompt, without `-y`) is not reused. Kept
+only where the fact's one command ran and succeeded and the host was not failed; a key whose
+text would not tell two values apart (a masked secret, an object shown by its address) is
+read every time. pyinfra's `_retries` would get the same answers on a retry that ran nothing:
+hastack's operations use none.
+
+Installed only over the code it was compared with (``ORIGINALS``, as in
+hastack/pyinfra_speed.py): the wrapped functions, and the modules whose commands, uploads and
+operations all go through the host's methods wrapped here. A pyinfra whose code differs keeps
+its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import importlib
 import weakref
 from typing import Any
 
+import gevent
 from pyinfra.api import facts
+from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
 from pyinfra.api.host import Host
 
 from hastack.pyinfra_speed import source_hash
 
 _MARK = "_hastack_memo"
-# The sha256 (first 16 hex digits) of the source of the pyinfra functions wrapped here, as
-# compared (pyinfra 3.10).
+# The sha256 (first 16 hex digits) of the source of the pyinfra code this relies on, as compared
+# (pyinfra 3.10).
 ORIGINALS = {
     "pyinfra.api.facts._get_fact": "4bae739f846172aa",
-    "pyinfra.api.host.Host.run_shell_command": "7dde2d02831ead60",
-    "pyinfra.api.host.Host.put_file": "ac175bdd9e350828",
-    "pyinfra.api.host.Host.rsync": "1e2a941ef7928cbc",
+    "pyinfra.api.facts._handle_fact_kwargs": "f1e30b1315adca78",
+    "pyinfra.api.host": "c6ee8f23b6bc5c95",
+    "pyinfra.api.command": "b5238ac210435020",
+    "pyinfra.api.operations": "c912e1eaed8dc611",
 }
 
 
 def _found() -> dict[str, Any]:
     return {
-        "pyinfra.api.facts._get_fact": facts._get_fact,
-        "pyinfra.api.host.Host.run_shell_command": Host.run_shell_command,
-        "pyinfra.api.host.Host.put_file": Host.put_file,
-        "pyinfra.api.host.Host.rsync": Host.rsync,
+        "pyinfra.api.facts._get_fact": getattr(facts._get_fact, "__wrapped__", facts._get_fact),
+        "pyinfra.api.facts._handle_fact_kwargs": facts._handle_fact_kwargs,
+        "pyinfra.api.host": importlib.import_module("pyinfra.api.host"),
+        "pyinfra.api.command": importlib.import_module("pyinfra.api.command"),
+        "pyinfra.api.operations": importlib.import_module("pyinfra.api.operations"),
     }
 
 
 def compared() -> bool:
-    """Whether pyinfra's functions are still the code this module was compared with."""
+    """Whether pyinfra's code is still the code this module was compared with."""
     try:
-        found = {
-            name: source_hash(getattr(function, "__wrapped__", function))
-            for name, function in _found().items()
-        }
+        found = {name: source_hash(each) for name, each in _found().items()}
     except (OSError, TypeError):
         return False
     return found == ORIGINALS
 
 
+# What a key's text must not hold: values it would not tell apart.
+_BLIND = ("*MASKED*", " object at 0x")
+
+
 class Memo:
-    """The answers of one process's runs: for each run (pyinfra's state), (host, fact, its
-    arguments) -> (the number of commands run when it was asked, the answer)."""
+    """The answers of one process's runs: for each run (pyinfra's state), key -> (the number of
+    commands run when it was asked, the answer)."""
 
     def __init__(self) -> None:
         self.changes = 0
         self.answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        # host name -> whether its fact's command succeeded (set while a fact is asked there)
-        self.asking: dict[str, list[bool]] = {}
+        # the greenlet asking a fact -> (its host's name, whether the fact's commands succeeded)
+        self.asking: dict[Any, tuple[str, list[bool]]] = {}
+
+    @staticmethod
+    def key(state, host, cls, args, kwargs) -> tuple | None:
+        """The fact's key, or None where it cannot be told (then it is read every time)."""
+        try:
+            fact_kwargs, global_kwargs = facts._handle_fact_kwargs(state, host, cls, args, kwargs)
+            connection = sorted(
+                (name, value)
+                for name, value in global_kwargs.items()
+                if name in CONNECTOR_ARGUMENT_KEYS or name == "_ignore_errors"
+            )
+            arguments = sorted((name, value) for name, value in fact_kwargs.items() if name != "self")
+            text = repr((arguments, connection))
+        except Exception:  # noqa: BLE001 (pyinfra's own read says what is wrong)
+            return None
+        if any(blind in text for blind in _BLIND):
+            return None
+        return (getattr(state, "current_stage", None), host.name, cls, text)
 
     def get_fact(self, original, state, host, cls, args=None, kwargs=None, *rest, **more):
+        key = self.key(state, host, cls, args, kwargs)
         try:
-            key = (host.name, cls, repr(args), repr(sorted((kwargs or {}).items())))
-            answers = self.answers.setdefault(state, {})
-            hash(key)
+            answers = self.answers.setdefault(state, {}) if key is not None else None
         except TypeError:
-            return original(state, host, cls, args, kwargs, *rest, **more)
+            answers = None
         changes = self.changes
-        if key in answers and answers[key][0] == changes:
-            return copy.deepcopy(answers[key][1])
+        if answers is not None and key in answers and answers[key][0] == changes:
+            try:
+                return copy.deepcopy(answers[key][1])
+            except Exception:  # noqa: BLE001 (read it again)
+                del answers[key]
+        asker = gevent.getcurrent()
         statuses: list[bool] = []
-        self.asking[host.name] = statuses
+        self.asking[asker] = (host.name, statuses)
         try:
             answer = original(state, host, cls, args, kwargs, *rest, **more)
         finally:
-            self.asking.pop(host.name, None)
-        # one command, run and succeeded; nothing else ran meanwhile (another host's command)
-        if statuses == [True] and self.changes == changes:
-            answers[key] = (changes, copy.deepcopy(answer))
+            self.asking.pop(asker, None)
+        # one command, run and succeeded, the host not failed; nothing else ran meanwhile
+        kept = statuses == [True] and self.changes == changes
+        if answers is not None and kept and host not in getattr(state, "failed_hosts", ()):
+            with contextlib.suppress(Exception):  # an answer that cannot be copied is not kept
+                answers[key] = (changes, copy.deepcopy(answer))
         return answer
 
     def ran(self, host, status: bool | None) -> None:
-        """Something ran on ``host``: a fact's command (its status noted), else a change."""
-        statuses = self.asking.get(host.name)
-        if statuses is not None and status is not None:
-            statuses.append(bool(status))
+        """Something ran on ``host``: the command of a fact this greenlet asks there (its status
+        noted), else a change."""
+        asking = self.asking.get(gevent.getcurrent())
+        if asking is not None and asking[0] == host.name and status is not None:
+            asking[1].append(bool(status))
         else:
             self.changes += 1
 

@@ -1,114 +1,135 @@
-"""hastack/fact_memo.py: a fact asked again is answered from its last reading only while nothing
-has run on any host since; a failed reading is asked again."""
+"""hastack/fact_memo.py over pyinfra's own fact reading and host methods, with a stand-in for the
+SSH connection: a fact asked again is answered from its last reading only while nothing has run
+on any host since, in the same stage, with the same arguments and connection arguments; a failed
+reading is asked again."""
 
-from types import SimpleNamespace
-
-from pyinfra.api import facts
+import gevent
+import pytest
+from pyinfra.api import Config, Inventory, State, facts
 from pyinfra.api.host import Host
+from pyinfra.api.state import StateStage
+from pyinfra.connectors.util import CommandOutput, OutputLine
+from pyinfra.facts.server import Command, Hostname
 
 from hastack import fact_memo
-from hastack.fact_memo import Memo
 
 
-class Host1(SimpleNamespace):
-    pass
+class Connection:
+    """What each host answers: the commands it was sent, each answered with a new line."""
+
+    def __init__(self, status: bool = True):
+        self.commands: list[str] = []
+        self.status = status
+        # seconds a command that reads a file waits before it answers
+        self.pause = 0.0
+
+    def run_shell_command(self, command, **kwargs):
+        self.commands.append(str(command))
+        answer = f"answer-{len(self.commands)}"
+        if "cat " in str(command):
+            gevent.sleep(self.pause)
+        return self.status, CommandOutput([OutputLine("stdout", answer)])
+
+    def put_file(self, *args, **kwargs):
+        return True
+
+    def rsync(self, *args, **kwargs):
+        return True
 
 
-def reader(memo: Memo, status: bool = True):
-    """A stand-in for pyinfra's _get_fact: runs one command on the host (noted as pyinfra's
-    Host.run_shell_command would be, once installed), answers a new list each time."""
-    calls = []
-
-    def original(state, host, cls, args=None, kwargs=None):
-        calls.append((host.name, cls, args))
-        memo.ran(host, status)
-        return {"answer": [len(calls)]}
-
-    return original, calls
-
-
-class State:
-    """A run (pyinfra's state: the memo keeps a run's answers while it lives)."""
-
-
-STATE = State()
-PROXY1, PROXY2 = Host1(name="proxy1"), Host1(name="proxy2")
-
-
-def test_a_fact_asked_again_with_nothing_run_meanwhile_is_not_read_again():
-    memo = Memo()
-    original, calls = reader(memo)
-    first = memo.get_fact(original, STATE, PROXY1, "Packages", None, {})
-    first["answer"].append("changed by its caller")
-    again = memo.get_fact(original, STATE, PROXY1, "Packages", None, {})
-    assert (again, len(calls)) == ({"answer": [1]}, 1)
-
-
-def test_other_arguments_another_host_or_another_run_are_read():
-    memo = Memo()
-    original, calls = reader(memo)
-    memo.get_fact(original, STATE, PROXY1, "File", ["/a"], {})
-    memo.get_fact(original, STATE, PROXY1, "File", ["/b"], {})
-    memo.get_fact(original, STATE, PROXY1, "File", ["/a"], {"_sudo": True})
-    memo.get_fact(original, STATE, PROXY2, "File", ["/a"], {})
-    memo.get_fact(original, State(), PROXY1, "File", ["/a"], {})
-    assert len(calls) == 5
-
-
-def test_a_command_on_any_host_makes_every_fact_read_again():
-    memo = Memo()
-    original, calls = reader(memo)
-    memo.get_fact(original, STATE, PROXY1, "Cib", None, {})
-    # an operation's command on the other proxy (the cluster's configuration is shared)
-    memo.ran(PROXY2, True)
-    answer = memo.get_fact(original, STATE, PROXY1, "Cib", None, {})
-    memo.ran(PROXY1, None)  # an upload
-    last = memo.get_fact(original, STATE, PROXY1, "Cib", None, {})
-    assert (answer, last, len(calls)) == ({"answer": [2]}, {"answer": [3]}, 3)
-
-
-def test_a_fact_whose_command_failed_is_read_again():
-    memo = Memo()
-    original, calls = reader(memo, status=False)
-    memo.get_fact(original, STATE, PROXY1, "Packages", None, {})
-    memo.get_fact(original, STATE, PROXY1, "Packages", None, {})
-    # and its failure is no change: another fact stays kept
-    good, _ = reader(memo)
-    memo.get_fact(good, STATE, PROXY1, "Users", None, {})
-    memo.get_fact(original, STATE, PROXY1, "Packages", None, {})
-    kept = memo.get_fact(good, STATE, PROXY1, "Users", None, {})
-    assert (len(calls), kept) == (3, {"answer": [1]})
-
-
-def test_a_command_run_on_another_host_while_a_fact_is_read_keeps_it_from_being_kept():
-    memo = Memo()
-    calls = []
-
-    def original(state, host, cls, args=None, kwargs=None):
-        calls.append(1)
-        memo.ran(PROXY2, True)  # proxy2's operation, in its own greenlet, meanwhile
-        memo.ran(host, True)
-        return len(calls)
-
-    memo.get_fact(original, STATE, PROXY1, "Cib", None, {})
-    assert memo.get_fact(original, STATE, PROXY1, "Cib", None, {}) == 2
-
-
-def test_install_wraps_pyinfra_once_and_only_the_code_it_was_compared_with(monkeypatch):
+@pytest.fixture
+def run(monkeypatch):
+    """A run of two hosts with the memo installed over pyinfra's own code."""
     for name in ("run_shell_command", "put_file", "rsync"):
-        monkeypatch.setattr(Host, name, getattr(getattr(Host, name), "__wrapped__", getattr(Host, name)))
+        method = getattr(Host, name)
+        monkeypatch.setattr(Host, name, getattr(method, "__wrapped__", method))
     monkeypatch.setattr(facts, "_get_fact", getattr(facts._get_fact, "__wrapped__", facts._get_fact))
+    monkeypatch.setattr(fact_memo, "MEMO", fact_memo.Memo())
+    fact_memo.install()
+    inventory = Inventory((["proxy1", "proxy2"], {}))
+    state = State(inventory, Config())
+    state.current_stage = StateStage.Execute
+    hosts = [inventory.get_host(name) for name in ("proxy1", "proxy2")]
+    for host in hosts:
+        host.connector = Connection()
+        host.connected = True
+    return state, hosts
+
+
+def test_a_fact_asked_again_with_nothing_run_meanwhile_is_not_read_again(run):
+    state, (proxy1, _) = run
+    first = [proxy1.get_fact(Hostname), proxy1.get_fact(Hostname)]
+    assert (first, len(proxy1.connector.commands)) == (["answer-1", "answer-1"], 1)
+
+
+def test_other_arguments_host_connection_arguments_stage_or_run_are_read(run):
+    state, (proxy1, proxy2) = run
+    proxy1.get_fact(Command, command="cat /a")
+    proxy1.get_fact(Command, command="cat /b")
+    proxy1.get_fact(Command, command="cat /a", _sudo=True)
+    proxy1.get_fact(Command, command="cat /a", _sudo=True, _sudo_user="postgres")
+    proxy2.get_fact(Command, command="cat /a")
+    state.current_stage = StateStage.Prepare
+    proxy1.get_fact(Command, command="cat /a")
+    other = State(Inventory((["proxy1"], {})), Config())
+    other.current_stage = StateStage.Execute
+    facts.get_fact(other, proxy1, Command, kwargs={"command": "cat /a"})
+    # and each of those again: none read again
+    state.current_stage = StateStage.Execute
+    proxy1.get_fact(Command, command="cat /a", _sudo=True)
+    proxy1.get_fact(Command, command="cat /a")
+    assert (len(proxy1.connector.commands), len(proxy2.connector.commands)) == (6, 1)
+
+
+def test_a_command_or_an_upload_on_any_host_makes_every_fact_read_again(run):
+    state, (proxy1, proxy2) = run
+    answers = [proxy1.get_fact(Hostname)]
+    # an operation's command on the other proxy (the cluster's configuration is shared)
+    proxy2.run_shell_command("pcs resource update vip")
+    answers.append(proxy1.get_fact(Hostname))
+    proxy1.put_file("/local", "/remote")
+    answers.append(proxy1.get_fact(Hostname))
+    proxy2.rsync("/local", "/remote", ())
+    answers.append(proxy1.get_fact(Hostname))
+    answers.append(proxy1.get_fact(Hostname))
+    assert answers == ["answer-1", "answer-2", "answer-3", "answer-4", "answer-4"]
+
+
+def test_a_fact_whose_command_failed_is_read_again_and_is_no_change(run):
+    state, (proxy1, _) = run
+    proxy1.get_fact(Hostname)
+    proxy1.connector.status = False
+    for _ in range(2):
+        proxy1.get_fact(Command, command="cat /a", _ignore_errors=True)
+    kept = proxy1.get_fact(Hostname)
+    assert (kept, len(proxy1.connector.commands)) == ("answer-1", 3)
+
+
+def test_a_command_run_meanwhile_on_the_same_host_by_another_greenlet_is_a_change(run):
+    """A fact read on proxy1 while another greenlet runs an operation's command there, which ends
+    first: what was kept before is read again after."""
+    state, (proxy1, _) = run
+    before = proxy1.get_fact(Hostname)
+    proxy1.connector.pause = 0.05
+    reader = gevent.spawn(proxy1.get_fact, Command, command="cat /a")
+    gevent.sleep(0.01)
+    writer = gevent.spawn(proxy1.run_shell_command, "systemctl restart haproxy")
+    gevent.joinall([reader, writer])
+    proxy1.connector.pause = 0
+    after = [proxy1.get_fact(Hostname), proxy1.get_fact(Command, command="cat /a")]
+    assert (before, reader.value, after) == ("answer-1", "answer-2", ["answer-4", "answer-5"])
+
+
+def test_install_wraps_pyinfra_once_and_only_the_code_it_was_compared_with(run, monkeypatch):
+    wrapped = (facts._get_fact, Host.run_shell_command, Host.put_file, Host.rsync)
+    fact_memo.install()
+    assert (facts._get_fact, Host.run_shell_command, Host.put_file, Host.rsync) == wrapped
+    assert all(getattr(each, "_hastack_memo", False) for each in wrapped)
     assert fact_memo.compared(), {
-        name: fact_memo.source_hash(function) for name, function in fact_memo._found().items()
+        name: fact_memo.source_hash(each) for name, each in fact_memo._found().items()
     }
-    own = facts._get_fact
-    monkeypatch.setitem(fact_memo.ORIGINALS, "pyinfra.api.host.Host.rsync", "0" * 16)
+    own = wrapped[0].__wrapped__
+    monkeypatch.setattr(facts, "_get_fact", own)
+    monkeypatch.setitem(fact_memo.ORIGINALS, "pyinfra.api.command", "0" * 16)
     fact_memo.install()
     assert facts._get_fact is own
-    monkeypatch.setitem(fact_memo.ORIGINALS, "pyinfra.api.host.Host.rsync", fact_memo.source_hash(Host.rsync))
-    fact_memo.install()
-    wrapped = (facts._get_fact, Host.run_shell_command, Host.put_file)
-    fact_memo.install()
-    assert (facts._get_fact, Host.run_shell_command, Host.put_file) == wrapped
-    assert all(getattr(each, "_hastack_memo", False) for each in wrapped)
-    assert fact_memo.compared()
