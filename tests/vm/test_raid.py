@@ -5,6 +5,8 @@ array's device (the system's own) is refused, and kept in mdadm.conf; the deploy
 its second run changes nothing; `hastack verify`'s RAID checks hold; the array comes back under
 its own name after a reboot into the initramfs the deploy built; a failed disk leaves it mounted
 and fails verify, naming the fix; the disk is re-added and resynced, and verify holds again.
+(A boot with a disk unplugged, then plugged back, is tested once, with the brick on top:
+tests/vm/test_web_storage.py.)
 Then `hastack disk replace`: a failing disk of the whole array is copied to a new one while it
 still serves; with the array degraded, the last working disk is refused, a disk that is not
 blank is refused, and the failed one is replaced; verify and a second deploy hold on the new
@@ -206,65 +208,7 @@ def test_data_kept_across_reboot(rebooted):
 
 
 @pytest.fixture(scope="module")
-def booted_without_a_disk(rebooted):
-    """Powered off, started with the second disk unplugged: the array runs degraded (started by
-    hastack-raid-boot after 30 s), /raid1 is mounted, and a file written now is missing from that
-    disk."""
-    rebooted.power_cycle(without=("raid-b",))
-    rebooted.ssh("for i in $(seq 150); do findmnt -n /raid1 >/dev/null && break; sleep 1; done")
-    rebooted.ssh("echo written-without-b > /raid1/without-b && sync")
-    return rebooted
-
-
-def test_a_boot_without_a_disk_runs_the_array_degraded_and_mounts_raid1(booted_without_a_disk, raid_disks):
-    """Without hastack-raid-boot the array stayed inactive here for good (Debian 13: mdadm's
-    last-resort timer is not started), /raid1 unmounted, glusterd not started."""
-    machine = booted_without_a_disk
-    mdstat = machine.ssh("cat /proc/mdstat").stdout
-    journal = machine.ssh("journalctl -b -u hastack-raid-boot --no-pager -o cat").stdout
-    noted = machine.ssh("ls /var/lib/hastack/raid-away/", check=False).stdout.split()
-    assert (
-        bool(re.search(r"^md0 : active raid1 .*\n.*\[(U_|_U)\]", mdstat, re.M)),
-        "started without it" in journal,
-        noted,
-        machine.ssh("findmnt -n -o SOURCE /raid1").stdout.strip(),
-        machine.ssh("cat /run/glusterd-saw", check=False).stdout.strip(),
-        machine.ssh("cat /raid1/marker").stdout.strip(),
-    ) == (True, True, [raid_disks[1].replace("/", "_")], "/dev/md0", "/dev/md0", "kept-across-reboot"), (
-        mdstat + journal
-    )
-
-
-@pytest.fixture(scope="module")
-def booted_with_it_back(booted_without_a_disk):
-    """Powered off, started with the disk plugged back: mdadm leaves its older copy out at
-    assembly; hastack-raid-boot puts it back, and the bitmap's resync copies what changed."""
-    machine = booted_without_a_disk
-    machine.power_cycle()
-    machine.ssh("for i in $(seq 180); do grep -q '\\[UU\\]' /proc/mdstat && break; sleep 1; done")
-    machine.ssh("mdadm --wait /dev/md0 || true")
-    return machine
-
-
-def test_a_boot_with_the_disk_back_resyncs_it_with_no_manual_step(booted_with_it_back, raid_disks):
-    """Whole again, the file written without the disk there, verify holding, the note of the
-    disk's absence gone and the unit not failed. (Here, on Debian 13, mdadm's incremental
-    assembly took the disk back itself, with the bitmap; hastack-raid-boot re-adds it where
-    mdadm leaves it out, which its tests with a stand-in for mdadm hold.)"""
-    machine = booted_with_it_back
-    journal = machine.ssh("journalctl -b -u hastack-raid-boot --no-pager -o cat").stdout
-    print(f"\nhastack-raid-boot at the boot with the disk back:\n{journal}")
-    assert (
-        "[UU]" in machine.ssh("cat /proc/mdstat").stdout,
-        machine.ssh("cat /raid1/without-b").stdout.strip(),
-        verify_raid(machine, raid_disks).returncode,
-        machine.ssh("ls /var/lib/hastack/raid-away/", check=False).stdout.split(),
-        machine.ssh("systemctl is-failed hastack-raid-boot", check=False).stdout.strip(),
-    ) == (True, "written-without-b", 0, [], "inactive"), journal
-
-
-@pytest.fixture(scope="module")
-def failed_disk(booted_with_it_back, rebooted, raid_disks):
+def failed_disk(rebooted, raid_disks):
     rebooted.ssh(f"mdadm /dev/md0 --fail {raid_disks[1]}")
     return raid_disks[1]
 
