@@ -186,6 +186,10 @@ def _configure(rootfs: Path, public_key: str) -> None:
     (ssh / "authorized_keys").chmod(0o600)
     (rootfs / "etc/machine-id").write_text("")
     subprocess.run(["chroot", str(rootfs), "passwd", "-l", "root"], check=False, capture_output=True)
+    # The initramfs the VM builds (mdadm's install, the RAID deploy's update) holds the modules
+    # this machine boots with only, as the image's own (built in the chroot) cannot: under
+    # qemu's TCG a build took 47 s of CPU instead of 70 (2026-12-07), about eight in a CI run.
+    (rootfs / "etc/initramfs-tools/conf.d/hastack-vm-modules").write_text("MODULES=dep\n")
 
 
 def free_port(addresses: tuple[str, ...] = ("127.0.0.1",)) -> int:
