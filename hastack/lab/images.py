@@ -67,6 +67,10 @@ def build_image(image: str, release: int, debs: list[str], command: str, configu
             capture_output=True,
             text=True,
         )
+        # closed here too: a docker import that stopped early ends tar (a broken pipe) instead
+        # of leaving it blocked on a full one
+        assert tar.stdout is not None
+        tar.stdout.close()
         tar.wait()
         if result.returncode != 0 or tar.returncode != 0:
             raise LabError(f"docker import failed: {result.stderr.strip()}")

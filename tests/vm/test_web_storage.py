@@ -175,6 +175,13 @@ def booted_without_a_disk(deployed, pair):
     web1.start()
     online = wait_for(web2, brick_online("web1"), 600)
     mounted = wait_for(web1, f"mountpoint -q {MOUNT}", 300)
+    # on the array itself, beside the brick (only where it is mounted): only the disk that
+    # stayed has it
+    web1.ssh(
+        "findmnt -n -o SOURCE /raid1 | grep -qx /dev/md0 && "
+        "echo written-without-b > /raid1/without-b && sync",
+        check=False,
+    )
     return online, mounted
 
 
@@ -242,7 +249,11 @@ def test_a_boot_with_the_disk_back_resyncs_it_and_verify_holds(booted_with_it_ba
     assert (
         booted_with_it_back,
         web1.ssh(f"cat {MOUNT}/after-the-boot").stdout.strip(),
+        # md kept the copy of the disk that stayed (the newer), not the one plugged back
+        web1.ssh("cat /raid1/without-b", check=False).stdout.strip(),
         web1.ssh("ls /var/lib/hastack/raid-away/", check=False).stdout.split(),
         web1.ssh("systemctl is-failed hastack-raid-boot", check=False).stdout.strip(),
         run.returncode,
-    ) == ((True, True, True), "after-the-boot", [], "inactive", 0), run.stdout[-4000:] + run.stderr[-1000:]
+    ) == ((True, True, True), "after-the-boot", "written-without-b", [], "inactive", 0), (
+        run.stdout[-4000:] + run.stderr[-1000:]
+    )
