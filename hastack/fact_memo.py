@@ -39,7 +39,7 @@ from pyinfra.api import facts
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
 from pyinfra.api.host import Host
 
-from hastack.pyinfra_speed import source_hash
+from hastack.pyinfra_speed import same_code
 
 _MARK = "_hastack_memo"
 # The sha256 (first 16 hex digits) of the source of the pyinfra code this relies on, as compared
@@ -65,11 +65,7 @@ def _found() -> dict[str, Any]:
 
 def compared() -> bool:
     """Whether pyinfra's code is still the code this module was compared with."""
-    try:
-        found = {name: source_hash(each) for name, each in _found().items()}
-    except (OSError, TypeError):
-        return False
-    return found == ORIGINALS
+    return same_code(_found(), ORIGINALS)
 
 
 # What a key's text must not hold: values it would not tell apart.

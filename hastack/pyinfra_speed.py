@@ -48,16 +48,22 @@ def source_hash(function) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
 
 
+def same_code(found: dict, originals: dict[str, str]) -> bool:
+    """Whether each of ``found`` (name -> pyinfra's function or module) has the source hash
+    ``originals`` gives it, and no name is missing on either side."""
+    try:
+        return {name: source_hash(each) for name, each in found.items()} == originals
+    except (OSError, TypeError):
+        return False
+
+
 def compared() -> bool:
     """Whether pyinfra's functions are still the code this module was compared with."""
     found = {
         "pyinfra.api.util.get_operation_order_from_stack": util.get_operation_order_from_stack,
         "pyinfra.api.arguments.all_global_arguments": PYINFRA_ALL_GLOBAL_ARGUMENTS,
     }
-    try:
-        return all(source_hash(found[name]) == digest for name, digest in ORIGINALS.items())
-    except (OSError, TypeError):
-        return False
+    return same_code(found, ORIGINALS)
 
 
 def order_from_frames(state, frame) -> list[int]:

@@ -11,7 +11,7 @@ from pyinfra.api.state import StateStage
 from pyinfra.connectors.util import CommandOutput, OutputLine
 from pyinfra.facts.server import Command, Hostname
 
-from hastack import fact_memo
+from hastack import fact_memo, pyinfra_speed
 
 
 class Connection:
@@ -126,7 +126,7 @@ def test_install_wraps_pyinfra_once_and_only_the_code_it_was_compared_with(run, 
     assert (facts._get_fact, Host.run_shell_command, Host.put_file, Host.rsync) == wrapped
     assert all(getattr(each, "_hastack_memo", False) for each in wrapped)
     assert fact_memo.compared(), {
-        name: fact_memo.source_hash(each) for name, each in fact_memo._found().items()
+        name: pyinfra_speed.source_hash(each) for name, each in fact_memo._found().items()
     }
     own = wrapped[0].__wrapped__
     monkeypatch.setattr(facts, "_get_fact", own)
