@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import socket
@@ -168,7 +169,17 @@ def container_state(host: LabHost) -> str:
 
 
 def ensure_key() -> str:
+    """The lab's SSH public key, the pair made on first use: by one process at a time (the lab
+    and the VM tests start side by side; a second ssh-keygen would refuse to overwrite)."""
     LAB_DIR.mkdir(exist_ok=True)
+    with open(LAB_DIR / ".key.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _make_key()
+    KEY_FILE.chmod(0o600)
+    return Path(f"{KEY_FILE}.pub").read_text().strip()
+
+
+def _make_key() -> None:
     if not KEY_FILE.exists():
         run(
             [
@@ -185,8 +196,6 @@ def ensure_key() -> str:
             ]
         )
         say("generated the lab's SSH key in .lab/ (git-ignored)")
-    KEY_FILE.chmod(0o600)
-    return Path(f"{KEY_FILE}.pub").read_text().strip()
 
 
 def _forget_host_key(address: str) -> None:

@@ -7,6 +7,7 @@ packages only, reached over SSH through a host forward on 127.0.0.1.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import inspect
 import os
@@ -106,18 +107,28 @@ def recipe_hash(public_key: str) -> str:
 
 
 def build_image() -> Path:
-    """The cached base image folder (base.qcow2, vmlinuz, initrd.img), built if missing."""
+    """The cached base image folder (base.qcow2, vmlinuz, initrd.img), built if missing: by one
+    process at a time (test modules run side by side, and `hastack drill raid`, may ask together;
+    the others wait for it, then find it built)."""
     public_key = ensure_key()
     folder = VM_DIR / f"base-{recipe_hash(public_key)}"
     if (folder / "base.qcow2").exists():
         return folder
+    VM_DIR.mkdir(parents=True, exist_ok=True)
+    with open(VM_DIR / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "base.qcow2").exists():
+            return folder
+        return _build(folder, public_key)
+
+
+def _build(folder: Path, public_key: str) -> Path:
     for tool in ("debootstrap", "qemu-system-x86_64", "qemu-img", "mkfs.ext4"):
         if shutil.which(tool) is None:
             raise LabError(
                 f"{tool} is not installed (apt-get install debootstrap qemu-system-x86 qemu-utils)"
             )
     say("building the VM image from Debian packages (about two minutes)")
-    VM_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=VM_DIR, prefix="build-") as build:
         rootfs = Path(build) / "rootfs"
         debootstrap(rootfs, PACKAGES, "the RAID VM", VM_RELEASE)
