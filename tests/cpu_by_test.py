@@ -1,10 +1,18 @@
-"""Where the tests' CPU goes (a pytest plugin the checkout's conftest loads): for each test, its
-set-up, call and teardown together, the CPU used by pytest and the processes it waited for
-(pyinfra, SSH, hastack's CLI, a VM's qemu once it ended), by the lab's containers (Docker's cgroup)
-and by this run's own cgroup where it has one (the VM tests' in `./run test`). Only with
---durations (as `./run test` runs each suite): the slowest by CPU are printed at the end, and all
-go to .lab/cpu-by-test-<pid>.tsv. CI is bound by the CPU of its two cores, so this, beside
---durations, is what says where its time goes."""
+"""Where the tests' CPU goes (a pytest plugin the checkout's conftest loads, with --durations only,
+as `./run test` runs each suite). For each test, its set-up, call and teardown together:
+
+- the CPU of pytest and the processes it waited for (pyinfra, SSH, hastack's CLI; a VM's qemu
+  when it ends, so a module's VM lands on its last test, and a session fixture such as the lab's
+  deploy on the first test that asks for it);
+- the CPU of the cgroup `./run` made for this suite, where it says so (HASTACK_TESTS_CGROUP_CPU:
+  a cgroup counter file; the VM tests', qemu counted as it runs);
+- the CPU of Docker's containers: the lab's, whatever suite drives them (beside the VM tests it is
+  the lab passes' work, not theirs).
+
+The 15 tests that used the most CPU of their own (the suite's cgroup where there is one, else
+pytest and its children) are printed at the end, and every test goes to
+.lab/cpu-by-test-<pid>.tsv. CI is bound by the CPU of its two cores, so this, beside --durations,
+says where its time goes."""
 
 import os
 import resource
@@ -16,38 +24,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # cgroup v1's cpuacct (nanoseconds) and v2's cpu.stat (microseconds) of Docker's containers
 DOCKER = (Path("/sys/fs/cgroup/cpuacct/docker/cpuacct.usage"), Path("/sys/fs/cgroup/docker/cpu.stat"))
+# Set by ./run for the suite it runs in a cgroup of its own: that cgroup's counter file.
+OWN = "HASTACK_TESTS_CGROUP_CPU"
 SHOWN = 15
 
 
 def read_usage_s(path: Path) -> float | None:
-    """CPU seconds from a cgroup's counter file; None where it cannot be read."""
+    """CPU seconds from a cgroup's counter file (cpuacct.usage or cpu.stat); None where it cannot
+    be read."""
     try:
         text = path.read_text()
-    except OSError:
+        if path.name == "cpu.stat":
+            for line in text.splitlines():
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+            return None
+        return int(text.split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
         return None
-    if path.name == "cpu.stat":
-        for line in text.splitlines():
-            if line.startswith("usage_usec "):
-                return int(line.split()[1]) / 1e6
-        return None
-    return int(text.split()[0]) / 1e9
-
-
-def own_cgroup_counter() -> Path | None:
-    """The counter of the cgroup this process runs in, unless it is the root (the whole machine)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if path == "/":
-            continue
-        if "cpuacct" in controllers.split(","):
-            return Path("/sys/fs/cgroup/cpuacct") / path.lstrip("/") / "cpuacct.usage"
-        if controllers == "":
-            return Path("/sys/fs/cgroup") / path.lstrip("/") / "cpu.stat"
-    return None
 
 
 def docker_s() -> float | None:
@@ -66,8 +60,8 @@ def process_s() -> float:
 
 
 class CpuByTest:
-    def __init__(self):
-        self.own = own_cgroup_counter()
+    def __init__(self, own: Path | None):
+        self.own = own
         self.rows: list[tuple[str, float, float, float | None, float | None]] = []
 
     def sample(self) -> tuple[float, float, float | None, float | None]:
@@ -94,12 +88,10 @@ class CpuByTest:
         def shown(value):
             return "-" if value is None else f"{value:.0f}"
 
-        def cpu(row):
-            # a VM's qemu: in the own cgroup as it runs, in pytest's children once it ended
-            own = row[4] if row[4] is not None else row[2]
-            return own + (row[3] or 0)
+        def own(row):
+            return row[4] if row[4] is not None else row[2]
 
-        lines = ["test\twall_s\tpytest_and_children_s\tcontainers_s\town_cgroup_s"]
+        lines = ["test\twall_s\tpytest_and_children_s\tcontainers_s\tsuite_cgroup_s"]
         lines += [
             f"{row[0]}\t{row[1]:.1f}\t{row[2]:.1f}\t{shown(row[3])}\t{shown(row[4])}" for row in self.rows
         ]
@@ -110,20 +102,24 @@ class CpuByTest:
         except OSError:
             out = None
         totals = [sum(row[index] or 0 for row in self.rows) for index in (2, 3, 4)]
-        terminalreporter.write_sep("=", f"CPU by test: the {SHOWN} that used the most (seconds)")
-        terminalreporter.write_line("pytest+children  containers  own cgroup  wall  test")
-        for row in sorted(self.rows, key=cpu, reverse=True)[:SHOWN]:
+        terminalreporter.write_sep("=", f"CPU by test: the {SHOWN} that used the most of their own (seconds)")
+        terminalreporter.write_line("pytest+children  suite cgroup  containers (all)  wall  test")
+        for row in sorted(self.rows, key=own, reverse=True)[:SHOWN]:
             terminalreporter.write_line(
-                f"{row[2]:15.0f}  {shown(row[3]):>10}  {shown(row[4]):>10}  {row[1]:4.0f}  {row[0]}"
+                f"{row[2]:15.0f}  {shown(row[4]):>12}  {shown(row[3]):>16}  {row[1]:4.0f}  {row[0]}"
             )
         terminalreporter.write_line(
-            f"in all: pytest and children {totals[0]:.0f} s, containers {totals[1]:.0f} s, own cgroup "
-            f"{totals[2]:.0f} s (a VM's qemu is counted by pytest when it ends, by the cgroup as it runs)"
+            f"in all: pytest and children {totals[0]:.0f} s, the suite's cgroup {totals[2]:.0f} s, "
+            f"the lab's containers {totals[1]:.0f} s"
             + (f"; every test: {out.relative_to(ROOT)}" if out else "")
         )
 
 
 def pytest_configure(config):
-    """Only beside --durations (as `./run test` runs each suite)."""
-    if config.getoption("durations", None) and not config.pluginmanager.has_plugin("hastack-cpu-by-test"):
-        config.pluginmanager.register(CpuByTest(), "hastack-cpu-by-test")
+    """Only beside --durations (any value, 0 too), and not in an xdist worker (its controller
+    runs no test)."""
+    if config.getoption("durations", None) is None or hasattr(config, "workerinput"):
+        return
+    if not config.pluginmanager.has_plugin("hastack-cpu-by-test"):
+        own = os.environ.get(OWN, "").strip()
+        config.pluginmanager.register(CpuByTest(Path(own) if own else None), "hastack-cpu-by-test")

@@ -172,7 +172,7 @@ def ensure_key() -> str:
     """The lab's SSH public key, the pair made on first use: by one process at a time (the lab
     and the VM tests start side by side; a second ssh-keygen would refuse to overwrite)."""
     LAB_DIR.mkdir(exist_ok=True)
-    with open(LAB_DIR / ".key.lock", "w") as lock:
+    with open(LAB_DIR / ".key.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _make_key()
     KEY_FILE.chmod(0o600)

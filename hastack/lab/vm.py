@@ -108,18 +108,34 @@ def recipe_hash(public_key: str) -> str:
 
 def build_image() -> Path:
     """The cached base image folder (base.qcow2, vmlinuz, initrd.img), built if missing: by one
-    process at a time (test modules run side by side, and `hastack drill raid`, may ask together;
-    the others wait for it, then find it built)."""
+    process at a time (a VM test module and `hastack drill raid` run by hand may ask together;
+    the others wait, saying so, then find it built)."""
     public_key = ensure_key()
     folder = VM_DIR / f"base-{recipe_hash(public_key)}"
     if (folder / "base.qcow2").exists():
         return folder
     VM_DIR.mkdir(parents=True, exist_ok=True)
-    with open(VM_DIR / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with open(VM_DIR / ".build.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("waiting for another process that builds the VM image")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         if (folder / "base.qcow2").exists():
             return folder
+        remove_unfinished_builds()
         return _build(folder, public_key)
+
+
+def remove_unfinished_builds() -> None:
+    """What a build killed midway left (its root file system, /proc still mounted in it, a 3 GB
+    raw disk): only ever called under the build lock, so no build is running."""
+    for unfinished in VM_DIR.glob("build-*"):
+        proc = unfinished / "rootfs" / "proc"
+        if proc.is_mount():
+            subprocess.run(["umount", str(proc)], check=False)
+        if not proc.is_mount():
+            shutil.rmtree(unfinished, ignore_errors=True)
 
 
 def _build(folder: Path, public_key: str) -> Path:

@@ -46,9 +46,10 @@ def side_by_side(function, count: int = 4) -> list:
     return results
 
 
-def test_modules_side_by_side_build_the_image_once(tmp_path, monkeypatch):
-    """VM test modules run side by side in ./run, each asking for the image first: one builds it,
-    the others wait and find it built (two builds rename onto one folder, and cost minutes)."""
+def test_processes_asking_together_build_the_image_once(tmp_path, monkeypatch):
+    """Processes that ask for the image together (a VM test module, `hastack drill raid` run by
+    hand): one builds it, the others wait and find it built (two builds rename onto one folder,
+    and cost minutes)."""
     builds = []
 
     def build(folder, public_key):
@@ -72,3 +73,14 @@ def test_the_lab_key_is_made_once_when_asked_side_by_side(tmp_path, monkeypatch)
     monkeypatch.setattr(hosts, "KEY_FILE", tmp_path / "id_ed25519")
     results = side_by_side(hosts.ensure_key)
     assert (len(set(results)), str(results[0]).startswith("ssh-ed25519 ")) == (1, True), results
+
+
+def test_a_build_killed_midway_is_removed_by_the_next(tmp_path, monkeypatch):
+    """Its root file system and raw disk (gigabytes) are not left behind for ever."""
+    (tmp_path / "build-old" / "rootfs" / "proc").mkdir(parents=True)
+    (tmp_path / "build-old" / "root.raw").write_text("x")
+    monkeypatch.setattr(vm, "VM_DIR", tmp_path)
+    monkeypatch.setattr(vm, "ensure_key", lambda: "ssh-ed25519 KEY")
+    monkeypatch.setattr(vm, "_build", lambda folder, key: folder)
+    vm.build_image()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".build.lock"]
