@@ -10,7 +10,7 @@ as `./run test` runs each suite). For each test, its set-up, call and teardown t
   the lab passes' work, not theirs).
 
 The 15 tests that used the most CPU of their own (the suite's cgroup where there is one, else
-pytest and its children) are printed at the end, and every test goes to
+pytest's, its children's and the containers' it drives) are printed at the end, and every test goes to
 .lab/cpu-by-test-<pid>.tsv. CI is bound by the CPU of its two cores, so this, beside --durations,
 says where its time goes."""
 
@@ -89,7 +89,9 @@ class CpuByTest:
             return "-" if value is None else f"{value:.0f}"
 
         def own(row):
-            return row[4] if row[4] is not None else row[2]
+            # a suite in a cgroup of its own (the VM tests): that cgroup; else (the lab passes)
+            # pytest's and the containers', whose work it drives (the VM tests drive none)
+            return row[4] if row[4] is not None else row[2] + (row[3] or 0)
 
         lines = ["test\twall_s\tpytest_and_children_s\tcontainers_s\tsuite_cgroup_s"]
         lines += [
