@@ -465,8 +465,25 @@ class Drills:
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"the cluster did not come back to full health: waiting for {', '.join(missing)}"
+                    + self.cluster_services(proxies)
                 )
             time.sleep(3)
+
+    def cluster_services(self, proxies: list[str]) -> str:
+        """What each proxy's cluster services are, and Pacemaker's last critical words (a proxy
+        that heard of its own fencing stops it for good: data_keys.corosync_start_delay_s)."""
+        lines = []
+        for proxy in proxies:
+            try:
+                _, state = self.remote(proxy, fresh=True).run(
+                    "systemctl is-active corosync pacemaker | paste -sd' '; "
+                    "journalctl -q -u pacemaker --since '-15min' -p crit --no-pager | tail -n 2",
+                    timeout=30,
+                )
+            except Exception as error:  # noqa: BLE001 - said, the health error stays the one raised
+                state = f"not reached ({error})"
+            lines.append(f"{proxy}: corosync, pacemaker {state.strip()}")
+        return "\n" + "\n".join(lines)
 
     def result(self, name: str, samples, data_lost="no", note="") -> Result:
         failed = sum(1 for _, status, *_ in samples if status != 200)

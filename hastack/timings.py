@@ -21,6 +21,15 @@ def stall_tolerance_ms(token_ms: int) -> int:
     return token_ms * 2 // 3
 
 
+def corosync_start_delay_s(setting: int, stonith: bool, token_ms: int) -> int:
+    """Seconds corosync waits at its start (data_keys.corosync_start_delay_s): the site's, else
+    (-1) with STONITH on twice the time the other proxy takes to see the fenced instance leave
+    the membership (token and consensus, 2.2 x token), rounded up; with it off, 0."""
+    if setting >= 0:
+        return setting
+    return -(-2 * 22 * token_ms // 10000) if stonith else 0
+
+
 HAPROXY_UNITS = {"us": 0.000001, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import ipaddress
+import re
 import shlex
 import stat
 import time
@@ -18,13 +19,14 @@ from hastack.components.pacemaker import (
     PCSD_STOP_TIMEOUT_S,
     PCSD_UNITS,
     RUNNING_AUTHKEY,
+    START_DELAY_DROPIN,
     VIP_ARP_COUNT,
     hacluster_mark,
     haproxy_on_fail,
 )
 from hastack.health import backend_problems, node_problems
 from hastack.probe import http_get
-from hastack.timings import backend_settle_s
+from hastack.timings import backend_settle_s, corosync_start_delay_s
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -398,6 +400,23 @@ def test_corosync_runs_with_the_sites_token(host, site):
     """The token Corosync runs with (its runtime map), not only the one in its file."""
     token = host.check_output("corosync-cmapctl -g runtime.config.totem.token").rsplit("=", 1)[1].strip()
     assert token == str(proxy_setting(host, site, "corosync_token_ms"))
+
+
+@PROXY
+def test_corosync_waits_the_sites_start_delay(host, site):
+    """corosync's start waits the site's effective corosync_start_delay_s (none at 0), as
+    systemd has loaded it: a fenced proxy up again too soon would stop its Pacemaker for good."""
+    delay = corosync_start_delay_s(
+        proxy_setting(host, site, "corosync_start_delay_s"),
+        proxy_setting(host, site, "pacemaker_stonith_enabled"),
+        proxy_setting(host, site, "corosync_token_ms"),
+    )
+    shown = host.check_output("systemctl show -p ExecStartPre corosync")
+    sleeps = re.findall(r"argv\[\]=/bin/sleep (\S+) ", shown)
+    assert sleeps == ([str(delay)] if delay else []), (
+        f"corosync's start waits {sleeps or 'nothing'}, the site's corosync_start_delay_s gives "
+        f"{delay} s ({START_DELAY_DROPIN}): deploy the proxy again"
+    )
 
 
 @PROXY

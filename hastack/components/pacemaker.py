@@ -20,6 +20,7 @@ from hastack.facts.system import IsDirectory
 from hastack.network import knet_link_timers, qdevice_timeout_ms
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
+from hastack.timings import corosync_start_delay_s
 
 PCSD_DEFAULTS = "/etc/default/pcsd"
 # pcsd's two daemons can hang on SIGTERM: the python one (its workers wait on their manager at
@@ -40,6 +41,8 @@ VIP_ARP_COUNT = 20
 # The VIP's resource priority: the proxy that holds it is the one priority-fencing-delay spares.
 VIP_PRIORITY = 10
 STARTED_LINK_MODE = "/run/corosync-link-mode"
+# Where corosync's start waits (data_keys.corosync_start_delay_s).
+START_DELAY_DROPIN = "/etc/systemd/system/corosync.service.d/hastack-start-delay.conf"
 AUTHKEY = "/etc/corosync/authkey"
 # The digest of the authkey corosync runs with, noted at its start and at hastack's reloads.
 RUNNING_AUTHKEY = "/run/corosync-authkey.sha256"
@@ -155,6 +158,26 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         dest="/etc/systemd/system/corosync.service.d/hastack-link-mode.conf",
         mode="644",
     )
+    # A fenced proxy up again before its fencing is confirmed would hear of it and stop
+    # Pacemaker for good (data_keys.corosync_start_delay_s): corosync waits at its start.
+    delay = start_delay_s()
+    if delay:
+        delay_dropin = files.put(
+            name=f"corosync waits {delay} s at its start (corosync_start_delay_s)",
+            src=io.StringIO(
+                "# Managed by hastack (corosync_start_delay_s): a fenced proxy up again before its\n"
+                "# fencing is confirmed would hear of it and stop Pacemaker for good.\n"
+                f"[Service]\nExecStartPre=/bin/sleep {delay}\n"
+            ),
+            dest=START_DELAY_DROPIN,
+            mode="644",
+        )
+    else:
+        delay_dropin = files.file(
+            name="corosync starts without waiting (corosync_start_delay_s 0)",
+            path=START_DELAY_DROPIN,
+            present=False,
+        )
     pcsd_dropins = [
         files.put(
             name=f"{unit} stops within {PCSD_STOP_TIMEOUT_S} s (its daemon can hang on SIGTERM)",
@@ -167,7 +190,9 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         )
         for unit in PCSD_UNITS
     ]
-    systemd.daemon_reload(name="systemd reads the drop-ins", _if=any_changed(dropin, *pcsd_dropins))
+    systemd.daemon_reload(
+        name="systemd reads the drop-ins", _if=any_changed(dropin, delay_dropin, *pcsd_dropins)
+    )
     started = host.get_fact(FindInFile, path=STARTED_LINK_MODE, pattern=".") or []
     bind = configure_pcsd_address()
     for service in ("corosync", "pacemaker", "pcsd"):
@@ -235,6 +260,13 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
             _serial=True,
             _if=lambda: running is not None and running != qnetd["timeout_ms"],
         )
+
+
+def start_delay_s() -> int:
+    """The seconds corosync waits at its start on this host (data_keys.corosync_start_delay_s)."""
+    return corosync_start_delay_s(
+        host.data.corosync_start_delay_s, host.data.pacemaker_stonith_enabled, host.data.corosync_token_ms
+    )
 
 
 def wait_until_every_proxy_is_online() -> str:

@@ -29,6 +29,7 @@ from hastack.network import (
     netplan_refusals,
     nic_names,
 )
+from hastack.timings import corosync_start_delay_s
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
 FOUND = {
@@ -715,6 +716,21 @@ def test_the_fencing_delay_applies_only_with_stonith_and_no_quorum_device():
         fencing_delay_s(stonith, qdevice, 10)
         for stonith, qdevice in ((True, ""), (True, "client"), (False, ""), (False, "client"))
     ] == [10, 0, 0, 0]
+
+
+def test_corosync_waits_at_its_start_twice_the_membership_timeout_with_stonith_else_what_is_set():
+    """-1: with STONITH on, 2 x (token + consensus), rounded up; off, 0; a value set stays."""
+    assert [
+        corosync_start_delay_s(setting, stonith, token)
+        for setting, stonith, token in (
+            (-1, True, 1500),
+            (-1, True, 1000),
+            (-1, True, 3000),
+            (-1, False, 1500),
+            (0, True, 1500),
+            (20, False, 1500),
+        )
+    ] == [7, 5, 14, 0, 0, 20]
 
 
 CLOUD_INIT = "/etc/netplan/50-cloud-init.yaml"
