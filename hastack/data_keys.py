@@ -351,14 +351,17 @@ pacemaker_fence_secrets = []
 # (`quorum_device_host`) only the side with quorum may fence, so no delay applies (0 is set).
 pacemaker_fencing_delay_s = 10
 # Seconds corosync waits at each start before it joins the cluster (a systemd drop-in,
-# `ExecStartPre=/bin/sleep`). A fenced proxy that is up again before the other proxy has
-# confirmed its fencing (that waits for the fenced instance to leave the membership: token and
-# consensus, 2.2 x token) hears of its own fencing once it has joined: Pacemaker there stops and
-# stays down ("We were allegedly just fenced"), and the cluster runs on one proxy until someone
-# starts it again. A VM, or a lab container, boots that fast (CI saw it on 2026-12-07).
-# -1 (the default): with STONITH on, twice that time, rounded up (7 s at the default token);
-# with it off, 0 (no drop-in). **Trade-off:** every start of corosync (a reboot, a restart by
-# hand, a deploy's restart) waits this long more before the proxy rejoins.
+# `ExecStartPre=/bin/sleep`, its start timeout raised by as much). The cluster hears that a
+# fencing is done only once its membership has formed again without the fenced instance (token
+# and consensus after the cut, 2.2 x token). A fenced proxy up and joined before that hears of
+# its own fencing: Pacemaker there stops and stays down ("We were allegedly just fenced"), and
+# the cluster runs on one proxy until someone starts it again. A VM, or a lab container, boots
+# that fast (CI saw it on 2026-12-07). -1 (the default): with STONITH on, twice that time,
+# rounded up, at most 60 (7 s at the default token); with it off, 0 (no drop-in). A value from
+# 0 to 60 applies as given, STONITH on or off (60: `pcs cluster start` waits no longer). A fence
+# agent whose power-on returns before the machine is off and on again may need more than the
+# default. **Trade-off:** every start of corosync (a reboot, a restart by hand, a deploy's
+# restart) waits this long more before the proxy rejoins.
 corosync_start_delay_s = -1
 # Resources stay where they run: the VIP does not move back when a failed proxy returns.
 pacemaker_resource_stickiness = 100

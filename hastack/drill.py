@@ -477,7 +477,10 @@ class Drills:
             try:
                 _, state = self.remote(proxy, fresh=True).run(
                     "systemctl is-active corosync pacemaker | paste -sd' '; "
-                    "journalctl -q -u pacemaker --since '-15min' -p crit --no-pager | tail -n 2",
+                    # by its daemons' names: a daemon that exits at once may leave its last line
+                    # without its unit
+                    "journalctl -q -b -t pacemakerd -t pacemaker-controld -t pacemaker-fenced -p crit "
+                    "--no-pager | tail -n 2",
                     timeout=30,
                 )
             except Exception as error:  # noqa: BLE001 - said, the health error stays the one raised

@@ -383,7 +383,7 @@ RULES: dict[str, Rule] = {
     "tls_acme_ca_bundle": optional(absolute_path),
     "tls_hsts_max_age": at_least(-1),
     "corosync_token_ms": at_least(300),
-    "corosync_start_delay_s": between(-1, 120),
+    "corosync_start_delay_s": between(-1, 60),
     "quorum_device_host": optional(matches(HOSTNAME_RE, "a host of the site", "client")),
     "pacemaker_fence_devices": fence_devices,
     "pacemaker_fence_secrets": fence_secret_names,

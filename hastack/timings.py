@@ -1,5 +1,8 @@
 """What Corosync's token costs and survives: the rules the timer table (docs/measurements.md,
-`hastack timers`) gave. No imports: the site's rules and the drills read it."""
+`hastack timers`) gave. Imports the standard library only: the site's rules and the drills
+read it."""
+
+import re
 
 # The stall a default token must survive: a VM's snapshot or live migration stuns it for about
 # that long.
@@ -21,13 +24,33 @@ def stall_tolerance_ms(token_ms: int) -> int:
     return token_ms * 2 // 3
 
 
+# The longest wait at corosync's start: `pcs cluster start` gives up on a node after 60 s.
+START_DELAY_MAX_S = 60
+# systemd's default start timeout, which the wait comes on top of (the drop-in's TimeoutStartSec).
+SYSTEMD_START_TIMEOUT_S = 90
+
+
 def corosync_start_delay_s(setting: int, stonith: bool, token_ms: int) -> int:
     """Seconds corosync waits at its start (data_keys.corosync_start_delay_s): the site's, else
-    (-1) with STONITH on twice the time the other proxy takes to see the fenced instance leave
-    the membership (token and consensus, 2.2 x token), rounded up; with it off, 0."""
+    (-1) with STONITH on twice the time until the cluster hears that a fencing is done (the
+    membership formed again without the fenced instance: token and consensus, 2.2 x token),
+    rounded up and at most START_DELAY_MAX_S; with it off, 0."""
     if setting >= 0:
         return setting
-    return -(-2 * 22 * token_ms // 10000) if stonith else 0
+    return min(START_DELAY_MAX_S, -(-2 * 22 * token_ms // 10000)) if stonith else 0
+
+
+SYSTEMD_UNITS = {"us": 0.000001, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+
+
+def systemd_span_s(text: str) -> float:
+    """A time span as `systemctl show` prints it ("1min 37s", "500ms", "infinity") in seconds."""
+    if text.strip() == "infinity":
+        return float("inf")
+    parts = [re.fullmatch(r"(\d+(?:\.\d+)?)(us|ms|s|min|h|d)", word) for word in text.split()]
+    if not parts or None in parts:
+        raise ValueError(f"not a systemd time span: {text!r}")
+    return sum(float(part[1]) * SYSTEMD_UNITS[part[2]] for part in parts)
 
 
 HAPROXY_UNITS = {"us": 0.000001, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -26,7 +26,12 @@ from hastack.components.pacemaker import (
 )
 from hastack.health import backend_problems, node_problems
 from hastack.probe import http_get
-from hastack.timings import backend_settle_s, corosync_start_delay_s
+from hastack.timings import (
+    SYSTEMD_START_TIMEOUT_S,
+    backend_settle_s,
+    corosync_start_delay_s,
+    systemd_span_s,
+)
 
 PROXY = pytest.mark.roles("proxy")
 
@@ -411,11 +416,23 @@ def test_corosync_waits_the_sites_start_delay(host, site):
         proxy_setting(host, site, "pacemaker_stonith_enabled"),
         proxy_setting(host, site, "corosync_token_ms"),
     )
-    shown = host.check_output("systemctl show -p ExecStartPre corosync")
-    sleeps = re.findall(r"argv\[\]=/bin/sleep (\S+) ", shown)
-    assert sleeps == ([str(delay)] if delay else []), (
-        f"corosync's start waits {sleeps or 'nothing'}, the site's corosync_start_delay_s gives "
-        f"{delay} s ({START_DELAY_DROPIN}): deploy the proxy again"
+    shown = dict(
+        line.split("=", 1)
+        for line in host.check_output(
+            "systemctl show -p ExecStartPre -p TimeoutStartUSec -p NeedDaemonReload corosync"
+        ).splitlines()
+    )
+    sleeps = re.findall(r"argv\[\]=/bin/sleep (\S+) ", shown["ExecStartPre"])
+    timeout = systemd_span_s(shown["TimeoutStartUSec"])
+    assert (sleeps, shown["NeedDaemonReload"]) == ([str(delay)] if delay else [], "no"), (
+        f"corosync's start waits {sleeps or 'nothing'} (systemd to read its units again: "
+        f"{shown['NeedDaemonReload']}), the site's corosync_start_delay_s gives {delay} s "
+        f"({START_DELAY_DROPIN}; another drop-in's sleep is yours to remove): deploy the proxy again"
+    )
+    # the wait comes on top of systemd's start timeout, never out of it
+    assert timeout >= delay + SYSTEMD_START_TIMEOUT_S, (
+        f"corosync's start times out after {shown['TimeoutStartUSec']}, within its wait of {delay} s "
+        "and the start itself: deploy the proxy again"
     )
 
 

@@ -7,6 +7,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import FindFiles, FindInFile, Sha256File
+from pyinfra.facts.server import Command
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -20,7 +21,7 @@ from hastack.facts.system import IsDirectory
 from hastack.network import knet_link_timers, qdevice_timeout_ms
 from hastack.operations import pacemaker
 from hastack.operations.files import render_template, validated_file
-from hastack.timings import corosync_start_delay_s
+from hastack.timings import SYSTEMD_START_TIMEOUT_S, corosync_start_delay_s
 
 PCSD_DEFAULTS = "/etc/default/pcsd"
 # pcsd's two daemons can hang on SIGTERM: the python one (its workers wait on their manager at
@@ -168,6 +169,8 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
                 "# Managed by hastack (corosync_start_delay_s): a fenced proxy up again before its\n"
                 "# fencing is confirmed would hear of it and stop Pacemaker for good.\n"
                 f"[Service]\nExecStartPre=/bin/sleep {delay}\n"
+                "# on top of systemd's start timeout, which the wait would otherwise eat\n"
+                f"TimeoutStartSec={delay + SYSTEMD_START_TIMEOUT_S}s\n"
             ),
             dest=START_DELAY_DROPIN,
             mode="644",
@@ -190,8 +193,12 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         )
         for unit in PCSD_UNITS
     ]
+    # also when a drop-in was written and a run stopped before systemd read it
+    stale = host.get_fact(Command, "systemctl show -P NeedDaemonReload corosync 2>/dev/null || true") == "yes"
+    changed = any_changed(dropin, delay_dropin, *pcsd_dropins)
     systemd.daemon_reload(
-        name="systemd reads the drop-ins", _if=any_changed(dropin, delay_dropin, *pcsd_dropins)
+        name="systemd reads the drop-ins",
+        _if=lambda: stale or changed(),
     )
     started = host.get_fact(FindInFile, path=STARTED_LINK_MODE, pattern=".") or []
     bind = configure_pcsd_address()

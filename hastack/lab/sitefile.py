@@ -62,7 +62,7 @@ OVERRIDES = {
     "tls_hsts_max_age": 600,
     "corosync_token_ms": 2000,
     # not the -1 default's choice (9 s at 2000 ms)
-    "corosync_start_delay_s": 5,
+    "corosync_start_delay_s": 12,
     "pacemaker_resource_stickiness": 200,
     "pacemaker_migration_threshold": 5,
     "pacemaker_failure_timeout": "20s",

@@ -172,10 +172,11 @@ def test_drills_on_real_servers_need_yes(real_servers_site):
 @pytest.mark.parametrize("drill", ["proxy", "web"])
 def test_drill_on_real_servers_resets_the_host_and_waits_for_it(real_servers_site, drill):
     """The real servers' way: a forced reboot; the host comes back by itself (lab hosts restart)
-    and nothing is lost. Its gap is not held here: a lab container reboots in about 3 s, so a
-    reset proxy rejoins in the middle of the failover and takes the VIP back (5.4-5.5 s at the
-    default token, 2026-12-03), which a server that takes a minute to boot does not; the
-    lab's `proxy` drill holds the gap."""
+    and nothing is lost; a reset proxy comes back whole (CI once found one that had heard of
+    its own fencing and stopped its Pacemaker: data_keys.corosync_start_delay_s). Its gap is
+    not held here: a lab container reboots in about 3 s, within a failover (before corosync
+    waited at its start, the reset proxy took the VIP back: 5.4-5.5 s at the default token,
+    2026-12-03); the lab's `proxy` drill holds the gap."""
     result = hastack("drill", str(real_servers_site), drill, "--yes", "--seconds", "25")
     assert (
         result.returncode in (0, 1),

@@ -29,7 +29,7 @@ from hastack.network import (
     netplan_refusals,
     nic_names,
 )
-from hastack.timings import corosync_start_delay_s
+from hastack.timings import corosync_start_delay_s, systemd_span_s
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
 FOUND = {
@@ -719,7 +719,8 @@ def test_the_fencing_delay_applies_only_with_stonith_and_no_quorum_device():
 
 
 def test_corosync_waits_at_its_start_twice_the_membership_timeout_with_stonith_else_what_is_set():
-    """-1: with STONITH on, 2 x (token + consensus), rounded up; off, 0; a value set stays."""
+    """-1: with STONITH on, 2 x (token + consensus), rounded up, at most 60; off, 0; a value set
+    stays."""
     assert [
         corosync_start_delay_s(setting, stonith, token)
         for setting, stonith, token in (
@@ -728,9 +729,24 @@ def test_corosync_waits_at_its_start_twice_the_membership_timeout_with_stonith_e
             (-1, True, 3000),
             (-1, False, 1500),
             (0, True, 1500),
+            (-1, True, 20000),
             (20, False, 1500),
         )
-    ] == [7, 5, 14, 0, 0, 20]
+    ] == [7, 5, 14, 0, 0, 60, 20]
+
+
+@pytest.mark.parametrize(
+    "shown, seconds",
+    [("1min 37s", 97), ("1min 30s", 90), ("500ms", 0.5), ("2h 1s", 7201), ("infinity", float("inf"))],
+)
+def test_systemd_time_spans_read_as_seconds(shown, seconds):
+    assert systemd_span_s(shown) == seconds
+
+
+@pytest.mark.parametrize("shown", ["", "1 fortnight", "97"])
+def test_an_odd_systemd_time_span_is_refused(shown):
+    with pytest.raises(ValueError, match="not a systemd time span"):
+        systemd_span_s(shown)
 
 
 CLOUD_INIT = "/etc/netplan/50-cloud-init.yaml"
