@@ -304,8 +304,10 @@ tls_hsts_max_age = -1
 # stall (1000: 0.75 s; 400: 0.25 s) and 5 % loss, and the active proxy's death leaves about
 # 4 s without service (1000: 2 s; 400: 1.5 s). The stall it survives is about 2/3 of the token
 # (`hastack check` warns below 1 s), the gap at most 2.2 x token + 2 s and 5 s (the `proxy`
-# drill's goal). knet's links follow it: both carry every packet, a ping every token/4 ms (never under
-# knet's 200 ms timer), a link down after a whole token without an answer.
+# drill's goal), a second more when the proxy that dies is Pacemaker's DC (the survivor elects
+# itself first; after a failover the survivor is both). knet's links follow it: both carry
+# every packet, a ping every token/4 ms (never under knet's 200 ms timer), a link down after a
+# whole token without an answer.
 # **Trade-off:** a lower token fails over faster but takes a short stall for a death (with
 # STONITH on, the stalled proxy is fenced). A site with fencing that accepts a shorter
 # tolerance may set 1000 (2 s gap, 0.75 s stall); the lab uses the default.

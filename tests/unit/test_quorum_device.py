@@ -11,7 +11,9 @@ from hastack import firewall, lab, qdevice
 from hastack.cli import main
 from hastack.defaults import DEFAULTS
 from hastack.drill import (
+    DC_ELECTION_S,
     GAP_GOAL_S,
+    gap_goal_s,
     parse_arp_rounds,
     parse_holder_samples,
     two_holders,
@@ -195,6 +197,17 @@ def test_the_default_token_meets_the_stated_rule():
         min(GAP_GOAL_S, predicted_gap_s(token)),
         stall_tolerance_ms(1000) >= STALL_GOAL_MS,
     ) == (True, GAP_GOAL_S, False)
+
+
+def test_the_proxy_drill_allows_the_dcs_election_only_when_the_dc_died():
+    """The gap goal: the token's prediction capped at 5 s, and a second more for the DC."""
+    cases = ((1500, False), (1500, True), (400, False), (400, True))
+    assert [gap_goal_s(token, dc) for token, dc in cases] == [
+        GAP_GOAL_S,
+        GAP_GOAL_S + DC_ELECTION_S,
+        predicted_gap_s(400),
+        predicted_gap_s(400) + DC_ELECTION_S,
+    ]
 
 
 def test_a_token_below_the_tolerance_is_warned(fixtures):
