@@ -396,9 +396,10 @@ class Drills:
         )
 
     def dc(self) -> str:
-        """Pacemaker's DC as the first proxy sees it ("" when none is named)."""
+        """Pacemaker's DC as the first proxy sees it ("NONE" when it has none, "" when crm_mon did
+        not answer: either way no proxy's name, so the stricter goal applies)."""
         proxy = self.site.hosts_in("proxy")[0].name
-        shown = self.remote(proxy, fresh=True).run("crm_mon -1")[1]
+        shown = self.remote(proxy, fresh=True).run("crm_mon -1", timeout=30)[1]
         found = re.search(r"Current DC: (\S+)", shown)
         return found.group(1) if found else ""
 

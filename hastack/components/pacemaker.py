@@ -193,8 +193,11 @@ def configure_corosync(replace_default: bool, qdevice_rebuilt) -> None:
         )
         for unit in PCSD_UNITS
     ]
-    # also when a drop-in was written and a run stopped before systemd read it
-    stale = host.get_fact(Command, "systemctl show -P NeedDaemonReload corosync 2>/dev/null || true") == "yes"
+    # also when a drop-in was written and a run stopped before systemd read it (one line a unit)
+    units = " ".join(("corosync", *PCSD_UNITS))
+    stale = "yes" in (
+        host.get_fact(Command, f"systemctl show -P NeedDaemonReload {units} 2>/dev/null || true") or ""
+    )
     changed = any_changed(dropin, delay_dropin, *pcsd_dropins)
     systemd.daemon_reload(
         name="systemd reads the drop-ins",

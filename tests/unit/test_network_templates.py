@@ -29,7 +29,7 @@ from hastack.network import (
     netplan_refusals,
     nic_names,
 )
-from hastack.timings import corosync_start_delay_s, systemd_span_s
+from hastack.timings import corosync_start_delay_s, start_sleeps, systemd_span_s
 
 NETWORKS = {"back": "10.231.1.0/24", "front": "10.231.2.0/24"}
 FOUND = {
@@ -737,10 +737,36 @@ def test_corosync_waits_at_its_start_twice_the_membership_timeout_with_stonith_e
 
 @pytest.mark.parametrize(
     "shown, seconds",
-    [("1min 37s", 97), ("1min 30s", 90), ("500ms", 0.5), ("2h 1s", 7201), ("infinity", float("inf"))],
+    [
+        ("1min 37s", 97),
+        ("1min 37.500000s", 97.5),
+        ("500ms", 0.5),
+        ("2h 1s", 7201),
+        ("1w", 604800),
+        ("0", 0),
+        ("infinity", float("inf")),
+    ],
 )
 def test_systemd_time_spans_read_as_seconds(shown, seconds):
     assert systemd_span_s(shown) == seconds
+
+
+SLEEP = "ExecStartPre={ path=/bin/sleep ; argv[]=/bin/sleep 7 ; ignore_errors=no ; start_time=[n/a] ; pid=0 }"
+MODPROBE = "ExecStartPre={ path=/sbin/modprobe ; argv[]=/sbin/modprobe softdog ; ignore_errors=no ; pid=0 }"
+
+
+@pytest.mark.parametrize(
+    "shown, sleeps",
+    [
+        ("", []),
+        (SLEEP, ["7"]),
+        (f"{SLEEP}\n{MODPROBE}", ["7"]),
+        (f"{MODPROBE}\n{SLEEP}\n{SLEEP}", ["7", "7"]),
+    ],
+)
+def test_the_sleeps_among_a_units_start_commands(shown, sleeps):
+    """None without an ExecStartPre line (systemctl prints none), each sleep among several."""
+    assert start_sleeps(shown) == sleeps
 
 
 @pytest.mark.parametrize("shown", ["", "1 fortnight", "97"])
